@@ -1,0 +1,84 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::{Address, utils::format_ether};
+use anyhow::Context;
+use cairn_consensus::DevConsensus;
+use cairn_node::{BlockProducer, Node};
+use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
+use clap::Args;
+
+use crate::datadir::DataDir;
+
+#[derive(Debug, Args)]
+pub(crate) struct DevArgs {
+    /// Where the chain is stored.
+    #[arg(long, default_value = "./.cairn/dev")]
+    datadir: PathBuf,
+    /// Use a temporary data directory, deleted on exit.
+    #[arg(long, conflicts_with = "datadir")]
+    ephemeral: bool,
+    /// Time between blocks when no transactions are waiting (e.g. 1s, 500ms).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    block_time: Option<Duration>,
+    /// A chain spec file (JSON or TOML) written by `cairn init`.
+    #[arg(long)]
+    genesis: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
+    let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
+    let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
+    let datadir = DataDir::new(&root);
+    let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
+    let spec = datadir.resolve_spec(given)?;
+    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
+    let kv = datadir.open_store()?;
+    let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
+    print_banner(&spec, &root, node.head()?.number)?;
+
+    let producer = BlockProducer::start(node, block_time);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(shutdown_signal()).context("waiting for a shutdown signal")?;
+    eprintln!("shutting down");
+    producer.stop();
+    Ok(())
+}
+
+async fn shutdown_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::Result<()> {
+    println!(
+        "Cairn dev chain (chain id {}), data in {}, head at block {head}",
+        spec.chain_id,
+        root.display()
+    );
+    println!();
+    let accounts = dev_accounts(10)?;
+    println!("Available Accounts");
+    println!("==================");
+    for (i, account) in accounts.iter().enumerate() {
+        let balance = spec.alloc.get(&account.address).map(|a| a.balance).unwrap_or_default();
+        println!("({i}) {} ({} ETH)", account.address, format_ether(balance));
+    }
+    println!();
+    println!("Private Keys");
+    println!("==================");
+    for (i, account) in accounts.iter().enumerate() {
+        println!("({i}) {}", account.private_key);
+    }
+    println!();
+    println!("Wallet");
+    println!("==================");
+    println!("Mnemonic:          {DEV_MNEMONIC}");
+    println!("Derivation path:   m/44'/60'/0'/0/");
+    println!();
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
+
+mod datadir;
+mod dev;
+mod init;
+mod verify;
+
+use clap::{Parser, Subcommand};
+
+/// Cairn: a blockchain node that executes Ethereum transactions.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a single-validator development chain with ten funded accounts.
+    Dev(dev::DevArgs),
+    /// Write a chain spec file to edit and pass to `cairn dev --genesis`.
+    Init(init::InitArgs),
+    /// Re-verify a data directory's whole chain from genesis.
+    Verify(verify::VerifyArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Dev(args) => dev::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Verify(args) => verify::run(args),
+    }
+}

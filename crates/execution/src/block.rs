@@ -1,0 +1,144 @@
+use alloy_primitives::{Address, Bytes};
+use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope};
+use cairn_storage::{KvRead, Snapshot, StateUpdate};
+
+use crate::{BlockContext, BlockExecutor, ExecError, ExecutionOutcome};
+
+/// A block assembled by a proposer, ready to be committed.
+#[derive(Debug)]
+pub struct BuiltBlock {
+    /// The sealed block.
+    pub block: Block,
+    /// Senders of its transactions, in order (recovered once, at mempool admission).
+    pub senders: Vec<Address>,
+    /// Receipts, in order.
+    pub receipts: Vec<Receipt>,
+    /// State writes and the new state root.
+    pub state: StateUpdate,
+    /// Candidates left out because they were invalid against the state.
+    pub rejected: Vec<(TxEnvelope, ExecError)>,
+}
+
+/// Builds the child of `parent` from candidate transactions (best first), skipping any that is
+/// invalid against the state or does not fit, so a proposer never produces an invalid block.
+pub fn build_block<R: KvRead>(
+    snapshot: &Snapshot<R>,
+    spec: &ChainSpec,
+    parent: &Header,
+    context: BlockContext,
+    candidates: impl IntoIterator<Item = (TxEnvelope, Address)>,
+    extra_data: Bytes,
+) -> Result<BuiltBlock, ExecError> {
+    let mut executor = BlockExecutor::new(snapshot, spec.chain_id, context);
+    let mut transactions = Vec::new();
+    let mut senders = Vec::new();
+    let mut rejected = Vec::new();
+    for (tx, sender) in candidates {
+        if executor.gas_left() < 21_000 {
+            break;
+        }
+        match executor.execute(&tx, sender) {
+            Ok(_) => {
+                transactions.push(tx);
+                senders.push(sender);
+            }
+            Err(e @ ExecError::InvalidTx { .. }) => rejected.push((tx, e)),
+            Err(e) => return Err(e),
+        }
+    }
+    let outcome = executor.finish();
+    let state = snapshot.prepare_state(parent.state_root, &outcome.changes)?;
+    let header = header_for(parent, &context, &transactions, &outcome, &state, extra_data);
+    Ok(BuiltBlock {
+        block: Block { header, transactions },
+        senders,
+        receipts: outcome.receipts,
+        state,
+        rejected,
+    })
+}
+
+/// Re-executes a block received from elsewhere (or read back for audit) and checks that every
+/// field its header commits to matches what execution produced.
+pub fn execute_block<R: KvRead>(
+    snapshot: &Snapshot<R>,
+    spec: &ChainSpec,
+    parent: &Header,
+    block: &Block,
+    senders: &[Address],
+) -> Result<(Vec<Receipt>, StateUpdate), ExecError> {
+    let header = &block.header;
+    let number = header.number;
+    let invalid = |reason: String| ExecError::InvalidBlock { number, reason };
+    if senders.len() != block.transactions.len() {
+        return Err(invalid("sender count differs from transaction count".into()));
+    }
+    let context = BlockContext {
+        number,
+        timestamp: header.timestamp,
+        beneficiary: header.beneficiary,
+        gas_limit: header.gas_limit,
+        base_fee: header.base_fee,
+        prevrandao: header.parent_hash,
+    };
+    let mut executor = BlockExecutor::new(snapshot, spec.chain_id, context);
+    for (index, (tx, sender)) in block.transactions.iter().zip(senders).enumerate() {
+        executor
+            .execute(tx, *sender)
+            .map_err(|e| invalid(format!("transaction {index} ({}): {e}", tx.tx_hash())))?;
+    }
+    let outcome = executor.finish();
+    let state = snapshot.prepare_state(parent.state_root, &outcome.changes)?;
+    let expected = header_for(
+        parent,
+        &context,
+        &block.transactions,
+        &outcome,
+        &state,
+        header.extra_data.clone(),
+    );
+    let checks = [
+        ("gas used", expected.gas_used.to_string(), header.gas_used.to_string()),
+        ("receipts root", expected.receipts_root.to_string(), header.receipts_root.to_string()),
+        ("logs bloom", expected.logs_bloom.to_string(), header.logs_bloom.to_string()),
+        ("state root", expected.state_root.to_string(), header.state_root.to_string()),
+        (
+            "transactions root",
+            expected.transactions_root.to_string(),
+            header.transactions_root.to_string(),
+        ),
+    ];
+    for (what, computed, stored) in checks {
+        if computed != stored {
+            return Err(invalid(format!(
+                "{what}: header has {stored}, execution gives {computed}"
+            )));
+        }
+    }
+    Ok((outcome.receipts, state))
+}
+
+fn header_for(
+    parent: &Header,
+    context: &BlockContext,
+    transactions: &[TxEnvelope],
+    outcome: &ExecutionOutcome,
+    state: &StateUpdate,
+    extra_data: Bytes,
+) -> Header {
+    Header {
+        parent_hash: parent.hash(),
+        number: context.number,
+        timestamp: context.timestamp,
+        beneficiary: context.beneficiary,
+        transactions_root: Block::compute_transactions_root(transactions),
+        receipts_root: Receipt::compute_root(&outcome.receipts),
+        state_root: state.root,
+        logs_bloom: outcome.logs_bloom,
+        gas_limit: context.gas_limit,
+        gas_used: outcome.gas_used,
+        base_fee: context.base_fee,
+        extra_data,
+        seal: Bytes::new(),
+    }
+}

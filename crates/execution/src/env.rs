@@ -1,0 +1,64 @@
+use alloy_consensus::Transaction;
+use alloy_primitives::{Address, B256};
+use cairn_primitives::TxEnvelope;
+use revm::context::{BlockEnv, TxEnv};
+use revm::context_interface::block::BlobExcessGasAndPrice;
+use revm::primitives::U256;
+use revm::primitives::hardfork::SpecId;
+
+/// The Ethereum hard fork whose rules Cairn executes.
+pub const SPEC: SpecId = SpecId::CANCUN;
+
+/// Cancun's blob base fee update fraction, needed to price the (unused) blob gas.
+const BLOB_UPDATE_FRACTION: u64 = 3_338_477;
+
+/// The block-level facts execution needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockContext {
+    /// Height of the block being executed.
+    pub number: u64,
+    /// Its timestamp in seconds.
+    pub timestamp: u64,
+    /// Who receives the priority fees.
+    pub beneficiary: Address,
+    /// Most gas the block may use.
+    pub gas_limit: u64,
+    /// EIP-1559 base fee per gas.
+    pub base_fee: u64,
+    /// Value of the PREVRANDAO opcode (the parent hash: deterministic, not a randomness source).
+    pub prevrandao: B256,
+}
+
+impl BlockContext {
+    pub(crate) fn block_env(&self) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(self.number),
+            beneficiary: self.beneficiary,
+            timestamp: U256::from(self.timestamp),
+            gas_limit: self.gas_limit,
+            basefee: self.base_fee,
+            difficulty: U256::ZERO,
+            prevrandao: Some(self.prevrandao),
+            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new(0, BLOB_UPDATE_FRACTION)),
+            ..Default::default()
+        }
+    }
+}
+
+/// revm's view of a signed transaction whose sender is already known.
+pub(crate) fn tx_env(tx: &TxEnvelope, sender: Address) -> TxEnv {
+    TxEnv {
+        tx_type: tx.tx_type() as u8,
+        caller: sender,
+        gas_limit: tx.gas_limit(),
+        gas_price: tx.max_fee_per_gas(),
+        kind: tx.kind(),
+        value: tx.value(),
+        data: tx.input().clone(),
+        nonce: tx.nonce(),
+        chain_id: tx.chain_id(),
+        access_list: tx.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: tx.max_priority_fee_per_gas(),
+        ..Default::default()
+    }
+}

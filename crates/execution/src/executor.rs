@@ -1,0 +1,109 @@
+use alloy_consensus::{Eip658Value, ReceiptEnvelope, Transaction};
+use alloy_primitives::{Address, Bloom};
+use cairn_primitives::{Receipt, TxEnvelope};
+use cairn_storage::{StateChanges, StateView};
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::{CfgEnv, Context};
+use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext, MainnetContext, MainnetEvm};
+
+use crate::env::tx_env;
+use crate::overlay::Overlay;
+use crate::{BlockContext, ExecError, SPEC};
+
+/// What a block's execution produced.
+#[derive(Debug)]
+pub struct ExecutionOutcome {
+    /// One receipt per executed transaction, in order.
+    pub receipts: Vec<Receipt>,
+    /// Total gas used.
+    pub gas_used: u64,
+    /// Union of the receipts' blooms.
+    pub logs_bloom: Bloom,
+    /// Every account, slot and code the block changed.
+    pub changes: StateChanges,
+}
+
+/// Executes one block's transactions in order against a state, keeping their effects in an
+/// overlay until [`BlockExecutor::finish`].
+pub struct BlockExecutor<'a, S: StateView> {
+    evm: MainnetEvm<MainnetContext<Overlay<'a, S>>>,
+    context: BlockContext,
+    gas_used: u64,
+    receipts: Vec<Receipt>,
+    logs_bloom: Bloom,
+}
+
+impl<'a, S: StateView> BlockExecutor<'a, S> {
+    /// Starts a block on top of `state` (the parent's state).
+    pub fn new(state: &'a S, chain_id: u64, context: BlockContext) -> Self {
+        let mut cfg = CfgEnv::new_with_spec(SPEC);
+        cfg.chain_id = chain_id;
+        let evm = Context::mainnet()
+            .with_db(Overlay::new(state))
+            .with_cfg(cfg)
+            .with_block(context.block_env())
+            .build_mainnet();
+        Self { evm, context, gas_used: 0, receipts: Vec::new(), logs_bloom: Bloom::ZERO }
+    }
+
+    /// Gas still available in the block.
+    pub fn gas_left(&self) -> u64 {
+        self.context.gas_limit - self.gas_used
+    }
+
+    /// Executes `tx` from `sender` (already recovered by the caller) and returns its receipt.
+    /// On [`ExecError::InvalidTx`] the state is unchanged and the block can go on.
+    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<&Receipt, ExecError> {
+        if tx.gas_limit() > self.gas_left() {
+            return Err(ExecError::InvalidTx {
+                reason: format!(
+                    "gas limit {} exceeds the {} gas left in the block",
+                    tx.gas_limit(),
+                    self.gas_left()
+                ),
+            });
+        }
+        let result = match self.evm.transact_commit(tx_env(tx, sender)) {
+            Ok(result) => result,
+            Err(EVMError::Transaction(e)) => {
+                return Err(ExecError::InvalidTx { reason: e.to_string() });
+            }
+            Err(EVMError::Header(e)) => return Err(ExecError::Evm(e.to_string())),
+            Err(EVMError::Database(e)) => return Err(ExecError::Store(e.0)),
+            Err(e) => return Err(ExecError::Evm(e.to_string())),
+        };
+        let gas_used = result.tx_gas_used();
+        self.gas_used += gas_used;
+        let contract_address = match &result {
+            ExecutionResult::Success { .. } => result.created_address().unwrap_or_default(),
+            _ => Address::ZERO,
+        };
+        let receipt = alloy_consensus::Receipt {
+            status: Eip658Value::Eip658(result.is_success()),
+            cumulative_gas_used: self.gas_used,
+            logs: result.into_logs(),
+        }
+        .with_bloom();
+        self.logs_bloom |= receipt.logs_bloom;
+        let base_fee = self.context.base_fee;
+        let effective_gas_price = tx.effective_gas_price(Some(base_fee));
+        self.receipts.push(Receipt {
+            envelope: ReceiptEnvelope::from_typed(tx.tx_type(), receipt),
+            gas_used,
+            effective_gas_price,
+            contract_address,
+        });
+        self.receipts.last().ok_or_else(|| ExecError::Evm("receipt vanished".into()))
+    }
+
+    /// Ends the block and hands over everything it produced.
+    pub fn finish(self) -> ExecutionOutcome {
+        let overlay = self.evm.ctx.journaled_state.database;
+        ExecutionOutcome {
+            receipts: self.receipts,
+            gas_used: self.gas_used,
+            logs_bloom: self.logs_bloom,
+            changes: overlay.into_changes(),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Runs transactions with revm and turns a block's effects into receipts and state changes.
+//!
+//! ```text
+//!  StateView (store snapshot) ◄── Overlay (this block's writes so far) ◄── revm
+//!                                       │
+//!   BlockExecutor::execute(tx, sender) ─┴─► Receipt per tx ─► finish() ─► StateChanges
+//! ```
+//!
+//! A transaction that is invalid against the current state (nonce, funds, gas) changes
+//! nothing: a block builder skips it, a block importer rejects the block.
+
+mod block;
+mod env;
+mod error;
+mod executor;
+mod overlay;
+
+pub use block::{BuiltBlock, build_block, execute_block};
+pub use env::{BlockContext, SPEC};
+pub use error::ExecError;
+pub use executor::{BlockExecutor, ExecutionOutcome};

@@ -1,0 +1,150 @@
+//! Why a transaction was refused.
+
+use alloy_primitives::{Address, U256};
+
+/// Why the pool refused a transaction. Each variant carries the numbers involved, and the
+/// `Display` strings start with the phrases geth and other Ethereum clients return, so wallets
+/// and tooling that match on them keep working against Cairn's JSON-RPC.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum PoolError {
+    /// The bytes are not a valid EIP-2718 transaction (bad RLP, trailing bytes, empty input).
+    #[error("invalid transaction encoding: {0}")]
+    Decode(String),
+    /// The encoded transaction is larger than the pool accepts.
+    #[error("oversized data: transaction size {size}, limit {max}")]
+    OversizedData {
+        /// Encoded size in bytes.
+        size: usize,
+        /// Configured maximum in bytes.
+        max: usize,
+    },
+    /// The signature does not recover to a sender (malformed, or high-s per EIP-2).
+    #[error("invalid sender signature")]
+    InvalidSignature,
+    /// Signed for another chain, or (legacy, `got: None`) without EIP-155 replay protection.
+    #[error("invalid chain id: got {got:?}, expected {expected}")]
+    InvalidChainId {
+        /// Chain id in the transaction; `None` for a pre-EIP-155 legacy transaction.
+        got: Option<u64>,
+        /// This chain's id.
+        expected: u64,
+    },
+    /// An EIP-2718 type the node does not execute (blob 0x03, set-code 0x04, or unknown).
+    #[error("transaction type not supported: {0:#04x}")]
+    UnsupportedType(u8),
+    /// The nonce was already used by a committed transaction of this sender.
+    #[error("nonce too low: next nonce {state}, tx nonce {tx}")]
+    NonceTooLow {
+        /// Nonce of the refused transaction.
+        tx: u64,
+        /// The sender's nonce in the current state.
+        state: u64,
+    },
+    /// The sender cannot pay the worst-case cost of this transaction (plus its earlier pooled
+    /// ones).
+    #[error("insufficient funds for gas * price + value: balance {balance}, cost {cost}")]
+    InsufficientFunds {
+        /// Worst-case cost `gas_limit * max_fee + value`, including earlier pooled transactions
+        /// of the same sender.
+        cost: U256,
+        /// The sender's balance.
+        balance: U256,
+    },
+    /// The gas limit is above the block gas limit, so it could never be included.
+    #[error("exceeds block gas limit: gas {gas}, limit {limit}")]
+    ExceedsBlockGasLimit {
+        /// The transaction's gas limit.
+        gas: u64,
+        /// The block gas limit.
+        limit: u64,
+    },
+    /// The gas limit does not even cover the intrinsic cost, so execution would fail at once.
+    #[error("intrinsic gas too low: gas {gas}, minimum needed {intrinsic}")]
+    IntrinsicGasTooLow {
+        /// The transaction's gas limit.
+        gas: u64,
+        /// Intrinsic gas of the transaction.
+        intrinsic: u64,
+    },
+    /// A contract creation whose init code is larger than EIP-3860 allows.
+    #[error("max initcode size exceeded: code size {size}, limit {max}")]
+    MaxInitCodeSizeExceeded {
+        /// Init code size in bytes.
+        size: usize,
+        /// EIP-3860 limit in bytes.
+        max: usize,
+    },
+    /// The priority fee (or legacy gas price) is below the node's configured minimum.
+    #[error("transaction underpriced: tip {tip}, minimum {min}")]
+    Underpriced {
+        /// The transaction's priority fee per gas (gas price for legacy).
+        tip: u128,
+        /// The configured minimum.
+        min: u128,
+    },
+    /// An EIP-1559 transaction offers a larger tip than its total fee cap, which is malformed.
+    #[error("max priority fee per gas higher than max fee per gas: tip {tip}, max fee {max_fee}")]
+    TipAboveFeeCap {
+        /// `max_priority_fee_per_gas`.
+        tip: u128,
+        /// `max_fee_per_gas`.
+        max_fee: u128,
+    },
+    /// A same-nonce transaction is pooled and the new one does not raise both fee caps by the
+    /// configured bump.
+    #[error("replacement transaction underpriced")]
+    ReplacementUnderpriced,
+    /// A transaction with this hash is already pooled.
+    #[error("already known")]
+    AlreadyKnown,
+    /// The sender already has the most transactions allowed per sender.
+    #[error("account limit exceeded: sender {sender} has {max} transactions pooled")]
+    SenderLimit {
+        /// The sender.
+        sender: Address,
+        /// The per-sender cap.
+        max: usize,
+    },
+    /// The pool is full and the new transaction pays no more than anything that could be evicted.
+    #[error("txpool is full: {max} transactions")]
+    PoolFull {
+        /// The total cap.
+        max: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_uses_the_phrases_clients_recognise() {
+        let cases = [
+            (PoolError::Decode("x".into()), "invalid transaction encoding"),
+            (PoolError::OversizedData { size: 2, max: 1 }, "oversized data"),
+            (PoolError::InvalidSignature, "invalid sender signature"),
+            (PoolError::InvalidChainId { got: None, expected: 1 }, "invalid chain id"),
+            (PoolError::UnsupportedType(3), "transaction type not supported"),
+            (PoolError::NonceTooLow { tx: 1, state: 2 }, "nonce too low"),
+            (
+                PoolError::InsufficientFunds { cost: U256::from(2), balance: U256::from(1) },
+                "insufficient funds for gas * price + value",
+            ),
+            (PoolError::ExceedsBlockGasLimit { gas: 2, limit: 1 }, "exceeds block gas limit"),
+            (PoolError::IntrinsicGasTooLow { gas: 1, intrinsic: 2 }, "intrinsic gas too low"),
+            (PoolError::MaxInitCodeSizeExceeded { size: 2, max: 1 }, "max initcode size exceeded"),
+            (PoolError::Underpriced { tip: 1, min: 2 }, "transaction underpriced"),
+            (
+                PoolError::TipAboveFeeCap { tip: 2, max_fee: 1 },
+                "max priority fee per gas higher than max fee per gas",
+            ),
+            (PoolError::ReplacementUnderpriced, "replacement transaction underpriced"),
+            (PoolError::AlreadyKnown, "already known"),
+            (PoolError::SenderLimit { sender: Address::ZERO, max: 1 }, "account limit exceeded"),
+            (PoolError::PoolFull { max: 1 }, "txpool is full"),
+        ];
+        for (err, phrase) in cases {
+            assert!(err.to_string().starts_with(phrase), "{err}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! `cairn verify`: re-checks a whole stored chain from genesis without trusting any of it.
+//!
+//! Every stored block is decoded, its hash link, index entries, transactions root and
+//! signatures are checked, the consensus rules are applied, and it is re-executed on a fresh
+//! in-memory copy of the chain built from the chain spec; receipts, gas, bloom and the state
+//! root must match. At the end the stored account and storage tables must equal the replayed
+//! ones, so an edit to any stored block, receipt or account is found.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_primitives::{Address, B256, U256};
+use cairn_consensus::Consensus;
+use cairn_execution::execute_block;
+use cairn_primitives::{Block, ChainSpec};
+use cairn_storage::{Account, ChainStore, KvStore, MemoryKv, Snapshot, StoreError};
+use rayon::prelude::*;
+
+/// A verified chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Height of the newest block.
+    pub height: u64,
+    /// Blocks checked, genesis excluded.
+    pub blocks: u64,
+    /// Transactions checked.
+    pub transactions: u64,
+    /// State root at `height`.
+    pub state_root: B256,
+}
+
+impl std::fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verified {} blocks, {} transactions, state root {} at height {}",
+            self.blocks, self.transactions, self.state_root, self.height
+        )
+    }
+}
+
+/// The first thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("verification failed at height {height}: {what}")]
+pub struct VerifyFailure {
+    /// The first bad height.
+    pub height: u64,
+    /// What differs.
+    pub what: String,
+}
+
+fn fail(height: u64, what: impl ToString) -> VerifyFailure {
+    VerifyFailure { height, what: what.to_string() }
+}
+
+/// Walks the stored chain from genesis and re-checks everything it commits to.
+pub fn verify_chain<K: KvStore>(
+    store: &ChainStore<K>,
+    spec: &ChainSpec,
+    consensus: &dyn Consensus,
+) -> Result<VerifyReport, VerifyFailure> {
+    let stored = store.snapshot().map_err(|e| fail(0, e))?;
+    let head =
+        stored.head_number().map_err(|e| fail(0, e))?.ok_or_else(|| fail(0, "no genesis"))?;
+    let replay = ChainStore::open(MemoryKv::new(), spec).map_err(|e| fail(0, e))?;
+    let mut parent = replay.head().map_err(|e| fail(0, e))?;
+    let genesis = stored.header(0).map_err(|e| fail(0, e))?.ok_or_else(|| fail(0, "no genesis"))?;
+    if genesis != parent {
+        return Err(fail(
+            0,
+            format!("genesis {} differs from the chain spec's {}", genesis.hash(), parent.hash()),
+        ));
+    }
+    let mut transactions = 0u64;
+    for number in 1..=head {
+        let block = stored
+            .block(number)
+            .map_err(|e| fail(number, e))?
+            .ok_or_else(|| fail(number, "block missing"))?;
+        consensus.validate_header(&parent, &block.header).map_err(|e| fail(number, e))?;
+        check_indexes(&stored, &block).map_err(|e| fail(number, e))?;
+        let senders = recover_senders(&block).map_err(|e| fail(number, e))?;
+        let stored_senders = stored.senders(number).map_err(|e| fail(number, e))?;
+        if stored_senders.as_deref() != Some(senders.as_slice()) {
+            return Err(fail(number, "stored senders differ from the signatures"));
+        }
+        let replayed = replay.snapshot().map_err(|e| fail(number, e))?;
+        let (receipts, state) = execute_block(&replayed, spec, &parent, &block, &senders)
+            .map_err(|e| fail(number, e))?;
+        let stored_receipts = stored.receipts(number).map_err(|e| fail(number, e))?;
+        if stored_receipts.as_ref() != Some(&receipts) {
+            return Err(fail(number, "stored receipts differ from re-execution"));
+        }
+        replay.commit_block(&block, &senders, &receipts, state).map_err(|e| fail(number, e))?;
+        transactions += block.transactions.len() as u64;
+        parent = block.header;
+    }
+    let replayed = replay.snapshot().map_err(|e| fail(head, e))?;
+    compare_state(&stored, &replayed).map_err(|e| fail(head, e))?;
+    Ok(VerifyReport { height: head, blocks: head, transactions, state_root: parent.state_root })
+}
+
+fn recover_senders(block: &Block) -> Result<Vec<Address>, String> {
+    block
+        .transactions
+        .par_iter()
+        .enumerate()
+        .map(|(i, tx)| {
+            tx.recover_signer().map_err(|e| format!("transaction {i}: bad signature: {e}"))
+        })
+        .collect()
+}
+
+fn check_indexes<R: cairn_storage::KvRead>(
+    stored: &Snapshot<R>,
+    block: &Block,
+) -> Result<(), String> {
+    let number = block.header.number;
+    if stored.block_number(block.hash()).map_err(|e| e.to_string())? != Some(number) {
+        return Err("block hash index does not point at this block".into());
+    }
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let location = stored.tx_location(*tx.tx_hash()).map_err(|e| e.to_string())?;
+        if location.map(|l| (l.block, l.index as usize)) != Some((number, index)) {
+            return Err(format!("transaction index for {} is wrong", tx.tx_hash()));
+        }
+    }
+    Ok(())
+}
+
+type State = (BTreeMap<Address, Account>, BTreeMap<(Address, U256), U256>);
+
+fn read_state<R: cairn_storage::KvRead>(snapshot: &Snapshot<R>) -> Result<State, StoreError> {
+    let mut accounts = BTreeMap::new();
+    snapshot.for_each_account(&mut |address, account| {
+        accounts.insert(address, account);
+        Ok(())
+    })?;
+    let mut slots = BTreeMap::new();
+    snapshot.for_each_slot(&mut |address, slot, value| {
+        slots.insert((address, slot), value);
+        Ok(())
+    })?;
+    Ok((accounts, slots))
+}
+
+fn compare_state<A: cairn_storage::KvRead, B: cairn_storage::KvRead>(
+    stored: &Snapshot<A>,
+    replayed: &Snapshot<B>,
+) -> Result<(), String> {
+    let (stored_accounts, stored_slots) = read_state(stored).map_err(|e| e.to_string())?;
+    let (accounts, slots) = read_state(replayed).map_err(|e| e.to_string())?;
+    for (address, account) in &accounts {
+        if stored_accounts.get(address) != Some(account) {
+            return Err(format!("stored account {address} differs from re-execution"));
+        }
+    }
+    if let Some(extra) = stored_accounts.keys().find(|a| !accounts.contains_key(*a)) {
+        return Err(format!("stored account {extra} does not exist after re-execution"));
+    }
+    if stored_slots != slots {
+        let differing = slots
+            .iter()
+            .find(|(k, v)| stored_slots.get(k) != Some(v))
+            .map(|(k, _)| k)
+            .or_else(|| stored_slots.keys().find(|k| !slots.contains_key(k)));
+        return Err(format!("stored storage differs from re-execution at {differing:?}"));
+    }
+    Ok(())
+}

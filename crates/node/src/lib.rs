@@ -1,0 +1,17 @@
+//! A running Cairn node: the store, the mempool and a consensus engine wired together.
+//!
+//! ```text
+//!  submit_raw ─► Pool ─► produce_block ─► build_block (revm) ─► ChainStore::commit_block
+//!                                                  ▲                     │
+//!                      Consensus (proposer, seal) ─┘         Pool::on_block (drop included)
+//!  audit::verify_chain: replay every stored block in memory and compare
+//! ```
+
+pub mod audit;
+mod error;
+mod node;
+mod producer;
+
+pub use error::NodeError;
+pub use node::{Node, TxLookup};
+pub use producer::BlockProducer;

@@ -1,0 +1,240 @@
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy_primitives::{Address, B256, U256};
+use cairn_consensus::Consensus;
+use cairn_execution::{BlockContext, build_block};
+use cairn_mempool::{AccountView, Pool, PoolConfig};
+use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
+use cairn_storage::{ChainStore, KvStore, Snapshot, StateView};
+use tracing::{info, warn};
+
+use crate::NodeError;
+
+/// A transaction found in the chain, with where it sits and what it did.
+#[derive(Debug, Clone)]
+pub struct TxLookup {
+    /// The transaction.
+    pub tx: TxEnvelope,
+    /// Its recovered sender.
+    pub sender: Address,
+    /// The block that includes it.
+    pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// Its index in the block.
+    pub index: u32,
+    /// Its receipt.
+    pub receipt: Receipt,
+}
+
+/// The mempool's view of the head state.
+struct HeadState<R>(Snapshot<R>);
+
+impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
+    fn nonce(&self, who: Address) -> u64 {
+        match self.0.account(who) {
+            Ok(account) => account.map_or(0, |a| a.nonce),
+            Err(e) => {
+                warn!(%who, error = %e, "cannot read account nonce");
+                u64::MAX
+            }
+        }
+    }
+
+    fn balance(&self, who: Address) -> U256 {
+        match self.0.account(who) {
+            Ok(account) => account.map_or(U256::ZERO, |a| a.balance),
+            Err(e) => {
+                warn!(%who, error = %e, "cannot read account balance");
+                U256::ZERO
+            }
+        }
+    }
+}
+
+/// A node: its chain, its pool and its consensus engine. Reads are safe from any thread;
+/// blocks are produced by one [`crate::BlockProducer`] at a time.
+pub struct Node<K: KvStore> {
+    store: ChainStore<K>,
+    spec: ChainSpec,
+    consensus: Arc<dyn Consensus>,
+    pool: Mutex<Pool>,
+    wake: SyncSender<()>,
+    woken: Mutex<Receiver<()>>,
+}
+
+impl<K: KvStore> Node<K> {
+    /// Opens the chain in `kv` (writing genesis from `spec` if it is new).
+    pub fn open(kv: K, spec: ChainSpec, consensus: Arc<dyn Consensus>) -> Result<Self, NodeError> {
+        let store = ChainStore::open(kv, &spec)?;
+        let pool = Pool::new(PoolConfig {
+            chain_id: spec.chain_id,
+            block_gas_limit: spec.gas_limit,
+            ..PoolConfig::default()
+        });
+        let (wake, woken) = sync_channel(1);
+        Ok(Self { store, spec, consensus, pool: Mutex::new(pool), wake, woken: Mutex::new(woken) })
+    }
+
+    /// The chain spec this node runs.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The underlying store, for reads the node does not wrap.
+    pub fn store(&self) -> &ChainStore<K> {
+        &self.store
+    }
+
+    fn pool(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn woken(&self) -> MutexGuard<'_, Receiver<()>> {
+        self.woken.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits a raw signed transaction (EIP-2718 bytes) into the mempool and wakes the
+    /// producer.
+    pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let head = snapshot.head()?;
+        let state = HeadState(snapshot);
+        let hash = self.pool().add_raw(raw, &state, next_base_fee(&head))?;
+        let _ = self.wake.try_send(());
+        Ok(hash)
+    }
+
+    /// How many transactions wait in the pool, ready to be included.
+    pub fn pending_count(&self) -> usize {
+        self.pool().pending_count()
+    }
+
+    /// The next nonce of `who`, counting its ready pool transactions.
+    pub fn pending_nonce(&self, who: Address) -> Result<u64, NodeError> {
+        let state = HeadState(self.store.snapshot()?);
+        Ok(self.pool().pending_nonce(who, &state))
+    }
+
+    /// Builds, commits and announces the next block from the pool's best transactions.
+    pub fn produce_block(&self) -> Result<Header, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let parent = snapshot.head()?;
+        let base_fee = next_base_fee(&parent);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let context = BlockContext {
+            number: parent.number + 1,
+            timestamp: now.max(parent.timestamp),
+            beneficiary: self.consensus.proposer(),
+            gas_limit: parent.gas_limit,
+            base_fee,
+            prevrandao: parent.hash(),
+        };
+        let state = HeadState(snapshot);
+        let candidates = self.pool().select(base_fee, parent.gas_limit, &state);
+        let snapshot = state.0;
+        let mut built = build_block(
+            &snapshot,
+            &self.spec,
+            &parent,
+            context,
+            candidates.iter().map(|p| (p.tx.clone(), p.sender)),
+            Default::default(),
+        )?;
+        built.block.header.seal = self.consensus.seal(&built.block.header);
+        self.consensus.validate_header(&parent, &built.block.header)?;
+        self.store.commit_block(&built.block, &built.senders, &built.receipts, built.state)?;
+        let header = built.block.header;
+        let mut dropped: Vec<B256> =
+            built.block.transactions.iter().map(|t| *t.tx_hash()).collect();
+        for (tx, reason) in &built.rejected {
+            warn!(tx = %tx.tx_hash(), %reason, "dropping transaction that failed execution checks");
+            dropped.push(*tx.tx_hash());
+        }
+        let state = HeadState(self.store.snapshot()?);
+        self.pool().on_block(&dropped, &state);
+        info!(
+            number = header.number,
+            hash = %header.hash(),
+            txs = built.block.transactions.len(),
+            gas_used = header.gas_used,
+            "block committed"
+        );
+        Ok(header)
+    }
+
+    /// The newest block's header.
+    pub fn head(&self) -> Result<Header, NodeError> {
+        Ok(self.store.head()?)
+    }
+
+    /// The canonical block at `number`.
+    pub fn block(&self, number: u64) -> Result<Option<Block>, NodeError> {
+        Ok(self.store.snapshot()?.block(number)?)
+    }
+
+    /// The canonical block with this hash.
+    pub fn block_by_hash(&self, hash: B256) -> Result<Option<Block>, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        match snapshot.block_number(hash)? {
+            Some(number) => Ok(snapshot.block(number)?),
+            None => Ok(None),
+        }
+    }
+
+    /// An included transaction with its receipt.
+    pub fn transaction(&self, hash: B256) -> Result<Option<TxLookup>, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let Some(location) = snapshot.tx_location(hash)? else { return Ok(None) };
+        let corrupt = |what: &str| cairn_storage::StoreError::Corrupt {
+            what: "transaction index",
+            reason: format!("{what} missing for {hash}"),
+        };
+        let block = snapshot.block(location.block)?.ok_or_else(|| corrupt("block"))?;
+        let index = location.index as usize;
+        let tx = block.transactions.get(index).cloned().ok_or_else(|| corrupt("transaction"))?;
+        let receipts = snapshot.receipts(location.block)?.ok_or_else(|| corrupt("receipts"))?;
+        let receipt = receipts.get(index).cloned().ok_or_else(|| corrupt("receipt"))?;
+        let senders = snapshot.senders(location.block)?.ok_or_else(|| corrupt("senders"))?;
+        let sender = senders.get(index).copied().ok_or_else(|| corrupt("sender"))?;
+        Ok(Some(TxLookup {
+            tx,
+            sender,
+            block_number: location.block,
+            block_hash: block.hash(),
+            index: location.index,
+            receipt,
+        }))
+    }
+
+    /// The head state's account at `address` (nonce, balance, code hash, storage root).
+    pub fn account(&self, address: Address) -> Result<Option<cairn_storage::Account>, NodeError> {
+        Ok(self.store.snapshot()?.account(address)?)
+    }
+
+    /// A storage slot in the head state.
+    pub fn storage(&self, address: Address, slot: U256) -> Result<U256, NodeError> {
+        Ok(self.store.snapshot()?.storage(address, slot)?)
+    }
+
+    /// The code deployed at `address` in the head state.
+    pub fn code(&self, address: Address) -> Result<alloy_primitives::Bytes, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let Some(account) = snapshot.account(address)? else { return Ok(Default::default()) };
+        Ok(snapshot.code(account.code_hash)?.unwrap_or_default())
+    }
+
+    /// An account (and slot) proof against block `number`'s state root.
+    pub fn proof(
+        &self,
+        number: u64,
+        address: Address,
+        slots: &[B256],
+    ) -> Result<Option<cairn_storage::AccountProof>, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let Some(header) = snapshot.header(number)? else { return Ok(None) };
+        Ok(Some(snapshot.proof(header.state_root, address, slots)?))
+    }
+}

@@ -1,0 +1,108 @@
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
+use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+
+use crate::PrimitivesError;
+
+/// A block header. Its hash is keccak256 of its RLP, so changing any field of a stored block
+/// changes its hash and breaks the `parent_hash` link from its child.
+#[derive(Debug, Clone, PartialEq, Eq, Default, RlpEncodable, RlpDecodable)]
+pub struct Header {
+    /// Hash of the previous block; zero for genesis.
+    pub parent_hash: B256,
+    /// Height of this block; genesis is 0.
+    pub number: u64,
+    /// Seconds since the Unix epoch.
+    pub timestamp: u64,
+    /// The proposer, who receives priority fees.
+    pub beneficiary: Address,
+    /// Ethereum-style ordered trie root of the transactions.
+    pub transactions_root: B256,
+    /// Ethereum-style ordered trie root of the receipts.
+    pub receipts_root: B256,
+    /// Merkle-Patricia root of the whole state after this block.
+    pub state_root: B256,
+    /// Union of the blooms of all receipts.
+    pub logs_bloom: Bloom,
+    /// Most gas the block may use.
+    pub gas_limit: u64,
+    /// Gas the block's transactions used.
+    pub gas_used: u64,
+    /// EIP-1559 base fee per gas of this block.
+    pub base_fee: u64,
+    /// Free-form bytes chosen by the proposer (at most 32).
+    pub extra_data: Bytes,
+    /// Proof from the consensus engine that this block is agreed (empty for the dev engine).
+    pub seal: Bytes,
+}
+
+impl Header {
+    /// The block hash: keccak256 of the RLP-encoded header.
+    pub fn hash(&self) -> B256 {
+        keccak256(alloy_rlp::encode(self))
+    }
+}
+
+/// A header with its ordered transactions.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Block {
+    /// The header that commits to everything below.
+    pub header: Header,
+    /// Transactions in execution order.
+    pub transactions: Vec<TxEnvelope>,
+}
+
+impl Block {
+    /// The block hash (the header's hash).
+    pub fn hash(&self) -> B256 {
+        self.header.hash()
+    }
+
+    /// The transactions root as Ethereum computes it.
+    pub fn compute_transactions_root(transactions: &[TxEnvelope]) -> B256 {
+        alloy_consensus::proofs::calculate_transaction_root(transactions)
+    }
+
+    /// RLP bytes as stored.
+    pub fn encode_to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.length());
+        self.encode(&mut out);
+        out
+    }
+
+    /// Decodes stored bytes, rejecting trailing garbage.
+    pub fn decode_bytes(mut bytes: &[u8]) -> Result<Self, PrimitivesError> {
+        let block = Self::decode(&mut bytes)
+            .map_err(|source| PrimitivesError::Rlp { what: "block", source })?;
+        if !bytes.is_empty() {
+            return Err(PrimitivesError::Rlp {
+                what: "block",
+                source: alloy_rlp::Error::Custom("trailing bytes"),
+            });
+        }
+        Ok(block)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_header_change_changes_the_hash() {
+        let header = Header { number: 7, gas_limit: 30_000_000, ..Default::default() };
+        let mut other = header.clone();
+        other.gas_used = 1;
+        assert_ne!(header.hash(), other.hash());
+    }
+
+    #[test]
+    fn block_round_trips_and_rejects_trailing_bytes() {
+        let block =
+            Block { header: Header { number: 3, ..Default::default() }, transactions: vec![] };
+        let mut bytes = block.encode_to_vec();
+        assert_eq!(Block::decode_bytes(&bytes).expect("decodes"), block);
+        bytes.push(0);
+        assert!(Block::decode_bytes(&bytes).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+use thiserror::Error;
+
+/// Why a chain spec or a stored value could not be read.
+#[derive(Debug, Error)]
+pub enum PrimitivesError {
+    /// The chain spec file is not valid JSON or TOML for a [`crate::ChainSpec`].
+    #[error("invalid chain spec: {reason}")]
+    Spec {
+        /// What the parser said.
+        reason: String,
+    },
+    /// Bytes that should hold an RLP value do not.
+    #[error("invalid {what} encoding: {source}")]
+    Rlp {
+        /// Which kind of value was being decoded.
+        what: &'static str,
+        /// The decoder's error.
+        source: alloy_rlp::Error,
+    },
+    /// The development mnemonic could not produce a key (never expected; reported, not panicked).
+    #[error("cannot derive development key {index}: {reason}")]
+    DevKey {
+        /// The derivation index.
+        index: u32,
+        /// What the signer library said.
+        reason: String,
+    },
+}

@@ -1,0 +1,27 @@
+//! The vocabulary every Cairn crate shares: blocks, headers, receipts and the chain spec.
+//!
+//! ```text
+//!  ChainSpec ──genesis──► Block 0 ──parent_hash──► Block 1 ──► …
+//!                          │
+//!                          └─ Header { roots, gas, base fee, seal } ── keccak256(rlp) = block hash
+//! ```
+//!
+//! Transactions and receipts are Ethereum's own types from alloy, so that wallets and tools
+//! recognise everything Cairn stores; this crate adds only what Ethereum does not define
+//! (the consensus seal, the chain spec).
+
+mod block;
+mod dev;
+mod error;
+mod fees;
+mod receipt;
+mod spec;
+
+pub use alloy_consensus::{Signed, TxEnvelope, TxType};
+pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
+pub use block::{Block, Header};
+pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
+pub use error::PrimitivesError;
+pub use fees::next_base_fee;
+pub use receipt::Receipt;
+pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, NetworkKind};

@@ -1,0 +1,68 @@
+use alloy_consensus::{ReceiptEnvelope, TxReceipt};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bloom, Log};
+use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+
+use crate::PrimitivesError;
+
+/// A transaction's receipt: Ethereum's typed receipt (status, cumulative gas, bloom, logs) plus
+/// the facts clients ask for that Ethereum derives rather than stores.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct Receipt {
+    /// Ethereum's receipt exactly as it enters the receipts root.
+    pub envelope: ReceiptEnvelope,
+    /// Gas this transaction alone used.
+    pub gas_used: u64,
+    /// Price per gas the sender paid (base fee plus tip).
+    pub effective_gas_price: u128,
+    /// Address of the contract a creation made; the zero address otherwise.
+    pub contract_address: Address,
+}
+
+impl Receipt {
+    /// Whether execution succeeded (EIP-658 status 1).
+    pub fn success(&self) -> bool {
+        self.envelope.status()
+    }
+
+    /// Logs in emission order.
+    pub fn logs(&self) -> &[Log] {
+        self.envelope.logs()
+    }
+
+    /// Bloom over this receipt's logs.
+    pub fn bloom(&self) -> Bloom {
+        self.envelope.bloom()
+    }
+
+    /// The created contract, if this was a successful creation.
+    pub fn created(&self) -> Option<Address> {
+        (self.contract_address != Address::ZERO).then_some(self.contract_address)
+    }
+
+    /// The receipts root as Ethereum computes it.
+    pub fn compute_root(receipts: &[Receipt]) -> B256 {
+        let envelopes: Vec<&ReceiptEnvelope> = receipts.iter().map(|r| &r.envelope).collect();
+        alloy_trie::root::ordered_trie_root_with_encoder(&envelopes, |r, buf| r.encode_2718(buf))
+    }
+
+    /// Encodes a block's receipts as stored.
+    pub fn encode_list(receipts: &[Receipt]) -> Vec<u8> {
+        let mut out = Vec::new();
+        receipts.to_vec().encode(&mut out);
+        out
+    }
+
+    /// Decodes a block's stored receipts, rejecting trailing garbage.
+    pub fn decode_list(mut bytes: &[u8]) -> Result<Vec<Receipt>, PrimitivesError> {
+        let list = Vec::<Receipt>::decode(&mut bytes)
+            .map_err(|source| PrimitivesError::Rlp { what: "receipts", source })?;
+        if !bytes.is_empty() {
+            return Err(PrimitivesError::Rlp {
+                what: "receipts",
+                source: alloy_rlp::Error::Custom("trailing bytes"),
+            });
+        }
+        Ok(list)
+    }
+}

@@ -1,0 +1,180 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::{PrimitivesError, dev_accounts};
+
+/// Who may join the network; decides peer and account permissioning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkKind {
+    /// Anyone may run a node and send transactions.
+    #[default]
+    Public,
+    /// One organisation; only allowed nodes and accounts.
+    Private,
+    /// Several organisations govern validators and members on chain.
+    Consortium,
+}
+
+/// How blocks are agreed; selects the consensus engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsensusKind {
+    /// A single local validator sealing blocks on a timer (development).
+    #[default]
+    Dev,
+    /// Byzantine-fault-tolerant rounds among a validator set with instant finality.
+    Bft,
+    /// Proof of stake.
+    Pos,
+    /// Proof of work.
+    Pow,
+}
+
+/// An account present at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    /// Starting balance in wei.
+    pub balance: U256,
+    /// Starting nonce.
+    #[serde(default)]
+    pub nonce: u64,
+    /// Contract code, if any.
+    #[serde(default)]
+    pub code: Bytes,
+    /// Contract storage, slot to value.
+    #[serde(default)]
+    pub storage: BTreeMap<B256, U256>,
+}
+
+/// Everything that makes one chain different from another; every node of a network must
+/// start from the same spec, since genesis is derived from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSpec {
+    /// EIP-155 chain id; transactions signed for another chain are refused.
+    pub chain_id: u64,
+    /// Who may join.
+    #[serde(default)]
+    pub network: NetworkKind,
+    /// How blocks are agreed.
+    #[serde(default)]
+    pub consensus: ConsensusKind,
+    /// Gas limit of every block.
+    pub gas_limit: u64,
+    /// Target milliseconds between blocks when no transactions are waiting.
+    pub block_time_ms: u64,
+    /// Base fee per gas of the genesis block.
+    pub base_fee: u64,
+    /// Genesis timestamp in seconds.
+    #[serde(default)]
+    pub timestamp: u64,
+    /// Genesis extra data.
+    #[serde(default)]
+    pub extra_data: Bytes,
+    /// Accounts that exist at genesis.
+    #[serde(default)]
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+}
+
+/// Balance of each development account: 10,000 ether, as anvil gives.
+const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
+
+impl ChainSpec {
+    /// The development chain: chain id 31337 (as anvil), 30M gas, 1 s blocks, 1 gwei base fee,
+    /// ten funded accounts from the development mnemonic.
+    pub fn dev() -> Result<Self, PrimitivesError> {
+        let alloc = dev_accounts(10)?
+            .into_iter()
+            .map(|a| {
+                (
+                    a.address,
+                    GenesisAccount { balance: U256::from(DEV_BALANCE_WEI), ..Default::default() },
+                )
+            })
+            .collect();
+        Ok(Self {
+            chain_id: 31337,
+            network: NetworkKind::Private,
+            consensus: ConsensusKind::Dev,
+            gas_limit: 30_000_000,
+            block_time_ms: 1_000,
+            base_fee: 1_000_000_000,
+            timestamp: 0,
+            extra_data: Bytes::new(),
+            alloc,
+        })
+    }
+
+    /// Reads a spec from a `.toml` file or, otherwise, JSON.
+    pub fn from_file(path: &Path) -> Result<Self, PrimitivesError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PrimitivesError::Spec { reason: format!("{}: {e}", path.display()) })?;
+        let is_toml = path.extension().is_some_and(|e| e == "toml");
+        let spec: Self = if is_toml {
+            toml::from_str(&text).map_err(|e| PrimitivesError::Spec { reason: e.to_string() })?
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|e| PrimitivesError::Spec { reason: e.to_string() })?
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// The spec as pretty JSON or TOML, for `cairn init`.
+    pub fn render(&self, toml_format: bool) -> Result<String, PrimitivesError> {
+        if toml_format {
+            toml::to_string_pretty(self)
+                .map_err(|e| PrimitivesError::Spec { reason: e.to_string() })
+        } else {
+            serde_json::to_string_pretty(self)
+                .map_err(|e| PrimitivesError::Spec { reason: e.to_string() })
+        }
+    }
+
+    /// Rejects specs no chain could run on.
+    pub fn validate(&self) -> Result<(), PrimitivesError> {
+        let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
+        if self.chain_id == 0 {
+            return fail("chain_id must not be 0");
+        }
+        if self.gas_limit < 21_000 {
+            return fail("gas_limit must be at least 21000");
+        }
+        if self.block_time_ms == 0 {
+            return fail("block_time_ms must be positive");
+        }
+        if self.extra_data.len() > 32 {
+            return fail("extra_data must be at most 32 bytes");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_spec_round_trips_through_json_and_toml() {
+        let spec = ChainSpec::dev().expect("dev spec");
+        let dir = std::env::temp_dir().join(format!("cairn-spec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (name, toml_format) in [("spec.json", false), ("spec.toml", true)] {
+            let path = dir.join(name);
+            std::fs::write(&path, spec.render(toml_format).expect("render")).expect("write");
+            assert_eq!(ChainSpec::from_file(&path).expect("parse"), spec);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn rejects_chain_id_zero() {
+        let spec = ChainSpec { chain_id: 0, ..ChainSpec::dev().expect("dev spec") };
+        assert!(spec.validate().is_err());
+    }
+}

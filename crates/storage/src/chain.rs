@@ -1,0 +1,201 @@
+use std::sync::{Mutex, PoisonError};
+
+use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
+use alloy_rlp::Encodable;
+use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+use cairn_primitives::{Block, ChainSpec, Header, Receipt};
+
+use crate::codec::{HEAD_KEY, number_key, storage_key, tx_location};
+use crate::{
+    AccountChange, AccountInfo, KvStore, Snapshot, StateChanges, StateUpdate, StoreError, Table,
+    WriteBatch,
+};
+
+/// How many recent blocks keep the change set that lets them be unwound.
+pub const CHANGESET_RETENTION: u64 = 1024;
+
+/// The chain store: the one place that knows how a block, its receipts, its indexes and its
+/// state changes are laid out, and that writes them together.
+#[derive(Debug)]
+pub struct ChainStore<K> {
+    kv: K,
+    write_lock: Mutex<()>,
+}
+
+impl<K: KvStore> ChainStore<K> {
+    /// Opens the store, writing genesis from `spec` if it is empty, and refusing a store that
+    /// holds another chain.
+    pub fn open(kv: K, spec: &ChainSpec) -> Result<Self, StoreError> {
+        let store = Self { kv, write_lock: Mutex::new(()) };
+        let snapshot = store.snapshot()?;
+        let (genesis, update) = genesis(&snapshot, spec)?;
+        match snapshot.header(0)? {
+            Some(stored) if stored.hash() == genesis.hash() => {}
+            Some(stored) => {
+                return Err(StoreError::GenesisMismatch {
+                    stored: stored.hash(),
+                    expected: genesis.hash(),
+                });
+            }
+            None => {
+                let mut batch = update.batch;
+                batch.extend(block_batch(&genesis, &[], &[]));
+                batch.put(Table::Meta, HEAD_KEY, number_key(0));
+                store.kv.write(batch)?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// A consistent read view as of now.
+    pub fn snapshot(&self) -> Result<Snapshot<K::Read>, StoreError> {
+        Ok(Snapshot::new(self.kv.read()?))
+    }
+
+    /// The newest committed header.
+    pub fn head(&self) -> Result<Header, StoreError> {
+        self.snapshot()?.head()
+    }
+
+    /// Commits a block on top of the head with its senders, receipts and state update, in one
+    /// atomic, durable write.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        senders: &[Address],
+        receipts: &[Receipt],
+        state: StateUpdate,
+    ) -> Result<(), StoreError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let head = self.head()?;
+        let number = block.header.number;
+        if block.header.parent_hash != head.hash() || number != head.number + 1 {
+            return Err(StoreError::NotOnHead {
+                number,
+                parent: block.header.parent_hash,
+                head: head.hash(),
+            });
+        }
+        let mut batch = state.batch;
+        batch.extend(block_batch(block, senders, receipts));
+        batch.put(Table::ChangeSets, number_key(number), alloy_rlp::encode(&state.changeset));
+        if let Some(old) = number.checked_sub(CHANGESET_RETENTION) {
+            batch.delete(Table::ChangeSets, number_key(old));
+        }
+        batch.put(Table::Meta, HEAD_KEY, number_key(number));
+        self.kv.write(batch)
+    }
+
+    /// Rolls the chain back so that `target` is the head again: state, receipts and indexes
+    /// return to what they were after `target`, in one atomic write.
+    pub fn unwind_to(&self, target: u64) -> Result<(), StoreError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.snapshot()?;
+        let head = snapshot.head()?.number;
+        let mut batch = WriteBatch::default();
+        for number in (target + 1..=head).rev() {
+            let unwind_err = |reason: &str| StoreError::Unwind { number, reason: reason.into() };
+            let block = snapshot.block(number)?.ok_or_else(|| unwind_err("block missing"))?;
+            let changes = snapshot
+                .changeset(number)?
+                .ok_or_else(|| unwind_err("change set no longer retained"))?;
+            for account in changes.accounts {
+                if account.prev.is_empty() {
+                    batch.delete(Table::Accounts, account.address.as_slice());
+                } else {
+                    batch.put(Table::Accounts, account.address.as_slice(), account.prev.to_vec());
+                }
+            }
+            for slot in changes.storage {
+                let key = storage_key(slot.address, slot.slot.into());
+                if slot.prev.is_zero() {
+                    batch.delete(Table::Storage, key);
+                } else {
+                    batch.put(Table::Storage, key, slot.prev.to_be_bytes::<32>());
+                }
+            }
+            for tx in &block.transactions {
+                batch.delete(Table::TxIndex, tx.tx_hash().as_slice());
+            }
+            let key = number_key(number);
+            for table in
+                [Table::Headers, Table::Bodies, Table::Receipts, Table::Senders, Table::ChangeSets]
+            {
+                batch.delete(table, key);
+            }
+            batch.delete(Table::BlockNumbers, block.hash().as_slice());
+        }
+        if head > target {
+            batch.put(Table::Meta, HEAD_KEY, number_key(target));
+        }
+        self.kv.write(batch)
+    }
+}
+
+/// The writes that record a block and its indexes (not its state).
+fn block_batch(block: &Block, senders: &[Address], receipts: &[Receipt]) -> WriteBatch {
+    let mut batch = WriteBatch::default();
+    let number = block.header.number;
+    let key = number_key(number);
+    batch.put(Table::Headers, key, alloy_rlp::encode(&block.header));
+    let mut body = Vec::new();
+    block.transactions.encode(&mut body);
+    batch.put(Table::Bodies, key, body);
+    batch.put(Table::BlockNumbers, block.hash().as_slice(), key);
+    for (index, tx) in block.transactions.iter().enumerate() {
+        batch.put(Table::TxIndex, tx.tx_hash().as_slice(), tx_location(number, index as u32));
+    }
+    batch.put(Table::Receipts, key, Receipt::encode_list(receipts));
+    batch.put(Table::Senders, key, senders.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
+    batch
+}
+
+/// The genesis block the spec describes and the state writes that create its allocations.
+fn genesis<R: crate::KvRead>(
+    snapshot: &Snapshot<R>,
+    spec: &ChainSpec,
+) -> Result<(Block, StateUpdate), StoreError> {
+    let mut changes = StateChanges::default();
+    for (address, account) in &spec.alloc {
+        let code_hash = if account.code.is_empty() {
+            KECCAK_EMPTY
+        } else {
+            let hash = keccak256(&account.code);
+            changes.code.insert(hash, account.code.clone());
+            hash
+        };
+        changes.accounts.insert(
+            *address,
+            AccountChange {
+                info: Some(AccountInfo {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    code_hash,
+                }),
+                wipe_storage: false,
+                storage: account
+                    .storage
+                    .iter()
+                    .map(|(k, v)| (U256::from_be_bytes(k.0), *v))
+                    .collect(),
+            },
+        );
+    }
+    let update = snapshot.prepare_state(EMPTY_ROOT_HASH, &changes)?;
+    let header = Header {
+        parent_hash: B256::ZERO,
+        number: 0,
+        timestamp: spec.timestamp,
+        beneficiary: Address::ZERO,
+        transactions_root: EMPTY_ROOT_HASH,
+        receipts_root: EMPTY_ROOT_HASH,
+        state_root: update.root,
+        logs_bloom: Bloom::ZERO,
+        gas_limit: spec.gas_limit,
+        gas_used: 0,
+        base_fee: spec.base_fee,
+        extra_data: spec.extra_data.clone(),
+        seal: Bytes::new(),
+    };
+    Ok((Block { header, transactions: vec![] }, update))
+}

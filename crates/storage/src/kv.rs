@@ -1,0 +1,122 @@
+use crate::StoreError;
+
+/// The tables of the chain store. Keys and values are raw bytes; [`crate::ChainStore`] owns
+/// their encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    /// Small named values such as the head height.
+    Meta,
+    /// Block number (8 bytes, big endian) to RLP header.
+    Headers,
+    /// Block number to the RLP list of its transactions.
+    Bodies,
+    /// Block hash to block number.
+    BlockNumbers,
+    /// Transaction hash to block number and index.
+    TxIndex,
+    /// Block number to the RLP list of its receipts (and so its logs).
+    Receipts,
+    /// Block number to the concatenated senders of its transactions.
+    Senders,
+    /// Address to RLP account (nonce, balance, storage root, code hash).
+    Accounts,
+    /// Address and slot to value.
+    Storage,
+    /// Code hash to code.
+    Code,
+    /// Node hash to RLP trie node.
+    TrieNodes,
+    /// Block number to what the block overwrote, for unwinding.
+    ChangeSets,
+}
+
+impl Table {
+    /// Every table, so backends can create them all up front.
+    pub const ALL: [Table; 12] = [
+        Table::Meta,
+        Table::Headers,
+        Table::Bodies,
+        Table::BlockNumbers,
+        Table::TxIndex,
+        Table::Receipts,
+        Table::Senders,
+        Table::Accounts,
+        Table::Storage,
+        Table::Code,
+        Table::TrieNodes,
+        Table::ChangeSets,
+    ];
+
+    /// Stable name used by backends.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Headers => "headers",
+            Table::Bodies => "bodies",
+            Table::BlockNumbers => "block_numbers",
+            Table::TxIndex => "tx_index",
+            Table::Receipts => "receipts",
+            Table::Senders => "senders",
+            Table::Accounts => "accounts",
+            Table::Storage => "storage",
+            Table::Code => "code",
+            Table::TrieNodes => "trie_nodes",
+            Table::ChangeSets => "changesets",
+        }
+    }
+}
+
+/// Ordered puts and deletes that a backend applies all together or not at all.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    pub(crate) ops: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl WriteBatch {
+    /// Sets `key` to `value`.
+    pub fn put(&mut self, table: Table, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((table, key.into(), Some(value.into())));
+    }
+
+    /// Removes `key`.
+    pub fn delete(&mut self, table: Table, key: impl Into<Vec<u8>>) {
+        self.ops.push((table, key.into(), None));
+    }
+
+    /// Appends another batch's operations after this one's.
+    pub fn extend(&mut self, other: WriteBatch) {
+        self.ops.extend(other.ops);
+    }
+
+    /// The operations in order: `None` deletes.
+    pub fn ops(&self) -> &[(Table, Vec<u8>, Option<Vec<u8>>)] {
+        &self.ops
+    }
+}
+
+/// A consistent read view of a backend.
+pub trait KvRead: Send + Sync {
+    /// The value of `key`, if present.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Visits every entry whose key starts with `prefix`, in key order.
+    fn for_each_prefix(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
+
+/// A key-value backend. Contract: `write` is atomic and, once it returns, survives a crash;
+/// a view from `read` never sees half of a batch.
+pub trait KvStore: Send + Sync + 'static {
+    /// The read view type.
+    type Read: KvRead + 'static;
+
+    /// A consistent view of everything written so far.
+    fn read(&self) -> Result<Self::Read, StoreError>;
+
+    /// Applies the batch's operations in order, atomically and durably.
+    fn write(&self, batch: WriteBatch) -> Result<(), StoreError>;
+}

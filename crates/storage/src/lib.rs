@@ -1,0 +1,30 @@
+//! Where the chain lives: blocks, receipts, indexes and state, committed one block at a time.
+//!
+//! ```text
+//!  ChainStore ── commit_block(block, receipts, StateUpdate) ──► one WriteBatch ──► KvStore
+//!      │                                                          ├─ RedbKv   (disk)
+//!      └── snapshot() ──► Snapshot: blocks, receipts, state,      └─ MemoryKv (tests)
+//!                          proofs, prepare_state(changes)
+//! ```
+//!
+//! All chain logic (encodings, indexes, change sets, unwinding) is written once in
+//! [`ChainStore`]; a backend only has to get, scan and apply an ordered batch atomically, so
+//! the shared test suite proves the same behaviour on disk and in memory.
+
+mod chain;
+mod codec;
+mod error;
+mod kv;
+mod memory;
+mod redb_kv;
+mod snapshot;
+mod state;
+
+pub use alloy_trie::TrieAccount as Account;
+pub use chain::{CHANGESET_RETENTION, ChainStore};
+pub use error::StoreError;
+pub use kv::{KvRead, KvStore, Table, WriteBatch};
+pub use memory::MemoryKv;
+pub use redb_kv::RedbKv;
+pub use snapshot::{AccountProof, Snapshot, StorageProof, TxLocation};
+pub use state::{AccountChange, AccountInfo, StateChanges, StateUpdate, StateView};
