@@ -1,5 +1,5 @@
 use alloy_consensus::{Eip658Value, ReceiptEnvelope, Transaction};
-use alloy_primitives::{Address, Bloom};
+use alloy_primitives::{Address, Bloom, Bytes};
 use cairn_primitives::{Receipt, TxEnvelope};
 use cairn_storage::{StateChanges, StateView};
 use revm::context::result::{EVMError, ExecutionResult};
@@ -21,6 +21,16 @@ pub struct ExecutionOutcome {
     pub logs_bloom: Bloom,
     /// Every account, slot and code the block changed.
     pub changes: StateChanges,
+}
+
+/// One executed transaction: its receipt and what it returned (the revert data when it
+/// reverted, so callers can show the reason).
+#[derive(Debug, Clone)]
+pub struct TxResult {
+    /// The receipt, as stored.
+    pub receipt: Receipt,
+    /// Return data, revert data, or the created contract's code.
+    pub output: Bytes,
 }
 
 /// Executes one block's transactions in order against a state, keeping their effects in an
@@ -51,9 +61,9 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
         self.context.gas_limit - self.gas_used
     }
 
-    /// Executes `tx` from `sender` (already recovered by the caller) and returns its receipt.
+    /// Executes `tx` from `sender` (already recovered by the caller) and returns its result.
     /// On [`ExecError::InvalidTx`] the state is unchanged and the block can go on.
-    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<&Receipt, ExecError> {
+    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxResult, ExecError> {
         if tx.gas_limit() > self.gas_left() {
             return Err(ExecError::InvalidTx {
                 reason: format!(
@@ -78,6 +88,7 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             ExecutionResult::Success { .. } => result.created_address().unwrap_or_default(),
             _ => Address::ZERO,
         };
+        let output = result.output().cloned().unwrap_or_default();
         let receipt = alloy_consensus::Receipt {
             status: Eip658Value::Eip658(result.is_success()),
             cumulative_gas_used: self.gas_used,
@@ -87,13 +98,14 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
         self.logs_bloom |= receipt.logs_bloom;
         let base_fee = self.context.base_fee;
         let effective_gas_price = tx.effective_gas_price(Some(base_fee));
-        self.receipts.push(Receipt {
+        let receipt = Receipt {
             envelope: ReceiptEnvelope::from_typed(tx.tx_type(), receipt),
             gas_used,
             effective_gas_price,
             contract_address,
-        });
-        self.receipts.last().ok_or_else(|| ExecError::Evm("receipt vanished".into()))
+        };
+        self.receipts.push(receipt.clone());
+        Ok(TxResult { receipt, output })
     }
 
     /// Ends the block and hands over everything it produced.

@@ -18,4 +18,4 @@ mod overlay;
 pub use block::{BuiltBlock, build_block, execute_block};
 pub use env::{BlockContext, SPEC};
 pub use error::ExecError;
-pub use executor::{BlockExecutor, ExecutionOutcome};
+pub use executor::{BlockExecutor, ExecutionOutcome, TxResult};

@@ -1,0 +1,10 @@
+//! End-to-end tests of the ledger core through the node's in-process handle.
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+mod contract;
+mod crash;
+mod durability;
+mod fees;
+mod mempool;
+mod support;
+mod transfers;
