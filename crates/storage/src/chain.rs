@@ -7,7 +7,7 @@ use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 
 use crate::codec::{HEAD_KEY, number_key, storage_key, tx_location};
 use crate::{
-    AccountChange, AccountInfo, KvStore, Snapshot, StateChanges, StateUpdate, StoreError, Table,
+    AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError, Table,
     WriteBatch,
 };
 
@@ -27,9 +27,10 @@ impl<K: KvStore> ChainStore<K> {
     /// holds another chain.
     pub fn open(kv: K, spec: &ChainSpec) -> Result<Self, StoreError> {
         let store = Self { kv, write_lock: Mutex::new(()) };
-        let snapshot = store.snapshot()?;
-        let (genesis, update) = genesis(&snapshot, spec)?;
-        match snapshot.header(0)? {
+        // Genesis is derived from the spec alone, never from what the store holds now.
+        let empty = Snapshot::new(MemoryKv::new().read()?);
+        let (genesis, update) = genesis(&empty, spec)?;
+        match store.snapshot()?.header(0)? {
             Some(stored) if stored.hash() == genesis.hash() => {}
             Some(stored) => {
                 return Err(StoreError::GenesisMismatch {

@@ -1,0 +1,48 @@
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use cairn_primitives::ChainSpec;
+
+fn cairn() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command.env("RUST_LOG", "error");
+    command
+}
+
+#[test]
+fn init_writes_a_spec_that_dev_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = dir.path().join("chain.toml");
+    let status = cairn()
+        .args(["init", "--chain-id", "4242", "--out"])
+        .arg(&spec_path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let spec = ChainSpec::from_file(&spec_path).unwrap();
+    assert_eq!(spec.chain_id, 4242);
+
+    let datadir = dir.path().join("data");
+    let child = cairn()
+        .args(["dev", "--block-time", "100ms", "--genesis"])
+        .arg(&spec_path)
+        .arg("--datadir")
+        .arg(&datadir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SIGTERM: a clean stop.
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("chain id 4242"), "{stdout}");
+    assert!(stdout.contains("(0) 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (10000.000000000000000000 ETH)"));
+    assert!(stdout.contains("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+
+    let verified = cairn().args(["verify", "--datadir"]).arg(&datadir).output().unwrap();
+    assert!(verified.status.success());
+    let summary = String::from_utf8_lossy(&verified.stdout);
+    assert!(summary.starts_with("verified "), "{summary}");
+}

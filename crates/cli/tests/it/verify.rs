@@ -1,0 +1,93 @@
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, TxKind, U256};
+use alloy_signer::SignerSync;
+use cairn_consensus::DevConsensus;
+use cairn_node::Node;
+use cairn_primitives::{ChainSpec, dev_accounts};
+use cairn_storage::{KvRead, KvStore, RedbKv, Table, WriteBatch};
+
+/// Writes a data directory with three blocks of transfers, as `cairn dev` would leave it.
+fn make_chain(dir: &Path) -> u64 {
+    let spec = ChainSpec::dev().unwrap();
+    std::fs::write(dir.join("genesis.json"), spec.render(false).unwrap()).unwrap();
+    let kv = RedbKv::open(&dir.join("chain.redb")).unwrap();
+    let node = Node::open(kv, spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap();
+    let accounts = dev_accounts(3).unwrap();
+    for nonce in 0..3 {
+        for account in &accounts {
+            let tx = TxEip1559 {
+                chain_id: 31337,
+                nonce,
+                gas_limit: 21_000,
+                max_fee_per_gas: 10_000_000_000,
+                max_priority_fee_per_gas: 1_000_000_000,
+                to: TxKind::Call(Address::repeat_byte(0x77)),
+                value: U256::from(1),
+                ..Default::default()
+            };
+            let signature = account.signer.sign_hash_sync(&tx.signature_hash()).unwrap();
+            let tx = TxEnvelope::Eip1559(tx.into_signed(signature));
+            node.submit_raw(&tx.encoded_2718()).unwrap();
+        }
+        node.produce_block().unwrap();
+    }
+    node.head().unwrap().number
+}
+
+fn verify(dir: &Path) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["verify", "--datadir"])
+        .arg(dir)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Copies the data directory and flips one byte of one stored record in the copy.
+fn tampered_copy(source: &Path, table: Table, key: &[u8], byte_from_end: usize) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["genesis.json", "chain.redb"] {
+        std::fs::copy(source.join(file), copy.path().join(file)).unwrap();
+    }
+    let kv = RedbKv::open(&copy.path().join("chain.redb")).unwrap();
+    let mut value = kv.read().unwrap().get(table, key).unwrap().unwrap();
+    let at = value.len() - byte_from_end;
+    value[at] ^= 0x01;
+    let mut batch = WriteBatch::default();
+    batch.put(table, key, value);
+    kv.write(batch).unwrap();
+    copy
+}
+
+#[test]
+fn verify_passes_on_an_honest_chain_and_names_the_first_tampered_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = make_chain(dir.path());
+    let (ok, summary) = verify(dir.path());
+    assert!(ok, "{summary}");
+    assert!(summary.starts_with(&format!("verified {head} blocks, 9 transactions, state root 0x")), "{summary}");
+    assert!(summary.ends_with(&format!("at height {head}")), "{summary}");
+
+    let account = dev_accounts(1).unwrap()[0].address;
+    let cases = [
+        ("block body", Table::Bodies, 2u64.to_be_bytes().to_vec(), 1, 2),
+        ("block header", Table::Headers, 2u64.to_be_bytes().to_vec(), 40, 2),
+        ("receipt", Table::Receipts, 2u64.to_be_bytes().to_vec(), 1, 2),
+        ("account", Table::Accounts, account.to_vec(), 40, head),
+    ];
+    for (what, table, key, byte_from_end, height) in cases {
+        let copy = tampered_copy(dir.path(), table, &key, byte_from_end);
+        let (ok, message) = verify(copy.path());
+        assert!(!ok, "tampered {what} passed: {message}");
+        assert!(
+            message.starts_with(&format!("verification failed at height {height}:")),
+            "tampered {what}: {message}"
+        );
+    }
+}
