@@ -7,8 +7,8 @@ use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 
 use crate::codec::{HEAD_KEY, number_key, storage_key, tx_location};
 use crate::{
-    AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError, Table,
-    WriteBatch,
+    AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError,
+    Table, WriteBatch,
 };
 
 /// How many recent blocks keep the change set that lets them be unwound.

@@ -66,10 +66,13 @@ impl Table {
     }
 }
 
+/// One batch operation: a put (`Some`) or a delete (`None`) of a key in a table.
+pub(crate) type Op = (Table, Vec<u8>, Option<Vec<u8>>);
+
 /// Ordered puts and deletes that a backend applies all together or not at all.
 #[derive(Debug, Default)]
 pub struct WriteBatch {
-    pub(crate) ops: Vec<(Table, Vec<u8>, Option<Vec<u8>>)>,
+    pub(crate) ops: Vec<Op>,
 }
 
 impl WriteBatch {
@@ -87,12 +90,10 @@ impl WriteBatch {
     pub fn extend(&mut self, other: WriteBatch) {
         self.ops.extend(other.ops);
     }
-
-    /// The operations in order: `None` deletes.
-    pub fn ops(&self) -> &[(Table, Vec<u8>, Option<Vec<u8>>)] {
-        &self.ops
-    }
 }
+
+/// Called for each entry of a scan, with its key and value; an error stops the scan.
+pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
 
 /// A consistent read view of a backend.
 pub trait KvRead: Send + Sync {
@@ -104,7 +105,7 @@ pub trait KvRead: Send + Sync {
         &self,
         table: Table,
         prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), StoreError>;
 }
 

@@ -23,7 +23,7 @@ mod state;
 pub use alloy_trie::TrieAccount as Account;
 pub use chain::{CHANGESET_RETENTION, ChainStore};
 pub use error::StoreError;
-pub use kv::{KvRead, KvStore, Table, WriteBatch};
+pub use kv::{KvRead, KvStore, Table, Visitor, WriteBatch};
 pub use memory::MemoryKv;
 pub use redb_kv::RedbKv;
 pub use snapshot::{AccountProof, Snapshot, StorageProof, TxLocation};

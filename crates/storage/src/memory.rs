@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::kv::Visitor;
 use crate::{KvRead, KvStore, StoreError, Table, WriteBatch};
 
 type Map = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
@@ -32,7 +33,7 @@ impl KvRead for MemoryRead {
         &self,
         table: Table,
         prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), StoreError> {
         for ((t, k), v) in self.0.range((table, prefix.to_vec())..) {
             if *t != table || !k.starts_with(prefix) {

@@ -2,6 +2,7 @@ use std::path::Path;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition};
 
+use crate::kv::Visitor;
 use crate::{KvRead, KvStore, StoreError, Table, WriteBatch};
 
 fn definition(table: Table) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
@@ -41,7 +42,7 @@ impl KvRead for RedbRead {
         &self,
         table: Table,
         prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+        visit: &mut Visitor<'_>,
     ) -> Result<(), StoreError> {
         let t = self.0.open_table(definition(table))?;
         for entry in t.range::<&[u8]>(prefix..)? {

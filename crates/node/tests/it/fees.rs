@@ -7,7 +7,7 @@ use crate::support::{Chain, GWEI, PROPOSER, sign, transfer};
 fn balances_change_by_exactly_the_burnt_base_fee_and_tips_go_to_the_proposer() {
     let chain = Chain::new();
     let parent = chain.node.head().unwrap();
-    let recipients: Vec<Address> = (1..=4).map(|i| Address::repeat_byte(i)).collect();
+    let recipients: Vec<Address> = (1..=4).map(Address::repeat_byte).collect();
     let mut watched: Vec<Address> = chain.accounts.iter().map(|a| a.address).collect();
     watched.extend(&recipients);
     watched.push(PROPOSER);
