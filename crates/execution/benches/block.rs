@@ -31,7 +31,7 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use cairn_execution::{BlockContext, BlockExecutor, build_block};
 use cairn_primitives::{ChainSpec, GenesisAccount, Header, TxEnvelope, next_base_fee};
-use cairn_storage::{ChainStore, KvStore, MemoryKv, RedbKv, Snapshot};
+use cairn_storage::{ChainStore, KvRead, MemoryKv, RedbKv, Snapshot};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
@@ -115,7 +115,7 @@ fn sign_transfers(
 }
 
 /// Executes every transaction on top of `snapshot` and finishes the block.
-fn execute_all<R: cairn_storage::KvRead>(
+fn execute_all<R: KvRead>(
     snapshot: &Snapshot<R>,
     chain_id: u64,
     context: BlockContext,
