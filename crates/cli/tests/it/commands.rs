@@ -13,11 +13,8 @@ fn cairn() -> Command {
 fn init_writes_a_spec_that_dev_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let spec_path = dir.path().join("chain.toml");
-    let status = cairn()
-        .args(["init", "--chain-id", "4242", "--out"])
-        .arg(&spec_path)
-        .status()
-        .unwrap();
+    let status =
+        cairn().args(["init", "--chain-id", "4242", "--out"]).arg(&spec_path).status().unwrap();
     assert!(status.success());
     let spec = ChainSpec::from_file(&spec_path).unwrap();
     assert_eq!(spec.chain_id, 4242);
@@ -38,7 +35,11 @@ fn init_writes_a_spec_that_dev_accepts() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("chain id 4242"), "{stdout}");
-    assert!(stdout.contains("(0) 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (10000.000000000000000000 ETH)"));
+    assert!(
+        stdout.contains(
+            "(0) 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (10000.000000000000000000 ETH)"
+        )
+    );
     assert!(stdout.contains("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
 
     let verified = cairn().args(["verify", "--datadir"]).arg(&datadir).output().unwrap();

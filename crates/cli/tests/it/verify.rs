@@ -50,7 +50,12 @@ fn verify(dir: &Path) -> (bool, String) {
 }
 
 /// Copies the data directory and flips one byte of one stored record in the copy.
-fn tampered_copy(source: &Path, table: Table, key: &[u8], byte_from_end: usize) -> tempfile::TempDir {
+fn tampered_copy(
+    source: &Path,
+    table: Table,
+    key: &[u8],
+    byte_from_end: usize,
+) -> tempfile::TempDir {
     let copy = tempfile::tempdir().unwrap();
     for file in ["genesis.json", "chain.redb"] {
         std::fs::copy(source.join(file), copy.path().join(file)).unwrap();
@@ -71,7 +76,10 @@ fn verify_passes_on_an_honest_chain_and_names_the_first_tampered_height() {
     let head = make_chain(dir.path());
     let (ok, summary) = verify(dir.path());
     assert!(ok, "{summary}");
-    assert!(summary.starts_with(&format!("verified {head} blocks, 9 transactions, state root 0x")), "{summary}");
+    assert!(
+        summary.starts_with(&format!("verified {head} blocks, 9 transactions, state root 0x")),
+        "{summary}"
+    );
     assert!(summary.ends_with(&format!("at height {head}")), "{summary}");
 
     let account = dev_accounts(1).unwrap()[0].address;
