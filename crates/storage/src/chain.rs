@@ -5,7 +5,7 @@ use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 
-use crate::codec::{HEAD_KEY, number_key, storage_key, tx_location};
+use crate::codec::{CHAIN_ID_KEY, HEAD_KEY, number_key, storage_key, tx_location};
 use crate::{
     AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError,
     Table, WriteBatch,
@@ -30,8 +30,17 @@ impl<K: KvStore> ChainStore<K> {
         // Genesis is derived from the spec alone, never from what the store holds now.
         let empty = Snapshot::new(MemoryKv::new().read()?);
         let (genesis, update) = genesis(&empty, spec)?;
-        match store.snapshot()?.header(0)? {
-            Some(stored) if stored.hash() == genesis.hash() => {}
+        let snapshot = store.snapshot()?;
+        match snapshot.header(0)? {
+            Some(stored) if stored.hash() == genesis.hash() => {
+                let stored = snapshot.chain_id()?;
+                if stored != Some(spec.chain_id) {
+                    return Err(StoreError::ChainIdMismatch {
+                        stored: stored.unwrap_or_default(),
+                        expected: spec.chain_id,
+                    });
+                }
+            }
             Some(stored) => {
                 return Err(StoreError::GenesisMismatch {
                     stored: stored.hash(),
@@ -42,6 +51,7 @@ impl<K: KvStore> ChainStore<K> {
                 let mut batch = update.batch;
                 batch.extend(block_batch(&genesis, &[], &[]));
                 batch.put(Table::Meta, HEAD_KEY, number_key(0));
+                batch.put(Table::Meta, CHAIN_ID_KEY, spec.chain_id.to_be_bytes());
                 store.kv.write(batch)?;
             }
         }
@@ -76,6 +86,14 @@ impl<K: KvStore> ChainStore<K> {
                 parent: block.header.parent_hash,
                 head: head.hash(),
             });
+        }
+        let inconsistent =
+            |reason: &str| StoreError::Inconsistent { number, reason: reason.into() };
+        if block.header.state_root != state.root {
+            return Err(inconsistent("header state root differs from the state update's"));
+        }
+        if senders.len() != block.transactions.len() || receipts.len() != block.transactions.len() {
+            return Err(inconsistent("senders, receipts and transactions differ in count"));
         }
         let mut batch = state.batch;
         batch.extend(block_batch(block, senders, receipts));

@@ -6,6 +6,7 @@ use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use crate::StoreError;
 
 pub(crate) const HEAD_KEY: &[u8] = b"head";
+pub(crate) const CHAIN_ID_KEY: &[u8] = b"chain_id";
 
 pub(crate) fn number_key(number: u64) -> [u8; 8] {
     number.to_be_bytes()

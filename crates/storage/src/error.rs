@@ -33,6 +33,22 @@ pub enum StoreError {
         /// Genesis hash the spec produces.
         expected: B256,
     },
+    /// The data directory holds a chain with another chain id than the spec's.
+    #[error("data directory holds chain id {stored}, but the chain spec gives {expected}")]
+    ChainIdMismatch {
+        /// Chain id in the store.
+        stored: u64,
+        /// Chain id of the spec.
+        expected: u64,
+    },
+    /// A block offered for commit disagrees with the data that comes with it.
+    #[error("block {number} is inconsistent: {reason}")]
+    Inconsistent {
+        /// The block's number.
+        number: u64,
+        /// What disagrees.
+        reason: String,
+    },
     /// An unwind asked for more than the retained change sets allow.
     #[error("cannot unwind block {number}: {reason}")]
     Unwind {

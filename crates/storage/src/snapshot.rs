@@ -7,8 +7,8 @@ use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
 use cairn_trie::{NodeReader, Trie, TrieError};
 
 use crate::codec::{
-    AccountPrev, ChangeSet, HEAD_KEY, SlotPrev, decode_exact, decode_number, decode_u256,
-    number_key, split_storage_key, storage_key,
+    AccountPrev, CHAIN_ID_KEY, ChangeSet, HEAD_KEY, SlotPrev, decode_exact, decode_number,
+    decode_u256, number_key, split_storage_key, storage_key,
 };
 use crate::{Account, KvRead, StateChanges, StateUpdate, StateView, StoreError, Table, WriteBatch};
 
@@ -69,6 +69,11 @@ impl<R: KvRead> Snapshot<R> {
     /// Height of the newest committed block, or `None` before genesis is written.
     pub fn head_number(&self) -> Result<Option<u64>, StoreError> {
         self.kv.get(Table::Meta, HEAD_KEY)?.map(|b| decode_number(&b)).transpose()
+    }
+
+    /// The chain id the store was created for.
+    pub fn chain_id(&self) -> Result<Option<u64>, StoreError> {
+        self.kv.get(Table::Meta, CHAIN_ID_KEY)?.map(|b| decode_number(&b)).transpose()
     }
 
     /// The newest committed header.

@@ -1,0 +1,82 @@
+//! The two backends the suite runs against, behind one small factory trait.
+
+use std::collections::BTreeMap;
+
+use cairn_storage::{ChainStore, KvRead, KvStore, MemoryKv, RedbKv, Table, WriteBatch};
+use tempfile::TempDir;
+
+use crate::fixtures::dev_spec;
+
+/// Every entry of every table, for "nothing was written" checks.
+pub(crate) type Dump = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
+
+/// Where one test's data lives. `kv` opens a handle on it; with redb only one handle may be
+/// open at a time, so callers drop the store before opening the raw backend again.
+pub(crate) trait Backend {
+    /// The key-value store this backend opens.
+    type Kv: KvStore;
+
+    /// Fresh, empty storage.
+    fn create() -> Self;
+
+    /// A handle on the storage (reopening the file for redb, sharing the map for memory).
+    fn kv(&self) -> Self::Kv;
+
+    /// The chain store on this storage, opened with the dev spec.
+    fn open_store(&self) -> ChainStore<Self::Kv> {
+        ChainStore::open(self.kv(), &dev_spec()).expect("open chain store")
+    }
+
+    /// Applies `batch` directly to the backend.
+    fn write_raw(&self, batch: WriteBatch) {
+        self.kv().write(batch).expect("raw write");
+    }
+
+    /// Everything the backend holds.
+    fn dump(&self) -> Dump {
+        dump(&self.kv().read().expect("read view"))
+    }
+}
+
+/// Every entry of every table of a read view.
+pub(crate) fn dump<R: KvRead>(read: &R) -> Dump {
+    let mut all = Dump::new();
+    for table in Table::ALL {
+        read.for_each_prefix(table, &[], &mut |key, value| {
+            all.insert((table, key.to_vec()), value.to_vec());
+            Ok(())
+        })
+        .expect("scan table");
+    }
+    all
+}
+
+/// The in-memory backend; clones share one map, so a clone acts as a "reopened" store.
+pub(crate) struct Memory(MemoryKv);
+
+impl Backend for Memory {
+    type Kv = MemoryKv;
+
+    fn create() -> Self {
+        Self(MemoryKv::new())
+    }
+
+    fn kv(&self) -> MemoryKv {
+        self.0.clone()
+    }
+}
+
+/// The redb backend on `chain.redb` in a temporary directory.
+pub(crate) struct Redb(TempDir);
+
+impl Backend for Redb {
+    type Kv = RedbKv;
+
+    fn create() -> Self {
+        Self(tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn kv(&self) -> RedbKv {
+        RedbKv::open(&self.0.path().join("chain.redb")).expect("open redb file")
+    }
+}
