@@ -1,6 +1,6 @@
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
-use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
 use crate::PrimitivesError;
 
@@ -71,16 +71,9 @@ impl Block {
     }
 
     /// Decodes stored bytes, rejecting trailing garbage.
-    pub fn decode_bytes(mut bytes: &[u8]) -> Result<Self, PrimitivesError> {
-        let block = Self::decode(&mut bytes)
-            .map_err(|source| PrimitivesError::Rlp { what: "block", source })?;
-        if !bytes.is_empty() {
-            return Err(PrimitivesError::Rlp {
-                what: "block",
-                source: alloy_rlp::Error::Custom("trailing bytes"),
-            });
-        }
-        Ok(block)
+    pub fn decode_bytes(bytes: &[u8]) -> Result<Self, PrimitivesError> {
+        alloy_rlp::decode_exact(bytes)
+            .map_err(|source| PrimitivesError::Rlp { what: "block", source })
     }
 }
 

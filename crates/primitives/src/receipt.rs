@@ -1,7 +1,7 @@
 use alloy_consensus::{ReceiptEnvelope, TxReceipt};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bloom, Log};
-use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
+use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
 use crate::PrimitivesError;
 
@@ -54,15 +54,8 @@ impl Receipt {
     }
 
     /// Decodes a block's stored receipts, rejecting trailing garbage.
-    pub fn decode_list(mut bytes: &[u8]) -> Result<Vec<Receipt>, PrimitivesError> {
-        let list = Vec::<Receipt>::decode(&mut bytes)
-            .map_err(|source| PrimitivesError::Rlp { what: "receipts", source })?;
-        if !bytes.is_empty() {
-            return Err(PrimitivesError::Rlp {
-                what: "receipts",
-                source: alloy_rlp::Error::Custom("trailing bytes"),
-            });
-        }
-        Ok(list)
+    pub fn decode_list(bytes: &[u8]) -> Result<Vec<Receipt>, PrimitivesError> {
+        alloy_rlp::decode_exact(bytes)
+            .map_err(|source| PrimitivesError::Rlp { what: "receipts", source })
     }
 }

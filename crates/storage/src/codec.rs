@@ -49,13 +49,9 @@ pub(crate) fn tx_location(block: u64, index: u32) -> [u8; 12] {
 /// Decodes an RLP value that must fill `bytes` exactly.
 pub(crate) fn decode_exact<T: Decodable>(
     what: &'static str,
-    mut bytes: &[u8],
+    bytes: &[u8],
 ) -> Result<T, StoreError> {
-    let value = T::decode(&mut bytes).map_err(|e| StoreError::corrupt(what, e))?;
-    if !bytes.is_empty() {
-        return Err(StoreError::corrupt(what, "trailing bytes"));
-    }
-    Ok(value)
+    alloy_rlp::decode_exact(bytes).map_err(|e| StoreError::corrupt(what, e))
 }
 
 /// What one block overwrote: the previous encoding of every account it changed (empty if the
