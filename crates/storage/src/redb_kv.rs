@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use redb::{Database, ReadTransaction, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition};
 
 use crate::kv::Visitor;
 use crate::{KvRead, KvStore, StoreError, Table, WriteBatch};
@@ -28,14 +28,39 @@ impl RedbKv {
     }
 }
 
-/// A redb read transaction: a consistent snapshot.
-#[derive(Debug)]
-pub struct RedbRead(ReadTransaction);
+/// A redb read transaction (a consistent snapshot) with every table opened once, since reads
+/// such as trie node lookups come by the thousand per block.
+pub struct RedbRead {
+    tables: Vec<ReadOnlyTable<&'static [u8], &'static [u8]>>,
+}
+
+impl std::fmt::Debug for RedbRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbRead").field("tables", &self.tables.len()).finish()
+    }
+}
+
+impl RedbRead {
+    fn open(txn: &ReadTransaction) -> Result<Self, StoreError> {
+        let tables =
+            Table::ALL.iter().map(|t| txn.open_table(definition(*t))).collect::<Result<_, _>>()?;
+        Ok(Self { tables })
+    }
+
+    fn table(
+        &self,
+        table: Table,
+    ) -> Result<&ReadOnlyTable<&'static [u8], &'static [u8]>, StoreError> {
+        let index = Table::ALL.iter().position(|t| *t == table);
+        index
+            .and_then(|i| self.tables.get(i))
+            .ok_or_else(|| StoreError::Backend(format!("table {} not open", table.name())))
+    }
+}
 
 impl KvRead for RedbRead {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let t = self.0.open_table(definition(table))?;
-        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+        Ok(self.table(table)?.get(key)?.map(|v| v.value().to_vec()))
     }
 
     fn for_each_prefix(
@@ -44,8 +69,7 @@ impl KvRead for RedbRead {
         prefix: &[u8],
         visit: &mut Visitor<'_>,
     ) -> Result<(), StoreError> {
-        let t = self.0.open_table(definition(table))?;
-        for entry in t.range::<&[u8]>(prefix..)? {
+        for entry in self.table(table)?.range::<&[u8]>(prefix..)? {
             let (k, v) = entry?;
             if !k.value().starts_with(prefix) {
                 break;
@@ -60,7 +84,7 @@ impl KvStore for RedbKv {
     type Read = RedbRead;
 
     fn read(&self) -> Result<RedbRead, StoreError> {
-        Ok(RedbRead(self.db.begin_read()?))
+        RedbRead::open(&self.db.begin_read()?)
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
