@@ -8,6 +8,7 @@ use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
 use clap::Args;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::datadir::DataDir;
 
@@ -34,23 +35,42 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
     let spec = datadir.resolve_spec(given)?;
     let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
+    // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stop = {
+        let _context = runtime.enter();
+        StopSignals::listen()?
+    };
     let kv = datadir.open_store()?;
     let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
     print_banner(&spec, &root, node.head()?.number)?;
 
     let producer = BlockProducer::start(node, block_time);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(shutdown_signal()).context("waiting for a shutdown signal")?;
+    runtime.block_on(stop.wait());
     eprintln!("shutting down");
     producer.stop();
     Ok(())
 }
 
-async fn shutdown_signal() -> std::io::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
+/// Ctrl-C (SIGINT) and SIGTERM, registered up front.
+struct StopSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ fn init_writes_a_spec_that_dev_accepts() {
     assert_eq!(spec.chain_id, 4242);
 
     let datadir = dir.path().join("data");
-    let child = cairn()
+    let mut child = cairn()
         .args(["dev", "--block-time", "100ms", "--genesis"])
         .arg(&spec_path)
         .arg("--datadir")
@@ -28,19 +29,22 @@ fn init_writes_a_spec_that_dev_accepts() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    while !banner.contains("Derivation path") {
+        assert_ne!(stdout.read_line(&mut banner).unwrap(), 0, "dev exited early: {banner}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
     // SIGTERM: a clean stop.
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("chain id 4242"), "{stdout}");
+    assert!(child.wait().unwrap().success());
+    assert!(banner.contains("chain id 4242"), "{banner}");
     assert!(
-        stdout.contains(
+        banner.contains(
             "(0) 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (10000.000000000000000000 ETH)"
         )
     );
-    assert!(stdout.contains("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
+    assert!(banner.contains("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"));
 
     let verified = cairn().args(["verify", "--datadir"]).arg(&datadir).output().unwrap();
     assert!(verified.status.success());
