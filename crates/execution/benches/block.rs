@@ -32,7 +32,10 @@ use alloy_signer_local::PrivateKeySigner;
 use cairn_execution::{BlockContext, BlockExecutor, build_block};
 use cairn_primitives::{ChainSpec, GenesisAccount, Header, TxEnvelope, next_base_fee};
 use cairn_storage::{ChainStore, KvRead, MemoryKv, RedbKv, Snapshot};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use rayon::prelude::*;
 
 /// Transactions per block (and funded senders).
@@ -145,15 +148,21 @@ fn execute_transfers(c: &mut Criterion) {
     // Senders, recipients and the beneficiary.
     assert_eq!(outcome.changes.accounts.len(), 2 * TXS + 1);
 
-    let mut group = c.benchmark_group("block");
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    group.throughput(Throughput::Elements(TXS as u64));
+    let mut group = block_group(c, Duration::from_secs(5));
     group.bench_function("execute_1000_transfers", |b| {
         b.iter_with_large_drop(|| execute_all(&snapshot, spec.chain_id, context, black_box(&txs)))
     });
     group.finish();
+}
+
+/// The `block` group: few samples (each is a whole block), throughput in transactions.
+fn block_group(c: &mut Criterion, measurement: Duration) -> BenchmarkGroup<'_, WallTime> {
+    let mut group = c.benchmark_group("block");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(measurement);
+    group.throughput(Throughput::Elements(TXS as u64));
+    group
 }
 
 fn build_and_commit(c: &mut Criterion) {
@@ -163,11 +172,7 @@ fn build_and_commit(c: &mut Criterion) {
     let kv = RedbKv::open(&dir.path().join("chain.redb")).expect("open redb");
     let store = ChainStore::open(kv, &spec).expect("open redb store");
 
-    let mut group = c.benchmark_group("block");
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(8));
-    group.throughput(Throughput::Elements(TXS as u64));
+    let mut group = block_group(c, Duration::from_secs(8));
     group.bench_function("build_and_commit_1000_transfers", |b| {
         b.iter_batched(
             // Unmeasured: sign the next block's transfers against the current head (each
