@@ -1,3 +1,4 @@
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use anyhow::Context;
 use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
+use cairn_rpc::RpcConfig;
 use clap::Args;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -26,6 +28,9 @@ pub(crate) struct DevArgs {
     /// A chain spec file (JSON or TOML) written by `cairn init`.
     #[arg(long)]
     genesis: Option<PathBuf>,
+    /// Where Ethereum JSON-RPC listens (HTTP and WebSocket).
+    #[arg(long, default_value = "127.0.0.1:8545")]
+    rpc_addr: SocketAddr,
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -45,9 +50,13 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
     print_banner(&spec, &root, node.head()?.number)?;
 
+    let rpc = RpcConfig { addr: args.rpc_addr, ..RpcConfig::default() };
+    let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
+    println!("JSON-RPC listening on http://{rpc_addr}");
     let producer = BlockProducer::start(node, block_time);
     runtime.block_on(stop.wait());
     eprintln!("shutting down");
+    let _ = rpc_server.stop();
     producer.stop();
     Ok(())
 }

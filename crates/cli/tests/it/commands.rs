@@ -22,7 +22,7 @@ fn init_writes_a_spec_that_dev_accepts() {
 
     let datadir = dir.path().join("data");
     let mut child = cairn()
-        .args(["dev", "--block-time", "100ms", "--genesis"])
+        .args(["dev", "--rpc-addr", "127.0.0.1:0", "--block-time", "100ms", "--genesis"])
         .arg(&spec_path)
         .arg("--datadir")
         .arg(&datadir)
@@ -31,7 +31,7 @@ fn init_writes_a_spec_that_dev_accepts() {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
-    while !banner.contains("Derivation path") {
+    while !banner.contains("JSON-RPC listening on http://127.0.0.1:") {
         assert_ne!(stdout.read_line(&mut banner).unwrap(), 0, "dev exited early: {banner}");
     }
     std::thread::sleep(Duration::from_millis(500));
