@@ -16,6 +16,8 @@ mod error;
 mod fees;
 mod receipt;
 mod spec;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 pub use alloy_consensus::{Signed, TxEnvelope, TxType};
 pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};

@@ -2,12 +2,10 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::Address;
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
+use cairn_primitives::test_utils::signed_transfer;
 use cairn_primitives::{ChainSpec, dev_accounts};
 use cairn_storage::{KvRead, KvStore, RedbKv, Table, WriteBatch};
 
@@ -20,19 +18,9 @@ fn make_chain(dir: &Path) -> u64 {
     let accounts = dev_accounts(3).unwrap();
     for nonce in 0..3 {
         for account in &accounts {
-            let tx = TxEip1559 {
-                chain_id: 31337,
-                nonce,
-                gas_limit: 21_000,
-                max_fee_per_gas: 10_000_000_000,
-                max_priority_fee_per_gas: 1_000_000_000,
-                to: TxKind::Call(Address::repeat_byte(0x77)),
-                value: U256::from(1),
-                ..Default::default()
-            };
-            let signature = account.signer.sign_hash_sync(&tx.signature_hash()).unwrap();
-            let tx = TxEnvelope::Eip1559(tx.into_signed(signature));
-            node.submit_raw(&tx.encoded_2718()).unwrap();
+            let to = Address::repeat_byte(0x77);
+            let raw = signed_transfer(&account.signer, 31337, nonce, to, 1).unwrap();
+            node.submit_raw(&raw).unwrap();
         }
         node.produce_block().unwrap();
     }

@@ -4,12 +4,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::Address;
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
+use cairn_primitives::test_utils::signed_transfer;
 use cairn_primitives::{ChainSpec, dev_accounts};
 use cairn_rpc::{RpcConfig, start};
 use cairn_storage::MemoryKv;
@@ -53,20 +51,9 @@ async fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
 }
 
 fn transfer(nonce: u64, to: Address, value: u64) -> String {
-    let tx = TxEip1559 {
-        chain_id: 31337,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        ..Default::default()
-    };
     let key = &dev_accounts(1).unwrap()[0].signer;
-    let signature = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-    let tx = TxEnvelope::Eip1559(tx.into_signed(signature));
-    format!("0x{}", alloy_primitives::hex::encode(tx.encoded_2718()))
+    let raw = signed_transfer(key, 31337, nonce, to, value).unwrap();
+    format!("0x{}", alloy_primitives::hex::encode(raw))
 }
 
 #[tokio::test]
