@@ -26,9 +26,9 @@ pub struct ExecutionOutcome {
 /// One executed transaction: its receipt and what it returned (the revert data when it
 /// reverted, so callers can show the reason).
 #[derive(Debug, Clone)]
-pub struct TxResult {
+pub struct TxResult<'a> {
     /// The receipt, as stored.
-    pub receipt: Receipt,
+    pub receipt: &'a Receipt,
     /// Return data, revert data, or the created contract's code.
     pub output: Bytes,
 }
@@ -63,7 +63,7 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
 
     /// Executes `tx` from `sender` (already recovered by the caller) and returns its result.
     /// On [`ExecError::InvalidTx`] the state is unchanged and the block can go on.
-    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxResult, ExecError> {
+    pub fn execute(&mut self, tx: &TxEnvelope, sender: Address) -> Result<TxResult<'_>, ExecError> {
         if tx.gas_limit() > self.gas_left() {
             return Err(ExecError::InvalidTx {
                 reason: format!(
@@ -104,7 +104,9 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             effective_gas_price,
             contract_address,
         };
-        self.receipts.push(receipt.clone());
+        self.receipts.push(receipt);
+        let receipt =
+            self.receipts.last().ok_or_else(|| ExecError::Evm("receipt vanished".into()))?;
         Ok(TxResult { receipt, output })
     }
 
