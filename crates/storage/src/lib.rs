@@ -26,5 +26,5 @@ pub use error::StoreError;
 pub use kv::{KvRead, KvStore, Table, Visitor, WriteBatch};
 pub use memory::MemoryKv;
 pub use redb_kv::RedbKv;
-pub use snapshot::{AccountProof, Snapshot, StorageProof, TxLocation};
+pub use snapshot::{AccountProof, HistoricalState, Snapshot, StorageProof, TxLocation};
 pub use state::{AccountChange, AccountInfo, StateChanges, StateUpdate, StateView};

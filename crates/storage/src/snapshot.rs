@@ -171,25 +171,43 @@ impl<R: KvRead> Snapshot<R> {
         let nodes = Nodes(&self.kv);
         let key = keccak256(address);
         let proof = cairn_trie::proof(&nodes, state_root, key.as_slice())?;
-        let account: Option<Account> = Trie::new(&nodes, state_root)
-            .get(key.as_slice())?
-            .map(|v| decode_exact("trie account", &v))
-            .transpose()?;
+        let account = self.trie_account(state_root, address)?;
         let storage_root = account.map_or(EMPTY_ROOT_HASH, |a| a.storage_root);
         let storage = slots
             .iter()
             .map(|slot| {
-                let slot_key = keccak256(slot);
-                let value = Trie::new(&nodes, storage_root)
-                    .get(slot_key.as_slice())?
-                    .map(|v| decode_exact::<U256>("trie slot", &v))
-                    .transpose()?
-                    .unwrap_or_default();
-                let proof = cairn_trie::proof(&nodes, storage_root, slot_key.as_slice())?;
+                let value = self.trie_slot(storage_root, *slot)?;
+                let proof = cairn_trie::proof(&nodes, storage_root, keccak256(slot).as_slice())?;
                 Ok(StorageProof { slot: *slot, value, proof })
             })
             .collect::<Result<_, StoreError>>()?;
         Ok(AccountProof { account, proof, storage })
+    }
+
+    /// The state as of the block whose state root is `state_root`, read through the tries.
+    /// Trie nodes are never rewritten, so every retained block's state stays readable this
+    /// way (calls and reads at older blocks); the head is faster through the flat tables.
+    pub fn state_at(&self, state_root: B256) -> HistoricalState<'_, R> {
+        HistoricalState { snapshot: self, root: state_root }
+    }
+
+    fn trie_account(
+        &self,
+        state_root: B256,
+        address: Address,
+    ) -> Result<Option<Account>, StoreError> {
+        Trie::new(Nodes(&self.kv), state_root)
+            .get(keccak256(address).as_slice())?
+            .map(|v| decode_exact("trie account", &v))
+            .transpose()
+    }
+
+    fn trie_slot(&self, storage_root: B256, slot: B256) -> Result<U256, StoreError> {
+        Ok(Trie::new(Nodes(&self.kv), storage_root)
+            .get(keccak256(slot).as_slice())?
+            .map(|v| decode_exact::<U256>("trie slot", &v))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     pub(crate) fn changeset(&self, number: u64) -> Result<Option<ChangeSet>, StoreError> {
@@ -317,5 +335,34 @@ impl<R: KvRead> StateView for Snapshot<R> {
 
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
         Ok(self.header(number)?.map(|h| h.hash()))
+    }
+}
+
+/// The state at one state root, read through the account and storage tries (code by hash,
+/// block hashes from the canonical headers). Built by [`Snapshot::state_at`].
+#[derive(Debug)]
+pub struct HistoricalState<'a, R> {
+    snapshot: &'a Snapshot<R>,
+    root: B256,
+}
+
+impl<R: KvRead> StateView for HistoricalState<'_, R> {
+    fn account(&self, address: Address) -> Result<Option<Account>, StoreError> {
+        self.snapshot.trie_account(self.root, address)
+    }
+
+    fn storage(&self, address: Address, slot: U256) -> Result<U256, StoreError> {
+        match self.snapshot.trie_account(self.root, address)? {
+            Some(account) => self.snapshot.trie_slot(account.storage_root, slot.into()),
+            None => Ok(U256::ZERO),
+        }
+    }
+
+    fn code(&self, hash: B256) -> Result<Option<Bytes>, StoreError> {
+        self.snapshot.code(hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
+        self.snapshot.block_hash(number)
     }
 }

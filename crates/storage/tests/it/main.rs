@@ -39,6 +39,7 @@ suite_for_each_backend!(
     unwind_without_change_set_fails_cleanly,
     change_sets_expire_after_the_retention_window,
     proofs_verify_against_header_roots,
+    historical_state_matches_every_retained_block,
     write_batch_is_all_or_nothing,
     concurrent_views_never_see_half_a_batch,
     snapshots_are_stable_and_commits_durable,

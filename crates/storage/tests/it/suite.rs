@@ -13,8 +13,8 @@ use cairn_storage::{
 
 use crate::backend::{Backend, dump};
 use crate::fixtures::{
-    BOB, CAROL, CONTRACT, Changes, NOBODY, Payload, alice, branch_script, dev_balance, dev_signers,
-    dev_spec, info, main_script, transfers, word,
+    BOB, CAROL, CONTRACT, Changes, DAVE, NOBODY, Payload, alice, branch_script, dev_balance,
+    dev_signers, dev_spec, info, main_script, transfers, word,
 };
 use crate::harness::{Committed, Harness, assert_corrupt};
 use crate::model::{read_state, trie_account};
@@ -259,6 +259,47 @@ pub(crate) fn proofs_verify_against_header_roots<B: Backend>() {
             check_proof(&snapshot, &harness.blocks[number], address);
         }
     }
+}
+
+/// Reads through an older block's state root see exactly that block's state (accounts
+/// deleted, re-created and wiped included), also after unwinding onto another branch.
+pub(crate) fn historical_state_matches_every_retained_block<B: Backend>() {
+    let mut harness = Harness::<B>::new();
+    commit_main_chain(&mut harness, 5);
+    let snapshot = harness.snapshot();
+    for committed in &harness.blocks {
+        check_historical_state(&snapshot, committed);
+    }
+    drop(snapshot);
+    let removed = harness.unwind_to(2);
+    for (index, changes) in branch_script().iter().enumerate() {
+        harness.commit(changes, transfers(index as u64 + 3, 2, b'B'), b'B');
+    }
+    let snapshot = harness.snapshot();
+    for committed in harness.blocks.iter().chain(&removed) {
+        check_historical_state(&snapshot, committed);
+    }
+}
+
+/// Compares point reads at `committed`'s state root with the model of its state.
+fn check_historical_state<R: KvRead>(snapshot: &Snapshot<R>, committed: &Committed) {
+    let number = committed.block.header.number;
+    let state = snapshot.state_at(committed.block.header.state_root);
+    for address in [alice(), CONTRACT, BOB, CAROL, DAVE, NOBODY] {
+        let expected = committed.state.get(&address);
+        let account = state.account(address).expect("historical account");
+        assert_eq!(account, expected.map(trie_account), "account {address} at block {number}");
+        for slot in [1, 2, 3, 4, 5, 7, 8, 9, 1000].map(word) {
+            let value = expected.and_then(|a| a.storage.get(&slot)).copied().unwrap_or_default();
+            let read = state.storage(address, slot).expect("historical slot");
+            assert_eq!(read, value, "slot {slot} of {address} at block {number}");
+        }
+        if let Some(expected) = expected {
+            let code = state.code(expected.info.code_hash).expect("code").expect("code stored");
+            assert_eq!(keccak256(&code), expected.info.code_hash, "code of {address}");
+        }
+    }
+    assert_eq!(state.block_hash(0).expect("block hash"), snapshot.block_hash(0).expect("hash"));
 }
 
 /// Checks the proof of `address` and a few slots at `committed`'s state root.
