@@ -13,5 +13,5 @@ mod node;
 mod producer;
 
 pub use error::NodeError;
-pub use node::{Node, TxLookup};
+pub use node::{Node, NodeEvent, TxLookup};
 pub use producer::BlockProducer;

@@ -5,9 +5,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::Consensus;
 use cairn_execution::{BlockContext, build_block};
-use cairn_mempool::{AccountView, Pool, PoolConfig};
+use cairn_mempool::{AccountView, Pool, PoolConfig, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateView};
+use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use crate::NodeError;
@@ -28,6 +29,19 @@ pub struct TxLookup {
     /// Its receipt.
     pub receipt: Receipt,
 }
+
+/// Something that happened in the node, announced to subscribers (RPC filters and streams).
+#[derive(Debug, Clone)]
+pub enum NodeEvent {
+    /// A block was committed and is the new head.
+    Block(Arc<Header>),
+    /// A transaction was admitted to the pool.
+    PendingTx(B256),
+}
+
+/// Events kept for a subscriber that falls behind; a slower one misses events and is told so by
+/// its receiver.
+const EVENT_BUFFER: usize = 4096;
 
 /// The mempool's view of the head state.
 struct HeadState<R>(Snapshot<R>);
@@ -63,6 +77,7 @@ pub struct Node<K: KvStore> {
     pool: Mutex<Pool>,
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
+    events: broadcast::Sender<NodeEvent>,
 }
 
 impl<K: KvStore> Node<K> {
@@ -72,10 +87,21 @@ impl<K: KvStore> Node<K> {
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,
             block_gas_limit: spec.gas_limit,
+            // geth's default price limit: a transaction must tip at least 1 wei.
+            min_priority_fee: 1,
             ..PoolConfig::default()
         });
         let (wake, woken) = sync_channel(1);
-        Ok(Self { store, spec, consensus, pool: Mutex::new(pool), wake, woken: Mutex::new(woken) })
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Self {
+            store,
+            spec,
+            consensus,
+            pool: Mutex::new(pool),
+            wake,
+            woken: Mutex::new(woken),
+            events,
+        })
     }
 
     /// The chain spec this node runs.
@@ -104,7 +130,27 @@ impl<K: KvStore> Node<K> {
         let state = HeadState(snapshot);
         let hash = self.pool().add_raw(raw, &state, next_base_fee(&head))?;
         let _ = self.wake.try_send(());
+        let _ = self.events.send(NodeEvent::PendingTx(hash));
         Ok(hash)
+    }
+
+    /// New blocks and admitted transactions from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// A transaction waiting in the pool.
+    pub fn pooled(&self, hash: B256) -> Option<PooledTx> {
+        self.pool().get(&hash).cloned()
+    }
+
+    /// Copies of the pool's ready and queued (nonce-gap) transactions, grouped by sender then
+    /// nonce.
+    pub fn pool_content(&self) -> (Vec<PooledTx>, Vec<PooledTx>) {
+        let pool = self.pool();
+        let pending = pool.pending().into_iter().cloned().collect();
+        let queued = pool.queued().into_iter().cloned().collect();
+        (pending, queued)
     }
 
     /// How many transactions wait in the pool, ready to be included.
@@ -162,6 +208,7 @@ impl<K: KvStore> Node<K> {
             gas_used = header.gas_used,
             "block committed"
         );
+        let _ = self.events.send(NodeEvent::Block(Arc::new(header.clone())));
         Ok(header)
     }
 

@@ -2,7 +2,7 @@
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, U256};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 
@@ -15,16 +15,47 @@ pub fn signed_transfer(
     to: Address,
     value: u64,
 ) -> Result<Vec<u8>, alloy_signer::Error> {
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        ..Default::default()
-    };
+    let tx = eip1559(chain_id, nonce, TxKind::Call(to), U256::from(value), Bytes::new(), 21_000);
+    sign(key, tx)
+}
+
+/// A signed EIP-1559 call or contract creation with a 10 gwei fee cap and a 1 gwei tip, as raw
+/// EIP-2718 bytes.
+pub fn signed_call(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    input: Bytes,
+    gas_limit: u64,
+) -> Result<Vec<u8>, alloy_signer::Error> {
+    sign(key, eip1559(chain_id, nonce, to, U256::ZERO, input, gas_limit))
+}
+
+/// Signs `tx` and encodes it as EIP-2718 bytes.
+pub fn sign(key: &PrivateKeySigner, tx: TxEip1559) -> Result<Vec<u8>, alloy_signer::Error> {
     let signature = key.sign_hash_sync(&tx.signature_hash())?;
     Ok(TxEnvelope::Eip1559(tx.into_signed(signature)).encoded_2718())
+}
+
+/// An unsigned EIP-1559 transaction with a 10 gwei fee cap and a 1 gwei tip.
+pub fn eip1559(
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas_limit: u64,
+) -> TxEip1559 {
+    TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to,
+        value,
+        input,
+        ..Default::default()
+    }
 }

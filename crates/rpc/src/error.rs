@@ -15,11 +15,21 @@ pub enum RpcError {
 pub(crate) const SERVER_ERROR: i32 = -32000;
 /// Bad parameters.
 pub(crate) const INVALID_PARAMS: i32 = -32602;
+/// A request over one of the node's limits (EIP-1474's "limit exceeded").
+pub(crate) const LIMIT_EXCEEDED: i32 = -32005;
 
 pub(crate) fn node_error(e: NodeError) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(SERVER_ERROR, e.to_string(), None::<()>)
+    server_error(e.to_string())
+}
+
+pub(crate) fn server_error(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(SERVER_ERROR, message.into(), None::<()>)
 }
 
 pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(INVALID_PARAMS, message.into(), None::<()>)
+}
+
+pub(crate) fn limit_exceeded(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(LIMIT_EXCEEDED, message.into(), None::<()>)
 }

@@ -1,129 +1,124 @@
-use std::sync::Arc;
+//! Chain identity, account state and transaction submission.
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, Bytes, U64, U256};
-use cairn_node::Node;
-use cairn_storage::{Account, KvStore};
-use jsonrpsee::RpcModule;
-use jsonrpsee::types::{ErrorObjectOwned, Params};
+use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
+use alloy_rpc_types_eth::{EIP1186AccountProofResponse, EIP1186StorageProof};
+use alloy_serde::JsonStorageKey;
+use cairn_storage::{Account, AccountProof, KvStore, StateView};
+use serde_json::json;
 
-use crate::error::{invalid_params, node_error};
+use crate::context::{Module, RpcContext, json, register, register_value};
+use crate::error::node_error;
+use crate::params::{Args, RpcResult, at_most, existing_block};
 
-type RpcResult<T> = Result<T, ErrorObjectOwned>;
+/// Most slots one `eth_getProof` may ask for.
+const MAX_PROOF_SLOTS: usize = 1024;
 
-/// The methods served, bound to a node.
-pub fn module<K: KvStore>(node: Arc<Node<K>>) -> RpcModule<Arc<Node<K>>> {
-    let mut module = RpcModule::new(node);
-    let version = format!("cairn/v{}", env!("CARGO_PKG_VERSION"));
-    let methods: [(&'static str, Handler<K>); 8] = [
-        ("eth_chainId", |_, node| Ok(serde_json::json!(U64::from(node.spec().chain_id)))),
-        ("net_version", |_, node| Ok(serde_json::json!(node.spec().chain_id.to_string()))),
-        ("eth_blockNumber", |_, node| {
-            Ok(serde_json::json!(U64::from(node.head().map_err(node_error)?.number)))
-        }),
-        ("eth_getBalance", |params, node| {
-            let (address, block) = address_and_block(&params)?;
-            Ok(serde_json::json!(
-                account_at(node, address, block)?.map_or(U256::ZERO, |a| a.balance)
-            ))
-        }),
-        ("eth_getTransactionCount", |params, node| {
-            let (address, block) = address_and_block(&params)?;
-            if block == BlockId::Number(BlockNumberOrTag::Pending) {
-                return Ok(serde_json::json!(U64::from(
-                    node.pending_nonce(address).map_err(node_error)?
-                )));
-            }
-            Ok(serde_json::json!(U64::from(
-                account_at(node, address, block)?.map_or(0, |a| a.nonce)
-            )))
-        }),
-        ("eth_getCode", |params, node| {
-            let (address, block) = address_and_block(&params)?;
-            latest_only(node, block)?;
-            Ok(serde_json::json!(node.code(address).map_err(node_error)?))
-        }),
-        ("eth_sendRawTransaction", |params, node| {
-            let (raw,): (Bytes,) = params.parse()?;
-            Ok(serde_json::json!(node.submit_raw(&raw).map_err(node_error)?))
-        }),
-        ("eth_accounts", |_, _| Ok(serde_json::json!(Vec::<Address>::new()))),
-    ];
-    for (name, handler) in methods {
-        register(&mut module, name, handler);
-    }
-    register_value(&mut module, "web3_clientVersion", serde_json::json!(version));
-    register_value(&mut module, "net_listening", serde_json::json!(true));
-    register_value(&mut module, "net_peerCount", serde_json::json!(U64::ZERO));
-    register_value(&mut module, "eth_syncing", serde_json::json!(false));
-    module
-}
-
-type Handler<K> = fn(Params<'_>, &Arc<Node<K>>) -> RpcResult<serde_json::Value>;
-
-fn register<K: KvStore>(
-    module: &mut RpcModule<Arc<Node<K>>>,
-    name: &'static str,
-    handler: Handler<K>,
-) {
-    // Names are unique literals above, so registration cannot collide.
-    let _ = module.register_method(name, move |params, node, _| handler(params, node));
-}
-
-fn register_value<K: KvStore>(
-    module: &mut RpcModule<Arc<Node<K>>>,
-    name: &'static str,
-    value: serde_json::Value,
-) {
-    let _ = module.register_method(name, move |_, _, _| -> RpcResult<serde_json::Value> {
-        Ok(value.clone())
+pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+    register(module, "eth_chainId", |_, ctx| json(U64::from(ctx.node.spec().chain_id)));
+    register(module, "net_version", |_, ctx| json(ctx.node.spec().chain_id.to_string()));
+    register(module, "eth_blockNumber", |_, ctx| {
+        json(U64::from(ctx.node.head().map_err(node_error)?.number))
     });
-}
-
-fn address_and_block(params: &Params<'_>) -> RpcResult<(Address, BlockId)> {
-    let mut seq = params.sequence();
-    let address: Address = seq.next()?;
-    let block: Option<BlockId> = seq.optional_next()?;
-    Ok((address, block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest))))
-}
-
-/// The height a block parameter names; `pending` reads the head state (the pool is counted
-/// only where a method says so).
-fn resolve<K: KvStore>(node: &Node<K>, block: BlockId) -> RpcResult<u64> {
-    let head = node.head().map_err(node_error)?.number;
-    let number = match block {
-        BlockId::Number(BlockNumberOrTag::Number(n)) => n,
-        BlockId::Number(BlockNumberOrTag::Earliest) => 0,
-        BlockId::Number(_) => head,
-        BlockId::Hash(hash) => {
-            let block = node.block_by_hash(hash.block_hash).map_err(node_error)?;
-            block
-                .ok_or_else(|| invalid_params(format!("unknown block {}", hash.block_hash)))?
-                .header
-                .number
+    register(module, "web3_sha3", |params, _| {
+        let data: Bytes = Args::new(&params).next()?;
+        json(keccak256(&data))
+    });
+    register(module, "eth_getBalance", |params, ctx| {
+        let mut args = Args::new(&params);
+        let (address, block) = (args.next()?, args.block()?);
+        json(account_at(ctx, address, block)?.map_or(U256::ZERO, |a| a.balance))
+    });
+    register(module, "eth_getTransactionCount", |params, ctx| {
+        let mut args = Args::new(&params);
+        let (address, block) = (args.next()?, args.block()?);
+        if block == BlockId::Number(BlockNumberOrTag::Pending) {
+            return json(U64::from(ctx.node.pending_nonce(address).map_err(node_error)?));
         }
-    };
-    if number > head {
-        return Err(invalid_params(format!("block {number} is beyond the head {head}")));
-    }
-    Ok(number)
+        json(U64::from(account_at(ctx, address, block)?.map_or(0, |a| a.nonce)))
+    });
+    register(module, "eth_getCode", |params, ctx| {
+        let mut args = Args::new(&params);
+        let (address, block) = (args.next()?, args.block()?);
+        let Some(account) = account_at(ctx, address, block)? else { return json(Bytes::new()) };
+        let snapshot = ctx.node.store().snapshot().map_err(|e| node_error(e.into()))?;
+        json(
+            snapshot.code(account.code_hash).map_err(|e| node_error(e.into()))?.unwrap_or_default(),
+        )
+    });
+    register(module, "eth_getStorageAt", |params, ctx| {
+        let mut args = Args::new(&params);
+        let address: Address = args.next()?;
+        let slot: JsonStorageKey = args.next()?;
+        let block = args.block()?;
+        let proof = proof_at(ctx, address, &[slot.as_b256()], block)?;
+        let value = proof.storage.first().map_or(U256::ZERO, |s| s.value);
+        json(B256::from(value))
+    });
+    register(module, "eth_getProof", |params, ctx| {
+        let mut args = Args::new(&params);
+        let address: Address = args.next()?;
+        let keys: Vec<JsonStorageKey> = args.next()?;
+        let block = args.block()?;
+        at_most("storage keys", keys.len(), MAX_PROOF_SLOTS)?;
+        let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
+        let proof = proof_at(ctx, address, &slots, block)?;
+        json(proof_response(address, keys, proof))
+    });
+    register(module, "eth_sendRawTransaction", |params, ctx| {
+        let raw: Bytes = Args::new(&params).next()?;
+        json(ctx.node.submit_raw(&raw).map_err(node_error)?)
+    });
+    register_value(module, "eth_accounts", json!([]));
+    register_value(
+        module,
+        "web3_clientVersion",
+        json!(format!("cairn/v{}", env!("CARGO_PKG_VERSION"))),
+    );
+    register_value(module, "net_listening", json!(true));
+    register_value(module, "net_peerCount", json!(U64::ZERO));
+    register_value(module, "eth_syncing", json!(false));
 }
 
-/// The account at any retained block, read through the state trie so history is exact.
+/// The account at any block, read through that block's state trie so history is exact.
 fn account_at<K: KvStore>(
-    node: &Node<K>,
+    ctx: &RpcContext<K>,
     address: Address,
     block: BlockId,
 ) -> RpcResult<Option<Account>> {
-    let number = resolve(node, block)?;
-    let proof = node.proof(number, address, &[]).map_err(node_error)?;
-    Ok(proof.and_then(|p| p.account))
+    Ok(proof_at(ctx, address, &[], block)?.account)
 }
 
-fn latest_only<K: KvStore>(node: &Node<K>, block: BlockId) -> RpcResult<()> {
-    let head = node.head().map_err(node_error)?.number;
-    if resolve(node, block)? != head {
-        return Err(invalid_params("only the latest block is served for this method so far"));
+fn proof_at<K: KvStore>(
+    ctx: &RpcContext<K>,
+    address: Address,
+    slots: &[B256],
+    block: BlockId,
+) -> RpcResult<AccountProof> {
+    let number = existing_block(&ctx.node, block)?;
+    let proof = ctx.node.proof(number, address, slots).map_err(node_error)?;
+    proof.ok_or_else(|| crate::error::server_error("header not found"))
+}
+
+/// EIP-1186's answer; an absent account is proven with empty values, as geth does.
+fn proof_response(
+    address: Address,
+    keys: Vec<JsonStorageKey>,
+    proof: AccountProof,
+) -> EIP1186AccountProofResponse {
+    let account = proof.account.unwrap_or_default();
+    let storage_proof = keys
+        .into_iter()
+        .zip(proof.storage)
+        .map(|(key, slot)| EIP1186StorageProof { key, value: slot.value, proof: slot.proof })
+        .collect();
+    EIP1186AccountProofResponse {
+        address,
+        balance: account.balance,
+        code_hash: account.code_hash,
+        nonce: account.nonce,
+        storage_hash: account.storage_root,
+        account_proof: proof.proof,
+        storage_proof,
     }
-    Ok(())
 }

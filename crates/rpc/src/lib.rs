@@ -1,17 +1,26 @@
-//! Ethereum JSON-RPC over HTTP (and, through jsonrpsee, WebSocket on the same port).
+//! Ethereum JSON-RPC over HTTP and WebSocket on one port.
 //!
 //! ```text
-//!  client ─► jsonrpsee server (limits, batches, -32700/-32601/-32602) ─► RpcModule<Node>
-//!                                                                        └─► Node reads / submit
+//!  client ─► jsonrpsee server (size, batch, connection, concurrency and subscription limits;
+//!            -32700 / -32600 / -32601 / -32602 answered by the framework)
+//!         ─► RpcModule<RpcContext>: eth, blocks, logs, filters, fees, txpool, pubsub
+//!         ─► Node reads (one store snapshot per answer), Node::submit_raw, node events
 //! ```
 //!
-//! This is the first slice of the JSON-RPC issue: chain, account and submission methods.
-//! Blocks, receipts, logs, calls, filters and subscriptions come next.
+//! JSON shapes are alloy's RPC types, so they are the ones Ethereum clients parse.
 
+mod blocks;
+mod context;
+mod convert;
 mod error;
 mod eth;
+mod fees;
+mod filters;
+mod logs;
+mod params;
+mod pubsub;
 mod server;
+mod txpool;
 
 pub use error::RpcError;
-pub use eth::module;
 pub use server::{RpcConfig, start};

@@ -1,23 +1,53 @@
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use cairn_node::Node;
 use cairn_storage::KvStore;
-use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use jsonrpsee::MethodResponse;
+use jsonrpsee::server::middleware::rpc::{
+    Batch, Notification, Request, RpcServiceBuilder, RpcServiceT,
+};
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::Id;
+use tokio::sync::Semaphore;
 
-use crate::{RpcError, module};
+use crate::context::RpcContext;
+use crate::error::limit_exceeded;
+use crate::filters::Filters;
+use crate::pubsub::HexIds;
+use crate::{RpcError, blocks, eth, fees, filters, logs, pubsub, txpool};
 
-/// Limits and address of the JSON-RPC server.
+/// Address and limits of the JSON-RPC server. Every limit answers with a JSON-RPC error that
+/// names it.
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
     /// Where to listen; loopback unless the operator says otherwise.
     pub addr: SocketAddr,
-    /// Largest request body in bytes (a raw transaction is at most 128 KiB; hex doubles it).
+    /// Largest request body in bytes, also the largest WebSocket message (a raw transaction is
+    /// at most 128 KiB; hex doubles it).
     pub max_request_body: u32,
     /// Largest response body in bytes.
     pub max_response_body: u32,
     /// Most simultaneous connections.
     pub max_connections: u32,
+    /// Most calls in one batch.
+    pub max_batch_len: u32,
+    /// Most requests being served at once, across all connections.
+    pub max_concurrent_requests: usize,
+    /// Most subscriptions one WebSocket connection may hold.
+    pub max_subscriptions_per_connection: u32,
+    /// Notifications queued per WebSocket connection before a subscriber counts as too slow.
+    pub subscription_buffer: u32,
+    /// Most blocks one `eth_getLogs` may scan.
+    pub max_log_block_range: u64,
+    /// Most logs one `eth_getLogs` may return.
+    pub max_logs: usize,
+    /// Most installed filters.
+    pub max_filters: usize,
+    /// How long a filter lives without being polled.
+    pub filter_ttl: Duration,
 }
 
 impl Default for RpcConfig {
@@ -27,12 +57,20 @@ impl Default for RpcConfig {
             max_request_body: 1024 * 1024,
             max_response_body: 16 * 1024 * 1024,
             max_connections: 256,
+            max_batch_len: 1000,
+            max_concurrent_requests: 512,
+            max_subscriptions_per_connection: 64,
+            subscription_buffer: 1024,
+            max_log_block_range: 10_000,
+            max_logs: 10_000,
+            max_filters: 1024,
+            filter_ttl: Duration::from_secs(300),
         }
     }
 }
 
-/// Starts serving `node`; the handle stops the server. Returns the bound address (useful with
-/// port 0).
+/// Starts serving `node` over HTTP and WebSocket; the handle stops the server. Returns the bound
+/// address (useful with port 0).
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
     config: &RpcConfig,
@@ -41,12 +79,92 @@ pub async fn start<K: KvStore>(
         .max_request_body_size(config.max_request_body)
         .max_response_body_size(config.max_response_body)
         .max_connections(config.max_connections)
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        .set_message_buffer_capacity(config.subscription_buffer.max(1))
+        .set_id_provider(HexIds)
         .build();
+    let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
+    let middleware = RpcServiceBuilder::new()
+        .layer_fn(move |service| Concurrency { service, permits: permits.clone() });
     let server = Server::builder()
         .set_config(limits)
+        .set_rpc_middleware(middleware)
         .build(config.addr)
         .await
         .map_err(|e| RpcError::Server(format!("cannot listen on {}: {e}", config.addr)))?;
     let addr = server.local_addr().map_err(|e| RpcError::Server(e.to_string()))?;
-    Ok((addr, server.start(module(node))))
+    Ok((addr, server.start(module(node, config))))
+}
+
+fn module<K: KvStore>(
+    node: Arc<Node<K>>,
+    config: &RpcConfig,
+) -> jsonrpsee::RpcModule<RpcContext<K>> {
+    let filters = Filters::new(config.filter_ttl, config.max_filters);
+    let mut module =
+        jsonrpsee::RpcModule::new(RpcContext { node, config: config.clone(), filters });
+    eth::register_all(&mut module);
+    blocks::register_all(&mut module);
+    logs::register_all(&mut module);
+    filters::register_all(&mut module);
+    fees::register_all(&mut module);
+    txpool::register_all(&mut module);
+    pubsub::register_all(&mut module);
+    module
+}
+
+/// Refuses requests beyond the concurrency limit at once, with a JSON-RPC error, instead of
+/// queueing them behind slow ones.
+#[derive(Clone)]
+struct Concurrency<S> {
+    service: S,
+    permits: Arc<Semaphore>,
+}
+
+const BUSY: &str = "too many concurrent requests; retry shortly";
+
+impl<S> RpcServiceT for Concurrency<S>
+where
+    S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    type MethodResponse = S::MethodResponse;
+    type NotificationResponse = S::NotificationResponse;
+    type BatchResponse = S::BatchResponse;
+
+    fn call<'a>(
+        &self,
+        request: Request<'a>,
+    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
+        let service = self.service.clone();
+        let permit = self.permits.clone().try_acquire_owned();
+        async move {
+            match permit {
+                Ok(_permit) => service.call(request).await,
+                Err(_) => MethodResponse::error(request.id, limit_exceeded(BUSY)),
+            }
+        }
+    }
+
+    fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
+        let service = self.service.clone();
+        let permit = self.permits.clone().try_acquire_owned();
+        async move {
+            match permit {
+                Ok(_permit) => service.batch(batch).await,
+                Err(_) => MethodResponse::error(Id::Null, limit_exceeded(BUSY)),
+            }
+        }
+    }
+
+    fn notification<'a>(
+        &self,
+        notification: Notification<'a>,
+    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
+        self.service.notification(notification)
+    }
 }

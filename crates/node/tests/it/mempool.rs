@@ -114,7 +114,7 @@ fn blocks_take_the_best_paying_transactions_first() {
     let chain = Chain::new();
     let to = Address::repeat_byte(10);
     let mut cheap = transfer(0, to, 1);
-    cheap.max_priority_fee_per_gas = 0;
+    cheap.max_priority_fee_per_gas = 1;
     let cheap = chain.submit(&sign(chain.key(3), cheap)).unwrap();
     let paying = chain.submit(&sign(chain.key(4), transfer(0, to, 1))).unwrap();
     chain.mine();

@@ -1,13 +1,21 @@
-//! The JSON-RPC server over real HTTP on loopback, against a node in memory.
+//! The JSON-RPC server over real HTTP and WebSocket on loopback, against a node in memory.
 #![allow(clippy::unwrap_used, missing_docs)]
+
+mod blocks;
+mod chain;
+mod errors;
+mod fees;
+mod logs;
+mod pubsub;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, Bytes, TxKind, hex};
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
-use cairn_primitives::test_utils::signed_transfer;
+use cairn_primitives::test_utils::{signed_call, signed_transfer};
 use cairn_primitives::{ChainSpec, dev_accounts};
 use cairn_rpc::{RpcConfig, start};
 use cairn_storage::MemoryKv;
@@ -15,24 +23,100 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct Harness {
-    node: Arc<Node<MemoryKv>>,
-    addr: SocketAddr,
+/// Counter.sol (see crates/node/tests/it/contracts), constructor argument appended.
+const COUNTER_BIN: &str = include_str!("../../../node/tests/it/contracts/Counter.bin");
+
+pub struct Harness {
+    pub node: Arc<Node<MemoryKv>>,
+    pub addr: SocketAddr,
     _server: jsonrpsee::server::ServerHandle,
 }
 
-async fn harness() -> Harness {
+pub async fn harness() -> Harness {
+    harness_with(RpcConfig::default()).await
+}
+
+pub async fn harness_with(config: RpcConfig) -> Harness {
     let spec = ChainSpec::dev().unwrap();
     let node = Arc::new(
         Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap(),
     );
-    let config = RpcConfig { addr: "127.0.0.1:0".parse().unwrap(), ..RpcConfig::default() };
+    let config = RpcConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
     let (addr, server) = start(node.clone(), &config).await.unwrap();
     Harness { node, addr, _server: server }
 }
 
+impl Harness {
+    /// The whole JSON-RPC response.
+    pub async fn call(&self, method: &str, params: Value) -> Value {
+        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        post(self.addr, &request.to_string()).await
+    }
+
+    /// The `result` of a call that must succeed.
+    pub async fn result(&self, method: &str, params: Value) -> Value {
+        let response = self.call(method, params).await;
+        assert!(response.get("error").is_none(), "{method} failed: {response}");
+        response["result"].clone()
+    }
+
+    /// Sends raw transaction bytes and returns the hash.
+    pub async fn send(&self, raw: Vec<u8>) -> String {
+        let sent = self.result("eth_sendRawTransaction", json!([hex_bytes(&raw)])).await;
+        sent.as_str().unwrap().to_string()
+    }
+
+    /// Deploys Counter(start) from dev account 0 at `nonce`, mines it and returns its address.
+    pub async fn deploy_counter(&self, nonce: u64, start: u64) -> Address {
+        let mut code = hex::decode(COUNTER_BIN.trim()).unwrap();
+        code.extend_from_slice(&alloy_primitives::U256::from(start).to_be_bytes::<32>());
+        let raw = signed_call(key(0), 31337, nonce, TxKind::Create, code.into(), 1_000_000);
+        let hash = self.send(raw.unwrap()).await;
+        self.node.produce_block().unwrap();
+        let receipt = self.result("eth_getTransactionReceipt", json!([hash])).await;
+        assert_eq!(receipt["status"], "0x1");
+        receipt["contractAddress"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Calls `increment()` on a Counter from dev account 0 at `nonce` (not mined).
+    pub async fn increment(&self, counter: Address, nonce: u64) -> String {
+        let data = selector("increment()");
+        let raw = signed_call(key(0), 31337, nonce, TxKind::Call(counter), data, 100_000);
+        self.send(raw.unwrap()).await
+    }
+}
+
+pub fn key(index: usize) -> &'static alloy_signer_local::PrivateKeySigner {
+    static ACCOUNTS: std::sync::OnceLock<Vec<cairn_primitives::DevAccount>> =
+        std::sync::OnceLock::new();
+    &ACCOUNTS.get_or_init(|| dev_accounts(10).unwrap())[index].signer
+}
+
+pub fn address(index: usize) -> Address {
+    key(index).address()
+}
+
+pub fn selector(signature: &str) -> Bytes {
+    Bytes::copy_from_slice(&alloy_primitives::keccak256(signature)[..4])
+}
+
+pub fn hex_bytes(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// A signed transfer from dev account 0, hex-encoded for `eth_sendRawTransaction`.
+pub fn transfer(nonce: u64, to: Address, value: u64) -> String {
+    hex_bytes(&signed_transfer(key(0), 31337, nonce, to, value).unwrap())
+}
+
 /// Posts a raw body over HTTP/1.1 and returns the parsed JSON response body.
-async fn post(addr: SocketAddr, body: &str) -> Value {
+pub async fn post(addr: SocketAddr, body: &str) -> Value {
+    let (_, body) = post_raw(addr, body).await;
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Posts a raw body and returns the status line and the body.
+pub async fn post_raw(addr: SocketAddr, body: &str) -> (String, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -41,86 +125,6 @@ async fn post(addr: SocketAddr, body: &str) -> Value {
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
-    let (_, body) = response.split_once("\r\n\r\n").unwrap();
-    serde_json::from_str(body).unwrap()
-}
-
-async fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    post(addr, &request.to_string()).await
-}
-
-fn transfer(nonce: u64, to: Address, value: u64) -> String {
-    let key = &dev_accounts(1).unwrap()[0].signer;
-    let raw = signed_transfer(key, 31337, nonce, to, value).unwrap();
-    format!("0x{}", alloy_primitives::hex::encode(raw))
-}
-
-#[tokio::test]
-async fn identifies_the_chain() {
-    let h = harness().await;
-    assert_eq!(call(h.addr, "eth_chainId", json!([])).await["result"], "0x7a69");
-    assert_eq!(call(h.addr, "net_version", json!([])).await["result"], "31337");
-    assert_eq!(call(h.addr, "eth_blockNumber", json!([])).await["result"], "0x0");
-    let version = call(h.addr, "web3_clientVersion", json!([])).await;
-    assert!(version["result"].as_str().unwrap().starts_with("cairn/v"));
-    assert_eq!(call(h.addr, "eth_accounts", json!([])).await["result"], json!([]));
-}
-
-#[tokio::test]
-async fn sends_a_transaction_and_reads_balances_now_and_at_earlier_blocks() {
-    let h = harness().await;
-    let to = Address::repeat_byte(0x55);
-    let sent = call(h.addr, "eth_sendRawTransaction", json!([transfer(0, to, 1234)])).await;
-    let hash = sent["result"].as_str().unwrap().to_string();
-    assert_eq!(hash.len(), 66);
-    let sender = dev_accounts(1).unwrap()[0].address;
-    let pending = call(h.addr, "eth_getTransactionCount", json!([sender, "pending"])).await;
-    assert_eq!(pending["result"], "0x1");
-    assert_eq!(
-        call(h.addr, "eth_getTransactionCount", json!([sender, "latest"])).await["result"],
-        "0x0"
-    );
-
-    h.node.produce_block().unwrap();
-    assert_eq!(call(h.addr, "eth_blockNumber", json!([])).await["result"], "0x1");
-    assert_eq!(call(h.addr, "eth_getBalance", json!([to, "latest"])).await["result"], "0x4d2");
-    assert_eq!(call(h.addr, "eth_getBalance", json!([to, "0x0"])).await["result"], "0x0");
-    assert_eq!(call(h.addr, "eth_getBalance", json!([to, "earliest"])).await["result"], "0x0");
-    assert_eq!(call(h.addr, "eth_getTransactionCount", json!([sender])).await["result"], "0x1");
-    assert_eq!(call(h.addr, "eth_getCode", json!([to, "latest"])).await["result"], "0x");
-}
-
-#[tokio::test]
-async fn errors_carry_the_codes_clients_expect() {
-    let h = harness().await;
-    let unknown = call(h.addr, "eth_noSuchMethod", json!([])).await;
-    assert_eq!(unknown["error"]["code"], -32601);
-    let malformed = post(h.addr, "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": ").await;
-    assert_eq!(malformed["error"]["code"], -32700);
-    let bad = call(h.addr, "eth_getBalance", json!(["not an address"])).await;
-    assert_eq!(bad["error"]["code"], -32602);
-    let future = call(h.addr, "eth_getBalance", json!([Address::ZERO, "0x10"])).await;
-    assert_eq!(future["error"]["code"], -32602);
-
-    call(h.addr, "eth_sendRawTransaction", json!([transfer(0, Address::ZERO, 1)])).await;
-    h.node.produce_block().unwrap();
-    let stale =
-        call(h.addr, "eth_sendRawTransaction", json!([transfer(0, Address::ZERO, 1)])).await;
-    assert_eq!(stale["error"]["code"], -32000);
-    assert!(stale["error"]["message"].as_str().unwrap().contains("nonce too low"), "{stale}");
-}
-
-#[tokio::test]
-async fn batches_answer_every_request() {
-    let h = harness().await;
-    let batch = json!([
-        {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-        {"jsonrpc": "2.0", "id": 2, "method": "eth_blockNumber", "params": []},
-    ]);
-    let answers = post(h.addr, &batch.to_string()).await;
-    let answers = answers.as_array().unwrap();
-    assert_eq!(answers.len(), 2);
-    assert!(answers.iter().any(|a| a["id"] == 1 && a["result"] == "0x7a69"));
-    assert!(answers.iter().any(|a| a["id"] == 2 && a["result"] == "0x0"));
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
 }

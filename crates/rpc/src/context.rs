@@ -1,0 +1,51 @@
+//! What every handler can reach, and how handlers are registered.
+
+use std::sync::Arc;
+
+use cairn_node::Node;
+use cairn_storage::KvStore;
+use jsonrpsee::RpcModule;
+use jsonrpsee::types::Params;
+use serde_json::Value;
+
+use crate::RpcConfig;
+use crate::filters::Filters;
+use crate::params::RpcResult;
+
+/// The node and the server-side state of its RPC: limits and installed filters.
+pub(crate) struct RpcContext<K: KvStore> {
+    pub(crate) node: Arc<Node<K>>,
+    pub(crate) config: RpcConfig,
+    pub(crate) filters: Filters,
+}
+
+/// A method: its parameters and the context in, a JSON answer or a JSON-RPC error out.
+pub(crate) type Handler<K> = fn(Params<'_>, &RpcContext<K>) -> RpcResult<Value>;
+
+pub(crate) type Module<K> = RpcModule<RpcContext<K>>;
+
+/// Registers a cheap method that answers on the server's own task.
+pub(crate) fn register<K: KvStore>(module: &mut Module<K>, name: &'static str, f: Handler<K>) {
+    // Every name is a distinct literal, so registration cannot collide.
+    let _ = module.register_method(name, move |params, ctx, _| f(params, ctx));
+}
+
+/// Registers a method that may run long (block scans, EVM execution) on the blocking pool, so
+/// it never stalls the connections served alongside it.
+pub(crate) fn register_blocking<K: KvStore>(
+    module: &mut Module<K>,
+    name: &'static str,
+    f: Handler<K>,
+) {
+    let _ = module.register_blocking_method(name, move |params, ctx, _| f(params, &ctx));
+}
+
+/// Registers a method whose answer never changes.
+pub(crate) fn register_value<K: KvStore>(module: &mut Module<K>, name: &'static str, value: Value) {
+    let _ = module.register_method(name, move |_, _, _| -> RpcResult<Value> { Ok(value.clone()) });
+}
+
+/// Serialises an answer; the types are alloy's, whose serialisation cannot fail.
+pub(crate) fn json<T: serde::Serialize>(value: T) -> RpcResult<Value> {
+    serde_json::to_value(value).map_err(|e| crate::error::server_error(e.to_string()))
+}

@@ -1,0 +1,173 @@
+//! Cairn's stored types turned into alloy's RPC types, so every JSON shape is the one Ethereum
+//! clients already parse.
+
+use alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH;
+use alloy_consensus::{Transaction as _, transaction::Recovered};
+use alloy_primitives::{Address, B64, B256, U256};
+use alloy_rpc_types_eth::{self as rpc, BlockTransactions};
+use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
+
+/// Where a transaction sits in the chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Position {
+    pub(crate) block_hash: B256,
+    pub(crate) block_number: u64,
+    pub(crate) index: u64,
+    pub(crate) base_fee: u64,
+}
+
+impl Position {
+    pub(crate) fn in_block(header: &Header, block_hash: B256, index: usize) -> Self {
+        Self {
+            block_hash,
+            block_number: header.number,
+            index: index as u64,
+            base_fee: header.base_fee,
+        }
+    }
+}
+
+/// The header as Ethereum clients expect it. Fields Cairn does not have (ommers, difficulty,
+/// nonce) take their post-merge values; `mixHash` is the PREVRANDAO value (the parent hash).
+pub(crate) fn header(header: &Header, size: Option<usize>) -> rpc::Header {
+    let inner = alloy_consensus::Header {
+        parent_hash: header.parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: header.beneficiary,
+        state_root: header.state_root,
+        transactions_root: header.transactions_root,
+        receipts_root: header.receipts_root,
+        logs_bloom: header.logs_bloom,
+        difficulty: U256::ZERO,
+        number: header.number,
+        gas_limit: header.gas_limit,
+        gas_used: header.gas_used,
+        timestamp: header.timestamp,
+        extra_data: header.extra_data.clone(),
+        mix_hash: header.parent_hash,
+        nonce: B64::ZERO,
+        base_fee_per_gas: Some(header.base_fee),
+        withdrawals_root: None,
+        blob_gas_used: None,
+        excess_blob_gas: None,
+        parent_beacon_block_root: None,
+        requests_hash: None,
+        block_access_list_hash: None,
+        slot_number: None,
+    };
+    rpc::Header {
+        hash: header.hash(),
+        inner,
+        total_difficulty: Some(U256::ZERO),
+        size: size.map(U256::from),
+    }
+}
+
+/// A block with transaction hashes, or full transactions when `full`.
+pub(crate) fn block(block: &Block, senders: &[Address], full: bool) -> rpc::Block {
+    let hash = block.hash();
+    let transactions = if full {
+        let txs = block
+            .transactions
+            .iter()
+            .zip(senders)
+            .enumerate()
+            .map(|(i, (tx, sender))| {
+                transaction(tx.clone(), *sender, Some(Position::in_block(&block.header, hash, i)))
+            })
+            .collect();
+        BlockTransactions::Full(txs)
+    } else {
+        BlockTransactions::Hashes(block.transactions.iter().map(|t| *t.tx_hash()).collect())
+    };
+    rpc::Block {
+        header: header(&block.header, Some(block.encode_to_vec().len())),
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: None,
+    }
+}
+
+/// A transaction, included (with its position) or pending (without).
+pub(crate) fn transaction(
+    tx: TxEnvelope,
+    sender: Address,
+    position: Option<Position>,
+) -> rpc::Transaction {
+    let effective_gas_price = position.map(|p| tx.effective_gas_price(Some(p.base_fee)));
+    rpc::Transaction {
+        inner: Recovered::new_unchecked(tx, sender),
+        block_hash: position.map(|p| p.block_hash),
+        block_number: position.map(|p| p.block_number),
+        transaction_index: position.map(|p| p.index),
+        effective_gas_price,
+        block_timestamp: None,
+    }
+}
+
+/// A block's logs with their block-wide indices, one list per receipt.
+pub(crate) fn block_logs(block: &Block, receipts: &[Receipt]) -> Vec<Vec<rpc::Log>> {
+    let hash = block.hash();
+    let mut log_index = 0u64;
+    block
+        .transactions
+        .iter()
+        .zip(receipts)
+        .enumerate()
+        .map(|(i, (tx, receipt))| {
+            receipt
+                .logs()
+                .iter()
+                .map(|log| {
+                    let log = rpc::Log {
+                        inner: log.clone(),
+                        block_hash: Some(hash),
+                        block_number: Some(block.header.number),
+                        block_timestamp: None,
+                        transaction_hash: Some(*tx.tx_hash()),
+                        transaction_index: Some(i as u64),
+                        log_index: Some(log_index),
+                        removed: false,
+                    };
+                    log_index += 1;
+                    log
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every receipt of a block, with logs, senders and positions filled in.
+pub(crate) fn block_receipts(
+    block: &Block,
+    senders: &[Address],
+    receipts: &[Receipt],
+) -> Vec<rpc::TransactionReceipt> {
+    let hash = block.hash();
+    let logs = block_logs(block, receipts);
+    block
+        .transactions
+        .iter()
+        .zip(senders)
+        .zip(receipts.iter().zip(logs))
+        .enumerate()
+        .map(|(i, ((tx, sender), (receipt, logs)))| {
+            let mut logs = logs.into_iter();
+            let envelope = receipt.envelope.clone().map_logs(|_| logs.next().unwrap_or_default());
+            rpc::TransactionReceipt {
+                inner: envelope,
+                transaction_hash: *tx.tx_hash(),
+                transaction_index: Some(i as u64),
+                block_hash: Some(hash),
+                block_number: Some(block.header.number),
+                gas_used: receipt.gas_used,
+                effective_gas_price: receipt.effective_gas_price,
+                blob_gas_used: None,
+                blob_gas_price: None,
+                from: *sender,
+                to: tx.to(),
+                contract_address: receipt.created(),
+            }
+        })
+        .collect()
+}

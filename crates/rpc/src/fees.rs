@@ -1,0 +1,132 @@
+//! Fee suggestions and history, computed from recent blocks as geth's gas price oracle does.
+
+use alloy_consensus::Transaction as _;
+use alloy_eips::BlockNumberOrTag;
+use alloy_primitives::{U64, U128};
+use alloy_rpc_types_eth::FeeHistory;
+use cairn_primitives::{Block, Receipt, next_base_fee};
+use cairn_storage::{KvRead, KvStore, Snapshot};
+
+use crate::blocks::{FullBlock, load_with_receipts, snapshot, store};
+use crate::context::{Module, RpcContext, json, register};
+use crate::error::invalid_params;
+use crate::params::{Args, RpcResult, at_most, tag_number};
+
+/// Blocks the tip suggestion looks back over.
+const TIP_BLOCKS: u64 = 20;
+/// The suggestion when recent blocks carried no transactions: 1 gwei, as geth and anvil use.
+const DEFAULT_TIP: u128 = 1_000_000_000;
+/// Most blocks one `eth_feeHistory` may cover (geth's limit).
+const MAX_HISTORY: usize = 1024;
+/// Most percentiles one `eth_feeHistory` may ask for.
+const MAX_PERCENTILES: usize = 100;
+
+pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+    register(module, "eth_maxPriorityFeePerGas", |_, ctx| json(U128::from(suggested_tip(ctx)?)));
+    register(module, "eth_gasPrice", |_, ctx| {
+        let head = snapshot(ctx)?.head().map_err(store)?;
+        json(U128::from(u128::from(next_base_fee(&head)) + suggested_tip(ctx)?))
+    });
+    register(module, "eth_feeHistory", |params, ctx| {
+        let mut args = Args::new(&params);
+        let count: U64 = args.next()?;
+        let newest: BlockNumberOrTag = args.next()?;
+        let percentiles: Option<Vec<f64>> = args.optional()?;
+        json(fee_history(ctx, count.to::<u64>(), newest, percentiles)?)
+    });
+}
+
+/// The 60th percentile of the lowest tips paid in each recent block, or 1 gwei if none.
+fn suggested_tip<K: KvStore>(ctx: &RpcContext<K>) -> RpcResult<u128> {
+    let snapshot = snapshot(ctx)?;
+    let head = snapshot.head().map_err(store)?.number;
+    let mut samples = Vec::new();
+    for number in head.saturating_sub(TIP_BLOCKS - 1)..=head {
+        let Some(FullBlock { block, .. }) = load_with_receipts(&snapshot, number)? else {
+            continue;
+        };
+        let base_fee = block.header.base_fee;
+        let mut tips: Vec<u128> =
+            block.transactions.iter().filter_map(|t| t.effective_tip_per_gas(base_fee)).collect();
+        tips.sort_unstable();
+        samples.extend(tips.into_iter().take(3));
+    }
+    if samples.is_empty() {
+        return Ok(DEFAULT_TIP);
+    }
+    samples.sort_unstable();
+    Ok(samples[(samples.len() - 1) * 60 / 100])
+}
+
+fn fee_history<K: KvStore>(
+    ctx: &RpcContext<K>,
+    count: u64,
+    newest: BlockNumberOrTag,
+    percentiles: Option<Vec<f64>>,
+) -> RpcResult<FeeHistory> {
+    at_most("block count", count as usize, MAX_HISTORY)?;
+    if let Some(p) = &percentiles {
+        at_most("reward percentiles", p.len(), MAX_PERCENTILES)?;
+        let in_range = p.iter().all(|v| (0.0..=100.0).contains(v));
+        if !in_range || p.windows(2).any(|w| w[0] > w[1]) {
+            return Err(invalid_params("reward percentiles must be ascending values in 0..=100"));
+        }
+    }
+    let snapshot = snapshot(ctx)?;
+    let head = snapshot.head().map_err(store)?.number;
+    let newest = tag_number(&ctx.node, newest)?.min(head);
+    let mut history = FeeHistory::default();
+    if count == 0 {
+        return Ok(history);
+    }
+    let oldest = (newest + 1).saturating_sub(count);
+    history.oldest_block = oldest;
+    let mut rewards = Vec::new();
+    for number in oldest..=newest {
+        let Some(FullBlock { block, receipts, .. }) = load_with_receipts(&snapshot, number)? else {
+            break;
+        };
+        let header = &block.header;
+        history.base_fee_per_gas.push(u128::from(header.base_fee));
+        history.gas_used_ratio.push(header.gas_used as f64 / header.gas_limit.max(1) as f64);
+        if let Some(p) = &percentiles {
+            rewards.push(block_rewards(&block, &receipts, p));
+        }
+    }
+    let next = next_header_base_fee(&snapshot, newest)?;
+    history.base_fee_per_gas.push(next);
+    history.reward = percentiles.map(|_| rewards);
+    Ok(history)
+}
+
+fn next_header_base_fee<R: KvRead>(snapshot: &Snapshot<R>, number: u64) -> RpcResult<u128> {
+    let header = snapshot.header(number).map_err(store)?.unwrap_or_default();
+    Ok(u128::from(next_base_fee(&header)))
+}
+
+/// The tip at each gas-weighted percentile of a block's transactions (geth's definition).
+fn block_rewards(block: &Block, receipts: &[Receipt], percentiles: &[f64]) -> Vec<u128> {
+    let base_fee = block.header.base_fee;
+    let mut txs: Vec<(u128, u64)> = block
+        .transactions
+        .iter()
+        .zip(receipts)
+        .map(|(tx, r)| (tx.effective_tip_per_gas(base_fee).unwrap_or(0), r.gas_used))
+        .collect();
+    if txs.is_empty() {
+        return vec![0; percentiles.len()];
+    }
+    txs.sort_unstable();
+    let gas_used = block.header.gas_used as f64;
+    let mut rewards = Vec::with_capacity(percentiles.len());
+    let (mut index, mut cumulative) = (0, txs[0].1);
+    for p in percentiles {
+        let threshold = gas_used * p / 100.0;
+        while (cumulative as f64) < threshold && index < txs.len() - 1 {
+            index += 1;
+            cumulative += txs[index].1;
+        }
+        rewards.push(txs[index].0);
+    }
+    rewards
+}

@@ -1,0 +1,162 @@
+//! WebSocket subscriptions (`eth_subscribe`): new heads, filtered logs and pending transactions,
+//! pushed from the node's event stream. A subscriber that cannot keep up is dropped with a
+//! notice instead of holding events back for everyone.
+
+use std::sync::Arc;
+
+use alloy_rpc_types_eth::pubsub::SubscriptionKind;
+use alloy_rpc_types_eth::{Filter, Log};
+use cairn_node::NodeEvent;
+use cairn_primitives::Header;
+use cairn_storage::KvStore;
+use jsonrpsee::core::SubscriptionError;
+use jsonrpsee::core::server::SubscriptionMessage;
+use jsonrpsee::core::traits::IdProvider;
+use jsonrpsee::server::{PendingSubscriptionSink, SubscriptionSink};
+use jsonrpsee::types::{Params, SubscriptionId};
+use serde::Serialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::blocks::{FullBlock, load_with_receipts, snapshot};
+use crate::context::{Module, RpcContext};
+use crate::convert;
+use crate::error::invalid_params;
+use crate::filters::new_id;
+use crate::params::{Args, RpcResult};
+
+/// Subscription ids in geth's format (`0x` and 32 hex digits), which some clients assume.
+#[derive(Debug)]
+pub(crate) struct HexIds;
+
+impl IdProvider for HexIds {
+    fn next_id(&self) -> SubscriptionId<'static> {
+        SubscriptionId::Str(new_id().into())
+    }
+}
+
+/// What one subscription sends.
+enum Topic {
+    NewHeads,
+    Logs(Box<Filter>),
+    PendingHashes,
+    PendingTransactions,
+}
+
+const TOO_SLOW: &str = "subscriber too slow: events were dropped, subscription closed";
+
+pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+    let _ = module.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |params, pending, ctx, _| async move { serve(params, pending, ctx).await },
+    );
+}
+
+fn topic(params: &Params<'_>) -> RpcResult<Topic> {
+    let mut args = Args::new(params);
+    let kind: SubscriptionKind = args.next()?;
+    Ok(match kind {
+        SubscriptionKind::NewHeads => Topic::NewHeads,
+        SubscriptionKind::Logs => Topic::Logs(Box::new(args.optional()?.unwrap_or_default())),
+        SubscriptionKind::NewPendingTransactions => match args.optional::<bool>()? {
+            Some(true) => Topic::PendingTransactions,
+            _ => Topic::PendingHashes,
+        },
+        other => {
+            return Err(invalid_params(format!("subscription {other:?} is not supported")));
+        }
+    })
+}
+
+async fn serve<K: KvStore>(
+    params: Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<RpcContext<K>>,
+) -> Result<(), SubscriptionError> {
+    let topic = match topic(&params) {
+        Ok(topic) => topic,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    // Subscribe before accepting, so no event between the two is missed.
+    let mut events = ctx.node.subscribe();
+    let mut sink = pending.accept().await?;
+    loop {
+        let event = tokio::select! {
+            () = sink.closed() => return Ok(()),
+            event = events.recv() => event,
+        };
+        let items = match event {
+            Ok(event) => items(&ctx, &topic, event)?,
+            Err(RecvError::Lagged(_)) => return Err(TOO_SLOW.into()),
+            Err(RecvError::Closed) => return Ok(()),
+        };
+        for item in items {
+            let message =
+                SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &item)?;
+            if !deliver(&mut sink, message)? {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Queues a notification; `false` once the client has gone.
+fn deliver(
+    sink: &mut SubscriptionSink,
+    message: SubscriptionMessage,
+) -> Result<bool, SubscriptionError> {
+    match sink.try_send(message) {
+        Ok(()) => Ok(true),
+        Err(jsonrpsee::core::server::TrySendError::Closed(_)) => Ok(false),
+        Err(jsonrpsee::core::server::TrySendError::Full(_)) => Err(TOO_SLOW.into()),
+    }
+}
+
+/// The notifications one event produces for one subscription.
+fn items<K: KvStore>(
+    ctx: &RpcContext<K>,
+    topic: &Topic,
+    event: NodeEvent,
+) -> Result<Vec<serde_json::Value>, SubscriptionError> {
+    Ok(match (topic, event) {
+        (Topic::NewHeads, NodeEvent::Block(header)) => {
+            vec![json(&convert::header(&header, None))?]
+        }
+        (Topic::Logs(filter), NodeEvent::Block(header)) => {
+            logs(ctx, filter, &header)?.iter().map(json).collect::<Result<_, _>>()?
+        }
+        (Topic::PendingHashes, NodeEvent::PendingTx(hash)) => vec![json(&hash)?],
+        (Topic::PendingTransactions, NodeEvent::PendingTx(hash)) => match ctx.node.pooled(hash) {
+            Some(pooled) => vec![json(&convert::transaction(pooled.tx, pooled.sender, None))?],
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    })
+}
+
+fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, SubscriptionError> {
+    serde_json::to_value(value).map_err(SubscriptionError::from)
+}
+
+fn logs<K: KvStore>(
+    ctx: &RpcContext<K>,
+    filter: &Filter,
+    header: &Header,
+) -> Result<Vec<Log>, SubscriptionError> {
+    if !filter.matches_bloom(header.logs_bloom) {
+        return Ok(Vec::new());
+    }
+    let snapshot = snapshot(ctx).map_err(|e| e.message().to_string())?;
+    let loaded =
+        load_with_receipts(&snapshot, header.number).map_err(|e| e.message().to_string())?;
+    let Some(FullBlock { block, receipts, .. }) = loaded else { return Ok(Vec::new()) };
+    Ok(convert::block_logs(&block, &receipts)
+        .into_iter()
+        .flatten()
+        .filter(|log| filter.matches(&log.inner))
+        .collect())
+}

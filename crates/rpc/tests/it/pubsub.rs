@@ -1,0 +1,109 @@
+//! WebSocket subscriptions on the same port as HTTP.
+
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use cairn_rpc::RpcConfig;
+use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use serde_json::{Value, json};
+
+use crate::{Harness, harness, harness_with, transfer};
+
+async fn client(h: &Harness) -> WsClient {
+    WsClientBuilder::default().build(format!("ws://{}", h.addr)).await.unwrap()
+}
+
+async fn next(subscription: &mut Subscription<Value>) -> Value {
+    let item = tokio::time::timeout(Duration::from_secs(10), subscription.next()).await;
+    item.expect("notification within 10 s").expect("subscription open").unwrap()
+}
+
+#[tokio::test]
+async fn new_heads_arrive_as_blocks_are_committed() {
+    let h = harness().await;
+    let ws = client(&h).await;
+    let chain_id: String = ws.request("eth_chainId", rpc_params![]).await.unwrap();
+    assert_eq!(chain_id, "0x7a69");
+    let mut heads: Subscription<Value> =
+        ws.subscribe("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe").await.unwrap();
+    let id = match heads.kind() {
+        jsonrpsee::core::client::SubscriptionKind::Subscription(id) => format!("{id:?}"),
+        other => panic!("{other:?}"),
+    };
+    assert!(id.contains("0x"), "geth-style hex id: {id}");
+    for expected in ["0x1", "0x2"] {
+        let header = h.node.produce_block().unwrap();
+        let head = next(&mut heads).await;
+        assert_eq!(head["number"], expected);
+        assert_eq!(head["hash"], json!(header.hash()));
+        assert!(head.get("transactions").is_none());
+    }
+    heads.unsubscribe().await.unwrap();
+}
+
+#[tokio::test]
+async fn log_subscriptions_deliver_matching_logs_only() {
+    let h = harness().await;
+    let counter = h.deploy_counter(0, 0).await;
+    let ws = client(&h).await;
+    let filter = json!({"address": counter});
+    let mut logs: Subscription<Value> = ws
+        .subscribe("eth_subscribe", rpc_params!["logs", filter], "eth_unsubscribe")
+        .await
+        .unwrap();
+    let mut elsewhere: Subscription<Value> = ws
+        .subscribe(
+            "eth_subscribe",
+            rpc_params!["logs", json!({"address": Address::ZERO})],
+            "eth_unsubscribe",
+        )
+        .await
+        .unwrap();
+    let sent = h.increment(counter, 1).await;
+    h.node.produce_block().unwrap();
+    let log = next(&mut logs).await;
+    assert_eq!(log["transactionHash"], sent);
+    assert_eq!(log["address"], json!(counter));
+    let nothing = tokio::time::timeout(Duration::from_millis(300), elsewhere.next()).await;
+    assert!(nothing.is_err(), "a non-matching subscription stays silent");
+}
+
+#[tokio::test]
+async fn pending_transactions_are_announced() {
+    let h = harness().await;
+    let ws = client(&h).await;
+    let mut hashes: Subscription<Value> = ws
+        .subscribe("eth_subscribe", rpc_params!["newPendingTransactions"], "eth_unsubscribe")
+        .await
+        .unwrap();
+    let mut full: Subscription<Value> = ws
+        .subscribe("eth_subscribe", rpc_params!["newPendingTransactions", true], "eth_unsubscribe")
+        .await
+        .unwrap();
+    let sent = h.result("eth_sendRawTransaction", json!([transfer(0, Address::ZERO, 1)])).await;
+    assert_eq!(next(&mut hashes).await, sent);
+    let tx = next(&mut full).await;
+    assert_eq!(tx["hash"], sent);
+    assert_eq!(tx["blockNumber"], Value::Null);
+}
+
+#[tokio::test]
+async fn subscriptions_per_connection_are_bounded_and_bad_kinds_refused() {
+    let config = RpcConfig { max_subscriptions_per_connection: 1, ..RpcConfig::default() };
+    let h = harness_with(config).await;
+    let ws = client(&h).await;
+    let _first: Subscription<Value> =
+        ws.subscribe("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe").await.unwrap();
+    let second: Result<Subscription<Value>, _> =
+        ws.subscribe("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe").await;
+    let error = second.unwrap_err().to_string();
+    assert!(error.contains("subscription"), "{error}");
+
+    let other = client(&h).await;
+    let bad: Result<Subscription<Value>, _> =
+        other.subscribe("eth_subscribe", rpc_params!["noSuchKind"], "eth_unsubscribe").await;
+    let bad = bad.unwrap_err().to_string();
+    assert!(bad.contains("invalid argument 0: unknown variant `noSuchKind`"), "{bad}");
+}
