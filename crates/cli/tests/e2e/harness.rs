@@ -1,0 +1,242 @@
+//! Starting the nodes under test (the real `cairn` binary, anvil) and running the client tools.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a node may take to print its listening address.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one client command or flow script may run.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Dev account 0 of the "test test ... junk" mnemonic (anvil's and Cairn's).
+pub const ACCOUNT0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+/// Dev account 0's private key.
+pub const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// Dev account 1.
+pub const ACCOUNT1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/// Which node a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `cairn dev --ephemeral --block-time 1s`.
+    Cairn,
+    /// anvil, the reference (automine).
+    Anvil,
+}
+
+/// A running node, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Node {
+    pub http: String,
+    pub ws: String,
+    child: Child,
+}
+
+impl Node {
+    pub fn start(target: Target) -> Node {
+        let (mut command, banner) = match target {
+            Target::Cairn => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+                command
+                    .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--block-time", "1s"])
+                    .env("RUST_LOG", "warn");
+                (command, "JSON-RPC listening on http://")
+            }
+            Target::Anvil => {
+                let mut command =
+                    Command::new(tool("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"));
+                command.args(["--port", "0"]);
+                (command, "Listening on ")
+            }
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {target:?}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        // One thread reads stdout for the node's whole life (anvil logs every call there), and
+        // hands over the line that carries the listening address.
+        let (lines, line) = mpsc::channel();
+        thread::spawn(move || {
+            for text in BufReader::new(stdout).lines() {
+                let Ok(text) = text else { break };
+                let _ = lines.send(text);
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut seen = String::new();
+        let address = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match line.recv_timeout(left) {
+                Ok(text) => {
+                    if let Some(at) = text.find(banner) {
+                        break text[at + banner.len()..].trim().to_string();
+                    }
+                    seen.push_str(&text);
+                    seen.push('\n');
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "{target:?} printed no \"{banner}\" line within {START_TIMEOUT:?}:\n{seen}"
+                    );
+                }
+            }
+        };
+        Node { http: format!("http://{address}"), ws: format!("ws://{address}"), child }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // SIGTERM first, so cairn removes its ephemeral data directory.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The repository's e2e directory: scripts, contracts and the installed client tools.
+pub fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
+}
+
+/// A file installed under e2e/ by `scripts/test`; panics with how to install it when missing.
+pub fn tool(relative: &str) -> PathBuf {
+    let path = e2e_dir().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test, which installs the e2e dependencies \
+         (npm ci --prefix e2e, and a Python venv in e2e/.venv)",
+        path.display()
+    );
+    path
+}
+
+/// The cast binary from the npm package.
+pub fn cast_bin() -> PathBuf {
+    tool("node_modules/@foundry-rs/cast-linux-amd64/bin/cast")
+}
+
+/// The e2e virtualenv's Python (with web3 and trie).
+pub fn python() -> PathBuf {
+    tool(".venv/bin/python")
+}
+
+/// `node` from PATH, run in e2e/ after checking that its packages are installed.
+pub fn node_script(script: &str) -> Command {
+    tool("node_modules/ethers/package.json");
+    tool("node_modules/solc/package.json");
+    let mut command = Command::new("node");
+    command.arg(script).current_dir(e2e_dir());
+    command
+}
+
+/// What a finished command printed.
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The command line and everything it printed, for failure messages.
+    pub fn describe(&self, what: &str) -> String {
+        format!("{what}: {}\n--- stdout\n{}\n--- stderr\n{}", self.status, self.stdout, self.stderr)
+    }
+}
+
+/// Runs `command` to completion (killed after RUN_TIMEOUT), capturing its output.
+pub fn run(command: &mut Command) -> Output {
+    let what = shown(command);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let stdout = drain(child.stdout.take().expect("piped stdout"));
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what} still running after {RUN_TIMEOUT:?}\n--- stdout\n{}\n--- stderr\n{}",
+                stdout.join().unwrap_or_default(),
+                stderr.join().unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
+
+/// Runs `command`, asserts it succeeded, and returns its trimmed stdout.
+pub fn run_ok(command: &mut Command) -> String {
+    let what = shown(command);
+    let output = run(command);
+    assert!(output.status.success(), "{}", output.describe(&what));
+    output.stdout.trim().to_string()
+}
+
+/// Runs a flow script (one that prints `ok: ...` lines and exits non-zero on a failed check),
+/// echoes what it checked, and asserts it reached its final line.
+pub fn run_flow(command: &mut Command, final_line: &str) {
+    let what = shown(command);
+    let output = run(command);
+    println!("{}", output.stdout);
+    assert!(
+        output.status.success() && output.stdout.contains(final_line),
+        "{}",
+        output.describe(&what)
+    );
+}
+
+/// The command line, with long arguments (bytecode) cut short.
+fn shown(command: &Command) -> String {
+    let mut line = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        let arg = arg.to_string_lossy();
+        if arg.len() > 80 {
+            line.push_str(&format!(" {}...({} bytes)", &arg[..40], arg.len()));
+        } else {
+            line.push_str(&format!(" {arg}"));
+        }
+    }
+    line
+}
+
+fn drain(mut source: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = source.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Compiles e2e/contracts/`name`.sol with solc-js (e2e/compile.mjs); returns the 0x bytecode.
+pub fn compile_bytecode(name: &str) -> String {
+    let json = run_ok(node_script("compile.mjs").arg(name));
+    let artifact: serde_json::Value = serde_json::from_str(&json).expect("compile.mjs prints JSON");
+    artifact["bytecode"].as_str().expect("bytecode string").to_string()
+}
