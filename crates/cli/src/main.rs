@@ -3,6 +3,7 @@
 mod datadir;
 mod dev;
 mod init;
+mod keys;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     Init(init::InitArgs),
     /// Re-verify a data directory's whole chain from genesis.
     Verify(verify::VerifyArgs),
+    /// Manage Ethereum V3 keystore files (readable by geth and Foundry).
+    Keys(keys::KeysArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +40,6 @@ fn main() -> anyhow::Result<()> {
         Command::Dev(args) => dev::run(args),
         Command::Init(args) => init::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Keys(args) => keys::run(args),
     }
 }
