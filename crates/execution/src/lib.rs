@@ -10,12 +10,17 @@
 //! nothing: a block builder skips it, a block importer rejects the block.
 
 mod block;
+mod call;
 mod env;
 mod error;
 mod executor;
 mod overlay;
+mod state_db;
 
 pub use block::{BuiltBlock, build_block, execute_block};
+pub use call::{
+    CALL_GAS_CAP, CallContext, CallError, CallOutcome, call, create_access_list, estimate_gas,
+};
 pub use env::{BlockContext, SPEC};
 pub use error::ExecError;
 pub use executor::{BlockExecutor, ExecutionOutcome, TxResult};

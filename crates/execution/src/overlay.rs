@@ -3,12 +3,13 @@ use std::collections::HashMap;
 use alloy_primitives::{Address, B256, U256};
 use alloy_trie::KECCAK_EMPTY;
 use cairn_storage::{AccountChange, AccountInfo, StateChanges, StateView};
-use revm::database_interface::{Database, DatabaseCommit};
+use revm::database_interface::{Database, DatabaseCommit, DatabaseRef};
 use revm::primitives::AddressMap;
 use revm::state::{Account, AccountInfo as EvmAccountInfo, Bytecode};
 
 use crate::SPEC;
 use crate::error::DbError;
+use crate::state_db::StateDb;
 
 /// An account as this block has left it so far.
 #[derive(Debug, Default)]
@@ -54,15 +55,10 @@ impl<S: StateView> Database for Overlay<'_, S> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<EvmAccountInfo>, DbError> {
-        let info = match self.accounts.get(&address) {
-            Some(p) => p.info,
-            None => self.base.account(address)?.map(|a| AccountInfo {
-                nonce: a.nonce,
-                balance: a.balance,
-                code_hash: a.code_hash,
-            }),
+        let Some(pending) = self.accounts.get(&address) else {
+            return StateDb(self.base).basic_ref(address);
         };
-        Ok(info.map(|i| EvmAccountInfo {
+        Ok(pending.info.map(|i| EvmAccountInfo {
             balance: i.balance,
             nonce: i.nonce,
             code_hash: i.code_hash,
@@ -72,19 +68,10 @@ impl<S: StateView> Database for Overlay<'_, S> {
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
-        if code_hash == KECCAK_EMPTY {
-            return Ok(Bytecode::default());
+        match self.code.get(&code_hash) {
+            Some(code) => Ok(code.clone()),
+            None => StateDb(self.base).code_by_hash_ref(code_hash),
         }
-        if let Some(code) = self.code.get(&code_hash) {
-            return Ok(code.clone());
-        }
-        let bytes = self.base.code(code_hash)?.ok_or_else(|| {
-            DbError(cairn_storage::StoreError::Corrupt {
-                what: "code",
-                reason: format!("no code for hash {code_hash}"),
-            })
-        })?;
-        Ok(Bytecode::new_raw(bytes))
     }
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
