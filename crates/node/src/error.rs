@@ -1,5 +1,5 @@
 use cairn_consensus::ConsensusError;
-use cairn_execution::ExecError;
+use cairn_execution::{CallError, CallOutcome, ExecError};
 use cairn_mempool::PoolError;
 use cairn_storage::StoreError;
 use thiserror::Error;
@@ -19,4 +19,27 @@ pub enum NodeError {
     /// A header broke the consensus rules.
     #[error(transparent)]
     Consensus(#[from] ConsensusError),
+    /// A simulated call reverted or halted where it had to succeed (gas estimation); the
+    /// message is geth's ("execution reverted: <reason>", "out of gas", ...) and the outcome
+    /// keeps the revert data for the caller.
+    #[error("{0}")]
+    CallFailed(CallOutcome),
+    /// A call request cannot run on the chosen state ("insufficient funds for gas * price +
+    /// value", "intrinsic gas too low", ...), worded as geth words it.
+    #[error("{0}")]
+    InvalidCall(String),
+    /// The requested block is not in the canonical chain (geth's wording).
+    #[error("header not found")]
+    UnknownBlock(u64),
+}
+
+impl From<CallError> for NodeError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Invalid(message) => Self::InvalidCall(message),
+            CallError::Failed(outcome) => Self::CallFailed(outcome),
+            CallError::Store(e) => Self::Store(e),
+            CallError::Evm(message) => Self::Exec(ExecError::Evm(message)),
+        }
+    }
 }

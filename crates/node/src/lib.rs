@@ -8,10 +8,14 @@
 //! ```
 
 pub mod audit;
+mod call;
 mod error;
 mod node;
 mod producer;
 
+pub use call::{
+    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
+};
 pub use error::NodeError;
 pub use node::{Node, NodeEvent, TxLookup};
 pub use producer::BlockProducer;

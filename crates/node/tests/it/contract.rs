@@ -8,11 +8,11 @@ use crate::support::{Chain, eip1559, sign};
 /// Creation code of contracts/Counter.sol, compiled by contracts/compile.js.
 const COUNTER_BIN: &str = include_str!("contracts/Counter.bin");
 
-fn selector(signature: &str) -> Vec<u8> {
+pub(crate) fn selector(signature: &str) -> Vec<u8> {
     keccak256(signature)[..4].to_vec()
 }
 
-fn call_data(signature: &str, argument: Option<u64>) -> Bytes {
+pub(crate) fn call_data(signature: &str, argument: Option<u64>) -> Bytes {
     let mut data = selector(signature);
     if let Some(value) = argument {
         data.extend_from_slice(&U256::from(value).to_be_bytes::<32>());
@@ -21,7 +21,7 @@ fn call_data(signature: &str, argument: Option<u64>) -> Bytes {
 }
 
 /// Deploys Counter(start) from account 0 with `nonce` and returns its address.
-fn deploy(chain: &Chain, start: u64) -> Address {
+pub(crate) fn deploy(chain: &Chain, start: u64) -> Address {
     let mut code = hex::decode(COUNTER_BIN.trim()).unwrap();
     code.extend_from_slice(&U256::from(start).to_be_bytes::<32>());
     let tx = eip1559(0, TxKind::Create, U256::ZERO, code.into(), 500_000);
