@@ -15,6 +15,8 @@ pub enum RpcError {
 pub(crate) const SERVER_ERROR: i32 = -32000;
 /// Bad parameters.
 pub(crate) const INVALID_PARAMS: i32 = -32602;
+/// A call reverted; the error's data is the revert data (geth's code).
+pub(crate) const EXECUTION_REVERTED: i32 = 3;
 /// A request over one of the node's limits (EIP-1474's "limit exceeded").
 pub(crate) const LIMIT_EXCEEDED: i32 = -32005;
 

@@ -3,13 +3,14 @@
 //! ```text
 //!  client ─► jsonrpsee server (size, batch, connection, concurrency and subscription limits;
 //!            -32700 / -32600 / -32601 / -32602 answered by the framework)
-//!         ─► RpcModule<RpcContext>: eth, blocks, logs, filters, fees, txpool, pubsub
+//!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub
 //!         ─► Node reads (one store snapshot per answer), Node::submit_raw, node events
 //! ```
 //!
 //! JSON shapes are alloy's RPC types, so they are the ones Ethereum clients parse.
 
 mod blocks;
+mod calls;
 mod context;
 mod convert;
 mod error;

@@ -17,7 +17,7 @@ use crate::context::RpcContext;
 use crate::error::limit_exceeded;
 use crate::filters::Filters;
 use crate::pubsub::HexIds;
-use crate::{RpcError, blocks, eth, fees, filters, logs, pubsub, txpool};
+use crate::{RpcError, blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Address and limits of the JSON-RPC server. Every limit answers with a JSON-RPC error that
 /// names it.
@@ -106,6 +106,7 @@ fn module<K: KvStore>(
         jsonrpsee::RpcModule::new(RpcContext { node, config: config.clone(), filters });
     eth::register_all(&mut module);
     blocks::register_all(&mut module);
+    calls::register_all(&mut module);
     logs::register_all(&mut module);
     filters::register_all(&mut module);
     fees::register_all(&mut module);

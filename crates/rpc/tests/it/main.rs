@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod blocks;
+mod calls;
 mod chain;
 mod errors;
 mod fees;

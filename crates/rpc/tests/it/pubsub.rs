@@ -8,6 +8,7 @@ use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use serde_json::{Value, json};
+use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::{Harness, harness, harness_with, transfer};
 
@@ -106,4 +107,67 @@ async fn subscriptions_per_connection_are_bounded_and_bad_kinds_refused() {
         other.subscribe("eth_subscribe", rpc_params!["noSuchKind"], "eth_unsubscribe").await;
     let bad = bad.unwrap_err().to_string();
     assert!(bad.contains("invalid argument 0: unknown variant `noSuchKind`"), "{bad}");
+}
+
+#[tokio::test]
+async fn oversized_websocket_messages_are_refused() {
+    let config = RpcConfig { max_request_body: 4096, ..RpcConfig::default() };
+    let h = harness_with(config).await;
+    let socket = tokio::net::TcpStream::connect(h.addr).await.unwrap();
+    let host = h.addr.to_string();
+    let mut handshake = soketto::handshake::Client::new(socket.compat(), &host, "/");
+    let accepted = handshake.handshake().await.unwrap();
+    assert!(matches!(accepted, soketto::handshake::ServerResponse::Accepted { .. }));
+    let (mut sender, mut receiver) = handshake.into_builder().finish();
+    let big = crate::hex_bytes(&[7; 4096]);
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "web3_sha3", "params": [big]});
+    sender.send_text(request.to_string()).await.unwrap();
+    sender.flush().await.unwrap();
+    let mut answer = Vec::new();
+    receiver.receive_data(&mut answer).await.unwrap();
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["error"]["code"], -32007, "{answer}");
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_dropped_with_a_notice() {
+    let config = RpcConfig { subscription_buffer: 4, ..RpcConfig::default() };
+    let h = harness_with(config).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let socket = socket.connect(h.addr).await.unwrap();
+    let host = h.addr.to_string();
+    let mut handshake = soketto::handshake::Client::new(socket.compat(), &host, "/");
+    handshake.handshake().await.unwrap();
+    let (mut sender, mut receiver) = handshake.into_builder().finish();
+    let subscribe =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]});
+    sender.send_text(subscribe.to_string()).await.unwrap();
+    sender.flush().await.unwrap();
+    let mut frame = Vec::new();
+    receiver.receive_data(&mut frame).await.unwrap();
+
+    // Blocks keep coming while the client reads nothing.
+    let node = h.node.clone();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..600 {
+            node.produce_block().unwrap();
+        }
+    })
+    .await
+    .unwrap();
+
+    let mut heads = 0;
+    loop {
+        frame.clear();
+        let read = receiver.receive_data(&mut frame);
+        tokio::time::timeout(Duration::from_secs(10), read).await.unwrap().unwrap();
+        let message: Value = serde_json::from_slice(&frame).unwrap();
+        if let Some(error) = message["params"].get("error") {
+            assert!(error.to_string().contains("too slow"), "{message}");
+            break;
+        }
+        heads += 1;
+        assert!(heads < 600, "the subscriber was never dropped");
+    }
 }
