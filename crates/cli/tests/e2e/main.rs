@@ -9,5 +9,6 @@
 mod cast;
 mod ethers;
 mod harness;
+mod keys;
 mod proof;
 mod web3py;
