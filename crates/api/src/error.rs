@@ -1,0 +1,170 @@
+//! The crate's one error type, and its RFC 9457 problem document.
+
+use std::net::SocketAddr;
+
+use alloy_primitives::B256;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cairn_mempool::PoolError;
+use cairn_node::NodeError;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use utoipa::ToSchema;
+
+/// Media type of every error answer (RFC 9457).
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything the API can answer with instead of a resource, and why it could not start.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// No route has this path.
+    #[error("no resource at {path}")]
+    NoRoute {
+        /// The path asked for.
+        path: String,
+    },
+    /// The route exists but not with this method.
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The path asked for.
+        path: String,
+    },
+    /// No block with this number or hash.
+    #[error("block {0} not found")]
+    BlockNotFound(String),
+    /// No transaction with this hash, in the pool or the chain.
+    #[error("transaction {0} not found")]
+    TransactionNotFound(B256),
+    /// A path parameter is malformed.
+    #[error("{0}")]
+    InvalidPath(String),
+    /// A query parameter is malformed or out of range.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// A pagination cursor was not issued by this API for this list.
+    #[error("the cursor is not one this list issued")]
+    InvalidCursor,
+    /// The request body is not the JSON the route expects.
+    #[error("{0}")]
+    InvalidBody(String),
+    /// The request body is larger than the configured limit.
+    #[error("the request body is larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request body is not `application/json`.
+    #[error("expected a body of type application/json")]
+    UnsupportedMediaType,
+    /// The mempool refused a transaction; the message is the mempool's reason.
+    #[error(transparent)]
+    Rejected(PoolError),
+    /// The node failed while answering (store error, a lost worker).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Pool(e) => Self::Rejected(e),
+            NodeError::UnknownBlock(number) => Self::BlockNotFound(number.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status and the machine-readable code clients branch on.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::Bind { .. } | Self::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+            Self::NoRoute { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, "block_not_found"),
+            Self::TransactionNotFound(_) => (StatusCode::NOT_FOUND, "transaction_not_found"),
+            Self::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
+            Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
+            Self::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
+            Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::Rejected(e) => rejection_status(e),
+        }
+    }
+
+    /// The problem document this error is answered with.
+    pub fn problem(&self) -> Problem {
+        let (status, code) = self.status_and_code();
+        Problem {
+            r#type: format!("urn:cairn:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: code.to_string(),
+        }
+    }
+}
+
+/// Transactions that can never be valid are bad requests; a full pool is temporary; a
+/// duplicate conflicts; every other refusal is a well-formed transaction the chain's rules
+/// refuse now.
+fn rejection_status(e: &PoolError) -> (StatusCode, &'static str) {
+    match e {
+        PoolError::Decode(_)
+        | PoolError::InvalidSignature
+        | PoolError::UnsupportedType(_)
+        | PoolError::OversizedData { .. } => (StatusCode::BAD_REQUEST, "invalid_transaction"),
+        PoolError::AlreadyKnown => (StatusCode::CONFLICT, "already_known"),
+        PoolError::PoolFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "txpool_full"),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "transaction_rejected"),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            tracing::error!(error = %self, "REST API request failed");
+        }
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// An RFC 9457 problem: every 4xx and 5xx answer of the API has this body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`urn:cairn:problem:<code>`).
+    #[schema(example = "urn:cairn:problem:block_not_found")]
+    pub r#type: String,
+    /// The HTTP status's reason phrase.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong with this request, for people.
+    #[schema(example = "block 99 not found")]
+    pub detail: String,
+    /// What went wrong, for programs: a stable snake_case code.
+    #[schema(example = "block_not_found")]
+    pub code: String,
+}

@@ -1,0 +1,27 @@
+//! Cairn's REST API, `/v1`: the node's chain, transactions and accounts as plain JSON
+//! resources for back-office systems, dashboards, auditors and the explorer.
+//!
+//! ```text
+//!  client ─► axum router (body limit; every rejection, unknown path and wrong method
+//!            answered as application/problem+json with a machine-readable `code`)
+//!         ─► handlers: status, blocks, transactions, accounts
+//!         ─► NodeReads (a narrow view of the node), on the blocking pool
+//! ```
+//!
+//! Amounts are decimal strings, hashes and addresses 0x hex. Lists page with opaque cursors
+//! that encode a position in the chain, so pages stay stable while blocks arrive. The OpenAPI
+//! 3.1 document is generated from the handlers (utoipa) and served at `/v1/openapi.json`.
+
+mod accounts;
+mod blocks;
+mod error;
+mod extract;
+mod model;
+mod page;
+mod reads;
+mod server;
+mod status;
+mod transactions;
+
+pub use error::{ApiError, Problem};
+pub use server::{ApiConfig, ApiServer, openapi, start};

@@ -1,0 +1,331 @@
+//! The JSON resources: amounts as decimal strings, hashes and addresses as 0x hex.
+
+use alloy_consensus::Transaction as _;
+use alloy_primitives::{Address, B256, Bytes};
+use cairn_primitives::{Block, ConsensusKind, Header, NetworkKind, Receipt, TxEnvelope};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The node and its chain at this instant.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Status {
+    /// EIP-155 chain id.
+    pub(crate) chain_id: u64,
+    /// Who may join: `public`, `private` or `consortium`.
+    #[schema(value_type = String, example = "public")]
+    pub(crate) network: NetworkKind,
+    /// How blocks are agreed: `dev`, `bft`, `pos` or `pow`.
+    #[schema(value_type = String, example = "dev")]
+    pub(crate) consensus: ConsensusKind,
+    /// The newest block.
+    pub(crate) head: BlockRef,
+    /// The highest block that can no longer be reverted.
+    pub(crate) finalized_height: u64,
+    /// Connected peers.
+    pub(crate) peers: u32,
+    /// Whether the node is still catching up with its peers.
+    pub(crate) syncing: bool,
+}
+
+/// A block named by number and hash.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct BlockRef {
+    /// Height.
+    pub(crate) number: u64,
+    /// Block hash.
+    #[schema(value_type = String, example = "0x7d5a…")]
+    pub(crate) hash: B256,
+    /// Seconds since the Unix epoch.
+    pub(crate) timestamp: u64,
+}
+
+/// A block's header fields and how many transactions it holds.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct BlockSummary {
+    /// Height.
+    pub(crate) number: u64,
+    /// Block hash (keccak256 of the RLP header).
+    #[schema(value_type = String)]
+    pub(crate) hash: B256,
+    /// The previous block's hash.
+    #[schema(value_type = String)]
+    pub(crate) parent_hash: B256,
+    /// Seconds since the Unix epoch.
+    pub(crate) timestamp: u64,
+    /// Who received the priority fees.
+    #[schema(value_type = String)]
+    pub(crate) beneficiary: Address,
+    /// State trie root after the block.
+    #[schema(value_type = String)]
+    pub(crate) state_root: B256,
+    /// Transactions trie root.
+    #[schema(value_type = String)]
+    pub(crate) transactions_root: B256,
+    /// Receipts trie root.
+    #[schema(value_type = String)]
+    pub(crate) receipts_root: B256,
+    /// Gas used by all transactions.
+    pub(crate) gas_used: u64,
+    /// Most gas the block may use.
+    pub(crate) gas_limit: u64,
+    /// EIP-1559 base fee per gas, in wei (decimal string).
+    #[schema(example = "1000000000")]
+    pub(crate) base_fee_per_gas: String,
+    /// Number of transactions.
+    pub(crate) transaction_count: u64,
+}
+
+impl BlockSummary {
+    pub(crate) fn new(block: &Block) -> Self {
+        let header: &Header = &block.header;
+        Self {
+            number: header.number,
+            hash: header.hash(),
+            parent_hash: header.parent_hash,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            state_root: header.state_root,
+            transactions_root: header.transactions_root,
+            receipts_root: header.receipts_root,
+            gas_used: header.gas_used,
+            gas_limit: header.gas_limit,
+            base_fee_per_gas: header.base_fee.to_string(),
+            transaction_count: block.transactions.len() as u64,
+        }
+    }
+}
+
+/// A block with the hashes of its transactions, in order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct BlockDetail {
+    /// The header fields.
+    #[serde(flatten)]
+    pub(crate) summary: BlockSummary,
+    /// Transaction hashes in block order.
+    #[schema(value_type = Vec<String>)]
+    pub(crate) transactions: Vec<B256>,
+}
+
+/// One page of blocks, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct BlockPage {
+    /// The blocks on this page.
+    pub(crate) items: Vec<BlockSummary>,
+    /// Cursor of the next page; null on the last page.
+    pub(crate) next: Option<String>,
+}
+
+/// One page of a block's transactions, in block order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct TransactionPage {
+    /// The transactions on this page.
+    pub(crate) items: Vec<TransactionView>,
+    /// Cursor of the next page; null on the last page.
+    pub(crate) next: Option<String>,
+}
+
+/// Where a transaction is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum TxStatus {
+    /// Waiting in the mempool.
+    Pending,
+    /// In a block that could still be reverted.
+    Included,
+    /// In a block at or below the finalized height.
+    Finalized,
+}
+
+/// Where an included transaction sits.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct TxPosition {
+    /// Block height.
+    pub(crate) block_number: u64,
+    /// Block hash.
+    #[schema(value_type = String)]
+    pub(crate) block_hash: B256,
+    /// Index within the block.
+    pub(crate) index: u64,
+}
+
+/// A transaction, with its receipt once included.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct TransactionView {
+    /// Transaction hash.
+    #[schema(value_type = String)]
+    pub(crate) hash: B256,
+    /// `pending`, `included` or `finalized`.
+    pub(crate) status: TxStatus,
+    /// EIP-2718 type: 0 legacy, 1 access list, 2 dynamic fee.
+    pub(crate) r#type: u8,
+    /// Sender, recovered from the signature.
+    #[schema(value_type = String)]
+    pub(crate) from: Address,
+    /// Recipient; null for a contract creation.
+    #[schema(value_type = Option<String>)]
+    pub(crate) to: Option<Address>,
+    /// Sender's nonce.
+    pub(crate) nonce: u64,
+    /// Wei transferred (decimal string).
+    pub(crate) value: String,
+    /// Gas limit.
+    pub(crate) gas_limit: u64,
+    /// Most wei per gas the sender pays (the gas price of legacy and access-list
+    /// transactions), decimal string.
+    pub(crate) max_fee_per_gas: String,
+    /// Most tip per gas (dynamic-fee transactions only, else null), decimal string.
+    pub(crate) max_priority_fee_per_gas: Option<String>,
+    /// Call data or init code, 0x hex.
+    #[schema(value_type = String)]
+    pub(crate) input: Bytes,
+    /// The block that includes it; null while pending.
+    pub(crate) position: Option<TxPosition>,
+    /// What it did; null while pending.
+    pub(crate) receipt: Option<ReceiptView>,
+}
+
+/// An included transaction's outcome.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ReceiptView {
+    /// Whether execution succeeded.
+    pub(crate) success: bool,
+    /// Gas this transaction used.
+    pub(crate) gas_used: u64,
+    /// Gas used by the block up to and including this transaction.
+    pub(crate) cumulative_gas_used: u64,
+    /// Wei per gas paid (base fee plus tip), decimal string.
+    pub(crate) effective_gas_price: String,
+    /// The contract a creation made; null for calls.
+    #[schema(value_type = Option<String>)]
+    pub(crate) contract_address: Option<Address>,
+    /// Logs in emission order.
+    pub(crate) logs: Vec<LogView>,
+}
+
+/// A log a contract emitted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct LogView {
+    /// The emitting contract.
+    #[schema(value_type = String)]
+    pub(crate) address: Address,
+    /// Indexed topics.
+    #[schema(value_type = Vec<String>)]
+    pub(crate) topics: Vec<B256>,
+    /// Unindexed data, 0x hex.
+    #[schema(value_type = String)]
+    pub(crate) data: Bytes,
+}
+
+impl TransactionView {
+    /// A pending transaction, or an included one with its position and receipt.
+    pub(crate) fn new(
+        tx: &TxEnvelope,
+        sender: Address,
+        included: Option<(TxPosition, &Receipt)>,
+        status: TxStatus,
+    ) -> Self {
+        let (position, receipt) = match included {
+            Some((position, receipt)) => (Some(position), Some(ReceiptView::new(receipt))),
+            None => (None, None),
+        };
+        Self {
+            hash: *tx.tx_hash(),
+            status,
+            r#type: tx.tx_type() as u8,
+            from: sender,
+            to: tx.to(),
+            nonce: tx.nonce(),
+            value: tx.value().to_string(),
+            gas_limit: tx.gas_limit(),
+            max_fee_per_gas: tx.max_fee_per_gas().to_string(),
+            max_priority_fee_per_gas: tx.max_priority_fee_per_gas().map(|fee| fee.to_string()),
+            input: tx.input().clone(),
+            position,
+            receipt,
+        }
+    }
+}
+
+impl ReceiptView {
+    fn new(receipt: &Receipt) -> Self {
+        Self {
+            success: receipt.success(),
+            gas_used: receipt.gas_used,
+            cumulative_gas_used: receipt.envelope.cumulative_gas_used(),
+            effective_gas_price: receipt.effective_gas_price.to_string(),
+            contract_address: receipt.created(),
+            logs: receipt
+                .logs()
+                .iter()
+                .map(|log| LogView {
+                    address: log.address,
+                    topics: log.topics().to_vec(),
+                    data: log.data.data.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An account in the head state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct AccountView {
+    /// The address.
+    #[schema(value_type = String)]
+    pub(crate) address: Address,
+    /// Balance in wei (decimal string).
+    #[schema(example = "10000000000000000000000")]
+    pub(crate) balance: String,
+    /// Transactions sent (or, for a contract, contracts created).
+    pub(crate) nonce: u64,
+    /// Whether code is deployed at the address.
+    pub(crate) is_contract: bool,
+    /// keccak256 of the code (of empty code for plain accounts).
+    #[schema(value_type = String)]
+    pub(crate) code_hash: B256,
+}
+
+/// An account and its Merkle proof against one block's state root.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct AccountProofView {
+    /// The address.
+    #[schema(value_type = String)]
+    pub(crate) address: Address,
+    /// The block the proof is against.
+    pub(crate) block_number: u64,
+    /// That block's state root: the proof's anchor.
+    #[schema(value_type = String)]
+    pub(crate) state_root: B256,
+    /// Whether the account exists (an absent one is proven absent).
+    pub(crate) exists: bool,
+    /// Balance in wei (decimal string).
+    pub(crate) balance: String,
+    /// Nonce.
+    pub(crate) nonce: u64,
+    /// keccak256 of the code.
+    #[schema(value_type = String)]
+    pub(crate) code_hash: B256,
+    /// Root of the account's storage trie.
+    #[schema(value_type = String)]
+    pub(crate) storage_root: B256,
+    /// RLP trie nodes from the state root towards the account, 0x hex.
+    #[schema(value_type = Vec<String>)]
+    pub(crate) proof: Vec<Bytes>,
+}
+
+/// A raw signed transaction to admit to the mempool.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmitTransaction {
+    /// EIP-2718 bytes, 0x hex (what `eth_sendRawTransaction` takes).
+    #[schema(value_type = String, example = "0x02f87082…")]
+    pub(crate) raw: Bytes,
+}
+
+/// An admitted transaction.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Submitted {
+    /// Its hash, to poll `GET /v1/transactions/{hash}` with.
+    #[schema(value_type = String)]
+    pub(crate) hash: B256,
+}

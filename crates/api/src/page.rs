@@ -1,0 +1,113 @@
+//! Cursor pagination: `limit` (default 25, at most 100) and an opaque `cursor` that encodes a
+//! position in the chain (a block height, or an index within one block), never an offset
+//! from the head, so pages stay put while new blocks arrive.
+
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use crate::ApiError;
+
+/// Items on a page when `limit` is not given.
+pub(crate) const DEFAULT_LIMIT: u64 = 25;
+/// Most items on one page.
+pub(crate) const MAX_LIMIT: u64 = 100;
+/// Longest cursor accepted; real ones are far shorter.
+const MAX_CURSOR_LEN: usize = 64;
+
+/// Which list a cursor belongs to, so one list's cursor is refused by another.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CursorKind {
+    /// `/v1/blocks`: the next height to return, going down.
+    Blocks,
+    /// `/v1/blocks/{id}/transactions`: the next index to return, going up.
+    BlockTransactions,
+}
+
+impl CursorKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Blocks => "b",
+            Self::BlockTransactions => "t",
+        }
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageQuery {
+    /// Items per page, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u64>,
+    /// The `next` cursor of the previous page.
+    #[param(max_length = 64)]
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page size, refused outside 1..=100.
+    pub(crate) fn limit(&self) -> Result<u64, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+            Some(limit) => Err(ApiError::InvalidQuery(format!(
+                "limit must be between 1 and {MAX_LIMIT}, got {limit}"
+            ))),
+        }
+    }
+
+    /// The position the cursor encodes, if one was given.
+    pub(crate) fn position(&self, kind: CursorKind) -> Result<Option<u64>, ApiError> {
+        self.cursor.as_deref().map(|cursor| decode(kind, cursor)).transpose()
+    }
+}
+
+pub(crate) fn encode(kind: CursorKind, position: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{position}", kind.prefix()))
+}
+
+fn decode(kind: CursorKind, cursor: &str) -> Result<u64, ApiError> {
+    if cursor.len() > MAX_CURSOR_LEN {
+        return Err(ApiError::InvalidCursor);
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| ApiError::InvalidCursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| ApiError::InvalidCursor)?;
+    let (prefix, position) = text.split_once(':').ok_or(ApiError::InvalidCursor)?;
+    if prefix != kind.prefix() {
+        return Err(ApiError::InvalidCursor);
+    }
+    position.parse().map_err(|_| ApiError::InvalidCursor)
+}
+
+/// A page as JSON, with an RFC 8288 `Link: <…>; rel="next"` header when there is a next page.
+pub(crate) fn paged<T: Serialize>(path: &str, limit: u64, next: Option<&str>, body: T) -> Response {
+    let mut response = Json(body).into_response();
+    if let Some(next) = next {
+        let link = format!("<{path}?limit={limit}&cursor={next}>; rel=\"next\"");
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_belong_to_one_list() {
+        let cursor = encode(CursorKind::Blocks, 42);
+        assert_eq!(decode(CursorKind::Blocks, &cursor).ok(), Some(42));
+        assert!(decode(CursorKind::BlockTransactions, &cursor).is_err());
+        for bad in ["", "!!", "YjpY", &"A".repeat(65), &URL_SAFE_NO_PAD.encode("b:-1")] {
+            assert!(decode(CursorKind::Blocks, bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The router, its OpenAPI document, and starting and stopping the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use cairn_node::Node;
+use cairn_storage::KvStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable as _};
+
+use crate::reads::NodeReads;
+use crate::{ApiError, Problem, accounts, blocks, status, transactions};
+
+/// Address and limits of the REST server.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Where to listen; loopback unless the operator says otherwise.
+    pub addr: SocketAddr,
+    /// Largest request body in bytes (a raw transaction is at most 128 KiB; hex doubles it).
+    pub max_body: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body: 512 * 1024 }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) node: Arc<dyn NodeReads>,
+    pub(crate) max_body: usize,
+}
+
+/// Runs a store read on the blocking pool, so a slow one never stalls the connections served
+/// beside it.
+pub(crate) async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Cairn REST API",
+        version = "1",
+        description = "Blocks, transactions and accounts of a Cairn node. Amounts are decimal \
+                       strings, hashes and addresses 0x hex. Lists page with opaque cursors \
+                       (`next` in the body, `Link: <…>; rel=\"next\"` in the headers). Every 4xx \
+                       and 5xx is an RFC 9457 problem (`application/problem+json`) with a \
+                       machine-readable `code`."
+    ),
+    components(schemas(Problem)),
+    tags(
+        (name = "node", description = "The node and its chain"),
+        (name = "blocks", description = "Blocks and their transactions"),
+        (name = "transactions", description = "Single transactions and submission"),
+        (name = "accounts", description = "Account state and proofs"),
+    )
+)]
+struct ApiDoc;
+
+/// Every documented route, with its OpenAPI operations.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(status::status))
+        .routes(routes!(blocks::list_blocks))
+        .routes(routes!(blocks::get_block))
+        .routes(routes!(blocks::list_block_transactions))
+        .routes(routes!(transactions::get_transaction, transactions::submit_transaction))
+        .routes(routes!(accounts::get_account))
+        .routes(routes!(accounts::get_account_proof))
+}
+
+/// The OpenAPI 3.1 document of the API, as served at `/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
+    let (routes, api) = documented().split_for_parts();
+    let spec = Arc::new(api.clone());
+    let state = AppState { node, max_body: config.max_body };
+    routes
+        .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
+        .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
+        .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
+            ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
+        })
+        .layer(DefaultBodyLimit::max(config.max_body))
+        .with_state(state)
+        .merge(Scalar::with_url("/docs", api).title("Cairn REST API"))
+}
+
+/// A running REST server; [`ApiServer::stop`] ends it gracefully.
+#[derive(Debug)]
+pub struct ApiServer {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl ApiServer {
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections and waits (at most `grace`) for requests in flight.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(());
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            abort.abort();
+        }
+    }
+}
+
+/// Binds `config.addr` and serves the API for `node` on the current Tokio runtime.
+pub async fn start<K: KvStore>(
+    node: Arc<Node<K>>,
+    config: &ApiConfig,
+) -> Result<ApiServer, ApiError> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ApiError::Bind { addr: config.addr, source })?;
+    let addr =
+        listener.local_addr().map_err(|source| ApiError::Bind { addr: config.addr, source })?;
+    let app = router(node, config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "REST API server failed");
+        }
+    });
+    Ok(ApiServer { addr, stop, task })
+}

@@ -1,0 +1,43 @@
+//! `GET /v1/status`.
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::ApiError;
+use crate::model::{BlockRef, Status};
+use crate::server::{AppState, blocking};
+
+/// The node's chain and how far it is.
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    tag = "node",
+    responses(
+        (status = 200, description = "Chain identity and progress", body = Status),
+        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let node = state.node.clone();
+    let status = blocking(move || {
+        let head = node.head()?;
+        let spec = node.spec();
+        Ok(Status {
+            chain_id: spec.chain_id,
+            network: spec.network,
+            consensus: spec.consensus,
+            head: BlockRef { number: head.number, hash: head.hash(), timestamp: head.timestamp },
+            finalized_height: finalized_height(head.number),
+            peers: 0,
+            syncing: false,
+        })
+    })
+    .await?;
+    Ok(Json(status))
+}
+
+/// The dev engine is the only one running today: a single validator whose blocks are final the
+/// moment they are committed, so the finalized height is the head.
+pub(crate) fn finalized_height(head: u64) -> u64 {
+    head
+}

@@ -1,0 +1,97 @@
+//! Every kind of failure answers with an RFC 9457 problem and a stable code.
+
+use alloy_primitives::Address;
+use axum::http::Method;
+use cairn_api::ApiConfig;
+
+use crate::{harness, harness_with, request, transfer};
+
+#[tokio::test]
+async fn unknown_paths_and_methods() {
+    let h = harness().await;
+    h.get("/v1/nothing").await.problem(404, "not_found");
+    h.get("/").await.problem(404, "not_found");
+    let reply = request(h.addr, Method::DELETE, "/v1/blocks", None, Vec::new()).await;
+    reply.problem(405, "method_not_allowed");
+    h.post("/v1/status", "application/json", "{}").await.problem(405, "method_not_allowed");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn missing_resources() {
+    let h = harness().await;
+    let problem = h.get("/v1/blocks/5").await.problem(404, "block_not_found");
+    assert_eq!(problem["detail"], "block 5 not found");
+    let unknown = format!("0x{}", "ab".repeat(32));
+    h.get(&format!("/v1/blocks/{unknown}")).await.problem(404, "block_not_found");
+    h.get("/v1/blocks/5/transactions").await.problem(404, "block_not_found");
+    h.get(&format!("/v1/transactions/{unknown}")).await.problem(404, "transaction_not_found");
+    let nobody = Address::repeat_byte(1);
+    h.get(&format!("/v1/accounts/{nobody}/proof?block=9")).await.problem(404, "block_not_found");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bad_path_and_query_parameters() {
+    let h = harness().await;
+    for path in [
+        "/v1/blocks/-1",
+        "/v1/blocks/abc",
+        "/v1/blocks/0x1234",
+        "/v1/blocks/99999999999999999999999",
+        "/v1/transactions/0x12",
+        "/v1/transactions/latest",
+        "/v1/accounts/0xnothex",
+        "/v1/accounts/0x01",
+        "/v1/accounts/0x01/proof",
+    ] {
+        h.get(path).await.problem(400, "invalid_path");
+    }
+    for query in ["limit=0", "limit=101", "limit=abc", "limit=-1", "bogus=1"] {
+        h.get(&format!("/v1/blocks?{query}")).await.problem(400, "invalid_query");
+    }
+    let nobody = Address::repeat_byte(1);
+    h.get(&format!("/v1/accounts/{nobody}/proof?block=x")).await.problem(400, "invalid_query");
+    for cursor in ["garbage!", "YjpY", &"A".repeat(100)] {
+        h.get(&format!("/v1/blocks?cursor={cursor}")).await.problem(400, "invalid_cursor");
+    }
+    // A cursor from one list is refused by another.
+    h.node.produce_block().unwrap();
+    let page = h.get_json("/v1/blocks?limit=1").await;
+    let cursor = page["next"].as_str().unwrap();
+    h.get(&format!("/v1/blocks/0/transactions?cursor={cursor}"))
+        .await
+        .problem(400, "invalid_cursor");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_media_types_and_sizes() {
+    let h = harness_with(ApiConfig { max_body: 1024, ..ApiConfig::default() }).await;
+    let path = "/v1/transactions";
+    h.post(path, "text/plain", r#"{"raw":"0x00"}"#).await.problem(415, "unsupported_media_type");
+    h.post(path, "application/json", "{").await.problem(400, "invalid_body");
+    h.post(path, "application/json", r#"{"raw":"zz"}"#).await.problem(400, "invalid_body");
+    h.post(path, "application/json", r#"{"raw":"0x00","x":1}"#).await.problem(400, "invalid_body");
+    let big = format!(r#"{{"raw":"0x{}"}}"#, "00".repeat(1024));
+    let problem = h.post(path, "application/json", big).await.problem(413, "body_too_large");
+    assert_eq!(problem["detail"], "the request body is larger than 1024 bytes");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn mempool_refusals_carry_its_reason() {
+    let h = harness().await;
+    let to = Address::repeat_byte(2);
+    let not_a_tx = serde_json::json!({ "raw": "0x0102" }).to_string();
+    h.post("/v1/transactions", "application/json", not_a_tx)
+        .await
+        .problem(400, "invalid_transaction");
+
+    assert_eq!(h.submit(&transfer(0, to, 1)).await.status, 202);
+    h.submit(&transfer(0, to, 1)).await.problem(409, "already_known");
+    h.node.produce_block().unwrap();
+    let problem = h.submit(&transfer(0, to, 2)).await.problem(422, "transaction_rejected");
+    assert_eq!(problem["detail"], "nonce too low: next nonce 1, tx nonce 0");
+    h.stop().await;
+}

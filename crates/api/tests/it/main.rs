@@ -1,0 +1,152 @@
+//! The REST API over real HTTP on loopback, against a node in memory.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod errors;
+mod openapi;
+mod pagination;
+mod resources;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use alloy_primitives::{Address, TxKind, hex};
+use axum::http::{HeaderMap, Method, Request};
+use cairn_api::{ApiConfig, ApiServer, start};
+use cairn_consensus::DevConsensus;
+use cairn_node::Node;
+use cairn_primitives::test_utils::{signed_call, signed_transfer};
+use cairn_primitives::{ChainSpec, DevAccount, dev_accounts};
+use cairn_storage::MemoryKv;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+
+/// Counter.sol (see crates/node/tests/it/contracts), constructor argument appended.
+const COUNTER_BIN: &str = include_str!("../../../node/tests/it/contracts/Counter.bin");
+
+pub struct Harness {
+    pub node: Arc<Node<MemoryKv>>,
+    pub addr: SocketAddr,
+    server: Option<ApiServer>,
+}
+
+pub async fn harness() -> Harness {
+    harness_with(ApiConfig::default()).await
+}
+
+pub async fn harness_with(config: ApiConfig) -> Harness {
+    let spec = ChainSpec::dev().unwrap();
+    let node = Arc::new(
+        Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap(),
+    );
+    let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
+    let server = start(node.clone(), &config).await.unwrap();
+    Harness { node, addr: server.addr(), server: Some(server) }
+}
+
+/// An answer: status, headers and the body as text.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts this is an RFC 9457 problem with `status` and `code`, and returns its body.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let problem = self.json();
+        assert_eq!(problem["status"], status);
+        assert_eq!(problem["code"], code);
+        assert_eq!(problem["type"], format!("urn:cairn:problem:{code}"));
+        assert!(!problem["title"].as_str().unwrap().is_empty());
+        assert!(!problem["detail"].as_str().unwrap().is_empty());
+        problem
+    }
+}
+
+impl Harness {
+    pub async fn get(&self, path: &str) -> Reply {
+        request(self.addr, Method::GET, path, None, Vec::new()).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let reply = self.get(path).await;
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        reply.json()
+    }
+
+    pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        request(self.addr, Method::POST, path, Some(content_type), body.into()).await
+    }
+
+    /// Submits raw transaction bytes through `POST /v1/transactions`.
+    pub async fn submit(&self, raw: &[u8]) -> Reply {
+        let body = serde_json::json!({ "raw": format!("0x{}", hex::encode(raw)) });
+        self.post("/v1/transactions", "application/json", body.to_string()).await
+    }
+
+    /// Deploys Counter(start) from dev account 0 at `nonce`, mines it and returns its address.
+    pub fn deploy_counter(&self, nonce: u64, start: u64) -> Address {
+        let mut code = hex::decode(COUNTER_BIN.trim()).unwrap();
+        code.extend_from_slice(&alloy_primitives::U256::from(start).to_be_bytes::<32>());
+        let raw = signed_call(&key(0).signer, 31337, nonce, TxKind::Create, code.into(), 1_000_000);
+        let hash = self.node.submit_raw(&raw.unwrap()).unwrap();
+        self.node.produce_block().unwrap();
+        self.node.transaction(hash).unwrap().unwrap().receipt.created().unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop(Duration::from_secs(5)).await;
+        }
+    }
+}
+
+pub fn key(index: usize) -> &'static DevAccount {
+    static ACCOUNTS: OnceLock<Vec<DevAccount>> = OnceLock::new();
+    &ACCOUNTS.get_or_init(|| dev_accounts(10).unwrap())[index]
+}
+
+/// A signed transfer from dev account 0.
+pub fn transfer(nonce: u64, to: Address, value: u64) -> Vec<u8> {
+    signed_transfer(&key(0).signer, 31337, nonce, to, value).unwrap()
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub async fn request(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Reply {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    let mut builder = Request::builder().method(method).uri(path).header("host", addr.to_string());
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    let response = sender.send_request(builder.body(Full::new(Bytes::from(body))).unwrap()).await;
+    let response = response.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8(body.to_vec()).unwrap() }
+}

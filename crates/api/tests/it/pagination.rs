@@ -1,0 +1,112 @@
+//! Cursor pages: Link headers, the last page, and stability while blocks arrive.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use alloy_primitives::{Address, B256};
+use serde_json::Value;
+
+use crate::{Harness, harness, transfer};
+
+/// Follows `Link: <…>; rel="next"` from `first` to the last page; checks that the header and
+/// the body's `next` agree on every page. Returns every page's items in order.
+async fn walk(h: &Harness, first: &str) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut path = Some(first.to_string());
+    while let Some(current) = path.take() {
+        let reply = h.get(&current).await;
+        assert_eq!(reply.status, 200, "{current}: {}", reply.body);
+        let body = reply.json();
+        pages.push(body["items"].as_array().unwrap().clone());
+        match (reply.header("link"), body["next"].as_str()) {
+            (None, None) => {}
+            (Some(link), Some(next)) => {
+                let target = link.strip_prefix('<').unwrap().split_once(">; rel=\"next\"");
+                let target = target.unwrap().0.to_string();
+                assert!(target.ends_with(&format!("&cursor={next}")), "{link}");
+                path = Some(target);
+            }
+            (link, next) => panic!("Link {link:?} and next {next:?} disagree"),
+        }
+    }
+    pages
+}
+
+fn numbers(items: &[Value]) -> Vec<u64> {
+    items.iter().map(|b| b["number"].as_u64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn blocks_page_newest_first_down_to_genesis() {
+    let h = harness().await;
+    for _ in 0..7 {
+        h.node.produce_block().unwrap();
+    }
+    let pages = walk(&h, "/v1/blocks?limit=3").await;
+    let pages: Vec<Vec<u64>> = pages.iter().map(|p| numbers(p)).collect();
+    assert_eq!(pages, vec![vec![7, 6, 5], vec![4, 3, 2], vec![1, 0]]);
+
+    let default = h.get_json("/v1/blocks").await;
+    assert_eq!(numbers(default["items"].as_array().unwrap()), vec![7, 6, 5, 4, 3, 2, 1, 0]);
+    assert!(default["next"].is_null());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn pages_neither_repeat_nor_skip_blocks_while_new_ones_arrive() {
+    let h = harness().await;
+    for _ in 0..40 {
+        h.node.produce_block().unwrap();
+    }
+    let running = Arc::new(AtomicBool::new(true));
+    let producer = {
+        let (node, running) = (h.node.clone(), running.clone());
+        std::thread::spawn(move || {
+            let mut produced = 0;
+            while running.load(Ordering::Relaxed) {
+                node.produce_block().unwrap();
+                produced += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            produced
+        })
+    };
+    let mut seen = Vec::new();
+    let mut hashes = Vec::new();
+    for page in walk(&h, "/v1/blocks?limit=4").await {
+        seen.extend(numbers(&page));
+        hashes.extend(page.iter().map(|b| b["hash"].as_str().unwrap().parse::<B256>().unwrap()));
+    }
+    running.store(false, Ordering::Relaxed);
+    let produced = producer.join().unwrap();
+    assert!(produced > 0, "no block arrived while paging");
+
+    let first = seen[0];
+    assert!(first >= 40);
+    let expected: Vec<u64> = (0..=first).rev().collect();
+    assert_eq!(seen, expected, "every height once, newest first");
+    let snapshot = h.node.store().snapshot().unwrap();
+    for (number, hash) in seen.iter().zip(&hashes) {
+        assert_eq!(snapshot.header(*number).unwrap().unwrap().hash(), *hash);
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_blocks_transactions_page_in_block_order() {
+    let h = harness().await;
+    for nonce in 0..5 {
+        h.node.submit_raw(&transfer(nonce, Address::repeat_byte(0x10), nonce + 1)).unwrap();
+    }
+    let header = h.node.produce_block().unwrap();
+    let path = format!("/v1/blocks/{}/transactions?limit=2", header.hash());
+    let pages = walk(&h, &path).await;
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![2, 2, 1]);
+    let items: Vec<&Value> = pages.iter().flatten().collect();
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["position"]["index"], i as u64);
+        assert_eq!(item["nonce"], i as u64);
+    }
+    h.stop().await;
+}
