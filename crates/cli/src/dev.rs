@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, utils::format_ether};
 use anyhow::Context;
+use cairn_api::ApiConfig;
 use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
@@ -13,6 +14,9 @@ use clap::Args;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::datadir::DataDir;
+
+/// How long requests in flight get to finish once a stop signal arrives.
+const API_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -31,6 +35,10 @@ pub(crate) struct DevArgs {
     /// Where Ethereum JSON-RPC listens (HTTP and WebSocket).
     #[arg(long, default_value = "127.0.0.1:8545")]
     rpc_addr: SocketAddr,
+    /// Where the REST API (/v1, OpenAPI at /v1/openapi.json, docs at /docs) listens, e.g.
+    /// 127.0.0.1:8080; not served unless given.
+    #[arg(long)]
+    api_addr: Option<SocketAddr>,
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -53,9 +61,21 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let rpc = RpcConfig { addr: args.rpc_addr, ..RpcConfig::default() };
     let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
     println!("JSON-RPC listening on http://{rpc_addr}");
+    let api_server = match args.api_addr {
+        Some(addr) => {
+            let config = ApiConfig { addr, ..ApiConfig::default() };
+            let server = runtime.block_on(cairn_api::start(node.clone(), &config))?;
+            println!("REST API listening on http://{}", server.addr());
+            Some(server)
+        }
+        None => None,
+    };
     let producer = BlockProducer::start(node, block_time);
     runtime.block_on(stop.wait());
     eprintln!("shutting down");
+    if let Some(server) = api_server {
+        runtime.block_on(server.stop(API_GRACE));
+    }
     let _ = rpc_server.stop();
     producer.stop();
     Ok(())
