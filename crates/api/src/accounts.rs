@@ -21,6 +21,7 @@ use crate::server::{AppState, blocking};
         (status = 200, description = "Balance, nonce and whether it holds code", body = AccountView),
         (status = 400, description = "Malformed address", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_account(
@@ -60,6 +61,7 @@ pub(crate) struct ProofQuery {
         (status = 400, description = "Malformed address or block", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_account_proof(

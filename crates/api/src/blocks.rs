@@ -25,6 +25,7 @@ use crate::status::finalized_height;
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
         (status = 400, description = "Bad `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_blocks(
@@ -59,6 +60,7 @@ pub(crate) async fn list_blocks(
         (status = 400, description = "Malformed id", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_block(
@@ -94,6 +96,7 @@ pub(crate) async fn get_block(
         (status = 400, description = "Malformed id, `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_block_transactions(

@@ -69,6 +69,9 @@ pub enum ApiError {
     /// The mempool refused a transaction; the message is the mempool's reason.
     #[error(transparent)]
     Rejected(PoolError),
+    /// The server is serving as many requests as it allows; retry shortly.
+    #[error("too many concurrent requests; retry shortly")]
+    Busy,
     /// The node failed while answering (store error, a lost worker).
     #[error("internal error: {0}")]
     Internal(String),
@@ -104,6 +107,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::Rejected(e) => rejection_status(e),
+            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         }
     }
 
@@ -138,13 +142,17 @@ fn rejection_status(e: &PoolError) -> (StatusCode, &'static str) {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
-        if problem.status >= 500 {
+        if problem.status == 500 {
             tracing::error!(error = %self, "REST API request failed");
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(problem)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if matches!(self, Self::Busy) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response
     }
 }

@@ -2,8 +2,8 @@
 //! resources for back-office systems, dashboards, auditors and the explorer.
 //!
 //! ```text
-//!  client ─► axum router (body limit; every rejection, unknown path and wrong method
-//!            answered as application/problem+json with a machine-readable `code`)
+//!  client ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
+//!            method and refusal answered as application/problem+json with a `code`)
 //!         ─► handlers: status, blocks, transactions, accounts
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //! ```

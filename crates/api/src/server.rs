@@ -5,13 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_node::Node;
 use cairn_storage::KvStore;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,11 +30,18 @@ pub struct ApiConfig {
     pub addr: SocketAddr,
     /// Largest request body in bytes (a raw transaction is at most 128 KiB; hex doubles it).
     pub max_body: usize,
+    /// Most requests being served at once; beyond it a request is refused at once with 503
+    /// and `Retry-After` rather than queued behind slow ones.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 8080)), max_body: 512 * 1024 }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body: 512 * 1024,
+            max_concurrent_requests: 256,
+        }
     }
 }
 
@@ -95,6 +104,7 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
     let (routes, api) = documented().split_for_parts();
     let spec = Arc::new(api.clone());
     let state = AppState { node, max_body: config.max_body };
+    let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
@@ -102,8 +112,21 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
         })
         .layer(DefaultBodyLimit::max(config.max_body))
+        .layer(middleware::from_fn_with_state(permits, limit_concurrency))
         .with_state(state)
         .merge(Scalar::with_url("/docs", api).title("Cairn REST API"))
+}
+
+/// Serves the request if a permit is free, else answers 503 `busy` at once.
+async fn limit_concurrency(
+    State(permits): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match permits.try_acquire() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => ApiError::Busy.into_response(),
+    }
 }
 
 /// A running REST server; [`ApiServer::stop`] ends it gracefully.

@@ -15,6 +15,7 @@ use crate::server::{AppState, blocking};
     responses(
         (status = 200, description = "Chain identity and progress", body = Status),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {

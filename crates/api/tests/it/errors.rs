@@ -95,3 +95,12 @@ async fn mempool_refusals_carry_its_reason() {
     assert_eq!(problem["detail"], "nonce too low: next nonce 1, tx nonce 0");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn requests_beyond_the_concurrency_limit_are_refused_with_retry_after() {
+    let h = harness_with(ApiConfig { max_concurrent_requests: 0, ..ApiConfig::default() }).await;
+    let reply = h.get("/v1/status").await;
+    reply.problem(503, "busy");
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    h.stop().await;
+}
