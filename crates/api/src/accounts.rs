@@ -16,7 +16,7 @@ use crate::server::{AppState, blocking};
     get,
     path = "/v1/accounts/{address}",
     tag = "accounts",
-    params(("address" = String, Path, description = "0x + 40 hex digits")),
+    params(("address" = String, Path, description = "0x + 40 hex digits", pattern = "^0x[0-9a-fA-F]{40}$")),
     responses(
         (status = 200, description = "Balance, nonce and whether it holds code", body = AccountView),
         (status = 400, description = "Malformed address", body = crate::Problem, content_type = "application/problem+json"),
@@ -55,7 +55,7 @@ pub(crate) struct ProofQuery {
     get,
     path = "/v1/accounts/{address}/proof",
     tag = "accounts",
-    params(("address" = String, Path, description = "0x + 40 hex digits"), ProofQuery),
+    params(("address" = String, Path, description = "0x + 40 hex digits", pattern = "^0x[0-9a-fA-F]{40}$"), ProofQuery),
     responses(
         (status = 200, description = "The account (or its absence) proven against the block's state root", body = AccountProofView),
         (status = 400, description = "Malformed address or block", body = crate::Problem, content_type = "application/problem+json"),

@@ -54,7 +54,7 @@ pub(crate) async fn list_blocks(
     get,
     path = "/v1/blocks/{id}",
     tag = "blocks",
-    params(("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`")),
+    params(("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`", pattern = "^(latest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$")),
     responses(
         (status = 200, description = "The block with its transaction hashes", body = BlockDetail),
         (status = 400, description = "Malformed id", body = crate::Problem, content_type = "application/problem+json"),
@@ -87,7 +87,7 @@ pub(crate) async fn get_block(
     path = "/v1/blocks/{id}/transactions",
     tag = "blocks",
     params(
-        ("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`"),
+        ("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`", pattern = "^(latest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$"),
         PageQuery,
     ),
     responses(

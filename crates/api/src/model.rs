@@ -318,7 +318,7 @@ pub(crate) struct AccountProofView {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmitTransaction {
     /// EIP-2718 bytes, 0x hex (what `eth_sendRawTransaction` takes).
-    #[schema(value_type = String, example = "0x02f87082…")]
+    #[schema(value_type = String, pattern = "^0x([0-9a-fA-F]{2})+$")]
     pub(crate) raw: Bytes,
 }
 

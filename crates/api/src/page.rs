@@ -46,7 +46,7 @@ pub(crate) struct PageQuery {
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// The `next` cursor of the previous page.
-    #[param(max_length = 64)]
+    #[param(max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
     cursor: Option<String>,
 }
 

@@ -90,7 +90,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(blocks::list_blocks))
         .routes(routes!(blocks::get_block))
         .routes(routes!(blocks::list_block_transactions))
-        .routes(routes!(transactions::get_transaction, transactions::submit_transaction))
+        .routes(routes!(transactions::get_transaction))
+        .routes(routes!(transactions::submit_transaction))
         .routes(routes!(accounts::get_account))
         .routes(routes!(accounts::get_account_proof))
 }

@@ -16,7 +16,7 @@ use crate::status::finalized_height;
     get,
     path = "/v1/transactions/{hash}",
     tag = "transactions",
-    params(("hash" = String, Path, description = "Transaction hash, 0x + 64 hex digits")),
+    params(("hash" = String, Path, description = "Transaction hash, 0x + 64 hex digits", pattern = "^0x[0-9a-fA-F]{64}$")),
     responses(
         (status = 200, description = "The transaction, its status and (once included) its receipt", body = TransactionView),
         (status = 400, description = "Malformed hash", body = crate::Problem, content_type = "application/problem+json"),

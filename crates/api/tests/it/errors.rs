@@ -13,7 +13,16 @@ async fn unknown_paths_and_methods() {
     h.get("/").await.problem(404, "not_found");
     let reply = request(h.addr, Method::DELETE, "/v1/blocks", None, Vec::new()).await;
     reply.problem(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET,HEAD"));
     h.post("/v1/status", "application/json", "{}").await.problem(405, "method_not_allowed");
+    // Submission lives at /v1/transactions only, not under a transaction's path.
+    let hash = format!("0x{}", "ab".repeat(32));
+    let reply = h.post(&format!("/v1/transactions/{hash}"), "application/json", "{}").await;
+    reply.problem(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET,HEAD"));
+    let reply = request(h.addr, Method::GET, "/v1/transactions", None, Vec::new()).await;
+    reply.problem(405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("POST"));
     h.stop().await;
 }
 

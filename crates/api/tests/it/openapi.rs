@@ -56,6 +56,7 @@ async fn the_document_is_openapi_3_1_and_lists_every_route() {
             assert!(parameter["description"].is_string(), "{method} {path}: {name} undocumented");
             if parameter["in"] == "path" {
                 assert!(path.contains(&format!("{{{name}}}")), "{path} lacks {name}");
+                assert!(parameter["schema"]["pattern"].is_string(), "{path}: {name} unbounded");
             }
         }
     }
