@@ -21,24 +21,12 @@ import rlp
 from eth_utils import keccak
 from trie import HexaryTrie
 
+from checks import CheckFailed, check, eq
+
 DEV0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 NEVER_USED = "0x00000000000000000000000000000000c0ffee01"
 EMPTY_TRIE_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 EMPTY_CODE_HASH = keccak(b"")
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, what, detail=""):
-    if not condition:
-        raise CheckFailed(f"{what}: {detail}" if detail else what)
-    print(f"ok: {what}", flush=True)
-
-
-def eq(actual, expected, what):
-    check(actual == expected, what, f"expected {expected!r}, got {actual!r}")
 
 
 class Rpc:

@@ -19,6 +19,8 @@ from eth_account import Account
 from web3 import AsyncWeb3, Web3, WebSocketProvider
 from web3.exceptions import ContractLogicError
 
+from checks import CheckFailed, check, eq
+
 HERE = Path(__file__).resolve().parent
 # Dev accounts 0 and 1 of the "test test ... junk" mnemonic (anvil's and Cairn's).
 KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -29,20 +31,6 @@ SENT = 1_000 * 10**18
 RETURNED = 250 * 10**18
 WAIT_S = 15
 ZERO = "0x0000000000000000000000000000000000000000"
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, what, detail=""):
-    if not condition:
-        raise CheckFailed(f"{what}: {detail}" if detail else what)
-    print(f"ok: {what}", flush=True)
-
-
-def eq(actual, expected, what):
-    check(actual == expected, what, f"expected {expected!r}, got {actual!r}")
 
 
 def compile_token():

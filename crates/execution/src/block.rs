@@ -73,14 +73,7 @@ pub fn execute_block<R: KvRead>(
     if senders.len() != block.transactions.len() {
         return Err(invalid("sender count differs from transaction count".into()));
     }
-    let context = BlockContext {
-        number,
-        timestamp: header.timestamp,
-        beneficiary: header.beneficiary,
-        gas_limit: header.gas_limit,
-        base_fee: header.base_fee,
-        prevrandao: header.parent_hash,
-    };
+    let context = BlockContext::of(header);
     let mut executor = BlockExecutor::new(snapshot, spec.chain_id, context);
     for (index, (tx, sender)) in block.transactions.iter().zip(senders).enumerate() {
         executor

@@ -1,6 +1,6 @@
 use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256};
-use cairn_primitives::TxEnvelope;
+use cairn_primitives::{Header, TxEnvelope};
 use revm::context::{BlockEnv, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::primitives::U256;
@@ -30,6 +30,18 @@ pub struct BlockContext {
 }
 
 impl BlockContext {
+    /// The context a stored block was executed in (PREVRANDAO is its parent hash).
+    pub fn of(header: &Header) -> Self {
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee,
+            prevrandao: header.parent_hash,
+        }
+    }
+
     pub(crate) fn block_env(&self) -> BlockEnv {
         BlockEnv {
             number: U256::from(self.number),

@@ -61,17 +61,8 @@ impl<K: KvStore> Node<K> {
     ) -> Result<T, NodeError> {
         let snapshot = self.store().snapshot()?;
         let header = snapshot.header(number)?.ok_or(NodeError::UnknownBlock(number))?;
-        let context = CallContext {
-            block: BlockContext {
-                number,
-                timestamp: header.timestamp,
-                beneficiary: header.beneficiary,
-                gas_limit: header.gas_limit,
-                base_fee: header.base_fee,
-                prevrandao: header.parent_hash,
-            },
-            chain_id: self.spec().chain_id,
-        };
+        let context =
+            CallContext { block: BlockContext::of(&header), chain_id: self.spec().chain_id };
         let result = if snapshot.head_number()? == Some(number) {
             simulate(&snapshot, context)
         } else {
