@@ -35,10 +35,9 @@ pub(crate) struct DevArgs {
     /// Where Ethereum JSON-RPC listens (HTTP and WebSocket).
     #[arg(long, default_value = "127.0.0.1:8545")]
     rpc_addr: SocketAddr,
-    /// Where the REST API (/v1, OpenAPI at /v1/openapi.json, docs at /docs) listens, e.g.
-    /// 127.0.0.1:8080; not served unless given.
-    #[arg(long)]
-    api_addr: Option<SocketAddr>,
+    /// Where the REST API (/v1, OpenAPI at /v1/openapi.json, docs at /docs) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    api_addr: SocketAddr,
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -61,21 +60,13 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let rpc = RpcConfig { addr: args.rpc_addr, ..RpcConfig::default() };
     let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
     println!("JSON-RPC listening on http://{rpc_addr}");
-    let api_server = match args.api_addr {
-        Some(addr) => {
-            let config = ApiConfig { addr, ..ApiConfig::default() };
-            let server = runtime.block_on(cairn_api::start(node.clone(), &config))?;
-            println!("REST API listening on http://{}", server.addr());
-            Some(server)
-        }
-        None => None,
-    };
+    let api = ApiConfig { addr: args.api_addr, ..ApiConfig::default() };
+    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
+    println!("REST API listening on http://{}", api_server.addr());
     let producer = BlockProducer::start(node, block_time);
     runtime.block_on(stop.wait());
     eprintln!("shutting down");
-    if let Some(server) = api_server {
-        runtime.block_on(server.stop(API_GRACE));
-    }
+    runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     producer.stop();
     Ok(())

@@ -41,7 +41,15 @@ impl Node {
             Target::Cairn => {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
                 command
-                    .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--block-time", "1s"])
+                    .args([
+                        "dev",
+                        "--ephemeral",
+                        "--rpc-addr",
+                        "127.0.0.1:0",
+                        "--api-addr",
+                        "127.0.0.1:0",
+                    ])
+                    .args(["--block-time", "1s"])
                     .env("RUST_LOG", "warn");
                 (command, "JSON-RPC listening on http://")
             }

@@ -22,7 +22,8 @@ fn init_writes_a_spec_that_dev_accepts() {
 
     let datadir = dir.path().join("data");
     let mut child = cairn()
-        .args(["dev", "--rpc-addr", "127.0.0.1:0", "--block-time", "100ms", "--genesis"])
+        .args(["dev", "--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+        .args(["--block-time", "100ms", "--genesis"])
         .arg(&spec_path)
         .arg("--datadir")
         .arg(&datadir)
