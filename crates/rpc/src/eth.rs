@@ -4,9 +4,10 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use alloy_rpc_types_eth::{EIP1186AccountProofResponse, EIP1186StorageProof};
 use alloy_serde::JsonStorageKey;
-use cairn_storage::{Account, AccountProof, KvStore, StateView};
+use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError};
 use serde_json::json;
 
+use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register, register_value};
 use crate::error::node_error;
 use crate::params::{Args, RpcResult, at_most, existing_block};
@@ -51,9 +52,8 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         let address: Address = args.next()?;
         let slot: JsonStorageKey = args.next()?;
         let block = args.block()?;
-        let proof = proof_at(ctx, address, &[slot.as_b256()], block)?;
-        let value = proof.storage.first().map_or(U256::ZERO, |s| s.value);
-        json(B256::from(value))
+        let slot = U256::from_be_bytes(slot.as_b256().0);
+        json(B256::from(with_state(ctx, block, |state| state.storage(address, slot))?))
     });
     register(module, "eth_getProof", |params, ctx| {
         let mut args = Args::new(&params);
@@ -80,13 +80,30 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_value(module, "eth_syncing", json!(false));
 }
 
-/// The account at any block, read through that block's state trie so history is exact.
+/// The account at any block.
 fn account_at<K: KvStore>(
     ctx: &RpcContext<K>,
     address: Address,
     block: BlockId,
 ) -> RpcResult<Option<Account>> {
-    Ok(proof_at(ctx, address, &[], block)?.account)
+    with_state(ctx, block, |state| state.account(address))
+}
+
+/// Runs `read` on the state after `block`, from one snapshot: the flat tables at the head (one
+/// lookup), that block's tries before it (exact history).
+fn with_state<K: KvStore, T>(
+    ctx: &RpcContext<K>,
+    block: BlockId,
+    read: impl FnOnce(&dyn StateView) -> Result<T, StoreError>,
+) -> RpcResult<T> {
+    let number = existing_block(&ctx.node, block)?;
+    let snapshot = snapshot(ctx)?;
+    if snapshot.head().map_err(store)?.number == number {
+        return read(&snapshot).map_err(store);
+    }
+    let header = snapshot.header(number).map_err(store)?;
+    let header = header.ok_or_else(|| crate::error::server_error("header not found"))?;
+    read(&snapshot.state_at(header.state_root)).map_err(store)
 }
 
 fn proof_at<K: KvStore>(
