@@ -7,6 +7,7 @@ use cairn_node::{CallOutcome, NodeError};
 use cairn_storage::KvStore;
 use jsonrpsee::types::ErrorObjectOwned;
 
+use crate::blocks::snapshot;
 use crate::context::{Module, json, register_blocking};
 use crate::error::{EXECUTION_REVERTED, node_error, server_error};
 use crate::params::{Args, existing_block};
@@ -15,7 +16,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_blocking(module, "eth_call", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&ctx.node, args.block()?)?;
+        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
         let state: Option<StateOverride> = args.optional()?;
         let block: Option<Box<BlockOverrides>> = args.optional()?;
         let outcome = ctx
@@ -30,7 +31,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_blocking(module, "eth_estimateGas", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&ctx.node, args.block()?)?;
+        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
         let state: Option<StateOverride> = args.optional()?;
         let gas = ctx.node.estimate_gas(&request, number, state.as_ref()).map_err(call_error)?;
         json(U64::from(gas))
@@ -38,7 +39,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_blocking(module, "eth_createAccessList", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&ctx.node, args.block()?)?;
+        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
         json(ctx.node.create_access_list(&request, number).map_err(call_error)?)
     });
 }

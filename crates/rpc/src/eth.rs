@@ -96,8 +96,8 @@ fn with_state<K: KvStore, T>(
     block: BlockId,
     read: impl FnOnce(&dyn StateView) -> Result<T, StoreError>,
 ) -> RpcResult<T> {
-    let number = existing_block(&ctx.node, block)?;
     let snapshot = snapshot(ctx)?;
+    let number = existing_block(&snapshot, block)?;
     if snapshot.head().map_err(store)?.number == number {
         return read(&snapshot).map_err(store);
     }
@@ -112,7 +112,7 @@ fn proof_at<K: KvStore>(
     slots: &[B256],
     block: BlockId,
 ) -> RpcResult<AccountProof> {
-    let number = existing_block(&ctx.node, block)?;
+    let number = existing_block(&snapshot(ctx)?, block)?;
     let proof = ctx.node.proof(number, address, slots).map_err(node_error)?;
     proof.ok_or_else(|| crate::error::server_error("header not found"))
 }

@@ -2,7 +2,7 @@
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use cairn_node::Node;
-use cairn_storage::KvStore;
+use cairn_storage::{KvRead, KvStore, Snapshot, StoreError};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::de::DeserializeOwned;
 
@@ -64,18 +64,19 @@ pub(crate) fn tag_number<K: KvStore>(node: &Node<K>, tag: BlockNumberOrTag) -> R
     }
 }
 
-/// The height a block parameter names, which must exist (geth's "header not found" otherwise).
-pub(crate) fn existing_block<K: KvStore>(node: &Node<K>, block: BlockId) -> RpcResult<u64> {
-    let head = node.head().map_err(node_error)?.number;
+/// The height a block parameter names in `snapshot`, which must exist (geth's "header not
+/// found" otherwise). Tags resolve against the snapshot's own head, read once.
+pub(crate) fn existing_block<R: KvRead>(snapshot: &Snapshot<R>, block: BlockId) -> RpcResult<u64> {
+    let store = |e: StoreError| node_error(e.into());
+    let head = snapshot.head().map_err(store)?.number;
     let number = match block {
-        BlockId::Number(tag) => tag_number(node, tag)?,
-        BlockId::Hash(hash) => {
-            let snapshot = node.store().snapshot().map_err(|e| node_error(e.into()))?;
-            snapshot
-                .block_number(hash.block_hash)
-                .map_err(|e| node_error(e.into()))?
-                .ok_or_else(|| server_error(format!("block {} not found", hash.block_hash)))?
-        }
+        BlockId::Number(BlockNumberOrTag::Number(n)) => n,
+        BlockId::Number(BlockNumberOrTag::Earliest) => 0,
+        BlockId::Number(_) => head,
+        BlockId::Hash(hash) => snapshot
+            .block_number(hash.block_hash)
+            .map_err(store)?
+            .ok_or_else(|| server_error(format!("block {} not found", hash.block_hash)))?,
     };
     if number > head {
         return Err(server_error("header not found"));
