@@ -8,12 +8,15 @@
 
 use std::collections::BTreeMap;
 
+use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::Consensus;
 use cairn_execution::execute_block;
-use cairn_primitives::{Block, ChainSpec};
-use cairn_storage::{Account, ChainStore, KvStore, MemoryKv, Snapshot, StoreError};
+use cairn_primitives::{Block, ChainSpec, Receipt};
+use cairn_storage::{
+    Account, AddressTx, ChainStore, KvStore, MemoryKv, Snapshot, StoreError, TxLocation,
+};
 use rayon::prelude::*;
 
 /// A verified chain.
@@ -59,6 +62,26 @@ pub fn verify_chain<K: KvStore>(
     spec: &ChainSpec,
     consensus: &dyn Consensus,
 ) -> Result<VerifyReport, VerifyFailure> {
+    verify_chain_with_progress(store, spec, consensus, &mut |_| {})
+}
+
+/// How far a running verification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyProgress {
+    /// Blocks re-checked so far (genesis excluded).
+    pub checked: u64,
+    /// Blocks to check: the head height when the verification started.
+    pub total: u64,
+}
+
+/// [`verify_chain`], reporting progress after each block, so a background job can show how
+/// far it is.
+pub fn verify_chain_with_progress<K: KvStore>(
+    store: &ChainStore<K>,
+    spec: &ChainSpec,
+    consensus: &dyn Consensus,
+    progress: &mut dyn FnMut(VerifyProgress),
+) -> Result<VerifyReport, VerifyFailure> {
     let stored = store.snapshot().map_err(|e| fail(0, e))?;
     let head =
         stored.head_number().map_err(|e| fail(0, e))?.ok_or_else(|| fail(0, "no genesis"))?;
@@ -72,6 +95,7 @@ pub fn verify_chain<K: KvStore>(
         ));
     }
     let mut transactions = 0u64;
+    progress(VerifyProgress { checked: 0, total: head });
     for number in 1..=head {
         let block = stored
             .block(number)
@@ -91,9 +115,11 @@ pub fn verify_chain<K: KvStore>(
         if stored_receipts.as_ref() != Some(&receipts) {
             return Err(fail(number, "stored receipts differ from re-execution"));
         }
+        check_history(&stored, &block, &senders, &receipts).map_err(|e| fail(number, e))?;
         replay.commit_block(&block, &senders, &receipts, state).map_err(|e| fail(number, e))?;
         transactions += block.transactions.len() as u64;
         parent = block.header;
+        progress(VerifyProgress { checked: number, total: head });
     }
     let replayed = replay.snapshot().map_err(|e| fail(head, e))?;
     compare_state(&stored, &replayed).map_err(|e| fail(head, e))?;
@@ -123,6 +149,34 @@ fn check_indexes<R: cairn_storage::KvRead>(
         let location = stored.tx_location(*tx.tx_hash()).map_err(|e| e.to_string())?;
         if location.map(|l| (l.block, l.index as usize)) != Some((number, index)) {
             return Err(format!("transaction index for {} is wrong", tx.tx_hash()));
+        }
+    }
+    Ok(())
+}
+
+/// Every transaction is in its sender's and its recipient's (or created contract's) history.
+fn check_history<R: cairn_storage::KvRead>(
+    stored: &Snapshot<R>,
+    block: &Block,
+    senders: &[Address],
+    receipts: &[Receipt],
+) -> Result<(), String> {
+    let number = block.header.number;
+    for (index, (tx, (sender, receipt))) in
+        block.transactions.iter().zip(senders.iter().zip(receipts)).enumerate()
+    {
+        let location = TxLocation { block: number, index: index as u32 };
+        let entry = |address: Address| -> Result<Option<AddressTx>, String> {
+            let found = stored.address_transactions(address, Some(location), 1);
+            Ok(found.map_err(|e| e.to_string())?.into_iter().find(|e| e.location == location))
+        };
+        if !entry(*sender)?.is_some_and(|e| e.sent) {
+            return Err(format!("account history of {sender} lacks transaction {index}"));
+        }
+        if let Some(recipient) = tx.to().or(receipt.created())
+            && !entry(recipient)?.is_some_and(|e| e.received)
+        {
+            return Err(format!("account history of {recipient} lacks transaction {index}"));
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use crate::NodeError;
+use crate::audit::{VerifyFailure, VerifyProgress, VerifyReport, verify_chain_with_progress};
 
 /// A transaction found in the chain, with where it sits and what it did.
 #[derive(Debug, Clone)]
@@ -210,6 +211,15 @@ impl<K: KvStore> Node<K> {
         );
         let _ = self.events.send(NodeEvent::Block(Arc::new(header.clone())));
         Ok(header)
+    }
+
+    /// Re-checks the whole stored chain as `cairn verify` does, under this node's consensus
+    /// rules, reporting progress after each block (for audits started over the API).
+    pub fn verify(
+        &self,
+        progress: &mut dyn FnMut(VerifyProgress),
+    ) -> Result<VerifyReport, VerifyFailure> {
+        verify_chain_with_progress(&self.store, &self.spec, self.consensus.as_ref(), progress)
     }
 
     /// The newest block's header.

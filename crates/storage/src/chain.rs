@@ -1,11 +1,16 @@
+use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
+use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 
-use crate::codec::{CHAIN_ID_KEY, HEAD_KEY, number_key, storage_key, tx_location};
+use crate::codec::{
+    ADDRESS_RECEIVED, ADDRESS_SENT, CHAIN_ID_KEY, HEAD_KEY, address_tx_key, number_key,
+    storage_key, tx_location,
+};
 use crate::{
     AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError,
     Table, WriteBatch,
@@ -136,6 +141,11 @@ impl<K: KvStore> ChainStore<K> {
             for tx in &block.transactions {
                 batch.delete(Table::TxIndex, tx.tx_hash().as_slice());
             }
+            let senders = snapshot.senders(number)?.unwrap_or_default();
+            let receipts = snapshot.receipts(number)?.unwrap_or_default();
+            for key in address_entries(&block, &senders, &receipts).into_keys() {
+                batch.delete(Table::AddressTxs, key);
+            }
             let key = number_key(number);
             for table in
                 [Table::Headers, Table::Bodies, Table::Receipts, Table::Senders, Table::ChangeSets]
@@ -166,7 +176,33 @@ fn block_batch(block: &Block, senders: &[Address], receipts: &[Receipt]) -> Writ
     }
     batch.put(Table::Receipts, key, Receipt::encode_list(receipts));
     batch.put(Table::Senders, key, senders.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
+    for (key, role) in address_entries(block, senders, receipts) {
+        batch.put(Table::AddressTxs, key, [role]);
+    }
     batch
+}
+
+/// The account history entries of a block: for each transaction, its sender and its
+/// recipient (or the contract a creation made), with how each took part.
+fn address_entries(
+    block: &Block,
+    senders: &[Address],
+    receipts: &[Receipt],
+) -> BTreeMap<[u8; 32], u8> {
+    let number = block.header.number;
+    let mut entries = BTreeMap::new();
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let index = index as u32;
+        if let Some(sender) = senders.get(index as usize) {
+            *entries.entry(address_tx_key(*sender, number, index)).or_default() |= ADDRESS_SENT;
+        }
+        let created = receipts.get(index as usize).and_then(Receipt::created);
+        if let Some(recipient) = tx.to().or(created) {
+            *entries.entry(address_tx_key(recipient, number, index)).or_default() |=
+                ADDRESS_RECEIVED;
+        }
+    }
+    entries
 }
 
 /// The genesis block the spec describes and the state writes that create its allocations.

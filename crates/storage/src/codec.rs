@@ -46,6 +46,31 @@ pub(crate) fn tx_location(block: u64, index: u32) -> [u8; 12] {
     out
 }
 
+/// The address took part as the sender.
+pub(crate) const ADDRESS_SENT: u8 = 1;
+/// The address took part as the recipient (or as the contract a creation made).
+pub(crate) const ADDRESS_RECEIVED: u8 = 2;
+
+/// Key of the account history index: the address, then the block number and transaction
+/// index inverted, so a forward scan of one address's entries runs newest first.
+pub(crate) fn address_tx_key(address: Address, block: u64, index: u32) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..28].copy_from_slice(&(!block).to_be_bytes());
+    key[28..].copy_from_slice(&(!index).to_be_bytes());
+    key
+}
+
+/// The block number and transaction index of an account history key.
+pub(crate) fn split_address_tx_key(key: &[u8]) -> Result<(u64, u32), StoreError> {
+    if key.len() != 32 {
+        return Err(StoreError::corrupt("account history key", "not 32 bytes"));
+    }
+    let block = !decode_number(&key[20..28])?;
+    let index = !u32::from_be_bytes([key[28], key[29], key[30], key[31]]);
+    Ok((block, index))
+}
+
 /// Decodes an RLP value that must fill `bytes` exactly.
 pub(crate) fn decode_exact<T: Decodable>(
     what: &'static str,

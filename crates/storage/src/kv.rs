@@ -28,11 +28,14 @@ pub enum Table {
     TrieNodes,
     /// Block number to what the block overwrote, for unwinding.
     ChangeSets,
+    /// Address, then the inverted block number and transaction index (so newest sorts first),
+    /// to how the address took part: the account history index.
+    AddressTxs,
 }
 
 impl Table {
     /// Every table, so backends can create them all up front.
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 13] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -45,6 +48,7 @@ impl Table {
         Table::Code,
         Table::TrieNodes,
         Table::ChangeSets,
+        Table::AddressTxs,
     ];
 
     /// Stable name used by backends.
@@ -62,6 +66,7 @@ impl Table {
             Table::Code => "code",
             Table::TrieNodes => "trie_nodes",
             Table::ChangeSets => "changesets",
+            Table::AddressTxs => "address_txs",
         }
     }
 }
@@ -95,6 +100,10 @@ impl WriteBatch {
 /// Called for each entry of a scan, with its key and value; an error stops the scan.
 pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
 
+/// Called for each entry of a bounded scan; `Break` ends the scan early.
+pub type Scanner<'a> =
+    dyn FnMut(&[u8], &[u8]) -> Result<std::ops::ControlFlow<()>, StoreError> + 'a;
+
 /// A consistent read view of a backend.
 pub trait KvRead: Send + Sync {
     /// The value of `key`, if present.
@@ -106,6 +115,17 @@ pub trait KvRead: Send + Sync {
         table: Table,
         prefix: &[u8],
         visit: &mut Visitor<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Visits, in key order, the entries whose key starts with `prefix` and is at least
+    /// `start`, until `scan` breaks: pages through an index without reading what comes
+    /// before the page.
+    fn scan_prefix_from(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start: &[u8],
+        scan: &mut Scanner<'_>,
     ) -> Result<(), StoreError>;
 }
 

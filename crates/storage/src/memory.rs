@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::kv::Visitor;
+use crate::kv::{Scanner, Visitor};
 use crate::{KvRead, KvStore, StoreError, Table, WriteBatch};
 
 type Map = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
@@ -40,6 +40,25 @@ impl KvRead for MemoryRead {
                 break;
             }
             visit(k, v)?;
+        }
+        Ok(())
+    }
+
+    fn scan_prefix_from(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start: &[u8],
+        scan: &mut Scanner<'_>,
+    ) -> Result<(), StoreError> {
+        let from = if start > prefix { start } else { prefix };
+        for ((t, k), v) in self.0.range((table, from.to_vec())..) {
+            if *t != table || !k.starts_with(prefix) {
+                break;
+            }
+            if scan(k, v)?.is_break() {
+                break;
+            }
         }
         Ok(())
     }

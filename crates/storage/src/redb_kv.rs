@@ -2,7 +2,7 @@ use std::path::Path;
 
 use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition};
 
-use crate::kv::Visitor;
+use crate::kv::{Scanner, Visitor};
 use crate::{KvRead, KvStore, StoreError, Table, WriteBatch};
 
 fn definition(table: Table) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
@@ -75,6 +75,26 @@ impl KvRead for RedbRead {
                 break;
             }
             visit(k.value(), v.value())?;
+        }
+        Ok(())
+    }
+
+    fn scan_prefix_from(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start: &[u8],
+        scan: &mut Scanner<'_>,
+    ) -> Result<(), StoreError> {
+        let from = if start > prefix { start } else { prefix };
+        for entry in self.table(table)?.range::<&[u8]>(from..)? {
+            let (k, v) = entry?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            if scan(k.value(), v.value())?.is_break() {
+                break;
+            }
         }
         Ok(())
     }

@@ -7,8 +7,9 @@ use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
 use cairn_trie::{NodeReader, Trie, TrieError};
 
 use crate::codec::{
-    AccountPrev, CHAIN_ID_KEY, ChangeSet, HEAD_KEY, SlotPrev, decode_exact, decode_number,
-    decode_u256, number_key, split_storage_key, storage_key,
+    ADDRESS_RECEIVED, ADDRESS_SENT, AccountPrev, CHAIN_ID_KEY, ChangeSet, HEAD_KEY, SlotPrev,
+    address_tx_key, decode_exact, decode_number, decode_u256, number_key, split_address_tx_key,
+    split_storage_key, storage_key,
 };
 use crate::{Account, KvRead, StateChanges, StateUpdate, StateView, StoreError, Table, WriteBatch};
 
@@ -19,6 +20,17 @@ pub struct TxLocation {
     pub block: u64,
     /// Index within the block.
     pub index: u32,
+}
+
+/// A transaction an address took part in, from the account history index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddressTx {
+    /// Where the transaction sits.
+    pub location: TxLocation,
+    /// The address sent it.
+    pub sent: bool,
+    /// The address received it, or is the contract it created.
+    pub received: bool,
 }
 
 /// A storage slot's value with its Merkle proof against the account's storage root.
@@ -135,6 +147,39 @@ impl<R: KvRead> Snapshot<R> {
         let block = decode_number(&bytes[..8])?;
         let index = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
         Ok(Some(TxLocation { block, index }))
+    }
+
+    /// Up to `limit` transactions `address` sent or received, newest first, starting at
+    /// `start` (inclusive) or at the newest.
+    pub fn address_transactions(
+        &self,
+        address: Address,
+        start: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<Vec<AddressTx>, StoreError> {
+        let start = start.map_or_else(
+            || address.to_vec(),
+            |at| address_tx_key(address, at.block, at.index).to_vec(),
+        );
+        let mut found = Vec::new();
+        if limit == 0 {
+            return Ok(found);
+        }
+        self.kv.scan_prefix_from(Table::AddressTxs, address.as_slice(), &start, &mut |k, v| {
+            let (block, index) = split_address_tx_key(k)?;
+            let role = v.first().copied().unwrap_or_default();
+            found.push(AddressTx {
+                location: TxLocation { block, index },
+                sent: role & ADDRESS_SENT != 0,
+                received: role & ADDRESS_RECEIVED != 0,
+            });
+            Ok(if found.len() >= limit {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            })
+        })?;
+        Ok(found)
     }
 
     /// Visits every account of the current state in address order (for audits).

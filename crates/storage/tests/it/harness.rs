@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256};
 use alloy_trie::KECCAK_EMPTY;
 use cairn_primitives::{Block, Header, Receipt, next_base_fee};
@@ -202,6 +203,13 @@ fn assert_block_stored<R: KvRead>(snapshot: &Snapshot<R>, committed: &Committed)
     for (index, tx) in block.transactions.iter().enumerate() {
         let location = TxLocation { block: number, index: index as u32 };
         assert_eq!(snapshot.tx_location(*tx.tx_hash()).expect("tx index"), Some(location));
+        let sent = snapshot.address_transactions(payload.senders[index], Some(location), 1);
+        let sent = sent.expect("sender history");
+        assert_eq!(sent.first().map(|e| (e.location, e.sent)), Some((location, true)));
+        let to = tx.to().expect("fixtures are calls");
+        let received = snapshot.address_transactions(to, Some(location), 1);
+        let received = received.expect("recipient history");
+        assert_eq!(received.first().map(|e| (e.location, e.received)), Some((location, true)));
     }
 }
 
@@ -214,8 +222,14 @@ pub(crate) fn assert_block_gone<R: KvRead>(snapshot: &Snapshot<R>, committed: &C
     assert_eq!(snapshot.block_number(block.hash()).expect("block number"), None);
     assert_eq!(snapshot.receipts(number).expect("receipts"), None, "receipts {number}");
     assert_eq!(snapshot.senders(number).expect("senders"), None, "senders {number}");
-    for tx in &block.transactions {
+    for (index, tx) in block.transactions.iter().enumerate() {
         assert_eq!(snapshot.tx_location(*tx.tx_hash()).expect("tx index"), None);
+        let location = TxLocation { block: number, index: index as u32 };
+        for address in [committed.payload.senders[index], tx.to().expect("fixtures are calls")] {
+            let history = snapshot.address_transactions(address, Some(location), 1);
+            let newest = history.expect("history").first().map(|e| e.location);
+            assert!(newest.is_none_or(|at| at.block < number), "{address} keeps block {number}");
+        }
     }
 }
 

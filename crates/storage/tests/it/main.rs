@@ -44,4 +44,5 @@ suite_for_each_backend!(
     concurrent_views_never_see_half_a_batch,
     snapshots_are_stable_and_commits_durable,
     corrupt_records_are_reported,
+    address_history_pages_newest_first,
 );
