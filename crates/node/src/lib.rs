@@ -5,11 +5,13 @@
 //!                                                  ▲                     │
 //!                      Consensus (proposer, seal) ─┘         Pool::on_block (drop included)
 //!  audit::verify_chain: replay every stored block in memory and compare
+//!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
 //! ```
 
 pub mod audit;
 mod call;
 mod error;
+pub mod logs;
 mod node;
 mod producer;
 

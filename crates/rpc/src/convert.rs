@@ -137,6 +137,20 @@ pub(crate) fn block_logs(block: &Block, receipts: &[Receipt]) -> Vec<Vec<rpc::Lo
         .collect()
 }
 
+/// A scanned log as Ethereum clients expect it.
+pub(crate) fn log(log: cairn_node::logs::BlockLog) -> rpc::Log {
+    rpc::Log {
+        inner: log.log,
+        block_hash: Some(log.block_hash),
+        block_number: Some(log.block_number),
+        block_timestamp: None,
+        transaction_hash: Some(log.tx_hash),
+        transaction_index: Some(log.tx_index),
+        log_index: Some(log.log_index),
+        removed: false,
+    }
+}
+
 /// Every receipt of a block, with logs, senders and positions filled in.
 pub(crate) fn block_receipts(
     block: &Block,

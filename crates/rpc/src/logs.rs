@@ -4,7 +4,11 @@ use alloy_eips::BlockNumberOrTag;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
 use cairn_storage::{KvRead, KvStore, Snapshot};
 
-use crate::blocks::{FullBlock, load_with_receipts, snapshot, store};
+use std::ops::ControlFlow;
+
+use cairn_node::logs::scan_logs;
+
+use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register_blocking};
 use crate::convert;
 use crate::error::{limit_exceeded, server_error};
@@ -59,25 +63,21 @@ pub(crate) fn collect<K: KvStore, R: KvRead>(
         )));
     }
     let mut found = Vec::new();
-    for number in from..=to {
-        let Some(header) = snapshot.header(number).map_err(store)? else { break };
-        if !filter.matches_bloom(header.logs_bloom) {
-            continue;
+    let mut over_at = None;
+    scan_logs(snapshot, filter, from, to, 0, &mut |log| {
+        if found.len() == max_logs {
+            over_at = Some(log.block_number);
+            return ControlFlow::Break(());
         }
-        let Some(FullBlock { block, receipts, .. }) = load_with_receipts(snapshot, number)? else {
-            break;
-        };
-        for log in convert::block_logs(&block, &receipts).into_iter().flatten() {
-            if filter.matches(&log.inner) {
-                found.push(log);
-            }
-        }
-        if found.len() > max_logs {
-            return Err(limit_exceeded(format!(
-                "query returned more than {max_logs} results; retry with a range ending before \
-                 block {number}"
-            )));
-        }
+        found.push(convert::log(log));
+        ControlFlow::Continue(())
+    })
+    .map_err(store)?;
+    if let Some(number) = over_at {
+        return Err(limit_exceeded(format!(
+            "query returned more than {max_logs} results; retry with a range ending before \
+             block {number}"
+        )));
     }
     Ok(found)
 }

@@ -2,11 +2,13 @@
 //! pushed from the node's event stream. A subscriber that cannot keep up is dropped with a
 //! notice instead of holding events back for everyone.
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use alloy_rpc_types_eth::pubsub::SubscriptionKind;
 use alloy_rpc_types_eth::{Filter, Log};
 use cairn_node::NodeEvent;
+use cairn_node::logs::scan_logs;
 use cairn_primitives::Header;
 use cairn_storage::KvStore;
 use jsonrpsee::core::SubscriptionError;
@@ -17,7 +19,7 @@ use jsonrpsee::types::{Params, SubscriptionId};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::blocks::{FullBlock, load_with_receipts, snapshot};
+use crate::blocks::snapshot;
 use crate::context::{Module, RpcContext};
 use crate::convert;
 use crate::error::invalid_params;
@@ -151,12 +153,11 @@ fn logs<K: KvStore>(
         return Ok(Vec::new());
     }
     let snapshot = snapshot(ctx).map_err(|e| e.message().to_string())?;
-    let loaded =
-        load_with_receipts(&snapshot, header.number).map_err(|e| e.message().to_string())?;
-    let Some(FullBlock { block, receipts, .. }) = loaded else { return Ok(Vec::new()) };
-    Ok(convert::block_logs(&block, &receipts)
-        .into_iter()
-        .flatten()
-        .filter(|log| filter.matches(&log.inner))
-        .collect())
+    let mut found = Vec::new();
+    scan_logs(&snapshot, filter, header.number, header.number, 0, &mut |log| {
+        found.push(convert::log(log));
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(found)
 }
