@@ -1,15 +1,21 @@
-//! `GET /v1/accounts/{address}` and `GET /v1/accounts/{address}/proof`.
+//! `GET /v1/accounts/{address}`, its `/transactions` (history) and its `/proof`.
 
 use alloy_primitives::{Address, KECCAK256_EMPTY};
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
+use cairn_storage::TxLocation;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::model::{AccountProofView, AccountView};
+use crate::model::{
+    AccountProofView, AccountTransactionPage, AccountView, TransactionView, TxPosition, TxStatus,
+};
+use crate::page::{CursorKind, PageQuery, encode_pair, paged};
 use crate::server::{AppState, blocking};
+use crate::status::finalized_height;
 
 /// An account in the head state; one never touched reads as empty.
 #[utoipa::path(
@@ -97,7 +103,73 @@ pub(crate) async fn get_account_proof(
     Ok(Json(view))
 }
 
-fn parse_address(address: &str) -> Result<Address, ApiError> {
+/// Transactions the account sent or received, newest first. A contract creation counts as
+/// received by the contract it made.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{address}/transactions",
+    tag = "accounts",
+    params(("address" = String, Path, description = "0x + 40 hex digits", pattern = "^0x[0-9a-fA-F]{40}$"), PageQuery),
+    responses(
+        (status = 200, description = "A page of the account's transactions with receipts, newest first; a `Link: <…>; rel=\"next\"` header names the next page", body = AccountTransactionPage,
+            headers(("Link" = String, description = "RFC 8288 link to the next page"))),
+        (status = 400, description = "Malformed address, `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_account_transactions(
+    State(state): State<AppState>,
+    ApiPath(raw_address): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Response, ApiError> {
+    let address = parse_address(&raw_address)?;
+    let limit = query.limit()?;
+    let start = match query.pair(CursorKind::AccountTransactions)? {
+        Some((block, index)) => {
+            let index = u32::try_from(index).map_err(|_| ApiError::InvalidCursor)?;
+            Some(TxLocation { block, index })
+        }
+        None => None,
+    };
+    let node = state.node.clone();
+    let page = blocking(move || {
+        let history = node.account_transactions(address, start, limit as usize)?;
+        let finalized = finalized_height(history.head);
+        let items = history
+            .items
+            .iter()
+            .map(|found| {
+                let status = if found.block_number <= finalized {
+                    TxStatus::Finalized
+                } else {
+                    TxStatus::Included
+                };
+                let position = TxPosition {
+                    block_number: found.block_number,
+                    block_hash: found.block_hash,
+                    index: u64::from(found.index),
+                };
+                TransactionView::new(
+                    &found.tx,
+                    found.sender,
+                    Some((position, &found.receipt)),
+                    status,
+                )
+            })
+            .collect();
+        let next = history
+            .next
+            .map(|at| encode_pair(CursorKind::AccountTransactions, at.block, u64::from(at.index)));
+        Ok(AccountTransactionPage { items, next })
+    })
+    .await?;
+    let next = page.next.clone();
+    let path = format!("/v1/accounts/{address}/transactions");
+    Ok(paged(&path, limit, next.as_deref(), page))
+}
+
+pub(crate) fn parse_address(address: &str) -> Result<Address, ApiError> {
     if address.len() == 42
         && address.starts_with("0x")
         && let Ok(address) = address.parse()

@@ -51,6 +51,19 @@ pub enum ApiError {
     /// A query parameter is malformed or out of range.
     #[error("{0}")]
     InvalidQuery(String),
+    /// A block range spans more blocks than one query may.
+    #[error(
+        "block range {from}..={to} spans {} blocks, over the limit of {max}; query a smaller range",
+        to - from + 1
+    )]
+    RangeTooWide {
+        /// First block asked for.
+        from: u64,
+        /// Last block asked for.
+        to: u64,
+        /// Most blocks allowed.
+        max: u64,
+    },
     /// A pagination cursor was not issued by this API for this list.
     #[error("the cursor is not one this list issued")]
     InvalidCursor,
@@ -101,6 +114,7 @@ impl ApiError {
             Self::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
             Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             Self::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),
+            Self::RangeTooWide { .. } => (StatusCode::BAD_REQUEST, "block_range_too_wide"),
             Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             Self::UnsupportedMediaType => {

@@ -4,7 +4,8 @@
 //! ```text
 //!  client ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
-//!         ─► handlers: status, blocks, transactions, accounts
+//!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
+//!            mempool
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //! ```
 //!
@@ -15,7 +16,9 @@
 mod accounts;
 mod blocks;
 mod error;
+mod events;
 mod extract;
+mod mempool;
 mod model;
 mod page;
 mod reads;

@@ -329,3 +329,94 @@ pub(crate) struct Submitted {
     #[schema(value_type = String)]
     pub(crate) hash: B256,
 }
+
+/// One page of an account's history, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct AccountTransactionPage {
+    /// Transactions the account sent or received (or whose creation made it), newest first.
+    pub(crate) items: Vec<TransactionView>,
+    /// Cursor of the next page; null on the last page.
+    pub(crate) next: Option<String>,
+}
+
+/// A log a contract emitted, with where.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct EventView {
+    /// The emitting contract.
+    #[schema(value_type = String)]
+    pub(crate) address: Address,
+    /// Indexed topics; the first is usually the event signature's hash.
+    #[schema(value_type = Vec<String>)]
+    pub(crate) topics: Vec<B256>,
+    /// Unindexed data, 0x hex.
+    #[schema(value_type = String)]
+    pub(crate) data: Bytes,
+    /// Height of the block that holds it.
+    pub(crate) block_number: u64,
+    /// That block's hash.
+    #[schema(value_type = String)]
+    pub(crate) block_hash: B256,
+    /// That block's timestamp (seconds since the Unix epoch).
+    pub(crate) block_timestamp: u64,
+    /// The emitting transaction.
+    #[schema(value_type = String)]
+    pub(crate) transaction_hash: B256,
+    /// The transaction's index in the block.
+    pub(crate) transaction_index: u64,
+    /// The log's index among all logs of the block.
+    pub(crate) log_index: u64,
+}
+
+impl EventView {
+    pub(crate) fn new(log: cairn_node::logs::BlockLog) -> Self {
+        Self {
+            address: log.log.address,
+            topics: log.log.topics().to_vec(),
+            data: log.log.data.data,
+            block_number: log.block_number,
+            block_hash: log.block_hash,
+            block_timestamp: log.block_timestamp,
+            transaction_hash: log.tx_hash,
+            transaction_index: log.tx_index,
+            log_index: log.log_index,
+        }
+    }
+}
+
+/// One page of events, in chain order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct EventPage {
+    /// The events on this page.
+    pub(crate) items: Vec<EventView>,
+    /// First block searched.
+    pub(crate) from_block: u64,
+    /// Last block searched (the head when the query named a later one).
+    pub(crate) to_block: u64,
+    /// Cursor of the next page; null on the last page.
+    pub(crate) next: Option<String>,
+}
+
+/// A transaction waiting in the mempool.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct MempoolTransaction {
+    /// The transaction (status `pending`).
+    #[serde(flatten)]
+    pub(crate) transaction: TransactionView,
+    /// Whether it waits behind a nonce gap (queued) rather than being ready for the next
+    /// block.
+    pub(crate) queued: bool,
+}
+
+/// One page of the mempool: ready transactions first, then queued ones, each by sender and
+/// nonce.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct MempoolPage {
+    /// Transactions ready for the next block, in the whole pool.
+    pub(crate) ready_count: u64,
+    /// Transactions waiting behind a nonce gap, in the whole pool.
+    pub(crate) queued_count: u64,
+    /// The transactions on this page.
+    pub(crate) items: Vec<MempoolTransaction>,
+    /// Cursor of the next page; null on the last page.
+    pub(crate) next: Option<String>,
+}

@@ -1,17 +1,39 @@
 //! The narrow view of the node the handlers read through, so they are plain (non-generic)
 //! functions that utoipa can document and tests could serve from any implementation.
 
+use std::ops::ControlFlow;
+
 use alloy_primitives::{Address, B256};
+use alloy_rpc_types_eth::Filter;
 use cairn_mempool::PooledTx;
+use cairn_node::logs::{BlockLog, scan_logs};
 use cairn_node::{Node, NodeError, TxLookup};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
-use cairn_storage::{Account, AccountProof, KvStore, StateView};
+use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError, TxLocation};
 
 /// A block with its senders and receipts, read from one snapshot.
 pub(crate) struct FullBlock {
     pub(crate) block: Block,
     pub(crate) senders: Vec<Address>,
     pub(crate) receipts: Vec<Receipt>,
+}
+
+/// One page of an account's history, read from one snapshot.
+pub(crate) struct HistoryPage {
+    /// The transactions, newest first.
+    pub(crate) items: Vec<TxLookup>,
+    /// Where the next page starts.
+    pub(crate) next: Option<TxLocation>,
+    /// The head height when the page was read.
+    pub(crate) head: u64,
+}
+
+/// One page of logs, read from one snapshot.
+pub(crate) struct LogPage {
+    /// The logs, in chain order.
+    pub(crate) items: Vec<BlockLog>,
+    /// Block and log index of the next log, if more match.
+    pub(crate) next: Option<(u64, u64)>,
 }
 
 /// What the REST handlers need from a node. Every method reads one consistent snapshot.
@@ -30,6 +52,25 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     fn account(&self, address: Address) -> Result<Option<Account>, NodeError>;
     /// The account's proof against block `number`'s state root; `None` if no such block.
     fn proof(&self, number: u64, address: Address) -> Result<Option<AccountProof>, NodeError>;
+    /// Up to `limit` transactions `address` sent or received, newest first from `start`.
+    fn account_transactions(
+        &self,
+        address: Address,
+        start: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<HistoryPage, NodeError>;
+    /// Up to `limit` logs `filter` selects in blocks `from..=to`, skipping the first `skip`
+    /// logs of block `from`.
+    fn logs(
+        &self,
+        filter: &Filter,
+        from: u64,
+        to: u64,
+        skip: u64,
+        limit: usize,
+    ) -> Result<LogPage, NodeError>;
+    /// The pool's ready and queued transactions, by sender then nonce.
+    fn pool_content(&self) -> (Vec<PooledTx>, Vec<PooledTx>);
 }
 
 impl<K: KvStore> NodeReads for Node<K> {
@@ -86,5 +127,77 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn proof(&self, number: u64, address: Address) -> Result<Option<AccountProof>, NodeError> {
         Node::proof(self, number, address, &[])
+    }
+
+    fn account_transactions(
+        &self,
+        address: Address,
+        start: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<HistoryPage, NodeError> {
+        let snapshot = self.store().snapshot()?;
+        let head = snapshot.head()?.number;
+        let mut entries = snapshot.address_transactions(address, start, limit.saturating_add(1))?;
+        let next = if entries.len() > limit { entries.pop().map(|e| e.location) } else { None };
+        let mut items = Vec::with_capacity(entries.len());
+        let mut loaded: Option<(u64, Block, Vec<Address>, Vec<Receipt>)> = None;
+        for entry in entries {
+            let TxLocation { block: number, index } = entry.location;
+            if loaded.as_ref().is_none_or(|(n, ..)| *n != number) {
+                let corrupt = |what: &str| StoreError::Corrupt {
+                    what: "account history",
+                    reason: format!("{what} of block {number} missing"),
+                };
+                let block = snapshot.block(number)?.ok_or_else(|| corrupt("block"))?;
+                let senders = snapshot.senders(number)?.ok_or_else(|| corrupt("senders"))?;
+                let receipts = snapshot.receipts(number)?.ok_or_else(|| corrupt("receipts"))?;
+                loaded = Some((number, block, senders, receipts));
+            }
+            let Some((_, block, senders, receipts)) = loaded.as_ref() else { continue };
+            let i = index as usize;
+            let (Some(tx), Some(sender), Some(receipt)) =
+                (block.transactions.get(i), senders.get(i), receipts.get(i))
+            else {
+                return Err(NodeError::Store(StoreError::Corrupt {
+                    what: "account history",
+                    reason: format!("block {number} has no transaction {index}"),
+                }));
+            };
+            items.push(TxLookup {
+                tx: tx.clone(),
+                sender: *sender,
+                block_number: number,
+                block_hash: block.hash(),
+                index,
+                receipt: receipt.clone(),
+            });
+        }
+        Ok(HistoryPage { items, next, head })
+    }
+
+    fn logs(
+        &self,
+        filter: &Filter,
+        from: u64,
+        to: u64,
+        skip: u64,
+        limit: usize,
+    ) -> Result<LogPage, NodeError> {
+        let snapshot = self.store().snapshot()?;
+        let mut items = Vec::new();
+        let mut next = None;
+        scan_logs(&snapshot, filter, from, to, skip, &mut |log| {
+            if items.len() == limit {
+                next = Some((log.block_number, log.log_index));
+                return ControlFlow::Break(());
+            }
+            items.push(log);
+            ControlFlow::Continue(())
+        })?;
+        Ok(LogPage { items, next })
+    }
+
+    fn pool_content(&self) -> (Vec<PooledTx>, Vec<PooledTx>) {
+        Node::pool_content(self)
     }
 }

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::reads::NodeReads;
-use crate::{ApiError, Problem, accounts, blocks, status, transactions};
+use crate::{ApiError, Problem, accounts, blocks, events, mempool, status, transactions};
 
 /// Address and limits of the REST server.
 #[derive(Debug, Clone)]
@@ -78,7 +78,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
         (name = "node", description = "The node and its chain"),
         (name = "blocks", description = "Blocks and their transactions"),
         (name = "transactions", description = "Single transactions and submission"),
-        (name = "accounts", description = "Account state and proofs"),
+        (name = "accounts", description = "Account state, history and proofs"),
+        (name = "events", description = "Logs emitted by contracts"),
     )
 )]
 struct ApiDoc;
@@ -94,6 +95,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(transactions::submit_transaction))
         .routes(routes!(accounts::get_account))
         .routes(routes!(accounts::get_account_proof))
+        .routes(routes!(accounts::list_account_transactions))
+        .routes(routes!(events::list_events))
+        .routes(routes!(mempool::list_mempool))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/v1/openapi.json`.

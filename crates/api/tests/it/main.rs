@@ -1,6 +1,7 @@
 //! The REST API over real HTTP on loopback, against a node in memory.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod data;
 mod errors;
 mod openapi;
 mod pagination;

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 8] = [
+const ROUTES: [(&str, &str); 11] = [
     ("/v1/status", "get"),
     ("/v1/blocks", "get"),
     ("/v1/blocks/{id}", "get"),
@@ -14,6 +14,9 @@ const ROUTES: [(&str, &str); 8] = [
     ("/v1/transactions/{hash}", "get"),
     ("/v1/accounts/{address}", "get"),
     ("/v1/accounts/{address}/proof", "get"),
+    ("/v1/accounts/{address}/transactions", "get"),
+    ("/v1/events", "get"),
+    ("/v1/mempool", "get"),
 ];
 
 #[tokio::test]

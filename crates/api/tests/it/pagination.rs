@@ -10,7 +10,7 @@ use crate::{Harness, harness, transfer};
 
 /// Follows `Link: <…>; rel="next"` from `first` to the last page; checks that the header and
 /// the body's `next` agree on every page. Returns every page's items in order.
-async fn walk(h: &Harness, first: &str) -> Vec<Vec<Value>> {
+pub(crate) async fn walk(h: &Harness, first: &str) -> Vec<Vec<Value>> {
     let mut pages = Vec::new();
     let mut path = Some(first.to_string());
     while let Some(current) = path.take() {

@@ -1,0 +1,202 @@
+//! `GET /v1/events`: logs by contract address, topics and block range, read by the same scan
+//! as `eth_getLogs` (`cairn_node::logs`).
+
+use alloy_primitives::{Address, B256};
+use alloy_rpc_types_eth::Filter;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::ApiError;
+use crate::accounts::parse_address;
+use crate::extract::ApiQuery;
+use crate::model::{EventPage, EventView};
+use crate::page::{CursorKind, PageQuery, encode_pair, paged};
+use crate::server::{AppState, blocking};
+
+/// Most blocks one events query may span (the JSON-RPC `eth_getLogs` limit).
+pub(crate) const MAX_EVENT_RANGE: u64 = 10_000;
+
+/// An event filter: one contract and up to four topics, each optional.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventFilter {
+    pub(crate) address: Option<Address>,
+    pub(crate) topics: [Option<B256>; 4],
+}
+
+impl EventFilter {
+    /// Parses the `address` and `topic0`..`topic3` query values.
+    pub(crate) fn parse(
+        address: Option<&str>,
+        topics: [Option<&str>; 4],
+    ) -> Result<Self, ApiError> {
+        let address = address
+            .map(|a| {
+                parse_address(a).map_err(|_| {
+                    ApiError::InvalidQuery(format!(
+                        "address must be 0x followed by 40 hex digits, got {:?}",
+                        a.chars().take(80).collect::<String>()
+                    ))
+                })
+            })
+            .transpose()?;
+        let mut parsed = [None; 4];
+        for (i, topic) in topics.into_iter().enumerate() {
+            parsed[i] = topic
+                .map(|t| {
+                    if t.len() == 66
+                        && t.starts_with("0x")
+                        && let Ok(topic) = t.parse::<B256>()
+                    {
+                        return Ok(topic);
+                    }
+                    Err(ApiError::InvalidQuery(format!(
+                        "topic{i} must be 0x followed by 64 hex digits, got {:?}",
+                        t.chars().take(80).collect::<String>()
+                    )))
+                })
+                .transpose()?;
+        }
+        Ok(Self { address, topics: parsed })
+    }
+
+    /// The same filter as the JSON-RPC uses, so both select logs alike.
+    pub(crate) fn to_filter(&self) -> Filter {
+        let mut filter = Filter::new();
+        if let Some(address) = self.address {
+            filter = filter.address(address);
+        }
+        let [t0, t1, t2, t3] = self.topics;
+        if let Some(t) = t0 {
+            filter = filter.event_signature(t);
+        }
+        if let Some(t) = t1 {
+            filter = filter.topic1(t);
+        }
+        if let Some(t) = t2 {
+            filter = filter.topic2(t);
+        }
+        if let Some(t) = t3 {
+            filter = filter.topic3(t);
+        }
+        filter
+    }
+
+    /// The filter as query parameters, for links.
+    pub(crate) fn query(&self) -> String {
+        let mut query = String::new();
+        if let Some(address) = self.address {
+            query.push_str(&format!("&address={address}"));
+        }
+        for (i, topic) in self.topics.iter().enumerate() {
+            if let Some(topic) = topic {
+                query.push_str(&format!("&topic{i}={topic}"));
+            }
+        }
+        query
+    }
+}
+
+/// `GET /v1/events` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventsQuery {
+    /// Only logs of this contract (0x + 40 hex digits).
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
+    address: Option<String>,
+    /// Only logs whose first topic (the event signature's hash) is this (0x + 64 hex digits).
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic0: Option<String>,
+    /// Only logs whose second topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic1: Option<String>,
+    /// Only logs whose third topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic2: Option<String>,
+    /// Only logs whose fourth topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic3: Option<String>,
+    /// First block to search (default: 9,999 blocks before `to_block`, or genesis).
+    from_block: Option<u64>,
+    /// Last block to search (default and at most: the head).
+    to_block: Option<u64>,
+    /// Items per page, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u64>,
+    /// The `next` cursor of the previous page.
+    #[param(max_length = 128, pattern = "^[A-Za-z0-9_-]+$")]
+    cursor: Option<String>,
+}
+
+/// Logs matching a contract address and topics in a block range, in chain order. A range
+/// spans at most 10,000 blocks.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = "events",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "A page of matching events in chain order; a `Link: <…>; rel=\"next\"` header names the next page (with the range fixed)", body = EventPage,
+            headers(("Link" = String, description = "RFC 8288 link to the next page"))),
+        (status = 400, description = "Malformed address, topic, range, `limit` or `cursor`; `block_range_too_wide` for a range over 10,000 blocks", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_events(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
+) -> Result<Response, ApiError> {
+    let filter = EventFilter::parse(
+        query.address.as_deref(),
+        [
+            query.topic0.as_deref(),
+            query.topic1.as_deref(),
+            query.topic2.as_deref(),
+            query.topic3.as_deref(),
+        ],
+    )?;
+    let page_query = PageQuery::new(query.limit, query.cursor.clone());
+    let limit = page_query.limit()?;
+    let cursor = page_query.pair(CursorKind::Events)?;
+    let node = state.node.clone();
+    let link_filter = filter.clone();
+    let page = blocking(move || {
+        let head = node.head()?.number;
+        let asked_to = query.to_block.unwrap_or(head);
+        let from = query.from_block.unwrap_or_else(|| asked_to.saturating_sub(MAX_EVENT_RANGE - 1));
+        if from > asked_to {
+            return Err(ApiError::InvalidQuery(format!(
+                "from_block {from} is after to_block {asked_to}"
+            )));
+        }
+        if asked_to - from >= MAX_EVENT_RANGE {
+            return Err(ApiError::RangeTooWide { from, to: asked_to, max: MAX_EVENT_RANGE });
+        }
+        // Blocks above the head do not exist yet; the range (and so every page) ends there.
+        let to = asked_to.min(head);
+        let (start, skip) = match cursor {
+            Some((block, index)) if (from..=to).contains(&block) => (block, index),
+            Some(_) => return Err(ApiError::InvalidCursor),
+            None => (from, 0),
+        };
+        if start > to {
+            return Ok(EventPage { items: Vec::new(), from_block: from, to_block: to, next: None });
+        }
+        let logs = node.logs(&filter.to_filter(), start, to, skip, limit as usize)?;
+        let next = logs.next.map(|(block, index)| encode_pair(CursorKind::Events, block, index));
+        let items = logs.items.into_iter().map(EventView::new).collect();
+        Ok(EventPage { items, from_block: from, to_block: to, next })
+    })
+    .await?;
+    let next = page.next.clone();
+    let path = format!(
+        "/v1/events?from_block={}&to_block={}{}",
+        page.from_block,
+        page.to_block,
+        link_filter.query()
+    );
+    Ok(paged(&path, limit, next.as_deref(), page))
+}
