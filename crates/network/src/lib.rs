@@ -1,0 +1,46 @@
+//! Cairn's transaction gossip network.
+//!
+//! A node runs two libp2p swarms on the same libp2p version: Malachite's, which carries
+//! consensus votes, proposals and block sync, and this one, which spreads transactions between
+//! mempools (Malachite's network has no channel for application gossip). This swarm speaks
+//! noise-encrypted, yamux-multiplexed TCP with identify, ping, Kademlia (and optionally mDNS)
+//! for discovery, and gossipsub on the topic [`TX_TOPIC`].
+//!
+//! ```text
+//!  peer ──gossipsub /cairn/txs/1──▶ swarm task ── size ≤ max_tx_bytes? per-peer rate? ──┐
+//!                                      ▲                                              │ InboundTx
+//!                                      │                                              ▼
+//!   NetworkHandle::validated(id, from, verdict)  ◀──────────── node: decode, mempool checks
+//!                                      │
+//!         Accept ─▶ relayed to the mesh    Ignore ─▶ dropped    Reject ─▶ dropped, sender
+//!                                                                  scored down; score < -80
+//!                                                                  ─▶ disconnected and banned
+//!
+//!  node ── NetworkHandle::broadcast_tx(raw) ──▶ swarm task ──▶ published to every peer
+//! ```
+//!
+//! [`start`] spawns the swarm on its own tokio task, driven by commands from the cloneable
+//! [`NetworkHandle`]. Message ids are the keccak-256 of the transaction (its hash), so a
+//! transaction is handled once however many peers send it. Nothing a peer sends can make the
+//! task panic or grow without bound: frames and transactions are size-limited, inbound
+//! transactions are rate-limited per peer and queued in a bounded channel, and connections
+//! and bans are capped.
+
+mod behaviour;
+mod config;
+mod driver;
+mod error;
+mod handle;
+mod rate_limit;
+
+pub use behaviour::TX_TOPIC;
+pub use config::{
+    DEFAULT_MAX_TX_BYTES, DEFAULT_MAX_TXS_PER_PEER_PER_SEC, MAX_BOOTSTRAP_PEERS,
+    MAX_TX_BYTES_LIMIT, NetworkConfig,
+};
+pub use driver::start;
+pub use error::NetworkError;
+pub use handle::{InboundTx, NetworkHandle, PeerInfo, Verdict};
+/// Re-exported so the node can name peers, addresses, keys and message ids without depending
+/// on libp2p itself.
+pub use libp2p::{Multiaddr, PeerId, gossipsub::MessageId, identity::Keypair};
