@@ -27,7 +27,8 @@ pub struct NetworkConfig {
     pub max_tx_bytes: usize,
     /// Inbound transactions taken from one peer per second; the excess is dropped unrelayed.
     pub max_txs_per_peer_per_sec: u32,
-    /// Discover peers on the local network with mDNS.
+    /// Discover peers on the local network with mDNS. It announces on non-loopback interfaces
+    /// only, so it needs a non-loopback listen address (e.g. `/ip4/0.0.0.0/tcp/...`).
     pub mdns: bool,
     /// Discover peers through Kademlia, starting from the bootstrap peers. Off for networks
     /// with a fixed peer set, where only bootstrap peers and inbound peers are connected.

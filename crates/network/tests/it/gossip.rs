@@ -88,3 +88,20 @@ async fn kademlia_connects_nodes_that_only_know_the_first() {
     wait_subscribed(&b, &[a.id(), c.id()]).await;
     wait_subscribed(&c, &[a.id(), b.id()]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mdns_finds_a_peer_on_the_local_network() {
+    // mDNS announces on real interfaces, never on loopback, so these nodes listen on all.
+    let on_lan = || {
+        let mut config = config(&[]);
+        config.mdns = true;
+        config.listen = "/ip4/0.0.0.0/tcp/0".parse().expect("valid multiaddr");
+        config
+    };
+    let a = node(on_lan()).await;
+    let b = node(on_lan()).await;
+
+    // Neither was given a bootstrap peer.
+    wait_subscribed(&a, &[b.id()]).await;
+    wait_subscribed(&b, &[a.id()]).await;
+}
