@@ -45,6 +45,18 @@ pub enum ApiError {
     /// No transaction with this hash, in the pool or the chain.
     #[error("transaction {0} not found")]
     TransactionNotFound(B256),
+    /// No audit job with this id is kept.
+    #[error("audit job {0} not found")]
+    AuditNotFound(String),
+    /// An audit is running; only one runs at a time.
+    #[error("audit job {0} is still running; poll it, or start another once it finishes")]
+    AuditRunning(String),
+    /// A WebSocket handshake is malformed.
+    #[error("bad WebSocket handshake: {0}")]
+    InvalidUpgrade(String),
+    /// The client accepts no representation the route serves.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// A path parameter is malformed.
     #[error("{0}")]
     InvalidPath(String),
@@ -111,6 +123,10 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, "block_not_found"),
             Self::TransactionNotFound(_) => (StatusCode::NOT_FOUND, "transaction_not_found"),
+            Self::AuditNotFound(_) => (StatusCode::NOT_FOUND, "audit_not_found"),
+            Self::AuditRunning(_) => (StatusCode::CONFLICT, "audit_running"),
+            Self::InvalidUpgrade(_) => (StatusCode::BAD_REQUEST, "invalid_upgrade"),
+            Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
             Self::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
             Self::InvalidQuery(_) => (StatusCode::BAD_REQUEST, "invalid_query"),
             Self::InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor"),

@@ -14,6 +14,7 @@
 //! 3.1 document is generated from the handlers (utoipa) and served at `/v1/openapi.json`.
 
 mod accounts;
+mod audit;
 mod blocks;
 mod error;
 mod events;
@@ -24,6 +25,7 @@ mod page;
 mod reads;
 mod server;
 mod status;
+mod stream;
 mod transactions;
 
 pub use error::{ApiError, Problem};

@@ -6,10 +6,12 @@ use std::ops::ControlFlow;
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
 use cairn_mempool::PooledTx;
+use cairn_node::audit::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_node::logs::{BlockLog, scan_logs};
-use cairn_node::{Node, NodeError, TxLookup};
+use cairn_node::{Node, NodeError, NodeEvent, TxLookup};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError, TxLocation};
+use tokio::sync::broadcast;
 
 /// A block with its senders and receipts, read from one snapshot.
 pub(crate) struct FullBlock {
@@ -71,6 +73,13 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     ) -> Result<LogPage, NodeError>;
     /// The pool's ready and queued transactions, by sender then nonce.
     fn pool_content(&self) -> (Vec<PooledTx>, Vec<PooledTx>);
+    /// Re-checks the whole chain as `cairn verify` does.
+    fn verify(
+        &self,
+        progress: &mut dyn FnMut(VerifyProgress),
+    ) -> Result<VerifyReport, VerifyFailure>;
+    /// New blocks and admitted transactions from now on.
+    fn subscribe(&self) -> broadcast::Receiver<NodeEvent>;
 }
 
 impl<K: KvStore> NodeReads for Node<K> {
@@ -199,5 +208,16 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn pool_content(&self) -> (Vec<PooledTx>, Vec<PooledTx>) {
         Node::pool_content(self)
+    }
+
+    fn verify(
+        &self,
+        progress: &mut dyn FnMut(VerifyProgress),
+    ) -> Result<VerifyReport, VerifyFailure> {
+        Node::verify(self, progress)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        Node::subscribe(self)
     }
 }

@@ -20,8 +20,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable as _};
 
+use crate::audit::AuditJobs;
 use crate::reads::NodeReads;
-use crate::{ApiError, Problem, accounts, blocks, events, mempool, status, transactions};
+use crate::stream::StreamLimits;
+use crate::{
+    ApiError, Problem, accounts, audit, blocks, events, mempool, status, stream, transactions,
+};
 
 /// Address and limits of the REST server.
 #[derive(Debug, Clone)]
@@ -33,6 +37,10 @@ pub struct ApiConfig {
     /// Most requests being served at once; beyond it a request is refused at once with 503
     /// and `Retry-After` rather than queued behind slow ones.
     pub max_concurrent_requests: usize,
+    /// Messages a stream queues for its client.
+    pub stream_buffer: usize,
+    /// How long a stream's queue may stay full before its client is dropped as too slow.
+    pub stream_stall: Duration,
 }
 
 impl Default for ApiConfig {
@@ -41,6 +49,8 @@ impl Default for ApiConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body: 512 * 1024,
             max_concurrent_requests: 256,
+            stream_buffer: 1024,
+            stream_stall: Duration::from_secs(10),
         }
     }
 }
@@ -49,6 +59,8 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) node: Arc<dyn NodeReads>,
+    pub(crate) audits: Arc<AuditJobs>,
+    pub(crate) stream: StreamLimits,
     pub(crate) max_body: usize,
 }
 
@@ -80,6 +92,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
         (name = "transactions", description = "Single transactions and submission"),
         (name = "accounts", description = "Account state, history and proofs"),
         (name = "events", description = "Logs emitted by contracts"),
+        (name = "streams", description = "Blocks, finality, pending transactions and events as they happen"),
+        (name = "audit", description = "Re-verifying the stored chain in the background"),
     )
 )]
 struct ApiDoc;
@@ -98,6 +112,9 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list_account_transactions))
         .routes(routes!(events::list_events))
         .routes(routes!(mempool::list_mempool))
+        .routes(routes!(audit::start_audit))
+        .routes(routes!(audit::get_audit))
+        .routes(routes!(stream::stream))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/v1/openapi.json`.
@@ -108,7 +125,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
     let (routes, api) = documented().split_for_parts();
     let spec = Arc::new(api.clone());
-    let state = AppState { node, max_body: config.max_body };
+    let stream = StreamLimits { buffer: config.stream_buffer, stall: config.stream_stall };
+    let state = AppState { node, audits: Arc::default(), stream, max_body: config.max_body };
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))

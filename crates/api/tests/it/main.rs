@@ -1,11 +1,13 @@
 //! The REST API over real HTTP on loopback, against a node in memory.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod audit;
 mod data;
 mod errors;
 mod openapi;
 mod pagination;
 mod resources;
+mod streams;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};

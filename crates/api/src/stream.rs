@@ -1,0 +1,472 @@
+//! `GET /v1/stream`: new blocks, finalized blocks, pending transactions and filtered events
+//! as they happen, over a WebSocket or Server-Sent Events at the same path.
+//!
+//! ```text
+//!  node.subscribe() ─► feed task ─► bounded queue ─► WebSocket text frames / SSE events
+//!        (first)        │ replays blocks from the store from `?from=`, then follows live
+//!                       │ blocks by reading each from the store in order (no gap, no repeat)
+//!                       └ a client that leaves the queue full too long is dropped
+//! ```
+//!
+//! The node's broadcast never waits for a client: a feed that falls behind it, or a client
+//! that stops reading, ends with a close reason naming the height to resume from.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_rpc_types_eth::Filter;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use cairn_node::NodeEvent;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ApiError;
+use crate::events::EventFilter;
+use crate::extract::ApiQuery;
+use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxStatus};
+use crate::reads::NodeReads;
+use crate::server::{AppState, blocking};
+use crate::status::finalized_height;
+
+/// How long one WebSocket frame may take to reach a client; longer than any stall, so a
+/// client that resumes reading gets the frames queued before its close frame.
+const SOCKET_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How much a stream may queue for its client and how long it waits for room.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamLimits {
+    /// Messages queued per client.
+    pub(crate) buffer: usize,
+    /// How long a full queue may stay full before the client is dropped as too slow.
+    pub(crate) stall: Duration,
+}
+
+/// `GET /v1/stream` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StreamQuery {
+    /// Replay stored blocks (and their events) from this height before following live ones;
+    /// to resume, pass the `cursor` of the last `block` message received plus one. Without
+    /// it the stream starts after the current head (SSE clients may send `Last-Event-ID`
+    /// instead).
+    from: Option<u64>,
+    /// Comma-separated extras besides `block` messages (always sent): `finalized`,
+    /// `transactions` (pending, live only), `events`. Default: all three.
+    #[param(max_length = 64, pattern = "^[a-z,]*$")]
+    kinds: Option<String>,
+    /// Only events of this contract (0x + 40 hex digits).
+    #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
+    address: Option<String>,
+    /// Only events whose first topic is this (0x + 64 hex digits).
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic0: Option<String>,
+    /// Only events whose second topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic1: Option<String>,
+    /// Only events whose third topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic2: Option<String>,
+    /// Only events whose fourth topic is this.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    topic3: Option<String>,
+}
+
+/// What a stream message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum MessageType {
+    /// A new block (`data`: the block summary); its events came just before it, so it ends
+    /// the block.
+    Block,
+    /// A block became final (`data`: number, hash, timestamp).
+    Finalized,
+    /// A transaction was admitted to the mempool (`data`: the pending transaction).
+    Transaction,
+    /// A log matching the stream's filter (`data`: the event).
+    Event,
+    /// The stream ends (`data`: `reason` and `resume_from`); SSE only, a WebSocket gets a
+    /// close frame with the same reason.
+    Close,
+}
+
+/// One message of a stream, the same JSON over WebSocket and SSE.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct StreamMessage {
+    /// What it carries.
+    pub(crate) r#type: MessageType,
+    /// The block height it belongs to (for a pending transaction, the head it arrived on).
+    pub(crate) cursor: u64,
+    /// The block, finalized block, transaction, event or close reason.
+    #[schema(value_type = Object)]
+    pub(crate) data: serde_json::Value,
+}
+
+/// What one stream sends.
+#[derive(Debug, Clone)]
+struct Options {
+    finalized: bool,
+    transactions: bool,
+    events: Option<Filter>,
+}
+
+impl Options {
+    fn parse(query: &StreamQuery) -> Result<Self, ApiError> {
+        let filter = EventFilter::parse(
+            query.address.as_deref(),
+            [
+                query.topic0.as_deref(),
+                query.topic1.as_deref(),
+                query.topic2.as_deref(),
+                query.topic3.as_deref(),
+            ],
+        )?;
+        let mut options = Self { finalized: true, transactions: true, events: None };
+        let mut events = true;
+        if let Some(kinds) = &query.kinds {
+            options.finalized = false;
+            options.transactions = false;
+            events = false;
+            for kind in kinds.split(',').filter(|k| !k.is_empty()) {
+                match kind {
+                    "block" | "blocks" => {}
+                    "finalized" => options.finalized = true,
+                    "transactions" => options.transactions = true,
+                    "events" => events = true,
+                    other => {
+                        return Err(ApiError::InvalidQuery(format!(
+                            "unknown kind {:?}; use finalized, transactions or events",
+                            other.chars().take(40).collect::<String>()
+                        )));
+                    }
+                }
+            }
+        }
+        options.events = events.then(|| filter.to_filter());
+        Ok(options)
+    }
+}
+
+/// Why a stream ended.
+#[derive(Debug)]
+enum End {
+    /// The client left.
+    ClientGone,
+    /// The client (or the feed) fell behind.
+    TooSlow { resume_from: u64 },
+    /// The node is shutting down.
+    NodeStopped { resume_from: u64 },
+    /// A read failed.
+    Failed { resume_from: u64, reason: String },
+}
+
+impl End {
+    /// Close code, reason and where to resume.
+    fn describe(&self) -> (u16, String, u64) {
+        match self {
+            Self::ClientGone => (close_code::NORMAL, "client closed".into(), 0),
+            Self::TooSlow { resume_from } => (
+                close_code::POLICY,
+                format!(
+                    "client too slow, messages were not read in time; resume with ?from={resume_from}"
+                ),
+                *resume_from,
+            ),
+            Self::NodeStopped { resume_from } => (
+                close_code::AWAY,
+                format!("node shutting down; resume with ?from={resume_from}"),
+                *resume_from,
+            ),
+            Self::Failed { resume_from, reason } => {
+                let reason: String = reason.chars().take(60).collect();
+                (
+                    close_code::ERROR,
+                    format!("{reason}; resume with ?from={resume_from}"),
+                    *resume_from,
+                )
+            }
+        }
+    }
+}
+
+fn message(
+    r#type: MessageType,
+    cursor: u64,
+    data: impl Serialize,
+) -> Result<StreamMessage, ApiError> {
+    let data = serde_json::to_value(data).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(StreamMessage { r#type, cursor, data })
+}
+
+/// Block `number`'s messages: its events, the block, and (if wanted) its finality.
+fn block_messages(
+    node: &dyn NodeReads,
+    options: &Options,
+    number: u64,
+) -> Result<Vec<StreamMessage>, ApiError> {
+    let full =
+        node.full_block(number)?.ok_or_else(|| ApiError::BlockNotFound(number.to_string()))?;
+    let mut messages = Vec::new();
+    if let Some(filter) = &options.events {
+        for log in node.logs(filter, number, number, 0, usize::MAX)?.items {
+            messages.push(message(MessageType::Event, number, EventView::new(log))?);
+        }
+    }
+    messages.push(message(MessageType::Block, number, BlockSummary::new(&full.block))?);
+    if options.finalized && finalized_height(number) >= number {
+        let header = &full.block.header;
+        let finalized = BlockRef { number, hash: header.hash(), timestamp: header.timestamp };
+        messages.push(message(MessageType::Finalized, number, finalized)?);
+    }
+    Ok(messages)
+}
+
+/// Queues `messages` all together (a block is delivered whole or not at all), waiting at
+/// most `stall` for room.
+async fn deliver(
+    out: &mpsc::Sender<StreamMessage>,
+    messages: Vec<StreamMessage>,
+    stall: Duration,
+    resume_from: u64,
+) -> Result<(), End> {
+    let too_slow = || End::TooSlow { resume_from };
+    if messages.len() <= out.max_capacity() {
+        let permits = timeout(stall, out.reserve_many(messages.len())).await;
+        let permits = permits.map_err(|_| too_slow())?.map_err(|_| End::ClientGone)?;
+        for (permit, message) in permits.zip(messages) {
+            permit.send(message);
+        }
+        return Ok(());
+    }
+    for message in messages {
+        let sent = timeout(stall, out.send(message)).await.map_err(|_| too_slow())?;
+        sent.map_err(|_| End::ClientGone)?;
+    }
+    Ok(())
+}
+
+/// Sends blocks `*next..=to` from the store, advancing `*next` past each one delivered.
+async fn send_blocks(
+    node: &Arc<dyn NodeReads>,
+    options: &Arc<Options>,
+    next: &mut u64,
+    to: u64,
+    out: &mpsc::Sender<StreamMessage>,
+    stall: Duration,
+) -> Result<(), End> {
+    while *next <= to {
+        let number = *next;
+        let (reader, wanted) = (node.clone(), options.clone());
+        let messages = blocking(move || block_messages(reader.as_ref(), &wanted, number))
+            .await
+            .map_err(|e| End::Failed { resume_from: number, reason: e.to_string() })?;
+        deliver(out, messages, stall, number).await?;
+        *next = number + 1;
+    }
+    Ok(())
+}
+
+/// Produces a stream's messages until the client leaves or falls behind.
+async fn feed(
+    node: Arc<dyn NodeReads>,
+    options: Arc<Options>,
+    from: Option<u64>,
+    mut events: broadcast::Receiver<NodeEvent>,
+    out: mpsc::Sender<StreamMessage>,
+    stall: Duration,
+) -> End {
+    let head = |node: Arc<dyn NodeReads>| blocking(move || Ok(node.head()?.number));
+    let start = match from {
+        Some(from) => from,
+        None => match head(node.clone()).await {
+            Ok(head) => head + 1,
+            Err(e) => return End::Failed { resume_from: 0, reason: e.to_string() },
+        },
+    };
+    let mut next = start;
+    // Replay: catch up with the store's head until it stops moving; live blocks that arrive
+    // meanwhile wait in `events` and are skipped below once replayed.
+    loop {
+        let head = match head(node.clone()).await {
+            Ok(head) => head,
+            Err(e) => return End::Failed { resume_from: next, reason: e.to_string() },
+        };
+        if next > head {
+            break;
+        }
+        if let Err(end) = send_blocks(&node, &options, &mut next, head, &out, stall).await {
+            return end;
+        }
+    }
+    loop {
+        let event = tokio::select! {
+            () = out.closed() => return End::ClientGone,
+            event = events.recv() => event,
+        };
+        let sent = match event {
+            Ok(NodeEvent::Block(header)) => {
+                send_blocks(&node, &options, &mut next, header.number, &out, stall).await
+            }
+            Ok(NodeEvent::PendingTx(hash)) if options.transactions => {
+                let Some(pooled) = node.pooled(hash) else { continue };
+                let view = TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending);
+                match message(MessageType::Transaction, next.saturating_sub(1), view) {
+                    Ok(message) => deliver(&out, vec![message], stall, next).await,
+                    Err(e) => Err(End::Failed { resume_from: next, reason: e.to_string() }),
+                }
+            }
+            Ok(NodeEvent::PendingTx(_)) => Ok(()),
+            Err(RecvError::Lagged(_)) => Err(End::TooSlow { resume_from: next }),
+            Err(RecvError::Closed) => Err(End::NodeStopped { resume_from: next }),
+        };
+        if let Err(end) = sent {
+            return end;
+        }
+    }
+}
+
+/// Why the feed ended, once it has.
+async fn ended(feed: JoinHandle<End>) -> End {
+    feed.await.unwrap_or_else(|e| End::Failed { resume_from: 0, reason: e.to_string() })
+}
+
+async fn serve_websocket(
+    mut socket: WebSocket,
+    mut queue: mpsc::Receiver<StreamMessage>,
+    feed: JoinHandle<End>,
+) {
+    loop {
+        tokio::select! {
+            queued = queue.recv() => {
+                let Some(queued) = queued else { break };
+                let Ok(text) = serde_json::to_string(&queued) else { break };
+                match timeout(SOCKET_SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+                    Ok(Ok(())) => {}
+                    // A client that takes no bytes at all cannot be told why; just hang up.
+                    _ => return,
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    let (code, reason, _) = ended(feed).await.describe();
+    let close = Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    let _ = timeout(SOCKET_SEND_TIMEOUT, socket.send(close)).await;
+}
+
+fn sse_event(message: &StreamMessage) -> Event {
+    let event = Event::default().event(match message.r#type {
+        MessageType::Block => "block",
+        MessageType::Finalized => "finalized",
+        MessageType::Transaction => "transaction",
+        MessageType::Event => "event",
+        MessageType::Close => "close",
+    });
+    let event = match message.r#type {
+        // The id is where to resume after this block, so EventSource's Last-Event-ID works.
+        MessageType::Block => event.id((message.cursor + 1).to_string()),
+        _ => event,
+    };
+    event.json_data(message).unwrap_or_else(|_| Event::default().comment("unencodable message"))
+}
+
+fn serve_sse(queue: mpsc::Receiver<StreamMessage>, feed: JoinHandle<End>) -> Response {
+    let stream = futures_util::stream::unfold(Some((queue, feed)), |state| async move {
+        let (mut queue, feed) = state?;
+        match queue.recv().await {
+            Some(message) => Some((Ok::<_, Infallible>(sse_event(&message)), Some((queue, feed)))),
+            None => {
+                let (_, reason, resume_from) = ended(feed).await.describe();
+                let data = serde_json::json!({ "reason": reason, "resume_from": resume_from });
+                let close = StreamMessage {
+                    r#type: MessageType::Close,
+                    cursor: resume_from.saturating_sub(1),
+                    data,
+                };
+                Some((Ok(sse_event(&close)), None))
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+fn header_has(headers: &HeaderMap, name: header::HeaderName, needle: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .any(|value| value.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains(needle)))
+}
+
+/// Live blocks, finality, pending transactions and events, resumable from a height. A
+/// WebSocket upgrade gets JSON text frames; `Accept: text/event-stream` gets SSE with the
+/// same JSON in each event's data.
+#[utoipa::path(
+    get,
+    path = "/v1/stream",
+    tag = "streams",
+    params(StreamQuery),
+    responses(
+        (status = 101, description = "WebSocket: one JSON `StreamMessage` per text frame; the server closes with code 1008 (too slow), 1001 (shutting down) or 1011 (error) and a reason naming `?from=` to resume with"),
+        (status = 200, description = "Server-Sent Events: event name = message type, data = the `StreamMessage`, `id` on block messages = the height to resume from; a final `close` event says why it ended", body = StreamMessage, content_type = "text/event-stream"),
+        (status = 400, description = "Malformed query or WebSocket handshake", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Neither a WebSocket upgrade nor `Accept: text/event-stream`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let options = Arc::new(Options::parse(&query)?);
+    let headers = request.headers().clone();
+    let websocket = header_has(&headers, header::UPGRADE, "websocket");
+    let sse = header_has(&headers, header::ACCEPT, "text/event-stream");
+    let from = match query.from {
+        Some(from) => Some(from),
+        None if sse && !websocket => match headers.get("last-event-id") {
+            Some(id) => Some(id.to_str().ok().and_then(|id| id.parse().ok()).ok_or_else(|| {
+                ApiError::InvalidQuery("Last-Event-ID must be a block height".into())
+            })?),
+            None => None,
+        },
+        None => None,
+    };
+    let limits = state.stream;
+    let start = |node: Arc<dyn NodeReads>| {
+        // Subscribe before anything is read, so no block between the two is missed.
+        let events = node.subscribe();
+        let (out, queue) = mpsc::channel(limits.buffer.max(1));
+        let feed = tokio::spawn(feed(node, options, from, events, out, limits.stall));
+        (queue, feed)
+    };
+    if websocket {
+        let (mut parts, _body) = request.into_parts();
+        let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+            .map_err(|e| ApiError::InvalidUpgrade(e.body_text()))?;
+        let (queue, feed) = start(state.node.clone());
+        return Ok(upgrade
+            .on_upgrade(move |socket| serve_websocket(socket, queue, feed))
+            .into_response());
+    }
+    if sse {
+        let (queue, feed) = start(state.node.clone());
+        return Ok(serve_sse(queue, feed));
+    }
+    Err(ApiError::NotAcceptable(
+        "/v1/stream serves a WebSocket upgrade or Accept: text/event-stream".into(),
+    ))
+}
