@@ -32,12 +32,14 @@ pub enum Target {
 pub struct Node {
     pub http: String,
     pub ws: String,
+    /// The REST API's WebSocket base (`ws://host:port`); empty for anvil.
+    pub api_ws: String,
     child: Child,
 }
 
 impl Node {
     pub fn start(target: Target) -> Node {
-        let (mut command, banner) = match target {
+        let (mut command, banner, api_banner) = match target {
             Target::Cairn => {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
                 command
@@ -51,13 +53,13 @@ impl Node {
                     ])
                     .args(["--block-time", "1s"])
                     .env("RUST_LOG", "warn");
-                (command, "JSON-RPC listening on http://")
+                (command, "JSON-RPC listening on http://", Some("REST API listening on http://"))
             }
             Target::Anvil => {
                 let mut command =
                     Command::new(tool("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"));
                 command.args(["--port", "0"]);
-                (command, "Listening on ")
+                (command, "Listening on ", None)
             }
         };
         let mut child = command
@@ -77,7 +79,7 @@ impl Node {
         });
         let deadline = Instant::now() + START_TIMEOUT;
         let mut seen = String::new();
-        let address = loop {
+        let mut wait_for = |banner: &str| loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match line.recv_timeout(left) {
                 Ok(text) => {
@@ -95,7 +97,14 @@ impl Node {
                 }
             }
         };
-        Node { http: format!("http://{address}"), ws: format!("ws://{address}"), child }
+        let address = wait_for(banner);
+        let api_ws = api_banner.map(|banner| format!("ws://{}", wait_for(banner)));
+        Node {
+            http: format!("http://{address}"),
+            ws: format!("ws://{address}"),
+            api_ws: api_ws.unwrap_or_default(),
+            child,
+        }
     }
 }
 

@@ -11,4 +11,5 @@ mod ethers;
 mod harness;
 mod keys;
 mod proof;
+mod stream;
 mod web3py;
