@@ -37,6 +37,8 @@ pub struct ApiConfig {
     /// Most requests being served at once; beyond it a request is refused at once with 503
     /// and `Retry-After` rather than queued behind slow ones.
     pub max_concurrent_requests: usize,
+    /// Streams served at once; beyond it a stream is refused with 503 `busy`.
+    pub max_streams: usize,
     /// Messages a stream queues for its client.
     pub stream_buffer: usize,
     /// How long a stream's queue may stay full before its client is dropped as too slow.
@@ -49,6 +51,7 @@ impl Default for ApiConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body: 512 * 1024,
             max_concurrent_requests: 256,
+            max_streams: 256,
             stream_buffer: 1024,
             stream_stall: Duration::from_secs(10),
         }
@@ -125,7 +128,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
     let (routes, api) = documented().split_for_parts();
     let spec = Arc::new(api.clone());
-    let stream = StreamLimits { buffer: config.stream_buffer, stall: config.stream_stall };
+    let stream = StreamLimits {
+        buffer: config.stream_buffer,
+        stall: config.stream_stall,
+        open: Arc::new(Semaphore::new(config.max_streams)),
+    };
     let state = AppState { node, audits: Arc::default(), stream, max_body: config.max_body };
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     routes

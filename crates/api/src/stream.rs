@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use cairn_node::NodeEvent;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use utoipa::{IntoParams, ToSchema};
@@ -42,12 +42,15 @@ use crate::status::finalized_height;
 const SOCKET_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How much a stream may queue for its client and how long it waits for room.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct StreamLimits {
     /// Messages queued per client.
     pub(crate) buffer: usize,
     /// How long a full queue may stay full before the client is dropped as too slow.
     pub(crate) stall: Duration,
+    /// One permit per open stream: requests only hold a permit until their response starts,
+    /// so streams are counted on their own.
+    pub(crate) open: Arc<Semaphore>,
 }
 
 /// `GET /v1/stream` query.
@@ -422,7 +425,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, needle: &str) -> bo
         (status = 200, description = "Server-Sent Events: event name = message type, data = the `StreamMessage`, `id` on block messages = the height to resume from; a final `close` event says why it ended", body = StreamMessage, content_type = "text/event-stream"),
         (status = 400, description = "Malformed query or WebSocket handshake", body = crate::Problem, content_type = "application/problem+json"),
         (status = 406, description = "Neither a WebSocket upgrade nor `Accept: text/event-stream`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests or open streams (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn stream(
@@ -444,12 +447,17 @@ pub(crate) async fn stream(
         },
         None => None,
     };
-    let limits = state.stream;
+    let limits = state.stream.clone();
+    let permit = limits.open.clone().try_acquire_owned().map_err(|_| ApiError::Busy)?;
     let start = |node: Arc<dyn NodeReads>| {
         // Subscribe before anything is read, so no block between the two is missed.
         let events = node.subscribe();
         let (out, queue) = mpsc::channel(limits.buffer.max(1));
-        let feed = tokio::spawn(feed(node, options, from, events, out, limits.stall));
+        let feed = tokio::spawn(async move {
+            let end = feed(node, options, from, events, out, limits.stall).await;
+            drop(permit);
+            end
+        });
         (queue, feed)
     };
     if websocket {

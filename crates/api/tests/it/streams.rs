@@ -253,3 +253,23 @@ async fn a_stream_needs_a_websocket_or_sse_and_a_valid_query() {
     assert_eq!(status, 400);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn streams_beyond_the_limit_are_refused_until_one_ends() {
+    let h = harness_with(ApiConfig { max_streams: 1, ..ApiConfig::default() }).await;
+    let first = connect(h.addr, "").await;
+    let (status, _) = sse(h.addr, "/v1/stream", None).await;
+    assert_eq!(status, 503, "one stream is open");
+    drop(first);
+    // The first stream's permit returns once its feed notices the client left.
+    loop {
+        let (status, body) = sse(h.addr, "/v1/stream", None).await;
+        if status == 200 {
+            drop(body);
+            break;
+        }
+        assert_eq!(status, 503);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    h.stop().await;
+}
