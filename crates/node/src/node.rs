@@ -1,6 +1,6 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::Consensus;
@@ -79,6 +79,8 @@ pub struct Node<K: KvStore> {
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
     events: broadcast::Sender<NodeEvent>,
+    /// The newest produced block's number and how long building and committing it took.
+    last_production: Mutex<Option<(u64, Duration)>>,
 }
 
 impl<K: KvStore> Node<K> {
@@ -102,6 +104,7 @@ impl<K: KvStore> Node<K> {
             wake,
             woken: Mutex::new(woken),
             events,
+            last_production: Mutex::new(None),
         })
     }
 
@@ -159,6 +162,18 @@ impl<K: KvStore> Node<K> {
         self.pool().pending_count()
     }
 
+    /// How many transactions wait in the pool behind a nonce gap.
+    pub fn queued_count(&self) -> usize {
+        self.pool().queued_count()
+    }
+
+    /// How long building and committing block `number` took, if it is the newest block this
+    /// node produced; metrics read it when the block is announced.
+    pub fn production_time(&self, number: u64) -> Option<Duration> {
+        let last = *self.last_production.lock().unwrap_or_else(PoisonError::into_inner);
+        last.filter(|(n, _)| *n == number).map(|(_, took)| took)
+    }
+
     /// The next nonce of `who`, counting its ready pool transactions.
     pub fn pending_nonce(&self, who: Address) -> Result<u64, NodeError> {
         let state = HeadState(self.store.snapshot()?);
@@ -167,6 +182,7 @@ impl<K: KvStore> Node<K> {
 
     /// Builds, commits and announces the next block from the pool's best transactions.
     pub fn produce_block(&self) -> Result<Header, NodeError> {
+        let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         let base_fee = next_base_fee(&parent);
@@ -209,6 +225,8 @@ impl<K: KvStore> Node<K> {
             gas_used = header.gas_used,
             "block committed"
         );
+        *self.last_production.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((header.number, started.elapsed()));
         let _ = self.events.send(NodeEvent::Block(Arc::new(header.clone())));
         Ok(header)
     }
