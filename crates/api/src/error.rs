@@ -1,6 +1,7 @@
 //! The crate's one error type, and its RFC 9457 problem document.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use alloy_primitives::B256;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,8 +12,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
 
+use crate::Scope;
+
 /// Media type of every error answer (RFC 9457).
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The challenge of every 401 and 403 (RFC 6750).
+const BEARER: &str = r#"Bearer realm="cairn""#;
 
 /// Everything the API can answer with instead of a resource, and why it could not start.
 #[derive(Debug, Error)]
@@ -97,6 +103,41 @@ pub enum ApiError {
     /// The server is serving as many requests as it allows; retry shortly.
     #[error("too many concurrent requests; retry shortly")]
     Busy,
+    /// The route (or this node, for every route) needs an API key and none was sent.
+    #[error("this request needs an API key: send `Authorization: Bearer <key>`")]
+    MissingApiKey,
+    /// The `Authorization` header is malformed, or names a key that is unknown or revoked.
+    #[error("the API key is malformed, unknown or revoked")]
+    InvalidApiKey,
+    /// The key is valid but lacks the scope the route needs.
+    #[error("this request needs an API key with the scope {scope}")]
+    InsufficientScope {
+        /// The scope the route needs.
+        scope: Scope,
+    },
+    /// The caller (a key, or an anonymous client's address) used up its rate limit.
+    #[error("rate limit exceeded; retry after {retry_after} s")]
+    RateLimited {
+        /// Whole seconds until a request will be admitted again.
+        retry_after: u64,
+    },
+    /// The node cannot serve yet (store unreadable, or not in sync).
+    #[error("not ready: {0}")]
+    NotReady(String),
+    /// An API key's scopes or rate, as given to `cairn api-keys`, are malformed.
+    #[error("{0}")]
+    InvalidKeySpec(String),
+    /// No key has this id.
+    #[error("no API key with id {0}")]
+    UnknownKeyId(String),
+    /// The API key file (or its usage file) could not be read or written.
+    #[error("API key file {path}: {detail}")]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
     /// The node failed while answering (store error, a lost worker).
     #[error("internal error: {0}")]
     Internal(String),
@@ -116,9 +157,11 @@ impl ApiError {
     /// The HTTP status and the machine-readable code clients branch on.
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            Self::Bind { .. } | Self::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
+            Self::Bind { .. }
+            | Self::Internal(_)
+            | Self::InvalidKeySpec(_)
+            | Self::UnknownKeyId(_)
+            | Self::KeyFile { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             Self::NoRoute { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, "block_not_found"),
@@ -138,6 +181,11 @@ impl ApiError {
             }
             Self::Rejected(e) => rejection_status(e),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Self::MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key"),
+            Self::InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
+            Self::InsufficientScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
         }
     }
 
@@ -180,8 +228,29 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if matches!(self, Self::Busy) {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match &self {
+            Self::Busy => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            Self::MissingApiKey => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(BEARER));
+            }
+            Self::InvalidApiKey => {
+                let challenge = format!(r#"{BEARER}, error="invalid_token""#);
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            Self::InsufficientScope { scope } => {
+                let challenge = format!(r#"{BEARER}, error="insufficient_scope", scope="{scope}""#);
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            _ => {}
         }
         response
     }

@@ -2,7 +2,10 @@
 //! resources for back-office systems, dashboards, auditors and the explorer.
 //!
 //! ```text
-//!  client ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
+//!  client ─► request id, log span, metrics (per route template and status)
+//!         ─► auth::guard: API key (Bearer), rate limit per key or client address (governor),
+//!            RateLimit-* headers; handlers needing a scope take `Authorized<scope::…>`
+//!         ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
 //!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
 //!            mempool
@@ -14,19 +17,27 @@
 //! 3.1 document is generated from the handlers (utoipa) and served at `/v1/openapi.json`.
 
 mod accounts;
+pub mod api_keys;
 mod audit;
+mod auth;
 mod blocks;
+mod common_responses;
 mod error;
 mod events;
 mod extract;
+mod health;
 mod mempool;
+mod metrics;
 mod model;
 mod page;
 mod reads;
+mod request_id;
 mod server;
 mod status;
 mod stream;
 mod transactions;
 
+pub use api_keys::{ApiKeyFile, Rate, Scope};
+pub use auth::AuthConfig;
 pub use error::{ApiError, Problem};
 pub use server::{ApiConfig, ApiServer, openapi, start};

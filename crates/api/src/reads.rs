@@ -2,6 +2,7 @@
 //! functions that utoipa can document and tests could serve from any implementation.
 
 use std::ops::ControlFlow;
+use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
@@ -80,6 +81,12 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     ) -> Result<VerifyReport, VerifyFailure>;
     /// New blocks and admitted transactions from now on.
     fn subscribe(&self) -> broadcast::Receiver<NodeEvent>;
+    /// Transactions in the pool: ready, and waiting behind a nonce gap.
+    fn pool_counts(&self) -> (usize, usize);
+    /// How long producing block `number` took, if it is the newest one this node produced.
+    fn production_time(&self, number: u64) -> Option<Duration>;
+    /// Whether the node follows its chain's head (a dev node always does).
+    fn syncing(&self) -> bool;
 }
 
 impl<K: KvStore> NodeReads for Node<K> {
@@ -219,5 +226,19 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         Node::subscribe(self)
+    }
+
+    fn pool_counts(&self) -> (usize, usize) {
+        (Node::pending_count(self), Node::queued_count(self))
+    }
+
+    fn production_time(&self, number: u64) -> Option<Duration> {
+        Node::production_time(self, number)
+    }
+
+    /// The only engine today is the dev chain's single local validator: it never waits for
+    /// peers, so it is never syncing.
+    fn syncing(&self) -> bool {
+        false
     }
 }

@@ -15,17 +15,28 @@ use cairn_storage::KvStore;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::audit::AuditJobs;
+use crate::auth::{AuthConfig, Guard};
+use crate::metrics::Metrics;
 use crate::reads::NodeReads;
+use crate::request_id::X_REQUEST_ID;
 use crate::stream::StreamLimits;
 use crate::{
-    ApiError, Problem, accounts, audit, blocks, events, mempool, status, stream, transactions,
+    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, health, mempool,
+    metrics, request_id, status, stream, transactions,
 };
+
+/// How often the server reloads changed API keys, trims the per-address rate limiter and
+/// records key use.
+const HOUSEKEEPING: Duration = Duration::from_secs(1);
 
 /// Address and limits of the REST server.
 #[derive(Debug, Clone)]
@@ -43,6 +54,8 @@ pub struct ApiConfig {
     pub stream_buffer: usize,
     /// How long a stream's queue may stay full before its client is dropped as too slow.
     pub stream_stall: Duration,
+    /// API keys, whether reads need one, and the anonymous rate limit.
+    pub auth: AuthConfig,
 }
 
 impl Default for ApiConfig {
@@ -54,6 +67,7 @@ impl Default for ApiConfig {
             max_streams: 256,
             stream_buffer: 1024,
             stream_stall: Duration::from_secs(10),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -65,6 +79,7 @@ pub(crate) struct AppState {
     pub(crate) audits: Arc<AuditJobs>,
     pub(crate) stream: StreamLimits,
     pub(crate) max_body: usize,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Runs a store read on the blocking pool, so a slow one never stalls the connections served
@@ -97,6 +112,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         (name = "events", description = "Logs emitted by contracts"),
         (name = "streams", description = "Blocks, finality, pending transactions and events as they happen"),
         (name = "audit", description = "Re-verifying the stored chain in the background"),
+        (name = "operations", description = "Metrics and health checks, outside /v1"),
     )
 )]
 struct ApiDoc;
@@ -118,33 +134,62 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::start_audit))
         .routes(routes!(audit::get_audit))
         .routes(routes!(stream::stream))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
 }
 
 /// The OpenAPI 3.1 document of the API, as served at `/v1/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().into_openapi()
+    let mut api = documented().into_openapi();
+    common_responses::document(&mut api);
+    api
 }
 
-fn router(node: Arc<dyn NodeReads>, config: &ApiConfig) -> Router {
-    let (routes, api) = documented().split_for_parts();
+fn router(
+    node: Arc<dyn NodeReads>,
+    config: &ApiConfig,
+    metrics: Arc<Metrics>,
+    guard: Arc<Guard>,
+) -> Router {
+    let (routes, mut api) = documented().split_for_parts();
+    common_responses::document(&mut api);
     let spec = Arc::new(api.clone());
     let stream = StreamLimits {
         buffer: config.stream_buffer,
         stall: config.stream_stall,
         open: Arc::new(Semaphore::new(config.max_streams)),
     };
-    let state = AppState { node, audits: Arc::default(), stream, max_body: config.max_body };
+    let state = AppState {
+        node,
+        audits: Arc::default(),
+        stream,
+        max_body: config.max_body,
+        metrics: metrics.clone(),
+    };
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
+    // Layers run outermost last: request id, log span, metrics, keys and rate limits,
+    // concurrency, body limit, then the handler.
     routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
         })
-        .layer(DefaultBodyLimit::max(config.max_body))
-        .layer(middleware::from_fn_with_state(permits, limit_concurrency))
         .with_state(state)
         .merge(Scalar::with_url("/docs", api).title("Cairn REST API"))
+        .layer(DefaultBodyLimit::max(config.max_body))
+        .layer(middleware::from_fn_with_state(permits, limit_concurrency))
+        .layer(middleware::from_fn_with_state(guard, auth::guard))
+        .layer(middleware::from_fn_with_state(metrics, metrics::observe))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(request_id::drop_unacceptable))
 }
 
 /// Serves the request if a permit is free, else answers 503 `busy` at once.
@@ -165,6 +210,8 @@ pub struct ApiServer {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+    guard: Arc<Guard>,
 }
 
 impl ApiServer {
@@ -173,13 +220,17 @@ impl ApiServer {
         self.addr
     }
 
-    /// Stops accepting connections and waits (at most `grace`) for requests in flight.
+    /// Stops accepting connections, waits (at most `grace`) for requests in flight, and
+    /// records the API keys' last use.
     pub async fn stop(self, grace: Duration) {
         let _ = self.stop.send(());
         let abort = self.task.abort_handle();
         if tokio::time::timeout(grace, self.task).await.is_err() {
             abort.abort();
         }
+        self.background.iter().for_each(JoinHandle::abort);
+        let guard = self.guard;
+        let _ = tokio::task::spawn_blocking(move || guard.flush()).await;
     }
 }
 
@@ -193,15 +244,33 @@ pub async fn start<K: KvStore>(
         .map_err(|source| ApiError::Bind { addr: config.addr, source })?;
     let addr =
         listener.local_addr().map_err(|source| ApiError::Bind { addr: config.addr, source })?;
-    let app = router(node, config);
+    let metrics = Arc::new(Metrics::new()?);
+    let guard = Arc::new(Guard::new(&config.auth, metrics.clone()));
+    let events = node.subscribe();
+    let reads: Arc<dyn NodeReads> = node;
+    let app = router(reads.clone(), config, metrics.clone(), guard.clone());
+    let housekeeper = guard.clone();
+    let background = vec![
+        tokio::spawn(metrics.watch_blocks(reads, events)),
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(HOUSEKEEPING);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let guard = housekeeper.clone();
+                let _ = tokio::task::spawn_blocking(move || guard.housekeep()).await;
+            }
+        }),
+    ];
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.await;
         };
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
             tracing::error!(error = %e, "REST API server failed");
         }
     });
-    Ok(ApiServer { addr, stop, task })
+    Ok(ApiServer { addr, stop, task, background, guard })
 }

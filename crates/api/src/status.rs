@@ -30,7 +30,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>
             head: BlockRef { number: head.number, hash: head.hash(), timestamp: head.timestamp },
             finalized_height: finalized_height(head.number),
             peers: 0,
-            syncing: false,
+            syncing: node.syncing(),
         })
     })
     .await?;

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::ApiError;
+use crate::auth::{Authorized, scope};
 use crate::extract::{ApiJson, ApiPath};
 use crate::model::{SubmitTransaction, Submitted, TransactionView, TxPosition, TxStatus};
 use crate::server::{AppState, blocking};
@@ -56,6 +57,7 @@ pub(crate) async fn get_transaction(
     path = "/v1/transactions",
     tag = "transactions",
     request_body(content = SubmitTransaction, content_type = "application/json"),
+    security(("bearer" = ["tx:write"])),
     responses(
         (status = 202, description = "Admitted to the mempool; poll its hash for inclusion", body = Submitted),
         (status = 400, description = "Malformed body or undecodable transaction", body = crate::Problem, content_type = "application/problem+json"),
@@ -69,10 +71,12 @@ pub(crate) async fn get_transaction(
 )]
 pub(crate) async fn submit_transaction(
     State(state): State<AppState>,
+    caller: Authorized<scope::TxWrite>,
     ApiJson(body): ApiJson<SubmitTransaction>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let node = state.node.clone();
     let hash = blocking(move || Ok(node.submit_raw(&body.raw)?)).await?;
+    tracing::info!(key = %caller.key_id, tx = %hash, "transaction submitted");
     Ok((StatusCode::ACCEPTED, Json(Submitted { hash })))
 }
 

@@ -2,9 +2,11 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod audit;
+mod auth;
 mod data;
 mod errors;
 mod openapi;
+mod operations;
 mod pagination;
 mod resources;
 mod streams;
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, TxKind, hex};
 use axum::http::{HeaderMap, Method, Request};
-use cairn_api::{ApiConfig, ApiServer, start};
+use cairn_api::{ApiConfig, ApiKeyFile, ApiServer, AuthConfig, Scope, start};
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
@@ -33,21 +35,37 @@ const COUNTER_BIN: &str = include_str!("../../../node/tests/it/contracts/Counter
 pub struct Harness {
     pub node: Arc<Node<MemoryKv>>,
     pub addr: SocketAddr,
+    /// The data directory's API keys.
+    pub keys: ApiKeyFile,
+    /// A key with `tx:write` (1,000/s), which `post` and `submit` send.
+    pub writer: String,
     server: Option<ApiServer>,
+    _dir: tempfile::TempDir,
 }
 
+/// A server whose anonymous rate limit no test reaches by accident.
 pub async fn harness() -> Harness {
-    harness_with(ApiConfig::default()).await
+    let auth = AuthConfig {
+        anonymous_rate: "100000/s".parse().unwrap(),
+        anonymous_burst: 100_000.try_into().unwrap(),
+        ..AuthConfig::default()
+    };
+    harness_with(ApiConfig { auth, ..ApiConfig::default() }).await
 }
 
+/// A server with `config`, its keys in a fresh data directory holding one `tx:write` key.
 pub async fn harness_with(config: ApiConfig) -> Harness {
     let spec = ChainSpec::dev().unwrap();
     let node = Arc::new(
         Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap(),
     );
-    let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
+    let dir = tempfile::tempdir().unwrap();
+    let keys = ApiKeyFile::in_dir(dir.path());
+    let (_, writer) = keys.create(&[Scope::TxWrite], "1000/s".parse().unwrap(), None).unwrap();
+    let auth = AuthConfig { keys_dir: Some(dir.path().to_path_buf()), ..config.auth.clone() };
+    let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), auth, ..config };
     let server = start(node.clone(), &config).await.unwrap();
-    Harness { node, addr: server.addr(), server: Some(server) }
+    Harness { node, addr: server.addr(), keys, writer, server: Some(server), _dir: dir }
 }
 
 /// An answer: status, headers and the body as text.
@@ -93,8 +111,16 @@ impl Harness {
         reply.json()
     }
 
+    /// POSTs with the harness's `tx:write` key.
     pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
-        request(self.addr, Method::POST, path, Some(content_type), body.into()).await
+        let auth = format!("Bearer {}", self.writer);
+        let headers = [("content-type", content_type), ("authorization", auth.as_str())];
+        send(self.addr, Method::POST, path, &headers, body.into()).await
+    }
+
+    /// A request with these headers and no body.
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
+        send(self.addr, method, path, headers, Vec::new()).await
     }
 
     /// Submits raw transaction bytes through `POST /v1/transactions`.
@@ -138,13 +164,26 @@ pub async fn request(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Reply {
+    let headers: Vec<(&str, &str)> =
+        content_type.map(|c| ("content-type", c)).into_iter().collect();
+    send(addr, method, path, &headers, body).await
+}
+
+/// One HTTP/1.1 request with these headers on a fresh connection.
+pub async fn send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
     let mut builder = Request::builder().method(method).uri(path).header("host", addr.to_string());
-    if let Some(content_type) = content_type {
-        builder = builder.header("content-type", content_type);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
     }
     let response = sender.send_request(builder.body(Full::new(Bytes::from(body))).unwrap()).await;
     let response = response.unwrap();

@@ -30,6 +30,11 @@ async fn the_document_is_openapi_3_1_and_lists_every_route() {
     assert_eq!(doc, serde_json::to_value(cairn_api::openapi()).unwrap());
 
     let paths = doc["paths"].as_object().unwrap();
+    let paths: serde_json::Map<String, Value> = paths
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/"))
+        .map(|(p, i)| (p.clone(), i.clone()))
+        .collect();
     let mut documented: Vec<(String, String)> = paths
         .iter()
         .flat_map(|(path, item)| {
@@ -77,6 +82,60 @@ async fn the_document_is_openapi_3_1_and_lists_every_route() {
     for field in ["type", "title", "status", "detail", "code"] {
         assert!(required.contains(&&Value::from(field)), "Problem.{field} not required");
     }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn operations_routes_security_and_limits_are_documented() {
+    let h = harness().await;
+    let doc = h.get_json("/v1/openapi.json").await;
+    for path in ["/metrics", "/health/live", "/health/ready"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} undocumented");
+    }
+    assert_eq!(
+        doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"]["text/plain"]["schema"]["type"],
+        "string"
+    );
+    let ready = &doc["paths"]["/health/ready"]["get"]["responses"]["503"];
+    assert_eq!(
+        ready["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+
+    let submit = &doc["paths"]["/v1/transactions"]["post"];
+    assert_eq!(submit["security"], serde_json::json!([{ "bearer": ["tx:write"] }]));
+    for status in ["401", "403", "429"] {
+        let response = &submit["responses"][status];
+        let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+        assert_eq!(schema, "#/components/schemas/Problem", "{status}");
+    }
+    assert!(submit["responses"]["403"]["headers"]["WWW-Authenticate"].is_object());
+    assert!(submit["responses"]["429"]["headers"]["Retry-After"].is_object());
+
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.contains_key("401"), "{method} {path}: no 401");
+            assert!(responses.contains_key("429"), "{method} {path}: no 429");
+            for (status, response) in responses {
+                for header in
+                    ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "X-Request-Id"]
+                {
+                    assert!(
+                        response["headers"][header].is_object(),
+                        "{method} {path} {status}: no {header}"
+                    );
+                }
+            }
+            assert!(operation["security"].is_array(), "{method} {path}: no security");
+        }
+    }
+    let status = &doc["paths"]["/v1/status"]["get"];
+    assert_eq!(status["security"], serde_json::json!([{}, { "bearer": [] }]));
+    assert!(status["responses"].get("403").is_none());
     h.stop().await;
 }
 
