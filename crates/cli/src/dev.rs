@@ -1,11 +1,12 @@
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, utils::format_ether};
 use anyhow::Context;
-use cairn_api::ApiConfig;
+use cairn_api::{ApiConfig, AuthConfig, Rate};
 use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
@@ -38,6 +39,16 @@ pub(crate) struct DevArgs {
     /// Where the REST API (/v1, OpenAPI at /v1/openapi.json, docs at /docs) listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
     api_addr: SocketAddr,
+    /// Require an API key (`cairn api-keys create`) for REST reads too; writes and admin
+    /// routes always need one. Health checks and metrics stay open.
+    #[arg(long)]
+    api_require_key: bool,
+    /// REST rate limit per client address for requests without a key (50/s, 600/min, 1000/h).
+    #[arg(long, default_value = "20/s")]
+    api_anon_rate: Rate,
+    /// How many requests a client address without a key may send at once.
+    #[arg(long, default_value = "40")]
+    api_anon_burst: NonZeroU32,
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -60,7 +71,13 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let rpc = RpcConfig { addr: args.rpc_addr, ..RpcConfig::default() };
     let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
     println!("JSON-RPC listening on http://{rpc_addr}");
-    let api = ApiConfig { addr: args.api_addr, ..ApiConfig::default() };
+    let auth = AuthConfig {
+        keys_dir: Some(root.clone()),
+        require_key: args.api_require_key,
+        anonymous_rate: args.api_anon_rate,
+        anonymous_burst: args.api_anon_burst,
+    };
+    let api = ApiConfig { addr: args.api_addr, auth, ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
     let producer = BlockProducer::start(node, block_time);

@@ -1,5 +1,6 @@
 //! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
 
+mod api_keys;
 mod datadir;
 mod dev;
 mod init;
@@ -26,6 +27,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Manage Ethereum V3 keystore files (readable by geth and Foundry).
     Keys(keys::KeysArgs),
+    /// Manage the REST API's keys (stored hashed in the data directory).
+    ApiKeys(api_keys::ApiKeysArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +44,6 @@ fn main() -> anyhow::Result<()> {
         Command::Init(args) => init::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::ApiKeys(args) => api_keys::run(args),
     }
 }

@@ -62,11 +62,37 @@ impl Node {
                 (command, "Listening on ", None)
             }
         };
+        Self::launch(&mut command, &format!("{target:?}"), banner, api_banner)
+    }
+
+    /// `cairn dev` keeping its chain (and API keys) in `datadir`, with extra arguments.
+    pub fn start_cairn_in(datadir: &Path, args: &[&str]) -> Node {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .arg("dev")
+            .arg("--datadir")
+            .arg(datadir)
+            .args(["--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+            .args(["--block-time", "1s"])
+            .args(args)
+            .env("RUST_LOG", "warn");
+        let api_banner = Some("REST API listening on http://");
+        Self::launch(&mut command, "cairn dev", "JSON-RPC listening on http://", api_banner)
+    }
+
+    /// The REST API's HTTP base (`http://host:port`); empty for anvil.
+    pub fn api_http(&self) -> String {
+        self.api_ws.replacen("ws://", "http://", 1)
+    }
+
+    /// Spawns `command` and waits for its listening address (after `banner` on stdout) and
+    /// the REST API's (after `api_banner`).
+    fn launch(command: &mut Command, target: &str, banner: &str, api_banner: Option<&str>) -> Node {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {target:?}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot start {target}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         // One thread reads stdout for the node's whole life (anvil logs every call there), and
         // hands over the line that carries the listening address.
@@ -92,7 +118,7 @@ impl Node {
                 Err(_) => {
                     let _ = child.kill();
                     panic!(
-                        "{target:?} printed no \"{banner}\" line within {START_TIMEOUT:?}:\n{seen}"
+                        "{target} printed no \"{banner}\" line within {START_TIMEOUT:?}:\n{seen}"
                     );
                 }
             }

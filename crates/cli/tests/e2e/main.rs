@@ -6,6 +6,7 @@
 //! `e2e/.venv`); `scripts/test` installs them before running `cargo test`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unreachable_pub)]
 
+mod api_keys;
 mod cast;
 mod ethers;
 mod harness;
