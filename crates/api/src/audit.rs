@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ApiError;
+use crate::auth::{Authorized, scope};
 use crate::extract::ApiPath;
 use crate::reads::NodeReads;
 use crate::server::AppState;
@@ -181,6 +182,7 @@ fn run(node: Arc<dyn NodeReads>, jobs: Arc<AuditJobs>, id: String) {
     post,
     path = "/v1/audit",
     tag = "audit",
+    security(("bearer" = ["audit:admin"])),
     responses(
         (status = 202, description = "Started; poll the job (also named by the `Location` header)", body = AuditJob,
             headers(("Location" = String, description = "The job's URL"))),
@@ -189,8 +191,12 @@ fn run(node: Arc<dyn NodeReads>, jobs: Arc<AuditJobs>, id: String) {
         (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
-pub(crate) async fn start_audit(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn start_audit(
+    State(state): State<AppState>,
+    admin: Authorized<scope::AuditAdmin>,
+) -> Result<Response, ApiError> {
     let job = state.audits.begin()?;
+    tracing::info!(key = %admin.key_id, job = %job.id, "audit started");
     run(state.node.clone(), state.audits.clone(), job.id.clone());
     let mut response = (StatusCode::ACCEPTED, Json(job.clone())).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/audit/{}", job.id)) {

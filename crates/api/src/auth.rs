@@ -88,7 +88,7 @@ pub(crate) trait RequiredScope {
 }
 
 /// Marker types naming each scope, for [`Authorized`]. A route needing another scope adds its
-/// four-line marker here (e.g. `AuditAdmin` for `Scope::AuditAdmin`).
+/// four-line marker here (e.g. `WebhooksWrite` for `Scope::WebhooksWrite`).
 pub(crate) mod scope {
     use super::{RequiredScope, Scope};
 
@@ -96,6 +96,12 @@ pub(crate) mod scope {
     pub(crate) struct TxWrite;
     impl RequiredScope for TxWrite {
         const SCOPE: Scope = Scope::TxWrite;
+    }
+
+    /// `audit:admin`: start audits.
+    pub(crate) struct AuditAdmin;
+    impl RequiredScope for AuditAdmin {
+        const SCOPE: Scope = Scope::AuditAdmin;
     }
 }
 

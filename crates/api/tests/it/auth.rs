@@ -85,6 +85,33 @@ async fn writes_need_a_key_with_the_scope() {
 }
 
 #[tokio::test]
+async fn audits_need_audit_admin() {
+    let h = harness().await;
+    let post = |authorization: Option<String>| {
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        headers.extend(authorization.map(|a| ("authorization".to_string(), a)));
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            send(h.addr, Method::POST, "/v1/audit", &headers, Vec::new()).await
+        }
+    };
+    post(None).await.problem(401, "missing_api_key");
+    let (_, submitter) = h.keys.create(&[Scope::TxWrite], "10/s".parse().unwrap(), None).unwrap();
+    let submitter = format!("Bearer {submitter}");
+    eventually("the new key is loaded", async || post(Some(submitter.clone())).await.status == 403)
+        .await;
+    let reply = post(Some(submitter)).await;
+    reply.problem(403, "insufficient_scope");
+    assert!(reply.header("www-authenticate").unwrap().contains(r#"scope="audit:admin""#));
+    let (_, admin) = h.keys.create(&[Scope::AuditAdmin], "10/s".parse().unwrap(), None).unwrap();
+    let admin = format!("Bearer {admin}");
+    eventually("the admin key is accepted", async || post(Some(admin.clone())).await.status == 202)
+        .await;
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn reads_can_require_a_key() {
     let auth = AuthConfig { require_key: true, ..AuthConfig::default() };
     let h = harness_with(ApiConfig { auth, ..ApiConfig::default() }).await;

@@ -37,7 +37,7 @@ pub struct Harness {
     pub addr: SocketAddr,
     /// The data directory's API keys.
     pub keys: ApiKeyFile,
-    /// A key with `tx:write` (1,000/s), which `post` and `submit` send.
+    /// A key with every scope (1,000/s), which `post` and `submit` send.
     pub writer: String,
     server: Option<ApiServer>,
     _dir: tempfile::TempDir,
@@ -53,7 +53,7 @@ pub async fn harness() -> Harness {
     harness_with(ApiConfig { auth, ..ApiConfig::default() }).await
 }
 
-/// A server with `config`, its keys in a fresh data directory holding one `tx:write` key.
+/// A server with `config`, its keys in a fresh data directory holding one key with every scope.
 pub async fn harness_with(config: ApiConfig) -> Harness {
     let spec = ChainSpec::dev().unwrap();
     let node = Arc::new(
@@ -61,7 +61,7 @@ pub async fn harness_with(config: ApiConfig) -> Harness {
     );
     let dir = tempfile::tempdir().unwrap();
     let keys = ApiKeyFile::in_dir(dir.path());
-    let (_, writer) = keys.create(&[Scope::TxWrite], "1000/s".parse().unwrap(), None).unwrap();
+    let (_, writer) = keys.create(&Scope::ALL, "1000/s".parse().unwrap(), None).unwrap();
     let auth = AuthConfig { keys_dir: Some(dir.path().to_path_buf()), ..config.auth.clone() };
     let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), auth, ..config };
     let server = start(node.clone(), &config).await.unwrap();
@@ -111,7 +111,7 @@ impl Harness {
         reply.json()
     }
 
-    /// POSTs with the harness's `tx:write` key.
+    /// POSTs with the harness's key.
     pub async fn post(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         let auth = format!("Bearer {}", self.writer);
         let headers = [("content-type", content_type), ("authorization", auth.as_str())];
