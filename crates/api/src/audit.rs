@@ -210,6 +210,7 @@ pub(crate) async fn start_audit(
     get,
     path = "/v1/audit/{id}",
     tag = "audit",
+    security(("bearer" = ["audit:admin"])),
     params(("id" = String, Path, description = "The job id `POST /v1/audit` returned", pattern = "^[0-9]{1,20}$")),
     responses(
         (status = 200, description = "The job", body = AuditJob),
@@ -219,6 +220,7 @@ pub(crate) async fn start_audit(
 )]
 pub(crate) async fn get_audit(
     State(state): State<AppState>,
+    _admin: Authorized<scope::AuditAdmin>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AuditJob>, ApiError> {
     let short: String = id.chars().take(24).collect();

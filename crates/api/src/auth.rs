@@ -98,7 +98,7 @@ pub(crate) mod scope {
         const SCOPE: Scope = Scope::TxWrite;
     }
 
-    /// `audit:admin`: start audits.
+    /// `audit:admin`: start audits and read their jobs.
     pub(crate) struct AuditAdmin;
     impl RequiredScope for AuditAdmin {
         const SCOPE: Scope = Scope::AuditAdmin;

@@ -113,9 +113,11 @@ async fn operations_routes_security_and_limits_are_documented() {
         assert_eq!(schema, "#/components/schemas/Problem", "{status}");
     }
     assert!(submit["responses"]["403"]["headers"]["WWW-Authenticate"].is_object());
-    let audit = &doc["paths"]["/v1/audit"]["post"];
-    assert_eq!(audit["security"], serde_json::json!([{ "bearer": ["audit:admin"] }]));
-    assert!(audit["responses"]["403"].is_object());
+    for (path, method) in [("/v1/audit", "post"), ("/v1/audit/{id}", "get")] {
+        let audit = &doc["paths"][path][method];
+        assert_eq!(audit["security"], serde_json::json!([{ "bearer": ["audit:admin"] }]));
+        assert!(audit["responses"]["403"].is_object());
+    }
     assert!(submit["responses"]["429"]["headers"]["Retry-After"].is_object());
 
     for (path, item) in doc["paths"].as_object().unwrap() {
