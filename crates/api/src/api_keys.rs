@@ -21,6 +21,8 @@ use crate::ApiError;
 pub const KEYS_FILE: &str = "api-keys.json";
 /// The last-use file's name in a data directory.
 pub const USAGE_FILE: &str = "api-keys-usage.json";
+/// Locked while the key file is read, changed and written.
+const LOCK_FILE: &str = "api-keys.lock";
 /// Every key starts with this, so a leaked one is easy to recognise and search for.
 const TOKEN_PREFIX: &str = "cairn_";
 /// The largest key or usage file read; far beyond any real set of keys.
@@ -216,6 +218,21 @@ impl ApiKeyFile {
         Ok(read_json::<KeysDocument>(&path)?.unwrap_or_default().keys)
     }
 
+    /// Holds an exclusive lock on the key file's lock file, so two `cairn api-keys` runs never
+    /// lose each other's change; released when dropped.
+    fn lock(&self) -> Result<std::fs::File, ApiError> {
+        let path = self.dir.join(LOCK_FILE);
+        std::fs::create_dir_all(&self.dir).map_err(|e| file_error(&self.dir, e))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| file_error(&path, e))?;
+        file.lock().map_err(|e| file_error(&path, e))?;
+        Ok(file)
+    }
+
     /// Makes a key, stores its hash, and returns it with the key itself: the only time the
     /// key is ever seen.
     pub fn create(
@@ -224,6 +241,7 @@ impl ApiKeyFile {
         rate: Rate,
         burst: Option<NonZeroU32>,
     ) -> Result<(StoredKey, String), ApiError> {
+        let _lock = self.lock()?;
         let mut keys = self.load()?;
         let mut id = [0u8; 8];
         let mut secret = [0u8; 32];
@@ -250,6 +268,7 @@ impl ApiKeyFile {
 
     /// Revokes the key with this id; the node refuses it within a second or two.
     pub fn revoke(&self, id: &str) -> Result<StoredKey, ApiError> {
+        let _lock = self.lock()?;
         let mut keys = self.load()?;
         let key = keys
             .iter_mut()
@@ -378,6 +397,19 @@ mod tests {
         assert!(revoked.revoked_at.is_some());
         assert_eq!(file.load().expect("readable")[0].revoked_at, revoked.revoked_at);
         assert!(matches!(file.revoke("nope"), Err(ApiError::UnknownKeyId(_))));
+    }
+
+    #[test]
+    fn concurrent_creations_keep_every_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = ApiKeyFile::in_dir(dir.path());
+        let rate: Rate = "1/s".parse().expect("valid");
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| file.create(&[], rate, None).expect("created"));
+            }
+        });
+        assert_eq!(file.load().expect("readable").len(), 8);
     }
 
     #[test]
