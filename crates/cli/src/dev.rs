@@ -12,9 +12,10 @@ use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
 use cairn_rpc::RpcConfig;
 use clap::Args;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::datadir::DataDir;
+use crate::devnet::{self, DevNetwork};
+use crate::signals::StopSignals;
 
 /// How long requests in flight get to finish once a stop signal arrives.
 const API_GRACE: Duration = Duration::from_secs(5);
@@ -49,11 +50,28 @@ pub(crate) struct DevArgs {
     /// How many requests a client address without a key may send at once.
     #[arg(long, default_value = "40")]
     api_anon_burst: NonZeroU32,
+    /// Run a BFT network of this many validator processes (1 to 7) instead of the
+    /// single-node chain; node i serves JSON-RPC and REST on the given ports plus i.
+    #[arg(long, conflicts_with = "genesis")]
+    validators: Option<usize>,
+    /// Consensus peer-to-peer port of node 0 with --validators; node i uses this plus i.
+    #[arg(long, default_value_t = 26656, requires = "validators")]
+    p2p_port: u16,
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
     let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
+    if let Some(validators) = args.validators {
+        return devnet::run(DevNetwork {
+            root: root.join(format!("bft-{validators}")),
+            validators,
+            rpc_addr: args.rpc_addr,
+            api_addr: args.api_addr,
+            p2p_port: args.p2p_port,
+            block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
+        });
+    }
     let datadir = DataDir::new(&root);
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
     let spec = datadir.resolve_spec(given)?;
@@ -87,28 +105,6 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let _ = rpc_server.stop();
     producer.stop();
     Ok(())
-}
-
-/// Ctrl-C (SIGINT) and SIGTERM, registered up front.
-struct StopSignals {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl StopSignals {
-    fn listen() -> anyhow::Result<Self> {
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
-            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
 }
 
 fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::Result<()> {

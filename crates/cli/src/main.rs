@@ -1,10 +1,16 @@
 //! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
 
 mod api_keys;
+mod config;
 mod datadir;
 mod dev;
+mod devnet;
 mod init;
 mod keys;
+mod node;
+mod secret_file;
+mod signals;
+mod testnet;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -19,8 +25,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start a single-validator development chain with ten funded accounts.
+    /// Start a development chain with ten funded accounts: one node, or with --validators N
+    /// a local BFT network of N validator processes.
     Dev(dev::DevArgs),
+    /// Run one node of a BFT network from its config file.
+    Node(node::NodeArgs),
+    /// Write the files of a BFT network (chain spec, keys, node configs).
+    Testnet(testnet::TestnetArgs),
     /// Write a chain spec file to edit and pass to `cairn dev --genesis`.
     Init(init::InitArgs),
     /// Re-verify a data directory's whole chain from genesis.
@@ -41,6 +52,8 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Dev(args) => dev::run(args),
+        Command::Node(args) => node::run(args),
+        Command::Testnet(args) => testnet::run(args),
         Command::Init(args) => init::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Keys(args) => keys::run(args),

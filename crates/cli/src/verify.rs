@@ -2,8 +2,10 @@ use std::path::PathBuf;
 
 use alloy_primitives::Address;
 use anyhow::bail;
-use cairn_consensus::DevConsensus;
+use cairn_bft::BftConsensus;
+use cairn_consensus::{Consensus, DevConsensus};
 use cairn_node::audit::verify_chain;
+use cairn_primitives::{ChainSpec, ConsensusKind};
 use cairn_storage::ChainStore;
 use clap::Args;
 
@@ -22,8 +24,8 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
         bail!("{} holds no chain (no genesis.json)", args.datadir.display());
     };
     let store = ChainStore::open(datadir.open_store()?, &spec)?;
-    let consensus = DevConsensus::new(Address::ZERO);
-    match verify_chain(&store, &spec, &consensus) {
+    let consensus = chain_rules(&spec)?;
+    match verify_chain(&store, &spec, consensus.as_ref()) {
         Ok(report) => {
             println!("{report}");
             Ok(())
@@ -33,4 +35,15 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
             std::process::exit(1);
         }
     }
+}
+
+/// The rules a stored chain was built under, from its spec: an audit checks every seal.
+fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn Consensus>> {
+    Ok(match spec.consensus {
+        ConsensusKind::Dev => Box::new(DevConsensus::new(Address::ZERO)),
+        ConsensusKind::Bft => {
+            Box::new(BftConsensus::new(cairn_bft::validator_set(spec)?, Address::ZERO))
+        }
+        other => bail!("this build cannot audit {other:?} chains yet"),
+    })
 }

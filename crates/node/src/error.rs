@@ -28,6 +28,14 @@ pub enum NodeError {
     /// value", "intrinsic gas too low", ...), worded as geth words it.
     #[error("{0}")]
     InvalidCall(String),
+    /// A block proposed by another node is not acceptable as the child of the head.
+    #[error("invalid block {number}: {reason}")]
+    InvalidBlock {
+        /// Its number.
+        number: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The requested block is not in the canonical chain (geth's wording).
     #[error("header not found")]
     UnknownBlock(u64),

@@ -1,9 +1,11 @@
 //! A running Cairn node: the store, the mempool and a consensus engine wired together.
 //!
 //! ```text
-//!  submit_raw ─► Pool ─► produce_block ─► build_block (revm) ─► ChainStore::commit_block
-//!                                                  ▲                     │
-//!                      Consensus (proposer, seal) ─┘         Pool::on_block (drop included)
+//!  submit_raw ─► Pool ─► build_candidate ─► build_block (revm)
+//!  peer's block ────────► check_candidate ─► execute_block (revm, roots must match)
+//!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
+//!                                                                 └► Pool::on_block, NodeEvent
+//!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
 //! ```
@@ -19,5 +21,5 @@ pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
 pub use error::NodeError;
-pub use node::{Node, NodeEvent, TxLookup};
+pub use node::{Candidate, Node, NodeEvent, TxLookup};
 pub use producer::BlockProducer;

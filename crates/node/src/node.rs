@@ -2,12 +2,14 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::Consensus;
-use cairn_execution::{BlockContext, build_block};
+use cairn_execution::{BlockContext, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
-use cairn_storage::{ChainStore, KvStore, Snapshot, StateView};
+use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView};
+use rayon::prelude::*;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
@@ -38,6 +40,28 @@ pub enum NodeEvent {
     Block(Arc<Header>),
     /// A transaction was admitted to the pool.
     PendingTx(B256),
+}
+
+/// How far ahead of this node's clock a proposed block's timestamp may be, in seconds.
+const MAX_CLOCK_DRIFT_SECS: u64 = 15;
+
+/// A block executed on top of the head and ready to commit once agreed, with what its
+/// execution produced.
+#[derive(Debug)]
+pub struct Candidate {
+    /// The block (its seal is set once agreement is reached).
+    pub block: Block,
+    /// Its transactions' senders, in order.
+    pub senders: Vec<Address>,
+    /// Its receipts, in order.
+    pub receipts: Vec<Receipt>,
+    /// Its state writes.
+    pub state: StateUpdate,
+    /// Pool transactions the builder found invalid, to drop from the pool on commit.
+    pub rejected: Vec<B256>,
+    /// Time spent building or checking it (commit time is added for the block processing
+    /// metric).
+    pub work: Duration,
 }
 
 /// Events kept for a subscriber that falls behind; a slower one misses events and is told so by
@@ -180,8 +204,17 @@ impl<K: KvStore> Node<K> {
         Ok(self.pool().pending_nonce(who, &state))
     }
 
-    /// Builds, commits and announces the next block from the pool's best transactions.
+    /// Builds, commits and announces the next block from the pool's best transactions: the
+    /// loop of an engine whose local node alone decides (dev).
     pub fn produce_block(&self) -> Result<Header, NodeError> {
+        let mut candidate = self.build_candidate(self.consensus.proposer())?;
+        candidate.block.header.seal = self.consensus.seal(&candidate.block.header);
+        self.commit_candidate(candidate)
+    }
+
+    /// Builds (without committing) the child of the head from the pool's best transactions,
+    /// paying priority fees to `beneficiary`: what a proposer offers to the other validators.
+    pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
@@ -190,7 +223,7 @@ impl<K: KvStore> Node<K> {
         let context = BlockContext {
             number: parent.number + 1,
             timestamp: now.max(parent.timestamp),
-            beneficiary: self.consensus.proposer(),
+            beneficiary,
             gas_limit: parent.gas_limit,
             base_fee,
             prevrandao: parent.hash(),
@@ -198,7 +231,7 @@ impl<K: KvStore> Node<K> {
         let state = HeadState(snapshot);
         let candidates = self.pool().select(base_fee, parent.gas_limit, &state);
         let snapshot = state.0;
-        let mut built = build_block(
+        let built = build_block(
             &snapshot,
             &self.spec,
             &parent,
@@ -206,27 +239,70 @@ impl<K: KvStore> Node<K> {
             candidates.iter().map(|p| (p.tx.clone(), p.sender)),
             Default::default(),
         )?;
-        built.block.header.seal = self.consensus.seal(&built.block.header);
-        self.consensus.validate_header(&parent, &built.block.header)?;
-        self.store.commit_block(&built.block, &built.senders, &built.receipts, built.state)?;
-        let header = built.block.header;
-        let mut dropped: Vec<B256> =
-            built.block.transactions.iter().map(|t| *t.tx_hash()).collect();
         for (tx, reason) in &built.rejected {
             warn!(tx = %tx.tx_hash(), %reason, "dropping transaction that failed execution checks");
-            dropped.push(*tx.tx_hash());
         }
+        let rejected = built.rejected.iter().map(|(tx, _)| *tx.tx_hash()).collect();
+        Ok(Candidate {
+            block: built.block,
+            senders: built.senders,
+            receipts: built.receipts,
+            state: built.state,
+            rejected,
+            work: started.elapsed(),
+        })
+    }
+
+    /// Checks a block someone else proposed as the child of the head: the shared header rules,
+    /// every signature, and a re-execution that must reproduce every root the header commits
+    /// to. The seal is not checked (agreement comes after this check).
+    pub fn check_candidate(&self, block: Block) -> Result<Candidate, NodeError> {
+        let started = Instant::now();
+        let snapshot = self.store.snapshot()?;
+        let parent = snapshot.head()?;
+        cairn_consensus::validate_parent_link(&parent, &block.header)?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if block.header.timestamp > now + MAX_CLOCK_DRIFT_SECS {
+            return Err(NodeError::InvalidBlock {
+                number: block.header.number,
+                reason: format!("timestamp {} is in the future", block.header.timestamp),
+            });
+        }
+        let senders = block
+            .transactions
+            .par_iter()
+            .map(|tx| tx.recover_signer())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| NodeError::InvalidBlock {
+                number: block.header.number,
+                reason: format!("bad transaction signature: {e}"),
+            })?;
+        let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
+        Ok(Candidate { block, senders, receipts, state, rejected: Vec::new(), work: started.elapsed() })
+    }
+
+    /// Commits an agreed block (its seal already set) on top of the head, drops its
+    /// transactions from the pool and announces it.
+    pub fn commit_candidate(&self, candidate: Candidate) -> Result<Header, NodeError> {
+        let started = Instant::now();
+        let Candidate { block, senders, receipts, state, rejected, work } = candidate;
+        let parent = self.store.head()?;
+        self.consensus.validate_header(&parent, &block.header)?;
+        self.store.commit_block(&block, &senders, &receipts, state)?;
+        let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
+        dropped.extend(rejected);
         let state = HeadState(self.store.snapshot()?);
         self.pool().on_block(&dropped, &state);
+        let header = block.header;
         info!(
             number = header.number,
             hash = %header.hash(),
-            txs = built.block.transactions.len(),
+            txs = block.transactions.len(),
             gas_used = header.gas_used,
             "block committed"
         );
         *self.last_production.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((header.number, started.elapsed()));
+            Some((header.number, work + started.elapsed()));
         let _ = self.events.send(NodeEvent::Block(Arc::new(header.clone())));
         Ok(header)
     }

@@ -37,9 +37,16 @@ pub struct Header {
 }
 
 impl Header {
-    /// The block hash: keccak256 of the RLP-encoded header.
+    /// The block hash: keccak256 of the RLP-encoded header with an empty seal. The seal is
+    /// left out because it proves agreement on this very hash (a BFT commit certificate signs
+    /// it), so it can only be attached afterwards; every node then names the block alike,
+    /// whichever valid certificate it holds.
     pub fn hash(&self) -> B256 {
-        keccak256(alloy_rlp::encode(self))
+        if self.seal.is_empty() {
+            return keccak256(alloy_rlp::encode(self));
+        }
+        let unsealed = Self { seal: Bytes::new(), ..self.clone() };
+        keccak256(alloy_rlp::encode(&unsealed))
     }
 }
 

@@ -26,4 +26,4 @@ pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
 pub use error::PrimitivesError;
 pub use fees::next_base_fee;
 pub use receipt::Receipt;
-pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, NetworkKind};
+pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};

@@ -79,6 +79,24 @@ pub struct ChainSpec {
     /// Accounts that exist at genesis.
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// The validator set of a BFT chain (empty for the dev engine).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// A validator of a BFT chain: who signs votes, with which key, and with what weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// A human name for logs and the explorer.
+    #[serde(default)]
+    pub name: String,
+    /// The Ethereum address of its consensus key; names it in votes and certificates.
+    pub address: Address,
+    /// Its consensus public key, SEC1 compressed (33 bytes).
+    pub public_key: Bytes,
+    /// Its weight in every vote.
+    pub power: u64,
 }
 
 /// Balance of each development account: 10,000 ether, as anvil gives.
@@ -107,6 +125,7 @@ impl ChainSpec {
             timestamp: 0,
             extra_data: Bytes::new(),
             alloc,
+            validators: Vec::new(),
         })
     }
 
@@ -150,6 +169,25 @@ impl ChainSpec {
         }
         if self.extra_data.len() > 32 {
             return fail("extra_data must be at most 32 bytes");
+        }
+        if self.consensus == ConsensusKind::Bft && self.validators.is_empty() {
+            return fail("a bft chain needs at least one validator");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for validator in &self.validators {
+            if validator.power == 0 {
+                return fail("every validator needs a positive power");
+            }
+            if validator.public_key.len() != 33 {
+                return fail("validator public keys are 33-byte compressed secp256k1 keys");
+            }
+            if !seen.insert(validator.address) {
+                return fail("validator addresses must be distinct");
+            }
+        }
+        let total = self.validators.iter().try_fold(0u64, |sum, v| sum.checked_add(v.power));
+        if total.is_none() {
+            return fail("total validator power overflows");
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unreachable_pub)]
 
 mod api_keys;
+mod bft;
 mod cast;
 mod ethers;
 mod harness;

@@ -1,0 +1,461 @@
+//! The driver: answers Malachite's requests with the node's blocks. It builds a block when
+//! this validator proposes, re-executes blocks others propose before voting for them, commits
+//! a block with its certificate as seal once decided, and serves decided blocks to peers that
+//! sync.
+//!
+//! ```text
+//!  Malachite ── GetValue ─────────────► Node::build_candidate ─► publish the block as a part
+//!            ── ReceivedProposalPart ─► Node::check_candidate ─► Valid / Invalid
+//!            ── Decided(certificate) ─► seal = certificate ─► Node::commit_candidate
+//!            ── GetDecidedValues ─────► stored blocks + their seals (for peers that sync)
+//!            ── ProcessSyncedValue ───► Node::check_candidate (then Decided commits it)
+//! ```
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes as AlloyBytes};
+use alloy_rlp::Decodable;
+use bytes::Bytes;
+use cairn_node::{Candidate, Node, NodeError};
+use cairn_primitives::Block;
+use cairn_storage::KvStore;
+use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{
+    CommitCertificate, ExtendedCommitCertificate, LinearTimeouts, Round, Validity, VoteExtensions,
+};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use tracing::{debug, error, info, warn};
+
+use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress, ValidatorSet};
+use crate::evidence::EvidenceLog;
+use crate::seal::{decode_seal, encode_seal};
+
+/// Most decided blocks served in one sync response.
+const MAX_SYNC_BATCH: u64 = 64;
+/// Executed candidates kept for the current height (one per round seen, at most).
+const MAX_CANDIDATES: usize = 32;
+/// Partial proposal streams kept at once.
+const MAX_STREAMS: usize = 64;
+/// Proposal parts kept for heights this node has not reached yet.
+const MAX_FUTURE_PARTS: usize = 32;
+/// How far ahead of the head a buffered proposal part may be.
+const MAX_FUTURE_HEIGHTS: u64 = 4;
+
+/// A proposal stream being received: its one data part and whether its end has arrived.
+#[derive(Default)]
+struct PartialStream {
+    part: Option<ProposalPart>,
+    fin: bool,
+}
+
+/// What the driver needs besides the node.
+pub(crate) struct DriverConfig {
+    pub(crate) validators: ValidatorSet,
+    /// This node's validator address; `None` on a full node.
+    pub(crate) me: Option<ValidatorAddress>,
+    pub(crate) timeouts: LinearTimeouts,
+    pub(crate) block_time: Duration,
+}
+
+pub(crate) struct Driver<K: KvStore> {
+    node: Arc<Node<K>>,
+    config: DriverConfig,
+    evidence: Arc<EvidenceLog>,
+    /// Executed blocks of the current height, by id, waiting for a decision.
+    candidates: HashMap<BlockId, Candidate>,
+    /// Values of the current height already seen, for `StartedRound` after a restart.
+    seen: Vec<ProposedValue<CairnContext>>,
+    /// What this node proposed per round of the current height, so a repeated request gets
+    /// the same block.
+    own: HashMap<Round, BlockId>,
+    /// Encoded blocks of the current height, for restreaming.
+    encoded: HashMap<BlockId, Vec<u8>>,
+    streams: HashMap<(PeerId, StreamId), PartialStream>,
+    future_parts: Vec<ProposalPart>,
+    next_stream: u64,
+}
+
+impl<K: KvStore> Driver<K> {
+    pub(crate) fn new(
+        node: Arc<Node<K>>,
+        config: DriverConfig,
+        evidence: Arc<EvidenceLog>,
+    ) -> Self {
+        Self {
+            node,
+            config,
+            evidence,
+            candidates: HashMap::new(),
+            seen: Vec::new(),
+            own: HashMap::new(),
+            encoded: HashMap::new(),
+            streams: HashMap::new(),
+            future_parts: Vec::new(),
+            next_stream: 0,
+        }
+    }
+
+    fn params(&self) -> HeightParams<CairnContext> {
+        HeightParams::new(
+            self.config.validators.clone(),
+            self.config.timeouts,
+            Some(self.config.block_time),
+        )
+    }
+
+    fn head_number(&self) -> Result<u64, NodeError> {
+        Ok(self.node.head()?.number)
+    }
+
+    /// Serves Malachite until its channel closes.
+    pub(crate) async fn run(mut self, mut channels: Channels<CairnContext>) {
+        while let Some(message) = channels.consensus.recv().await {
+            if let Err(e) = self.handle(message, &channels).await {
+                error!(error = %e, "consensus driver step failed");
+            }
+        }
+        info!("consensus engine stopped");
+    }
+
+    async fn handle(
+        &mut self,
+        message: AppMsg<CairnContext>,
+        channels: &Channels<CairnContext>,
+    ) -> Result<(), NodeError> {
+        match message {
+            AppMsg::ConsensusReady { reply } => {
+                let start = Height(self.head_number()? + 1);
+                info!(height = %start, "consensus ready");
+                let _ = reply.send((start, self.params()));
+            }
+            AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
+                debug!(%height, %round, %proposer, ?role, "round started");
+                self.enter_height(height);
+                let mut values: Vec<_> =
+                    self.seen.iter().filter(|v| v.round == round).cloned().collect();
+                for part in self.take_future_parts(height) {
+                    if part.round == round
+                        && let Some(value) = self.receive_block(part).await?
+                    {
+                        values.push(value);
+                    }
+                }
+                let _ = reply_value.send(values);
+            }
+            AppMsg::GetValue { height, round, timeout: _, reply } => {
+                let id = match self.own.get(&round) {
+                    Some(id) => *id,
+                    None => self.build(height, round).await?,
+                };
+                let _ = reply.send(LocallyProposedValue::new(height, round, id));
+                self.publish(channels, height, round, Round::Nil, id).await;
+            }
+            AppMsg::RestreamProposal { height, round, valid_round, address, value_id } => {
+                if Some(address) == self.config.me {
+                    self.publish(channels, height, round, valid_round, value_id).await;
+                }
+            }
+            AppMsg::ReceivedProposalPart { from, published_by, part, reply } => {
+                let origin = published_by.unwrap_or(from);
+                let value = match self.collect(origin, part) {
+                    Some(part) => self.receive_block(part).await?,
+                    None => None,
+                };
+                let _ = reply.send(value);
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtensions { extensions, reply, .. } => {
+                let verdicts =
+                    extensions.into_iter().map(|(address, _)| (address, Ok(()))).collect();
+                let _ = reply.send(verdicts);
+            }
+            AppMsg::Decided { certificate, extensions: _, reply } => {
+                self.commit(certificate).await;
+                let _ = reply.send(());
+            }
+            AppMsg::Finalized { certificate, extensions: _, evidence, reply } => {
+                if !evidence.is_empty() {
+                    self.evidence.record(certificate.height.0, &evidence);
+                }
+                let head = self.head_number()?;
+                let next = if head >= certificate.height.0 {
+                    Next::Start(Height(head + 1), self.params())
+                } else {
+                    warn!(height = %certificate.height, "decided block not committed; restarting the height");
+                    Next::Restart(certificate.height, self.params())
+                };
+                let _ = reply.send(next);
+            }
+            AppMsg::GetDecidedValues { range, reply } => {
+                let node = self.node.clone();
+                let values = tokio::task::spawn_blocking(move || decided_values(&node, range))
+                    .await
+                    .unwrap_or_else(|e| {
+                        error!(error = %e, "reading decided blocks failed");
+                        Vec::new()
+                    });
+                let _ = reply.send(values);
+            }
+            AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+                let outcome = match decode_block(&value_bytes) {
+                    Err(reason) => {
+                        warn!(%height, %reason, "peer sent an undecodable block");
+                        SyncedValueOutcome::PeerFault
+                    }
+                    Ok(block) => match self.check(block).await {
+                        Ok((id, validity)) => SyncedValueOutcome::Verdict(ProposedValue {
+                            height,
+                            round,
+                            valid_round: Round::Nil,
+                            proposer,
+                            value: id,
+                            validity,
+                        }),
+                        Err(e) => {
+                            warn!(%height, error = %e, "cannot check a synced block");
+                            SyncedValueOutcome::LocalTransientError
+                        }
+                    },
+                };
+                let _ = reply.send(outcome);
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets what belonged to earlier heights.
+    fn enter_height(&mut self, height: Height) {
+        let stale = |h: Height| h < height;
+        if self.seen.iter().any(|v| stale(v.height)) || self.seen.is_empty() {
+            self.seen.retain(|v| !stale(v.height));
+            self.candidates.retain(|_, c| Height(c.block.header.number) >= height);
+            self.encoded.retain(|id, _| self.candidates.contains_key(id));
+            self.own.clear();
+        }
+    }
+
+    fn take_future_parts(&mut self, height: Height) -> Vec<ProposalPart> {
+        let (now, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.future_parts).into_iter().partition(|p| p.height == height);
+        self.future_parts = later.into_iter().filter(|p| p.height > height).collect();
+        now
+    }
+
+    /// Builds this node's block for `round` and remembers it.
+    async fn build(&mut self, height: Height, round: Round) -> Result<BlockId, NodeError> {
+        let node = self.node.clone();
+        let beneficiary = self.config.me.map_or(Address::ZERO, |me| me.0);
+        let candidate = tokio::task::spawn_blocking(move || node.build_candidate(beneficiary))
+            .await
+            .map_err(|e| NodeError::InvalidCall(format!("block builder failed: {e}")))??;
+        let id = BlockId(candidate.block.hash());
+        info!(%height, %round, block = %id, txs = candidate.block.transactions.len(), "proposing");
+        self.encoded.insert(id, alloy_rlp::encode(&candidate.block));
+        self.candidates.insert(id, candidate);
+        self.own.insert(round, id);
+        Ok(id)
+    }
+
+    /// Sends a block this node holds as a one-part proposal stream.
+    async fn publish(
+        &mut self,
+        channels: &Channels<CairnContext>,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        id: BlockId,
+    ) {
+        let (Some(me), Some(block)) = (self.config.me, self.encoded.get(&id)) else {
+            warn!(%height, %round, block = %id, "cannot stream a block this node does not hold");
+            return;
+        };
+        let part = ProposalPart { height, round, pol_round, proposer: me, block: block.clone() };
+        self.next_stream += 1;
+        let mut stream = height.0.to_be_bytes().to_vec();
+        stream.extend_from_slice(&round.as_i64().to_be_bytes());
+        stream.extend_from_slice(&self.next_stream.to_be_bytes());
+        let stream_id = StreamId::new(Bytes::from(stream));
+        let messages = [
+            StreamMessage::new(stream_id.clone(), 0, StreamContent::Data(part)),
+            StreamMessage::new(stream_id, 1, StreamContent::Fin),
+        ];
+        for message in messages {
+            if channels.network.send(NetworkMsg::PublishProposalPart(message)).await.is_err() {
+                warn!("network channel closed; proposal not sent");
+                return;
+            }
+        }
+    }
+
+    /// Adds a stream message; returns the part once its stream is complete.
+    fn collect(
+        &mut self,
+        origin: PeerId,
+        message: StreamMessage<ProposalPart>,
+    ) -> Option<ProposalPart> {
+        let key = (origin, message.stream_id.clone());
+        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
+            self.streams.clear();
+        }
+        let stream = self.streams.entry(key.clone()).or_default();
+        match message.content {
+            StreamContent::Data(part) => stream.part = Some(part),
+            StreamContent::Fin => stream.fin = true,
+        }
+        if stream.fin && stream.part.is_some() {
+            return self.streams.remove(&key).and_then(|s| s.part);
+        }
+        None
+    }
+
+    /// Checks a proposed block and returns the value consensus should consider; parts for
+    /// later heights wait until this node gets there.
+    async fn receive_block(
+        &mut self,
+        part: ProposalPart,
+    ) -> Result<Option<ProposedValue<CairnContext>>, NodeError> {
+        let next = self.head_number()? + 1;
+        if part.height.0 > next {
+            if part.height.0 <= next + MAX_FUTURE_HEIGHTS
+                && self.future_parts.len() < MAX_FUTURE_PARTS
+            {
+                self.future_parts.push(part);
+            }
+            return Ok(None);
+        }
+        if part.height.0 < next {
+            return Ok(None);
+        }
+        let block = match decode_block(&part.block) {
+            Ok(block) => block,
+            Err(reason) => {
+                warn!(height = %part.height, proposer = %part.proposer, %reason, "undecodable proposal");
+                return Ok(None);
+            }
+        };
+        let (id, validity) = self.check(block).await?;
+        if validity == Validity::Valid {
+            self.encoded.insert(id, part.block);
+        }
+        let value = ProposedValue {
+            height: part.height,
+            round: part.round,
+            valid_round: part.pol_round,
+            proposer: part.proposer,
+            value: id,
+            validity,
+        };
+        self.seen.push(value.clone());
+        Ok(Some(value))
+    }
+
+    /// Re-executes a block on the head; a valid one is kept for the decision.
+    async fn check(&mut self, block: Block) -> Result<(BlockId, Validity), NodeError> {
+        let id = BlockId(block.hash());
+        if self.candidates.contains_key(&id) {
+            return Ok((id, Validity::Valid));
+        }
+        let number = block.header.number;
+        let node = self.node.clone();
+        let checked = tokio::task::spawn_blocking(move || node.check_candidate(block))
+            .await
+            .map_err(|e| NodeError::InvalidCall(format!("block checker failed: {e}")))?;
+        match checked {
+            Ok(candidate) => {
+                if self.candidates.len() >= MAX_CANDIDATES {
+                    self.candidates.clear();
+                }
+                self.candidates.insert(id, candidate);
+                Ok((id, Validity::Valid))
+            }
+            Err(
+                e @ (NodeError::Store(_)
+                | NodeError::Consensus(_)
+                | NodeError::InvalidBlock { .. }
+                | NodeError::Exec(_)),
+            ) => {
+                warn!(number, block = %id, error = %e, "voting against an invalid block");
+                Ok((id, Validity::Invalid))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Commits the decided block with its certificate as seal.
+    async fn commit(&mut self, certificate: CommitCertificate<CairnContext>) {
+        let height = certificate.height;
+        let Some(mut candidate) = self.candidates.remove(&certificate.value_id) else {
+            warn!(%height, block = %certificate.value_id, "decided on a block this node does not hold");
+            return;
+        };
+        candidate.block.header.seal = encode_seal(&certificate);
+        let node = self.node.clone();
+        match tokio::task::spawn_blocking(move || node.commit_candidate(candidate)).await {
+            Ok(Ok(header)) => debug!(number = header.number, "decided block committed"),
+            Ok(Err(e)) => error!(%height, error = %e, "cannot commit the decided block"),
+            Err(e) => error!(%height, error = %e, "commit task failed"),
+        }
+        self.candidates.clear();
+        self.seen.clear();
+        self.own.clear();
+        self.encoded.clear();
+    }
+}
+
+fn decode_block(bytes: &[u8]) -> Result<Block, String> {
+    let mut slice = bytes;
+    let block = Block::decode(&mut slice).map_err(|e| e.to_string())?;
+    if !slice.is_empty() {
+        return Err("trailing bytes after the block".into());
+    }
+    if !block.header.seal.is_empty() {
+        return Err("a proposed block carries no seal".into());
+    }
+    Ok(block)
+}
+
+/// Stored blocks in `range` with their certificates, for a peer that syncs.
+fn decided_values<K: KvStore>(
+    node: &Node<K>,
+    range: RangeInclusive<Height>,
+) -> Vec<RawDecidedValue<CairnContext>> {
+    let start = range.start().0.max(1);
+    let end = range.end().0.min(start.saturating_add(MAX_SYNC_BATCH - 1));
+    let mut values = Vec::new();
+    for number in start..=end {
+        let block = match node.block(number) {
+            Ok(Some(block)) => block,
+            Ok(None) => break,
+            Err(e) => {
+                error!(number, error = %e, "cannot read a decided block");
+                break;
+            }
+        };
+        let certificate = match decode_seal(&block.header.seal) {
+            Ok(certificate) => certificate,
+            Err(reason) => {
+                error!(number, %reason, "stored block has no certificate");
+                break;
+            }
+        };
+        let mut unsealed = block;
+        unsealed.header.seal = AlloyBytes::new();
+        let certificate = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+            certificate,
+            VoteExtensions::default(),
+        );
+        values.push(RawDecidedValue::new(Bytes::from(alloy_rlp::encode(&unsealed)), certificate));
+    }
+    values
+}

@@ -1,0 +1,135 @@
+//! The BFT seal: a block's commit certificate, carried in its header so that any node, an
+//! audit or a light client can check finality from the chain alone.
+
+use alloy_primitives::{Address, Bytes};
+use cairn_consensus::{Consensus, ConsensusError, validate_parent_link};
+use cairn_primitives::{ChainSpec, Header};
+use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
+
+use crate::BftError;
+use crate::context::{
+    BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
+};
+use crate::signing::ConsensusPublicKey;
+
+/// The validator set a chain spec names, each key checked against its address.
+pub fn validator_set(spec: &ChainSpec) -> Result<ValidatorSet, BftError> {
+    if spec.validators.is_empty() {
+        return Err(BftError::Spec("the chain spec names no validators".into()));
+    }
+    let mut validators = Vec::with_capacity(spec.validators.len());
+    for v in &spec.validators {
+        let public_key = ConsensusPublicKey::from_slice(&v.public_key)
+            .map_err(|e| BftError::Spec(format!("validator {}: bad public key: {e}", v.address)))?;
+        let derived = public_key
+            .address()
+            .map_err(|e| BftError::Spec(format!("validator {}: {e}", v.address)))?;
+        if derived != v.address {
+            return Err(BftError::Spec(format!(
+                "validator {}: public key belongs to {derived}",
+                v.address
+            )));
+        }
+        validators.push(Validator {
+            address: ValidatorAddress(v.address),
+            public_key,
+            voting_power: v.power,
+        });
+    }
+    Ok(ValidatorSet::new(validators))
+}
+
+/// Encodes a certificate as a header seal, signatures sorted by address so a seal has one
+/// canonical form.
+pub fn encode_seal(certificate: &CommitCertificate<CairnContext>) -> Bytes {
+    let mut certificate = certificate.clone();
+    certificate.commit_signatures.sort_by_key(|s| s.address);
+    // Writing into a Vec cannot fail.
+    Bytes::from(borsh::to_vec(&certificate).unwrap_or_default())
+}
+
+/// Decodes a header seal into the certificate it carries.
+pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, String> {
+    borsh::from_slice(seal).map_err(|e| format!("seal is not a commit certificate: {e}"))
+}
+
+/// Checks that `certificate` proves agreement on `header` by more than two thirds of the
+/// voting power of `validators`.
+pub fn verify_certificate(
+    validators: &ValidatorSet,
+    header: &Header,
+    certificate: &CommitCertificate<CairnContext>,
+) -> Result<(), String> {
+    if certificate.height != Height(header.number) {
+        return Err(format!("certificate is for height {}", certificate.height));
+    }
+    if certificate.value_id != BlockId(header.hash()) {
+        return Err(format!("certificate is for block {}", certificate.value_id));
+    }
+    let mut signed_power = 0u64;
+    let mut last: Option<ValidatorAddress> = None;
+    for commit in &certificate.commit_signatures {
+        if last.is_some_and(|previous| previous >= commit.address) {
+            return Err("certificate signatures are not sorted by distinct address".into());
+        }
+        last = Some(commit.address);
+        let validator = validators
+            .validators()
+            .iter()
+            .find(|v| v.address == commit.address)
+            .ok_or_else(|| format!("{} is not a validator", commit.address))?;
+        let vote = Vote {
+            vote_type: VoteType::Precommit,
+            height: certificate.height,
+            round: certificate.round,
+            value: NilOrVal::Val(certificate.value_id),
+            validator_address: commit.address,
+            extension: None,
+        };
+        if !validator.public_key.verify(vote.signing_hash(), &commit.signature) {
+            return Err(format!("bad precommit signature from {}", commit.address));
+        }
+        signed_power = signed_power.saturating_add(validator.voting_power);
+    }
+    let total: u64 = validators.validators().iter().map(|v| v.voting_power).sum();
+    // More than two thirds, in integers: 3 * signed > 2 * total.
+    if (signed_power as u128) * 3 <= (total as u128) * 2 {
+        return Err(format!(
+            "signed voting power {signed_power} of {total} is not above two thirds"
+        ));
+    }
+    Ok(())
+}
+
+/// The BFT engine's chain rules: the shared header rules plus a commit certificate seal.
+#[derive(Debug, Clone)]
+pub struct BftConsensus {
+    validators: ValidatorSet,
+    proposer: Address,
+}
+
+impl BftConsensus {
+    /// Rules for `validators`; blocks built locally pay `proposer` (this node's validator
+    /// address, or zero on a full node, which never proposes).
+    pub fn new(validators: ValidatorSet, proposer: Address) -> Self {
+        Self { validators, proposer }
+    }
+}
+
+impl Consensus for BftConsensus {
+    fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
+        validate_parent_link(parent, header)?;
+        let seal_error = |reason: String| ConsensusError::Seal { number: header.number, reason };
+        let certificate = decode_seal(&header.seal).map_err(seal_error)?;
+        verify_certificate(&self.validators, header, &certificate).map_err(seal_error)
+    }
+
+    fn proposer(&self) -> Address {
+        self.proposer
+    }
+
+    /// Blocks are sealed after agreement, by the driver; never at build time.
+    fn seal(&self, _header: &Header) -> Bytes {
+        Bytes::new()
+    }
+}

@@ -1,0 +1,277 @@
+//! Consensus signatures: secp256k1 ECDSA over keccak256 digests (k256), so a validator's
+//! consensus key is an ordinary Ethereum key kept in an encrypted V3 keystore.
+
+use std::fmt;
+
+use alloy_primitives::{Address, B256};
+use async_trait::async_trait;
+use borsh::{BorshDeserialize, BorshSerialize};
+use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::{Signature as K256Signature, SigningKey, VerifyingKey};
+use malachitebft_core_types::{self as mt, SignedMessage, ValidatorProof, VoteExtensionScope};
+use malachitebft_signing::{Error as SigningError, Signer, VerificationResult, Verifier};
+
+use crate::context::{
+    BlockId, CairnContext, Height, Proposal, ValidatorAddress, Vote, domain_hash,
+};
+
+/// Malachite's signing scheme for Cairn: secp256k1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Secp256k1;
+
+/// A 64-byte (r, s) ECDSA signature.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConsensusSignature(pub [u8; 64]);
+
+impl fmt::Debug for ConsensusSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", alloy_primitives::hex::encode(self.0))
+    }
+}
+
+impl BorshSerialize for ConsensusSignature {
+    fn serialize<W: borsh::io::Write>(&self, writer: &mut W) -> borsh::io::Result<()> {
+        writer.write_all(&self.0)
+    }
+}
+
+impl BorshDeserialize for ConsensusSignature {
+    fn deserialize_reader<R: borsh::io::Read>(reader: &mut R) -> borsh::io::Result<Self> {
+        Ok(Self(<[u8; 64]>::deserialize_reader(reader)?))
+    }
+}
+
+/// A validator's consensus public key (SEC1 compressed, 33 bytes).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConsensusPublicKey(pub [u8; 33]);
+
+impl fmt::Debug for ConsensusPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{}", alloy_primitives::hex::encode(self.0))
+    }
+}
+
+impl ConsensusPublicKey {
+    /// Parses a compressed or uncompressed SEC1 key, refusing points not on the curve.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, SigningError> {
+        let key = VerifyingKey::from_sec1_bytes(bytes).map_err(SigningError::from_source)?;
+        Ok(Self::from_verifying_key(&key))
+    }
+
+    fn from_verifying_key(key: &VerifyingKey) -> Self {
+        let point = key.to_encoded_point(true);
+        let mut bytes = [0u8; 33];
+        bytes.copy_from_slice(point.as_bytes());
+        Self(bytes)
+    }
+
+    fn verifying_key(&self) -> Result<VerifyingKey, SigningError> {
+        VerifyingKey::from_sec1_bytes(&self.0).map_err(SigningError::from_source)
+    }
+
+    /// The Ethereum address of this key, which names the validator.
+    pub fn address(&self) -> Result<Address, SigningError> {
+        Ok(Address::from_public_key(&self.verifying_key()?))
+    }
+
+    /// Whether `signature` is this key's signature of `digest`.
+    pub fn verify(&self, digest: B256, signature: &ConsensusSignature) -> bool {
+        let Ok(key) = self.verifying_key() else { return false };
+        let Ok(signature) = K256Signature::from_slice(&signature.0) else { return false };
+        key.verify_prehash(digest.as_slice(), &signature).is_ok()
+    }
+}
+
+impl BorshSerialize for ConsensusPublicKey {
+    fn serialize<W: borsh::io::Write>(&self, writer: &mut W) -> borsh::io::Result<()> {
+        writer.write_all(&self.0)
+    }
+}
+
+impl BorshDeserialize for ConsensusPublicKey {
+    fn deserialize_reader<R: borsh::io::Read>(reader: &mut R) -> borsh::io::Result<Self> {
+        Ok(Self(<[u8; 33]>::deserialize_reader(reader)?))
+    }
+}
+
+/// A signature or key that does not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid consensus key material: {0}")]
+pub struct DecodingError(String);
+
+impl mt::SigningScheme for Secp256k1 {
+    type DecodingError = DecodingError;
+    type Signature = ConsensusSignature;
+    type PublicKey = ConsensusPublicKey;
+    type PrivateKey = SigningKey;
+
+    fn decode_signature(bytes: &[u8]) -> Result<ConsensusSignature, DecodingError> {
+        let array: [u8; 64] = bytes
+            .try_into()
+            .map_err(|_| DecodingError(format!("{} signature bytes", bytes.len())))?;
+        Ok(ConsensusSignature(array))
+    }
+
+    fn encode_signature(signature: &ConsensusSignature) -> Vec<u8> {
+        signature.0.to_vec()
+    }
+
+    fn decode_public_key(bytes: &[u8]) -> Result<ConsensusPublicKey, DecodingError> {
+        ConsensusPublicKey::from_slice(bytes).map_err(|e| DecodingError(e.to_string()))
+    }
+
+    fn encode_public_key(public_key: &ConsensusPublicKey) -> Vec<u8> {
+        public_key.0.to_vec()
+    }
+}
+
+/// The scope of a vote extension, as signed.
+#[derive(BorshSerialize)]
+struct ExtensionContent<'a> {
+    height: &'a Height,
+    round: &'a mt::Round,
+    value_id: &'a BlockId,
+    validator_address: &'a ValidatorAddress,
+    extension: &'a [u8],
+}
+
+fn extension_hash(scope: &VoteExtensionScope<CairnContext>, extension: &[u8]) -> B256 {
+    let content = ExtensionContent {
+        height: &scope.height,
+        round: &scope.round,
+        value_id: &scope.value_id,
+        validator_address: &scope.validator_address,
+        extension,
+    };
+    domain_hash(b"cairn/vote-extension/1", &content)
+}
+
+fn validator_proof_hash(public_key: &[u8], peer_id: &[u8]) -> B256 {
+    alloy_primitives::keccak256(ValidatorProof::<CairnContext>::signing_bytes(public_key, peer_id))
+}
+
+/// Checks consensus signatures; holds no secret, so full nodes run it too.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsensusVerifier;
+
+fn verdict(valid: bool) -> Result<VerificationResult, SigningError> {
+    Ok(VerificationResult::from_bool(valid))
+}
+
+#[async_trait]
+impl Verifier<CairnContext> for ConsensusVerifier {
+    async fn verify_signed_vote(
+        &self,
+        vote: &Vote,
+        signature: &ConsensusSignature,
+        public_key: &ConsensusPublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        verdict(public_key.verify(vote.signing_hash(), signature))
+    }
+
+    async fn verify_signed_proposal(
+        &self,
+        proposal: &Proposal,
+        signature: &ConsensusSignature,
+        public_key: &ConsensusPublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        verdict(public_key.verify(proposal.signing_hash(), signature))
+    }
+
+    async fn verify_signed_vote_extension(
+        &self,
+        scope: &VoteExtensionScope<CairnContext>,
+        extension: &Vec<u8>,
+        signature: &ConsensusSignature,
+        public_key: &ConsensusPublicKey,
+    ) -> Result<VerificationResult, SigningError> {
+        verdict(public_key.verify(extension_hash(scope, extension), signature))
+    }
+
+    async fn verify_validator_proof(
+        &self,
+        proof: &ValidatorProof<CairnContext>,
+    ) -> Result<VerificationResult, SigningError> {
+        let Ok(key) = ConsensusPublicKey::from_slice(&proof.public_key) else {
+            return verdict(false);
+        };
+        verdict(
+            key.verify(validator_proof_hash(&proof.public_key, &proof.peer_id), &proof.signature),
+        )
+    }
+}
+
+/// A validator's signing key.
+#[derive(Clone)]
+pub struct ConsensusSigner {
+    key: SigningKey,
+}
+
+impl fmt::Debug for ConsensusSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsensusSigner").field("public_key", &self.public_key()).finish()
+    }
+}
+
+impl ConsensusSigner {
+    /// A signer from a secp256k1 secret key.
+    pub fn new(key: SigningKey) -> Self {
+        Self { key }
+    }
+
+    /// Its public key.
+    pub fn public_key(&self) -> ConsensusPublicKey {
+        ConsensusPublicKey::from_verifying_key(self.key.verifying_key())
+    }
+
+    /// Its validator address.
+    pub fn address(&self) -> ValidatorAddress {
+        ValidatorAddress(Address::from_public_key(self.key.verifying_key()))
+    }
+
+    /// Signs a 32-byte digest.
+    pub fn sign_digest(&self, digest: B256) -> Result<ConsensusSignature, SigningError> {
+        let signature: K256Signature =
+            self.key.sign_prehash(digest.as_slice()).map_err(SigningError::from_source)?;
+        let mut bytes = [0u8; 64];
+        bytes.copy_from_slice(&signature.to_bytes());
+        Ok(ConsensusSignature(bytes))
+    }
+}
+
+#[async_trait]
+impl Signer<CairnContext> for ConsensusSigner {
+    async fn sign_vote(
+        &self,
+        vote: Vote,
+    ) -> Result<SignedMessage<CairnContext, Vote>, SigningError> {
+        let signature = self.sign_digest(vote.signing_hash())?;
+        Ok(SignedMessage::new(vote, signature))
+    }
+
+    async fn sign_proposal(
+        &self,
+        proposal: Proposal,
+    ) -> Result<SignedMessage<CairnContext, Proposal>, SigningError> {
+        let signature = self.sign_digest(proposal.signing_hash())?;
+        Ok(SignedMessage::new(proposal, signature))
+    }
+
+    async fn sign_vote_extension(
+        &self,
+        scope: VoteExtensionScope<CairnContext>,
+        extension: Vec<u8>,
+    ) -> Result<SignedMessage<CairnContext, Vec<u8>>, SigningError> {
+        let signature = self.sign_digest(extension_hash(&scope, &extension))?;
+        Ok(SignedMessage::new(extension, signature))
+    }
+
+    async fn sign_validator_proof(
+        &self,
+        public_key: Vec<u8>,
+        peer_id: Vec<u8>,
+    ) -> Result<ValidatorProof<CairnContext>, SigningError> {
+        let signature = self.sign_digest(validator_proof_hash(&public_key, &peer_id))?;
+        Ok(ValidatorProof::new(public_key, peer_id, signature))
+    }
+}

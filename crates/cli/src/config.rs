@@ -1,0 +1,69 @@
+//! The node config file (`config.toml`) that `cairn testnet init` writes and `cairn node`
+//! reads. Relative paths are relative to the file's folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// Largest config file read.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// One node of a network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeConfig {
+    /// The node's name in logs and peer lists.
+    pub(crate) name: String,
+    /// Where the chain is stored.
+    pub(crate) datadir: PathBuf,
+    /// The network's chain spec.
+    pub(crate) genesis: PathBuf,
+    /// Where Ethereum JSON-RPC listens.
+    pub(crate) rpc_addr: SocketAddr,
+    /// Where the REST API listens.
+    pub(crate) api_addr: SocketAddr,
+    /// Where the consensus network listens (a multiaddr such as `/ip4/10.0.0.1/tcp/26656`).
+    pub(crate) p2p_addr: String,
+    /// Other nodes' consensus addresses, kept connected.
+    #[serde(default)]
+    pub(crate) peers: Vec<String>,
+    /// The node's network identity key (hex of libp2p's protobuf encoding, file mode 0600).
+    pub(crate) network_key: PathBuf,
+    /// The validator's consensus key, an encrypted V3 keystore; absent on a full node.
+    #[serde(default)]
+    pub(crate) validator_key: Option<PathBuf>,
+    /// A file holding the keystore's password; without it `CAIRN_KEY_PASSWORD` is read.
+    #[serde(default)]
+    pub(crate) validator_password_file: Option<PathBuf>,
+}
+
+impl NodeConfig {
+    /// Reads a config and makes its paths absolute.
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        if meta.len() > MAX_CONFIG_BYTES {
+            anyhow::bail!("{} is larger than 1 MiB", path.display());
+        }
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: Self =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let absolute = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        config.datadir = absolute(&config.datadir);
+        config.genesis = absolute(&config.genesis);
+        config.network_key = absolute(&config.network_key);
+        config.validator_key = config.validator_key.as_deref().map(absolute);
+        config.validator_password_file = config.validator_password_file.as_deref().map(absolute);
+        Ok(config)
+    }
+
+    /// Writes the config as TOML.
+    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = toml::to_string_pretty(self).context("rendering the node config")?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+}

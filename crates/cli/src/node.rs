@@ -1,0 +1,107 @@
+//! `cairn node --config FILE`: one node of a BFT network (a validator, or a full node that
+//! follows and verifies), with its JSON-RPC and REST API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cairn_api::ApiConfig;
+use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, Keypair, Multiaddr};
+use cairn_node::Node;
+use cairn_primitives::{ChainSpec, ConsensusKind};
+use cairn_rpc::RpcConfig;
+use clap::Args;
+
+use crate::config::NodeConfig;
+use crate::datadir::DataDir;
+use crate::secret_file::read_secret;
+use crate::signals::StopSignals;
+
+/// How long requests in flight get to finish once a stop signal arrives.
+const API_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// The node's config file, as `cairn testnet init` writes it.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+fn parse_multiaddr(text: &str) -> anyhow::Result<Multiaddr> {
+    text.parse().with_context(|| format!("{text:?} is not a multiaddr"))
+}
+
+fn load_signer(config: &NodeConfig) -> anyhow::Result<Option<ConsensusSigner>> {
+    let Some(key) = &config.validator_key else { return Ok(None) };
+    let password = match &config.validator_password_file {
+        Some(file) => read_secret(file)?,
+        None => std::env::var("CAIRN_KEY_PASSWORD")
+            .context("the validator key needs validator_password_file or CAIRN_KEY_PASSWORD")?,
+    };
+    let signer = cairn_keys::decrypt(key, &password)
+        .with_context(|| format!("decrypting {}", key.display()))?;
+    Ok(Some(ConsensusSigner::new(signer.credential().clone())))
+}
+
+fn load_network_key(config: &NodeConfig) -> anyhow::Result<Keypair> {
+    let text = read_secret(&config.network_key)?;
+    let bytes = alloy_primitives::hex::decode(text.trim())
+        .with_context(|| format!("{} is not hex", config.network_key.display()))?;
+    Keypair::from_protobuf_encoding(&bytes)
+        .with_context(|| format!("{} is not a network key", config.network_key.display()))
+}
+
+pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let config = NodeConfig::load(&args.config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let stop = {
+        let _context = runtime.enter();
+        StopSignals::listen()?
+    };
+    let spec = ChainSpec::from_file(&config.genesis)?;
+    if spec.consensus != ConsensusKind::Bft {
+        anyhow::bail!("cairn node runs bft chains; use cairn dev for a dev chain");
+    }
+    let datadir = DataDir::new(&config.datadir);
+    let spec = datadir.resolve_spec(Some(spec))?;
+    let validators = cairn_bft::validator_set(&spec)?;
+    let signer = load_signer(&config)?;
+    let network_key = load_network_key(&config)?;
+    let beneficiary = signer.as_ref().map_or(alloy_primitives::Address::ZERO, |s| s.address().0);
+    let consensus = Arc::new(BftConsensus::new(validators.clone(), beneficiary));
+    let node = Arc::new(Node::open(datadir.open_store()?, spec.clone(), consensus)?);
+    println!(
+        "{} ({}) chain id {}, head at block {}",
+        config.name,
+        signer.as_ref().map_or("full node".to_string(), |s| format!("validator {}", s.address())),
+        spec.chain_id,
+        node.head()?.number
+    );
+
+    let rpc = RpcConfig { addr: config.rpc_addr, ..RpcConfig::default() };
+    let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
+    println!("JSON-RPC listening on http://{rpc_addr}");
+    let api = ApiConfig { addr: config.api_addr, ..ApiConfig::default() };
+    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
+    println!("REST API listening on http://{}", api_server.addr());
+
+    let bft = BftConfig {
+        moniker: config.name.clone(),
+        home: config.datadir.join("consensus"),
+        listen: parse_multiaddr(&config.p2p_addr)?,
+        peers: config.peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?,
+        signer,
+        network_key,
+        block_time: Duration::from_millis(spec.block_time_ms),
+    };
+    let engine = runtime.block_on(cairn_bft::start(node.clone(), validators, bft))?;
+    println!("consensus listening on {}", config.p2p_addr);
+    runtime.block_on(stop.wait());
+    eprintln!("shutting down");
+    engine.stop();
+    runtime.block_on(api_server.stop(API_GRACE));
+    let _ = rpc_server.stop();
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! A BFT network of real `cairn node` processes on loopback, each with its own store on disk,
+//! written by `cairn testnet init` and observed with cast: agreement, crash and recovery,
+//! loss of quorum, and a late full node that syncs.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{ACCOUNT1, KEY0, cast_bin, run, run_ok};
+
+/// How long the network gets to reach a height on a loaded 2-core machine.
+const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A network written to a temporary folder; nodes are started and killed one by one.
+struct Network {
+    dir: tempfile::TempDir,
+    rpc: Vec<String>,
+    children: Vec<Option<Child>>,
+}
+
+/// A base port with `3 * count` free ports after it (RPC, REST, consensus): each network of
+/// this test process takes its own range, and the range is checked to be free.
+fn free_ports(count: u16) -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let process_offset = (std::process::id() % 64) as u16 * 500;
+    for _ in 0..100 {
+        let slot = NEXT.fetch_add(1, Ordering::SeqCst) % 64;
+        let base = 20_000 + (process_offset + slot * 3 * count) % 30_000;
+        if (0..3 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free port range found");
+}
+
+impl Network {
+    fn init(validators: usize, full_nodes: usize) -> Network {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nodes = (validators + full_nodes) as u16;
+        let base = free_ports(nodes);
+        run_ok(
+            Command::new(env!("CARGO_BIN_EXE_cairn"))
+                .args(["testnet", "init", "--validators", &validators.to_string()])
+                .args(["--full-nodes", &full_nodes.to_string()])
+                .arg("--out")
+                .arg(dir.path())
+                .args(["--rpc-port", &base.to_string()])
+                .args(["--api-port", &(base + nodes).to_string()])
+                .args(["--p2p-port", &(base + 2 * nodes).to_string()])
+                .args(["--block-time", "500ms"]),
+        );
+        let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+        let children = (0..nodes).map(|_| None).collect();
+        Network { dir, rpc, children }
+    }
+
+    fn node_dir(&self, i: usize) -> PathBuf {
+        self.dir.path().join(format!("node{i}"))
+    }
+
+    fn start(&mut self, i: usize) {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("node{i}.log")))
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("node")
+            .arg("--config")
+            .arg(self.node_dir(i).join("config.toml"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start cairn node");
+        self.children[i] = Some(child);
+    }
+
+    /// SIGKILL: no chance to flush anything that was not already durable.
+    fn kill9(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn cast(&self, i: usize) -> Command {
+        let mut command = Command::new(cast_bin());
+        command.env("ETH_RPC_URL", &self.rpc[i]);
+        command
+    }
+
+    fn height(&self, i: usize) -> Option<u64> {
+        let output = run(self.cast(i).arg("block-number"));
+        if !output.status.success() {
+            return None;
+        }
+        output.stdout.trim().parse().ok()
+    }
+
+    fn block(&self, i: usize, number: u64) -> Value {
+        let json = run_ok(self.cast(i).args(["block", &number.to_string(), "--json"]));
+        serde_json::from_str(&json).expect("block JSON")
+    }
+
+    /// The last lines of every node's log, for failure messages.
+    fn logs(&self) -> String {
+        let mut text = String::new();
+        for i in 0..self.rpc.len() {
+            let path = self.dir.path().join(format!("node{i}.log"));
+            let log = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+            text.push_str(&format!("--- node{i} (last 25 lines)\n{tail}\n"));
+        }
+        text
+    }
+
+    fn wait_height(&self, i: usize, target: u64) -> u64 {
+        let deadline = Instant::now() + PROGRESS_TIMEOUT;
+        loop {
+            if let Some(height) = self.height(i)
+                && height >= target
+            {
+                return height;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "node{i} did not reach height {target} (at {:?})\n{}",
+                    self.height(i),
+                    self.logs()
+                );
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Asserts that the given nodes hold the same block (hash and state root) at `number`.
+    fn assert_same_block(&self, nodes: &[usize], number: u64) {
+        let reference = self.block(nodes[0], number);
+        for &i in &nodes[1..] {
+            let block = self.block(i, number);
+            assert_eq!(block["hash"], reference["hash"], "node{i} differs at {number}");
+            assert_eq!(block["stateRoot"], reference["stateRoot"], "node{i} state at {number}");
+        }
+    }
+
+    fn receipt(&self, i: usize, hash: &str) -> Option<Value> {
+        let output = run(self.cast(i).args(["rpc", "eth_getTransactionReceipt", hash]));
+        let value: Value = serde_json::from_str(output.stdout.trim()).ok()?;
+        (!value.is_null()).then_some(value)
+    }
+
+    fn wait_receipt(&self, i: usize, hash: &str) -> Value {
+        let deadline = Instant::now() + PROGRESS_TIMEOUT;
+        loop {
+            if let Some(receipt) = self.receipt(i, hash) {
+                return receipt;
+            }
+            assert!(Instant::now() < deadline, "no receipt for {hash} on node{i}\n{}", self.logs());
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill9(i);
+        }
+    }
+}
+
+#[test]
+fn four_validators_agree_survive_a_crash_and_a_late_node_syncs() {
+    let mut net = Network::init(4, 1);
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 3);
+    }
+    net.assert_same_block(&[0, 1, 2, 3], 3);
+
+    // A transaction sent to one validator is included and visible from all.
+    let hash = run_ok(net.cast(2).args([
+        "send",
+        "--async",
+        "--private-key",
+        KEY0,
+        ACCOUNT1,
+        "--value",
+        "12345",
+    ]));
+    let receipt = net.wait_receipt(0, &hash);
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let included: u64 =
+        u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
+            .unwrap();
+    for i in 1..4 {
+        net.wait_height(i, included);
+        assert_eq!(net.wait_receipt(i, &hash)["blockHash"], receipt["blockHash"]);
+    }
+    net.assert_same_block(&[0, 1, 2, 3], included);
+
+    // One validator crashes: the other three keep finalising.
+    net.kill9(3);
+    let at_crash = net.height(0).unwrap();
+    net.wait_height(0, at_crash + 4);
+    net.wait_height(1, at_crash + 4);
+
+    // It restarts from its own disk, catches up and agrees.
+    net.start(3);
+    let target = net.height(0).unwrap() + 2;
+    net.wait_height(3, target);
+    net.assert_same_block(&[0, 1, 2, 3], target);
+
+    // A full node started late with an empty store syncs everything, then follows the head.
+    net.start(4);
+    let target = net.height(0).unwrap();
+    net.wait_height(4, target);
+    net.assert_same_block(&[0, 4], target);
+    net.wait_height(4, target + 3);
+
+    // Its store audits clean: every certificate verifies against the validator set.
+    net.kill9(4);
+    let report = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["verify", "--datadir"])
+            .arg(net.node_dir(4).join("data")),
+    );
+    assert!(report.starts_with("verified"), "{report}");
+}
+
+#[test]
+fn without_quorum_nothing_is_finalised_and_one_return_resumes() {
+    let mut net = Network::init(4, 0);
+    for i in 0..4 {
+        net.start(i);
+    }
+    net.wait_height(0, 2);
+    net.kill9(2);
+    net.kill9(3);
+    // A block already agreed when the two stopped may still land; then nothing more can.
+    thread::sleep(Duration::from_secs(3));
+    let stalled = net.height(0).unwrap();
+    thread::sleep(Duration::from_secs(5));
+    assert_eq!(net.height(0), Some(stalled), "finalised without a quorum\n{}", net.logs());
+    assert_eq!(net.height(1).unwrap(), stalled, "{}", net.logs());
+    net.assert_same_block(&[0, 1], stalled);
+
+    net.start(2);
+    net.wait_height(0, stalled + 2);
+    net.wait_height(2, stalled + 2);
+    net.assert_same_block(&[0, 1, 2], stalled + 2);
+}
