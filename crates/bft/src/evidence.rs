@@ -163,3 +163,71 @@ fn proposal_entry(
         second_signature: signature_hex(second),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use k256::ecdsa::SigningKey;
+    use malachitebft_core_types::{Round, VoteType};
+
+    use super::*;
+    use crate::context::{BlockId, Height};
+    use crate::signing::ConsensusSigner;
+
+    fn signed_prevote(
+        signer: &ConsensusSigner,
+        value: NilOrVal<BlockId>,
+    ) -> SignedMessage<CairnContext, Vote> {
+        let vote = Vote {
+            vote_type: VoteType::Prevote,
+            height: Height(7),
+            round: Round::new(1),
+            value,
+            validator_address: signer.address(),
+            extension: None,
+        };
+        let signature = signer.sign_digest(vote.signing_hash()).expect("sign");
+        SignedMessage::new(vote, signature)
+    }
+
+    fn double_vote(signer: &ConsensusSigner) -> MisbehaviorEvidence<CairnContext> {
+        let mut votes = malachitebft_core_votekeeper::EvidenceMap::new();
+        let first = signed_prevote(signer, NilOrVal::Val(BlockId(B256::repeat_byte(1))));
+        let second = signed_prevote(signer, NilOrVal::Val(BlockId(B256::repeat_byte(2))));
+        votes.add(first, second);
+        MisbehaviorEvidence {
+            proposals: malachitebft_core_driver::proposal_keeper::EvidenceMap::new(),
+            votes,
+        }
+    }
+
+    #[test]
+    fn a_double_vote_is_recorded_with_both_signatures_and_survives_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("evidence.jsonl");
+        let signer = ConsensusSigner::new(SigningKey::from_slice(&[7u8; 32]).expect("key"));
+        let log = EvidenceLog::open(path.clone()).expect("open");
+        log.record(7, &double_vote(&signer));
+        let entries = log.list();
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        assert_eq!(entry.validator, signer.address().0);
+        assert_eq!((entry.height, entry.round, entry.kind.as_str()), (7, 1, "prevote"));
+        assert_eq!(entry.first, B256::repeat_byte(1).to_string());
+        assert_eq!(entry.second, B256::repeat_byte(2).to_string());
+        assert_ne!(entry.first_signature, entry.second_signature);
+        drop(log);
+        let reopened = EvidenceLog::open(path).expect("reopen");
+        assert_eq!(reopened.list(), entries);
+    }
+
+    #[test]
+    fn an_empty_report_records_nothing() {
+        let log = EvidenceLog::in_memory();
+        let empty = MisbehaviorEvidence {
+            proposals: malachitebft_core_driver::proposal_keeper::EvidenceMap::new(),
+            votes: malachitebft_core_votekeeper::EvidenceMap::new(),
+        };
+        log.record(1, &empty);
+        assert!(log.list().is_empty());
+    }
+}

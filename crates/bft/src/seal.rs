@@ -133,3 +133,122 @@ impl Consensus for BftConsensus {
         Bytes::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::B256;
+    use k256::ecdsa::SigningKey;
+    use malachitebft_core_types::{CommitSignature, Round};
+
+    use super::*;
+    use crate::signing::ConsensusSigner;
+
+    fn signers() -> Vec<ConsensusSigner> {
+        (1u8..=4)
+            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key")))
+            .collect()
+    }
+
+    fn set(signers: &[ConsensusSigner]) -> ValidatorSet {
+        ValidatorSet::new(
+            signers
+                .iter()
+                .map(|s| Validator {
+                    address: s.address(),
+                    public_key: s.public_key(),
+                    voting_power: 1,
+                })
+                .collect(),
+        )
+    }
+
+    fn header() -> Header {
+        Header { number: 5, parent_hash: B256::repeat_byte(9), ..Default::default() }
+    }
+
+    fn certificate(header: &Header, by: &[ConsensusSigner]) -> CommitCertificate<CairnContext> {
+        let value_id = BlockId(header.hash());
+        let commit_signatures = by
+            .iter()
+            .map(|signer| {
+                let vote = Vote {
+                    vote_type: VoteType::Precommit,
+                    height: Height(header.number),
+                    round: Round::new(0),
+                    value: NilOrVal::Val(value_id),
+                    validator_address: signer.address(),
+                    extension: None,
+                };
+                let signature = signer.sign_digest(vote.signing_hash()).expect("sign");
+                CommitSignature::new(signer.address(), signature)
+            })
+            .collect();
+        CommitCertificate {
+            height: Height(header.number),
+            round: Round::new(0),
+            value_id,
+            commit_signatures,
+        }
+    }
+
+    fn sealed(header: &Header, certificate: &CommitCertificate<CairnContext>) -> Header {
+        Header { seal: encode_seal(certificate), ..header.clone() }
+    }
+
+    fn check(validators: &ValidatorSet, header: &Header) -> Result<(), String> {
+        verify_certificate(validators, header, &decode_seal(&header.seal)?)
+    }
+
+    #[test]
+    fn three_of_four_signatures_seal_a_block_and_keep_its_hash() {
+        let signers = signers();
+        let header = header();
+        let block = sealed(&header, &certificate(&header, &signers[..3]));
+        assert_eq!(block.hash(), header.hash());
+        assert_eq!(check(&set(&signers), &block), Ok(()));
+    }
+
+    #[test]
+    fn two_of_four_is_not_above_two_thirds() {
+        let signers = signers();
+        let header = header();
+        let block = sealed(&header, &certificate(&header, &signers[..2]));
+        let error = check(&set(&signers), &block).unwrap_err();
+        assert!(error.contains("not above two thirds"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_for_another_block_or_from_outsiders_is_refused() {
+        let signers = signers();
+        let header = header();
+        let other = Header { number: 5, gas_used: 1, ..header.clone() };
+        let block = sealed(&header, &certificate(&other, &signers[..3]));
+        assert!(check(&set(&signers), &block).unwrap_err().contains("for block"));
+        let outsiders: Vec<_> = (10u8..13)
+            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key")))
+            .collect();
+        let block = sealed(&header, &certificate(&header, &outsiders));
+        assert!(check(&set(&signers), &block).unwrap_err().contains("is not a validator"));
+    }
+
+    #[test]
+    fn a_forged_signature_or_a_duplicate_signer_is_refused() {
+        let signers = signers();
+        let header = header();
+        let mut forged = certificate(&header, &signers[..3]);
+        forged.commit_signatures[0].signature = forged.commit_signatures[1].signature;
+        let error = check(&set(&signers), &sealed(&header, &forged)).unwrap_err();
+        assert!(error.contains("bad precommit signature"), "{error}");
+        let mut twice = certificate(&header, &signers[..3]);
+        let first = twice.commit_signatures[0].clone();
+        twice.commit_signatures.push(first);
+        let error = check(&set(&signers), &sealed(&header, &twice)).unwrap_err();
+        assert!(error.contains("distinct"), "{error}");
+    }
+
+    #[test]
+    fn garbage_seals_are_errors_not_panics() {
+        assert!(decode_seal(&[]).is_err());
+        assert!(decode_seal(&[0xff; 100]).is_err());
+    }
+}

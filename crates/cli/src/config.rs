@@ -29,6 +29,11 @@ pub(crate) struct NodeConfig {
     /// Other nodes' consensus addresses, kept connected.
     #[serde(default)]
     pub(crate) peers: Vec<String>,
+    /// Where transaction gossip listens (a second swarm, beside consensus).
+    pub(crate) gossip_addr: String,
+    /// Other nodes' gossip addresses, each ending in `/p2p/<peer id>`.
+    #[serde(default)]
+    pub(crate) gossip_peers: Vec<String>,
     /// The node's network identity key (hex of libp2p's protobuf encoding, file mode 0600).
     pub(crate) network_key: PathBuf,
     /// The validator's consensus key, an encrypted V3 keystore; absent on a full node.

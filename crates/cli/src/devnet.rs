@@ -74,6 +74,7 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
             rpc_port: network.rpc_addr.port(),
             api_port: network.api_addr.port(),
             p2p_port: network.p2p_port,
+            gossip_port: network.p2p_port.saturating_add(1000),
             block_time: network.block_time,
         })?
     };

@@ -5,6 +5,7 @@ mod config;
 mod datadir;
 mod dev;
 mod devnet;
+mod gossip;
 mod init;
 mod keys;
 mod node;

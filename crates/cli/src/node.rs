@@ -7,14 +7,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cairn_api::ApiConfig;
-use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, Keypair, Multiaddr};
+use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, EvidenceLog, Keypair, Multiaddr};
+use cairn_network::NetworkConfig;
 use cairn_node::Node;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use cairn_rpc::RpcConfig;
 use clap::Args;
+use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::config::NodeConfig;
 use crate::datadir::DataDir;
+use crate::gossip::Gossip;
 use crate::secret_file::read_secret;
 use crate::signals::StopSignals;
 
@@ -79,29 +82,46 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         node.head()?.number
     );
 
-    let rpc = RpcConfig { addr: config.rpc_addr, ..RpcConfig::default() };
-    let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
-    println!("JSON-RPC listening on http://{rpc_addr}");
-    let api = ApiConfig { addr: config.api_addr, ..ApiConfig::default() };
-    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
-    println!("REST API listening on http://{}", api_server.addr());
-
     let bft = BftConfig {
         moniker: config.name.clone(),
         home: config.datadir.join("consensus"),
         listen: parse_multiaddr(&config.p2p_addr)?,
         peers: config.peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?,
         signer,
-        network_key,
+        network_key: network_key.clone(),
         block_time: Duration::from_millis(spec.block_time_ms),
     };
     let engine = runtime.block_on(cairn_bft::start(node.clone(), validators, bft))?;
     println!("consensus listening on {}", config.p2p_addr);
+    let mut gossip_config = NetworkConfig::new(network_key, parse_multiaddr(&config.gossip_addr)?);
+    gossip_config.bootstrap =
+        config.gossip_peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?;
+    let gossip = runtime.block_on(Gossip::start(node.clone(), gossip_config))?;
+    println!("transaction gossip listening on {}", config.gossip_addr);
+
+    let rpc = RpcConfig { addr: config.rpc_addr, ..RpcConfig::default() };
+    let extra = evidence_methods(engine.evidence())?;
+    let (rpc_addr, rpc_server) =
+        runtime.block_on(cairn_rpc::start_with(node.clone(), &rpc, extra))?;
+    println!("JSON-RPC listening on http://{rpc_addr}");
+    let api = ApiConfig { addr: config.api_addr, ..ApiConfig::default() };
+    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
+    println!("REST API listening on http://{}", api_server.addr());
     runtime.block_on(stop.wait());
     eprintln!("shutting down");
     engine.stop();
+    runtime.block_on(gossip.stop());
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(())
+}
+
+/// `cairn_getEvidence`: every equivocation this node has seen (two conflicting signed votes or
+/// proposals from one validator for one height and round), oldest first.
+fn evidence_methods(log: Arc<EvidenceLog>) -> anyhow::Result<jsonrpsee::Methods> {
+    let mut module = jsonrpsee::RpcModule::new(log);
+    module
+        .register_method("cairn_getEvidence", |_, log, _| Ok::<_, ErrorObjectOwned>(log.list()))?;
+    Ok(module.into())
 }

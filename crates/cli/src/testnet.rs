@@ -53,6 +53,9 @@ pub(crate) struct InitArgs {
     /// Consensus peer-to-peer port of node 0; node i uses this plus i.
     #[arg(long, default_value_t = 26656)]
     pub(crate) p2p_port: u16,
+    /// Transaction gossip port of node 0; node i uses this plus i.
+    #[arg(long, default_value_t = 27656)]
+    pub(crate) gossip_port: u16,
     /// Time between blocks (e.g. 1s, 500ms).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub(crate) block_time: std::time::Duration,
@@ -99,8 +102,9 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         let keys = dir.join("keys");
         std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
         let network_key = keys.join("network.key");
-        let encoded =
-            Keypair::generate_ed25519().to_protobuf_encoding().context("encoding a network key")?;
+        let keypair = Keypair::generate_ed25519();
+        let peer_id = keypair.public().to_peer_id();
+        let encoded = keypair.to_protobuf_encoding().context("encoding a network key")?;
         write_secret(&network_key, alloy_primitives::hex::encode(encoded).as_bytes())?;
         let validator = if i < args.validators {
             let password = alloy_primitives::hex::encode(rand::random::<[u8; 16]>());
@@ -119,7 +123,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         } else {
             None
         };
-        layouts.push((name, dir, network_key, validator));
+        layouts.push((name, dir, network_key, peer_id, validator));
     }
     let spec = ChainSpec {
         network: NetworkKind::Consortium,
@@ -131,13 +135,18 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
     spec.validate()?;
     std::fs::write(&genesis_path, spec.render(false)?)
         .with_context(|| format!("writing {}", genesis_path.display()))?;
-    let p2p = |i: usize| -> anyhow::Result<String> {
+    let address = |i: usize, base: u16| -> anyhow::Result<String> {
         let ip = host(i).context("no host")?;
         let family = if ip.is_ipv4() { "ip4" } else { "ip6" };
-        Ok(format!("/{family}/{ip}/tcp/{}", port(args.p2p_port, i)?))
+        Ok(format!("/{family}/{ip}/tcp/{}", port(base, i)?))
+    };
+    let p2p = |i: usize| address(i, args.p2p_port);
+    let peer_ids: Vec<_> = layouts.iter().map(|layout| layout.3).collect();
+    let gossip = |i: usize| -> anyhow::Result<String> {
+        Ok(format!("{}/p2p/{}", address(i, args.gossip_port)?, peer_ids[i]))
     };
     let mut paths = Vec::new();
-    for (i, (name, dir, network_key, validator)) in layouts.into_iter().enumerate() {
+    for (i, (name, dir, network_key, _, validator)) in layouts.into_iter().enumerate() {
         let loopback: IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
         let peers = (0..nodes).filter(|&j| j != i).map(p2p).collect::<anyhow::Result<_>>()?;
         let config = NodeConfig {
@@ -148,6 +157,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             api_addr: (loopback, port(args.api_port, i)?).into(),
             p2p_addr: p2p(i)?,
             peers,
+            gossip_addr: address(i, args.gossip_port)?,
+            gossip_peers: (0..nodes)
+                .filter(|&j| j != i)
+                .map(gossip)
+                .collect::<anyhow::Result<_>>()?,
             network_key: relative(&dir, &network_key),
             validator_key: validator.as_ref().map(|(key, _)| relative(&dir, key)),
             validator_password_file: validator.as_ref().map(|(_, pw)| relative(&dir, pw)),

@@ -113,6 +113,26 @@ pub enum PoolError {
     },
 }
 
+impl PoolError {
+    /// Whether every node refuses this transaction whatever its state or settings (bad
+    /// encoding, signature, chain or limits): a peer that relays it is misbehaving. Refusals that
+    /// depend on this node's state (nonce, balance, pool room, price floor) are not.
+    pub fn is_invalid_everywhere(&self) -> bool {
+        matches!(
+            self,
+            Self::Decode(_)
+                | Self::OversizedData { .. }
+                | Self::InvalidSignature
+                | Self::InvalidChainId { .. }
+                | Self::UnsupportedType(_)
+                | Self::ExceedsBlockGasLimit { .. }
+                | Self::IntrinsicGasTooLow { .. }
+                | Self::MaxInitCodeSizeExceeded { .. }
+                | Self::TipAboveFeeCap { .. }
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +166,15 @@ mod tests {
         for (err, phrase) in cases {
             assert!(err.to_string().starts_with(phrase), "{err}");
         }
+    }
+
+    #[test]
+    fn only_state_independent_refusals_blame_the_peer() {
+        assert!(PoolError::InvalidSignature.is_invalid_everywhere());
+        assert!(PoolError::InvalidChainId { got: Some(2), expected: 1 }.is_invalid_everywhere());
+        assert!(!PoolError::NonceTooLow { tx: 1, state: 2 }.is_invalid_everywhere());
+        assert!(!PoolError::AlreadyKnown.is_invalid_everywhere());
+        assert!(!PoolError::Underpriced { tip: 1, min: 2 }.is_invalid_everywhere());
+        assert!(!PoolError::PoolFull { max: 1 }.is_invalid_everywhere());
     }
 }

@@ -24,4 +24,4 @@ mod server;
 mod txpool;
 
 pub use error::RpcError;
-pub use server::{RpcConfig, start};
+pub use server::{RpcConfig, start, start_with};

@@ -75,6 +75,16 @@ pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
     config: &RpcConfig,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
+    start_with(node, config, jsonrpsee::Methods::new()).await
+}
+
+/// Like [`start`], also serving `extra` methods: what the node's engine adds (a BFT network's
+/// equivocation evidence) without the RPC crate depending on the engine.
+pub async fn start_with<K: KvStore>(
+    node: Arc<Node<K>>,
+    config: &RpcConfig,
+    extra: jsonrpsee::Methods,
+) -> Result<(SocketAddr, ServerHandle), RpcError> {
     let limits = ServerConfig::builder()
         .max_request_body_size(config.max_request_body)
         .max_response_body_size(config.max_response_body)
@@ -94,7 +104,9 @@ pub async fn start<K: KvStore>(
         .await
         .map_err(|e| RpcError::Server(format!("cannot listen on {}: {e}", config.addr)))?;
     let addr = server.local_addr().map_err(|e| RpcError::Server(e.to_string()))?;
-    Ok((addr, server.start(module(node, config))))
+    let mut methods: jsonrpsee::Methods = module(node, config).into();
+    methods.merge(extra).map_err(|e| RpcError::Server(e.to_string()))?;
+    Ok((addr, server.start(methods)))
 }
 
 fn module<K: KvStore>(

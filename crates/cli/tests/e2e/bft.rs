@@ -3,7 +3,7 @@
 //! loss of quorum, and a late full node that syncs.
 
 use std::fs::File;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{ACCOUNT1, KEY0, cast_bin, run, run_ok};
+use crate::proxy::Link;
 
 /// How long the network gets to reach a height on a loaded 2-core machine.
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
@@ -22,17 +23,20 @@ struct Network {
     dir: tempfile::TempDir,
     rpc: Vec<String>,
     children: Vec<Option<Child>>,
+    p2p_base: u16,
 }
 
-/// A base port with `3 * count` free ports after it (RPC, REST, consensus): each network of
-/// this test process takes its own range, and the range is checked to be free.
+/// A base port with `4 * count` free ports after it (RPC, REST, consensus, gossip): each
+/// network of this test process takes its own range, and the range is checked to be free.
 fn free_ports(count: u16) -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
-    let process_offset = (std::process::id() % 64) as u16 * 500;
+    const SLOT: u16 = 100;
+    assert!(4 * count <= SLOT, "too many nodes for one port slot");
+    let process_offset = (std::process::id() % 50) as u16 * 6;
     for _ in 0..100 {
-        let slot = NEXT.fetch_add(1, Ordering::SeqCst) % 64;
-        let base = 20_000 + (process_offset + slot * 3 * count) % 30_000;
-        if (0..3 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+        let slot = (process_offset + NEXT.fetch_add(1, Ordering::SeqCst)) % 300;
+        let base = 20_000 + slot * SLOT;
+        if (0..4 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
         }
     }
@@ -53,11 +57,67 @@ impl Network {
                 .args(["--rpc-port", &base.to_string()])
                 .args(["--api-port", &(base + nodes).to_string()])
                 .args(["--p2p-port", &(base + 2 * nodes).to_string()])
+                .args(["--gossip-port", &(base + 3 * nodes).to_string()])
                 .args(["--block-time", "500ms"]),
         );
         let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
         let children = (0..nodes).map(|_| None).collect();
-        Network { dir, rpc, children }
+        Network { dir, rpc, children, p2p_base: base + 2 * nodes }
+    }
+
+    fn config(&self, i: usize) -> toml::Table {
+        let text = std::fs::read_to_string(self.node_dir(i).join("config.toml")).unwrap();
+        text.parse().unwrap()
+    }
+
+    fn set_config(&self, i: usize, config: &toml::Table) {
+        std::fs::write(self.node_dir(i).join("config.toml"), config.to_string()).unwrap();
+    }
+
+    /// Makes every node dial every other through a proxy the test controls; returns the
+    /// proxies by (dialer, dialed).
+    fn route_through_proxies(&self) -> Vec<((usize, usize), Link)> {
+        let nodes = self.rpc.len();
+        let mut links = Vec::new();
+        for i in 0..nodes {
+            let mut peers = Vec::new();
+            for j in (0..nodes).filter(|&j| j != i) {
+                let target = SocketAddr::from(([127, 0, 0, 1], self.p2p_base + j as u16));
+                let link = Link::start(target);
+                peers.push(toml::Value::from(format!("/ip4/127.0.0.1/tcp/{}", link.port)));
+                links.push(((i, j), link));
+            }
+            let mut config = self.config(i);
+            config.insert("peers".into(), toml::Value::Array(peers));
+            self.set_config(i, &config);
+        }
+        links
+    }
+
+    /// Turns full node `spare` into a second copy of validator `of`: same consensus key, its
+    /// own store, network identity and ports, and no transaction gossip, so its pool (and the
+    /// blocks it proposes) differ from the original's.
+    fn make_double(&self, spare: usize, of: usize) {
+        let original = self.config(of);
+        let keys = self.node_dir(of);
+        let mut config = self.config(spare);
+        for field in ["validator_key", "validator_password_file"] {
+            let path = keys.join(original[field].as_str().unwrap());
+            config.insert(field.into(), toml::Value::from(path.display().to_string()));
+        }
+        // Out of gossip both ways: no peers of its own, and an address the others never dial.
+        config.insert("gossip_peers".into(), toml::Value::Array(Vec::new()));
+        let unknown = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        config.insert("gossip_addr".into(), format!("/ip4/127.0.0.1/tcp/{unknown}").into());
+        self.set_config(spare, &config);
+    }
+
+    fn evidence(&self, i: usize) -> Value {
+        serde_json::from_str(&run_ok(self.cast(i).args(["rpc", "cairn_getEvidence"]))).unwrap()
+    }
+
+    fn heights(&self, nodes: &[usize]) -> Vec<u64> {
+        nodes.iter().map(|&i| self.height(i).unwrap()).collect()
     }
 
     fn node_dir(&self, i: usize) -> PathBuf {
@@ -188,6 +248,8 @@ fn four_validators_agree_survive_a_crash_and_a_late_node_syncs() {
         net.wait_height(i, 3);
     }
     net.assert_same_block(&[0, 1, 2, 3], 3);
+    // Honest validators leave no equivocation evidence.
+    assert_eq!(net.evidence(0), serde_json::json!([]));
 
     // A transaction sent to one validator is included and visible from all.
     let hash = run_ok(net.cast(2).args([
@@ -260,4 +322,88 @@ fn without_quorum_nothing_is_finalised_and_one_return_resumes() {
     net.wait_height(0, stalled + 2);
     net.wait_height(2, stalled + 2);
     net.assert_same_block(&[0, 1, 2], stalled + 2);
+}
+
+#[test]
+fn a_partition_halts_finality_without_forks_and_healing_resumes_it() {
+    let mut net = Network::init(4, 0);
+    let links = net.route_through_proxies();
+    for i in 0..4 {
+        net.start(i);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 2);
+    }
+
+    // Every message delayed: slower, still live and in agreement.
+    for (_, link) in &links {
+        link.set_delay(Duration::from_millis(50));
+    }
+    let target = net.height(0).unwrap() + 3;
+    for i in 0..4 {
+        net.wait_height(i, target);
+    }
+    net.assert_same_block(&[0, 1, 2, 3], target);
+    for (_, link) in &links {
+        link.set_delay(Duration::ZERO);
+    }
+
+    // 2 + 2: neither side holds more than two thirds, so neither finalises.
+    let side = |i: usize| i < 2;
+    for ((from, to), link) in &links {
+        link.set_cut(side(*from) != side(*to));
+    }
+    thread::sleep(Duration::from_secs(3));
+    let stalled = net.heights(&[0, 1, 2, 3]);
+    thread::sleep(Duration::from_secs(5));
+    assert_eq!(net.heights(&[0, 1, 2, 3]), stalled, "finalised while split\n{}", net.logs());
+    let common = *stalled.iter().min().unwrap();
+    net.assert_same_block(&[0, 1, 2, 3], common);
+
+    // Healed: finality resumes and everyone agrees.
+    for (_, link) in &links {
+        link.set_cut(false);
+    }
+    let target = stalled.iter().max().unwrap() + 2;
+    for i in 0..4 {
+        net.wait_height(i, target);
+    }
+    net.assert_same_block(&[0, 1, 2, 3], target);
+}
+
+#[test]
+fn a_validator_running_twice_cannot_fork_the_chain() {
+    let mut net = Network::init(4, 1);
+    for i in 0..4 {
+        net.start(i);
+    }
+    net.wait_height(0, 2);
+    net.make_double(4, 3);
+    net.start(4);
+    net.wait_height(4, net.height(0).unwrap());
+
+    // A transfer only the double holds: when validator 3 proposes, its two copies sign
+    // different blocks for the same height and round.
+    let hash = run_ok(net.cast(4).args([
+        "send",
+        "--async",
+        "--private-key",
+        KEY0,
+        ACCOUNT1,
+        "--value",
+        "1",
+    ]));
+    let receipt = net.wait_receipt(4, &hash);
+    let included =
+        u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
+            .unwrap();
+
+    // Whichever copy won, every node holds that one block and stays live.
+    let target = included.max(net.height(0).unwrap()) + 4;
+    for i in 0..5 {
+        net.wait_height(i, target);
+    }
+    net.assert_same_block(&[0, 1, 2, 3, 4], included);
+    net.assert_same_block(&[0, 1, 2, 3, 4], target);
+    assert_eq!(net.wait_receipt(0, &hash)["blockHash"], receipt["blockHash"]);
 }

@@ -13,5 +13,6 @@ mod ethers;
 mod harness;
 mod keys;
 mod proof;
+mod proxy;
 mod stream;
 mod web3py;
