@@ -213,7 +213,7 @@ mod tests {
         let signers = signers();
         let header = header();
         let block = sealed(&header, &certificate(&header, &signers[..2]));
-        let error = check(&set(&signers), &block).unwrap_err();
+        let error = check(&set(&signers), &block).expect_err("refused");
         assert!(error.contains("not above two thirds"), "{error}");
     }
 
@@ -223,12 +223,12 @@ mod tests {
         let header = header();
         let other = Header { number: 5, gas_used: 1, ..header.clone() };
         let block = sealed(&header, &certificate(&other, &signers[..3]));
-        assert!(check(&set(&signers), &block).unwrap_err().contains("for block"));
+        assert!(check(&set(&signers), &block).expect_err("refused").contains("for block"));
         let outsiders: Vec<_> = (10u8..13)
             .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key")))
             .collect();
         let block = sealed(&header, &certificate(&header, &outsiders));
-        assert!(check(&set(&signers), &block).unwrap_err().contains("is not a validator"));
+        assert!(check(&set(&signers), &block).expect_err("refused").contains("is not a validator"));
     }
 
     #[test]
@@ -237,12 +237,12 @@ mod tests {
         let header = header();
         let mut forged = certificate(&header, &signers[..3]);
         forged.commit_signatures[0].signature = forged.commit_signatures[1].signature;
-        let error = check(&set(&signers), &sealed(&header, &forged)).unwrap_err();
+        let error = check(&set(&signers), &sealed(&header, &forged)).expect_err("refused");
         assert!(error.contains("bad precommit signature"), "{error}");
         let mut twice = certificate(&header, &signers[..3]);
         let first = twice.commit_signatures[0].clone();
         twice.commit_signatures.push(first);
-        let error = check(&set(&signers), &sealed(&header, &twice)).unwrap_err();
+        let error = check(&set(&signers), &sealed(&header, &twice)).expect_err("refused");
         assert!(error.contains("distinct"), "{error}");
     }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, utils::format_ether};
-use anyhow::Context;
 use cairn_api::{ApiConfig, AuthConfig, Rate};
 use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};

@@ -278,7 +278,14 @@ impl<K: KvStore> Node<K> {
                 reason: format!("bad transaction signature: {e}"),
             })?;
         let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
-        Ok(Candidate { block, senders, receipts, state, rejected: Vec::new(), work: started.elapsed() })
+        Ok(Candidate {
+            block,
+            senders,
+            receipts,
+            state,
+            rejected: Vec::new(),
+            work: started.elapsed(),
+        })
     }
 
     /// Commits an agreed block (its seal already set) on top of the head, drops its
