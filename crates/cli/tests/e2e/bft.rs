@@ -112,6 +112,14 @@ impl Network {
         self.set_config(spare, &config);
     }
 
+    fn validator_address(&self, name: &str) -> String {
+        let genesis = std::fs::read_to_string(self.dir.path().join("genesis.json")).unwrap();
+        let genesis: Value = serde_json::from_str(&genesis).unwrap();
+        let validators = genesis["validators"].as_array().unwrap();
+        let validator = validators.iter().find(|v| v["name"] == name).unwrap();
+        validator["address"].as_str().unwrap().to_lowercase()
+    }
+
     fn evidence(&self, i: usize) -> Value {
         serde_json::from_str(&run_ok(self.cast(i).args(["rpc", "cairn_getEvidence"]))).unwrap()
     }
@@ -372,8 +380,16 @@ fn a_partition_halts_finality_without_forks_and_healing_resumes_it() {
 }
 
 #[test]
-fn a_validator_running_twice_cannot_fork_the_chain() {
+fn a_validator_running_twice_is_caught_and_cannot_fork_the_chain() {
     let mut net = Network::init(4, 1);
+    // Honest validators hear each other slowly and validator 3's copies at once, so both
+    // copies' conflicting messages reach them before they decide.
+    let links = net.route_through_proxies();
+    for ((from, to), link) in &links {
+        if *from < 3 && *to < 3 {
+            link.set_delay(Duration::from_millis(200));
+        }
+    }
     for i in 0..4 {
         net.start(i);
     }
@@ -382,23 +398,41 @@ fn a_validator_running_twice_cannot_fork_the_chain() {
     net.start(4);
     net.wait_height(4, net.height(0).unwrap());
 
-    // A transfer only the double holds: when validator 3 proposes, its two copies sign
-    // different blocks for the same height and round.
-    let hash = run_ok(net.cast(4).args([
-        "send",
-        "--async",
-        "--private-key",
-        KEY0,
-        ACCOUNT1,
-        "--value",
-        "1",
-    ]));
+    // Transfers only the double holds: whenever validator 3 proposes, its two copies sign
+    // different blocks for the same height and round. A new one every round of the wait keeps
+    // the copies' pools apart after the double's block wins.
+    let mut nonce = 0u64;
+    let mut send = || {
+        nonce += 1;
+        run_ok(net.cast(4).args(["send", "--async", "--private-key", KEY0, ACCOUNT1]).args([
+            "--value",
+            "1",
+            "--nonce",
+            &(nonce - 1).to_string(),
+        ]))
+    };
+    let hash = send();
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    let evidence = loop {
+        let evidence = net.evidence(0);
+        if evidence.as_array().is_some_and(|e| !e.is_empty()) {
+            break evidence;
+        }
+        assert!(Instant::now() < deadline, "no equivocation evidence on node0\n{}", net.logs());
+        send();
+        thread::sleep(Duration::from_millis(500));
+    };
+    let culprit = net.validator_address("node3");
+    for entry in evidence.as_array().unwrap() {
+        assert_eq!(entry["validator"].as_str().unwrap().to_lowercase(), culprit, "{evidence}");
+        assert_ne!(entry["first"], entry["second"], "{evidence}");
+    }
+
+    // Whichever copy won, every node holds that one block and stays live.
     let receipt = net.wait_receipt(4, &hash);
     let included =
         u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
             .unwrap();
-
-    // Whichever copy won, every node holds that one block and stays live.
     let target = included.max(net.height(0).unwrap()) + 4;
     for i in 0..5 {
         net.wait_height(i, target);
