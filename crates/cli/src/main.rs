@@ -43,11 +43,15 @@ enum Command {
     ApiKeys(api_keys::ApiKeysArgs),
 }
 
+/// Cairn's own events at info; Malachite and libp2p log every vote and dial at info, so only
+/// their warnings by default (targets match by prefix; `RUST_LOG` overrides).
+const DEFAULT_LOG: &str = "info,arc_malachitebft=warn,libp2p=warn";
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
         .init();
