@@ -411,7 +411,6 @@ fn a_validator_running_twice_is_caught_and_cannot_fork_the_chain() {
     };
     let first = send(0);
     assert!(first.status.success(), "{}", first.describe("cast send"));
-    let hash = first.stdout.trim().to_string();
     let mut nonce = 1;
     let deadline = Instant::now() + PROGRESS_TIMEOUT;
     let evidence = loop {
@@ -433,16 +432,10 @@ fn a_validator_running_twice_is_caught_and_cannot_fork_the_chain() {
         assert_ne!(entry["first"], entry["second"], "{evidence}");
     }
 
-    // Whichever copy won, every node holds that one block and stays live.
-    let receipt = net.wait_receipt(4, &hash);
-    let included =
-        u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
-            .unwrap();
-    let target = included.max(net.height(0).unwrap()) + 4;
+    // Whichever copy won each height, every node holds the same chain and stays live.
+    let target = net.height(0).unwrap() + 4;
     for i in 0..5 {
         net.wait_height(i, target);
     }
-    net.assert_same_block(&[0, 1, 2, 3, 4], included);
     net.assert_same_block(&[0, 1, 2, 3, 4], target);
-    assert_eq!(net.wait_receipt(0, &hash)["blockHash"], receipt["blockHash"]);
 }
