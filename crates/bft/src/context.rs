@@ -275,6 +275,17 @@ struct VoteContent<'a> {
 }
 
 impl Vote {
+    /// An unextended vote.
+    pub fn new(
+        vote_type: VoteType,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockId>,
+        validator_address: ValidatorAddress,
+    ) -> Self {
+        Self { vote_type, height, round, value, validator_address, extension: None }
+    }
+
     /// What the voter signs.
     pub fn signing_hash(&self) -> B256 {
         let content = VoteContent {
@@ -385,14 +396,7 @@ impl mt::Context for CairnContext {
         value_id: NilOrVal<ValueId<Self>>,
         address: ValidatorAddress,
     ) -> Vote {
-        Vote {
-            vote_type: VoteType::Prevote,
-            height,
-            round,
-            value: value_id,
-            validator_address: address,
-            extension: None,
-        }
+        Vote::new(VoteType::Prevote, height, round, value_id, address)
     }
 
     fn new_precommit(
@@ -402,13 +406,6 @@ impl mt::Context for CairnContext {
         value_id: NilOrVal<ValueId<Self>>,
         address: ValidatorAddress,
     ) -> Vote {
-        Vote {
-            vote_type: VoteType::Precommit,
-            height,
-            round,
-            value: value_id,
-            validator_address: address,
-            extension: None,
-        }
+        Vote::new(VoteType::Precommit, height, round, value_id, address)
     }
 }

@@ -4,7 +4,7 @@
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{Consensus, ConsensusError, validate_parent_link};
 use cairn_primitives::{ChainSpec, Header};
-use malachitebft_core_types::{CommitCertificate, NilOrVal, VoteType};
+use malachitebft_core_types::{CommitCertificate, NilOrVal, ValidatorSet as _, VoteType};
 
 use crate::BftError;
 use crate::context::{
@@ -74,24 +74,21 @@ pub fn verify_certificate(
         }
         last = Some(commit.address);
         let validator = validators
-            .validators()
-            .iter()
-            .find(|v| v.address == commit.address)
+            .get_by_address(&commit.address)
             .ok_or_else(|| format!("{} is not a validator", commit.address))?;
-        let vote = Vote {
-            vote_type: VoteType::Precommit,
-            height: certificate.height,
-            round: certificate.round,
-            value: NilOrVal::Val(certificate.value_id),
-            validator_address: commit.address,
-            extension: None,
-        };
+        let vote = Vote::new(
+            VoteType::Precommit,
+            certificate.height,
+            certificate.round,
+            NilOrVal::Val(certificate.value_id),
+            commit.address,
+        );
         if !validator.public_key.verify(vote.signing_hash(), &commit.signature) {
             return Err(format!("bad precommit signature from {}", commit.address));
         }
         signed_power = signed_power.saturating_add(validator.voting_power);
     }
-    let total: u64 = validators.validators().iter().map(|v| v.voting_power).sum();
+    let total = validators.total_voting_power();
     // More than two thirds, in integers: 3 * signed > 2 * total.
     if (signed_power as u128) * 3 <= (total as u128) * 2 {
         return Err(format!(
