@@ -15,7 +15,6 @@ use crate::model::{
 };
 use crate::page::{CursorKind, PageQuery, encode_pair, paged};
 use crate::server::{AppState, blocking};
-use crate::status::finalized_height;
 
 /// An account in the head state; one never touched reads as empty.
 #[utoipa::path(
@@ -135,7 +134,7 @@ pub(crate) async fn list_account_transactions(
     let node = state.node.clone();
     let page = blocking(move || {
         let history = node.account_transactions(address, start, limit as usize)?;
-        let finalized = finalized_height(history.head);
+        let finalized = node.consensus().finalized_height(history.head);
         let items = history
             .items
             .iter()

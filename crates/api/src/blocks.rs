@@ -12,7 +12,6 @@ use crate::model::{
 use crate::page::{CursorKind, PageQuery, encode, paged};
 use crate::reads::NodeReads;
 use crate::server::{AppState, blocking};
-use crate::status::finalized_height;
 
 /// Blocks, newest first.
 #[utoipa::path(
@@ -39,8 +38,11 @@ pub(crate) async fn list_blocks(
         let head = node.head()?.number;
         let from = start.map_or(head, |start| start.min(head));
         let to = from.saturating_sub(limit - 1);
-        let items: Vec<BlockSummary> =
-            node.blocks_desc(from, to)?.iter().map(BlockSummary::new).collect();
+        let items = node
+            .blocks_desc(from, to)?
+            .iter()
+            .map(|block| BlockSummary::new(block, node.consensus()))
+            .collect::<Result<_, _>>()?;
         let next = (to > 0).then(|| encode(CursorKind::Blocks, to - 1));
         Ok(BlockPage { items, next })
     })
@@ -73,7 +75,7 @@ pub(crate) async fn get_block(
         let number = id.resolve(node.as_ref())?;
         let full = node.full_block(number)?.ok_or_else(|| id.not_found())?;
         Ok(BlockDetail {
-            summary: BlockSummary::new(&full.block),
+            summary: BlockSummary::new(&full.block, node.consensus())?,
             transactions: full.block.transactions.iter().map(|tx| *tx.tx_hash()).collect(),
         })
     })
@@ -111,7 +113,7 @@ pub(crate) async fn list_block_transactions(
     let page = blocking(move || {
         let number = id.resolve(node.as_ref())?;
         let full = node.full_block(number)?.ok_or_else(|| id.not_found())?;
-        let finalized = finalized_height(node.head()?.number);
+        let finalized = node.consensus().finalized_height(node.head()?.number);
         let status = if number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let hash = full.block.hash();
         let count = full.block.transactions.len() as u64;

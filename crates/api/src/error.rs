@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use alloy_primitives::B256;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cairn_consensus::ConsensusError;
 use cairn_mempool::PoolError;
 use cairn_node::NodeError;
 use serde::{Deserialize, Serialize};
@@ -141,6 +142,12 @@ pub enum ApiError {
     /// The node failed while answering (store error, a lost worker).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<ConsensusError> for ApiError {
+    fn from(e: ConsensusError) -> Self {
+        Self::Internal(e.to_string())
+    }
 }
 
 impl From<NodeError> for ApiError {

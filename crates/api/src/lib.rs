@@ -30,12 +30,14 @@ mod mempool;
 mod metrics;
 mod model;
 mod page;
+mod peers;
 mod reads;
 mod request_id;
 mod server;
 mod status;
 mod stream;
 mod transactions;
+mod validators;
 
 pub use api_keys::{ApiKeyFile, Rate, Scope};
 pub use auth::AuthConfig;

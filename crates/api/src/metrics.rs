@@ -21,7 +21,6 @@ use tokio::sync::broadcast;
 use crate::ApiError;
 use crate::reads::NodeReads;
 use crate::server::{AppState, blocking};
-use crate::status::finalized_height;
 
 /// The route label of requests no route matched (unknown paths), so they cannot add series.
 const UNMATCHED: &str = "unmatched";
@@ -41,6 +40,7 @@ pub(crate) struct Metrics {
     mempool_queued: IntGauge,
     head: IntGauge,
     finalized: IntGauge,
+    peers: IntGauge,
     block_time: Histogram,
 }
 
@@ -80,6 +80,8 @@ impl Metrics {
         let head = IntGauge::new("cairn_head_height", "Height of the newest block").map_err(bad)?;
         let finalized = IntGauge::new("cairn_finalized_height", "Height of the newest final block")
             .map_err(bad)?;
+        let peers = IntGauge::new("cairn_peers", "Peers connected on the transaction network")
+            .map_err(bad)?;
         let block_time = Histogram::with_opts(
             HistogramOpts::new(
                 "cairn_block_processing_seconds",
@@ -96,6 +98,7 @@ impl Metrics {
         registry.register(Box::new(mempool_queued.clone())).map_err(bad)?;
         registry.register(Box::new(head.clone())).map_err(bad)?;
         registry.register(Box::new(finalized.clone())).map_err(bad)?;
+        registry.register(Box::new(peers.clone())).map_err(bad)?;
         registry.register(Box::new(block_time.clone())).map_err(bad)?;
         Ok(Self {
             registry,
@@ -106,6 +109,7 @@ impl Metrics {
             mempool_queued,
             head,
             finalized,
+            peers,
             block_time,
         })
     }
@@ -115,10 +119,11 @@ impl Metrics {
     }
 
     /// Reads the node's gauges and renders every metric as Prometheus text.
-    fn render(&self, node: &dyn NodeReads) -> Result<String, ApiError> {
+    fn render(&self, node: &dyn NodeReads, peers: usize) -> Result<String, ApiError> {
+        self.peers.set(gauge(peers as u64));
         let head = node.head()?.number;
         self.head.set(gauge(head));
-        self.finalized.set(gauge(finalized_height(head)));
+        self.finalized.set(gauge(node.consensus().finalized_height(head)));
         let (pending, queued) = node.pool_counts();
         self.mempool_pending.set(gauge(pending as u64));
         self.mempool_queued.set(gauge(queued as u64));
@@ -172,7 +177,7 @@ pub(crate) async fn observe(
 }
 
 /// Metrics in the Prometheus text format: request counts and latency per route and status,
-/// rate-limit refusals, mempool size, head and finalized height, block processing time.
+/// rate-limit refusals, mempool size, head and finalized height, peers, block processing time.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -183,9 +188,10 @@ pub(crate) async fn observe(
     )
 )]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let peers = crate::peers::peers(state.network.as_ref()).await?.len();
     let node = state.node.clone();
     let metrics = state.metrics.clone();
-    let text = blocking(move || metrics.render(node.as_ref())).await?;
+    let text = blocking(move || metrics.render(node.as_ref(), peers)).await?;
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

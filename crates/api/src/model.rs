@@ -2,6 +2,7 @@
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bytes};
+use cairn_consensus::{Consensus, ConsensusError};
 use cairn_primitives::{Block, ConsensusKind, Header, NetworkKind, Receipt, TxEnvelope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,12 +74,16 @@ pub(crate) struct BlockSummary {
     pub(crate) base_fee_per_gas: String,
     /// Number of transactions.
     pub(crate) transaction_count: u64,
+    /// The validators that vouched for the block: the signers of its commit certificate (the
+    /// proposer alone on a dev chain).
+    #[schema(value_type = Vec<String>)]
+    pub(crate) signers: Vec<Address>,
 }
 
 impl BlockSummary {
-    pub(crate) fn new(block: &Block) -> Self {
+    pub(crate) fn new(block: &Block, consensus: &dyn Consensus) -> Result<Self, ConsensusError> {
         let header: &Header = &block.header;
-        Self {
+        Ok(Self {
             number: header.number,
             hash: header.hash(),
             parent_hash: header.parent_hash,
@@ -91,7 +96,8 @@ impl BlockSummary {
             gas_limit: header.gas_limit,
             base_fee_per_gas: header.base_fee.to_string(),
             transaction_count: block.transactions.len() as u64,
-        }
+            signers: consensus.signers(header)?,
+        })
     }
 }
 

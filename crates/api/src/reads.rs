@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
+use cairn_consensus::Consensus;
 use cairn_mempool::PooledTx;
 use cairn_node::audit::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_node::logs::{BlockLog, scan_logs};
@@ -42,6 +43,7 @@ pub(crate) struct LogPage {
 /// What the REST handlers need from a node. Every method reads one consistent snapshot.
 pub(crate) trait NodeReads: Send + Sync + 'static {
     fn spec(&self) -> &ChainSpec;
+    fn consensus(&self) -> &dyn Consensus;
     fn head(&self) -> Result<Header, NodeError>;
     fn header(&self, number: u64) -> Result<Option<Header>, NodeError>;
     /// The canonical height of the block with this hash.
@@ -92,6 +94,10 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
 impl<K: KvStore> NodeReads for Node<K> {
     fn spec(&self) -> &ChainSpec {
         Node::spec(self)
+    }
+
+    fn consensus(&self) -> &dyn Consensus {
+        Node::consensus(self)
     }
 
     fn head(&self) -> Result<Header, NodeError> {

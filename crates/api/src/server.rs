@@ -10,6 +10,7 @@ use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cairn_network::NetworkHandle;
 use cairn_node::Node;
 use cairn_storage::KvStore;
 use tokio::net::TcpListener;
@@ -31,7 +32,7 @@ use crate::request_id::X_REQUEST_ID;
 use crate::stream::StreamLimits;
 use crate::{
     ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, health, mempool,
-    metrics, request_id, status, stream, transactions,
+    metrics, peers, request_id, status, stream, transactions, validators,
 };
 
 /// How often the server reloads changed API keys, trims the per-address rate limiter and
@@ -56,6 +57,9 @@ pub struct ApiConfig {
     pub stream_stall: Duration,
     /// API keys, whether reads need one, and the anonymous rate limit.
     pub auth: AuthConfig,
+    /// The transaction network whose peers `/v1/peers` and `/v1/status` report; `None` for a
+    /// node running alone.
+    pub network: Option<NetworkHandle>,
 }
 
 impl Default for ApiConfig {
@@ -68,6 +72,7 @@ impl Default for ApiConfig {
             stream_buffer: 1024,
             stream_stall: Duration::from_secs(10),
             auth: AuthConfig::default(),
+            network: None,
         }
     }
 }
@@ -80,6 +85,7 @@ pub(crate) struct AppState {
     pub(crate) stream: StreamLimits,
     pub(crate) max_body: usize,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) network: Option<NetworkHandle>,
 }
 
 /// Runs a store read on the blocking pool, so a slow one never stalls the connections served
@@ -131,6 +137,8 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::list_account_transactions))
         .routes(routes!(events::list_events))
         .routes(routes!(mempool::list_mempool))
+        .routes(routes!(validators::list_validators))
+        .routes(routes!(peers::list_peers))
         .routes(routes!(audit::start_audit))
         .routes(routes!(audit::get_audit))
         .routes(routes!(stream::stream))
@@ -166,6 +174,7 @@ fn router(
         stream,
         max_body: config.max_body,
         metrics: metrics.clone(),
+        network: config.network.clone(),
     };
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     // Layers run outermost last: request id, log span, metrics, keys and rate limits,

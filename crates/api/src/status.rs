@@ -19,6 +19,7 @@ use crate::server::{AppState, blocking};
     )
 )]
 pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    let peers = crate::peers::peers(state.network.as_ref()).await?.len() as u32;
     let node = state.node.clone();
     let status = blocking(move || {
         let head = node.head()?;
@@ -28,17 +29,11 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>
             network: spec.network,
             consensus: spec.consensus,
             head: BlockRef { number: head.number, hash: head.hash(), timestamp: head.timestamp },
-            finalized_height: finalized_height(head.number),
-            peers: 0,
+            finalized_height: node.consensus().finalized_height(head.number),
+            peers,
             syncing: node.syncing(),
         })
     })
     .await?;
     Ok(Json(status))
-}
-
-/// The dev engine is the only one running today: a single validator whose blocks are final the
-/// moment they are committed, so the finalized height is the head.
-pub(crate) fn finalized_height(head: u64) -> u64 {
-    head
 }

@@ -35,7 +35,6 @@ use crate::extract::ApiQuery;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxStatus};
 use crate::reads::NodeReads;
 use crate::server::{AppState, blocking};
-use crate::status::finalized_height;
 
 /// How long one WebSocket frame may take to reach a client; longer than any stall, so a
 /// client that resumes reading gets the frames queued before its close frame.
@@ -224,8 +223,12 @@ fn block_messages(
             messages.push(message(MessageType::Event, number, EventView::new(log))?);
         }
     }
-    messages.push(message(MessageType::Block, number, BlockSummary::new(&full.block))?);
-    if options.finalized && finalized_height(number) >= number {
+    messages.push(message(
+        MessageType::Block,
+        number,
+        BlockSummary::new(&full.block, node.consensus())?,
+    )?);
+    if options.finalized && node.consensus().finalized_height(number) >= number {
         let header = &full.block.header;
         let finalized = BlockRef { number, hash: header.hash(), timestamp: header.timestamp };
         messages.push(message(MessageType::Finalized, number, finalized)?);

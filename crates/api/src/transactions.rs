@@ -10,7 +10,6 @@ use crate::auth::{Authorized, scope};
 use crate::extract::{ApiJson, ApiPath};
 use crate::model::{SubmitTransaction, Submitted, TransactionView, TxPosition, TxStatus};
 use crate::server::{AppState, blocking};
-use crate::status::finalized_height;
 
 /// A transaction from the mempool or the chain.
 #[utoipa::path(
@@ -37,7 +36,7 @@ pub(crate) async fn get_transaction(
             return Ok(TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending));
         }
         let found = node.transaction(hash)?.ok_or(ApiError::TransactionNotFound(hash))?;
-        let finalized = finalized_height(node.head()?.number);
+        let finalized = node.consensus().finalized_height(node.head()?.number);
         let status =
             if found.block_number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let position = TxPosition {

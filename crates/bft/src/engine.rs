@@ -31,8 +31,10 @@ use crate::signing::{ConsensusSigner, ConsensusVerifier};
 pub struct BftConfig {
     /// The node's name in logs and peer lists.
     pub moniker: String,
-    /// Where the consensus write-ahead log and the evidence log live.
+    /// Where the consensus write-ahead log lives.
     pub home: PathBuf,
+    /// Where equivocations are recorded (the same log the node's [`crate::BftConsensus`] serves).
+    pub evidence: Arc<EvidenceLog>,
     /// Where the consensus network listens (e.g. `/ip4/127.0.0.1/tcp/26656`).
     pub listen: Multiaddr,
     /// Peers to stay connected to.
@@ -93,16 +95,10 @@ fn timeouts() -> LinearTimeouts {
 pub struct BftEngine {
     engine: EngineHandle,
     driver: JoinHandle<()>,
-    evidence: Arc<EvidenceLog>,
     address: Option<ValidatorAddress>,
 }
 
 impl BftEngine {
-    /// Equivocations seen so far.
-    pub fn evidence(&self) -> Arc<EvidenceLog> {
-        self.evidence.clone()
-    }
-
     /// This node's validator address, if it validates.
     pub fn address(&self) -> Option<ValidatorAddress> {
         self.address
@@ -124,7 +120,6 @@ pub async fn start<K: KvStore>(
 ) -> Result<BftEngine, BftError> {
     std::fs::create_dir_all(&config.home)
         .map_err(|e| BftError::Engine(format!("{}: {e}", config.home.display())))?;
-    let evidence = Arc::new(EvidenceLog::open(config.home.join("evidence.jsonl"))?);
     let engine_config = EngineConfig {
         moniker: config.moniker.clone(),
         consensus: ConsensusConfig {
@@ -192,8 +187,8 @@ pub async fn start<K: KvStore>(
             timeouts: timeouts(),
             block_time: config.block_time,
         },
-        evidence.clone(),
+        config.evidence.clone(),
     );
     let driver = tokio::spawn(driver.run(channels));
-    Ok(BftEngine { engine, driver, evidence, address })
+    Ok(BftEngine { engine, driver, address })
 }

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
 use alloy_primitives::{Address, B256, hex};
+use cairn_consensus::Equivocation;
 use malachitebft_core_consensus::MisbehaviorEvidence;
 use malachitebft_core_types::{NilOrVal, SignedMessage};
-use serde::{Deserialize, Serialize};
 use tracing::{error, warn};
 
 use crate::BftError;
@@ -18,27 +18,6 @@ use crate::context::{CairnContext, Proposal, Vote};
 
 /// Records kept in memory (the file keeps all of them).
 const MAX_KEPT: usize = 10_000;
-
-/// One equivocation: the two conflicting messages, each with its signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Equivocation {
-    /// The height decided when it was found.
-    pub height: u64,
-    /// The round of the conflicting messages.
-    pub round: i64,
-    /// The validator that signed both.
-    pub validator: Address,
-    /// `prevote`, `precommit` or `proposal`.
-    pub kind: String,
-    /// What the first message named (a block hash, or `nil`).
-    pub first: String,
-    /// The first message's signature.
-    pub first_signature: String,
-    /// What the conflicting message named.
-    pub second: String,
-    /// The conflicting message's signature.
-    pub second_signature: String,
-}
 
 /// The node's equivocation evidence.
 #[derive(Debug)]

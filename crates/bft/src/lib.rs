@@ -31,7 +31,7 @@ pub use context::{
 };
 pub use engine::{BftConfig, BftEngine, start};
 pub use error::BftError;
-pub use evidence::{Equivocation, EvidenceLog};
+pub use evidence::EvidenceLog;
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::Keypair;
 pub use seal::{BftConsensus, decode_seal, encode_seal, validator_set, verify_certificate};

@@ -1,8 +1,12 @@
 //! The BFT seal: a block's commit certificate, carried in its header so that any node, an
 //! audit or a light client can check finality from the chain alone.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, Bytes};
-use cairn_consensus::{Consensus, ConsensusError, validate_parent_link};
+use cairn_consensus::{
+    Consensus, ConsensusError, Equivocation, ValidatorPower, validate_parent_link,
+};
 use cairn_primitives::{ChainSpec, Header};
 use malachitebft_core_types::{CommitCertificate, NilOrVal, ValidatorSet as _, VoteType};
 
@@ -10,6 +14,7 @@ use crate::BftError;
 use crate::context::{
     BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
 };
+use crate::evidence::EvidenceLog;
 use crate::signing::ConsensusPublicKey;
 
 /// The validator set a chain spec names, each key checked against its address.
@@ -103,13 +108,15 @@ pub fn verify_certificate(
 pub struct BftConsensus {
     validators: ValidatorSet,
     proposer: Address,
+    evidence: Arc<EvidenceLog>,
 }
 
 impl BftConsensus {
     /// Rules for `validators`; blocks built locally pay `proposer` (this node's validator
-    /// address, or zero on a full node, which never proposes).
-    pub fn new(validators: ValidatorSet, proposer: Address) -> Self {
-        Self { validators, proposer }
+    /// address, or zero on a full node, which never proposes); `evidence` is the log the
+    /// engine records equivocations in.
+    pub fn new(validators: ValidatorSet, proposer: Address, evidence: Arc<EvidenceLog>) -> Self {
+        Self { validators, proposer, evidence }
     }
 }
 
@@ -128,6 +135,29 @@ impl Consensus for BftConsensus {
     /// Blocks are sealed after agreement, by the driver; never at build time.
     fn seal(&self, _header: &Header) -> Bytes {
         Bytes::new()
+    }
+
+    fn validators(&self) -> Vec<ValidatorPower> {
+        self.validators
+            .validators()
+            .iter()
+            .map(|v| ValidatorPower { address: v.address.0, power: v.voting_power })
+            .collect()
+    }
+
+    fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
+        let certificate = decode_seal(&header.seal)
+            .map_err(|reason| ConsensusError::Seal { number: header.number, reason })?;
+        Ok(certificate.commit_signatures.iter().map(|s| s.address.0).collect())
+    }
+
+    fn evidence(&self) -> Vec<Equivocation> {
+        self.evidence.list()
+    }
+
+    /// Tendermint never reverts a committed block: each is final once its certificate is.
+    fn finalized_height(&self, head: u64) -> u64 {
+        head
     }
 }
 

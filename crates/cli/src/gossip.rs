@@ -69,6 +69,11 @@ impl Gossip {
         Ok(Self { handle, tasks: [admit, publish] })
     }
 
+    /// The network itself, for reporting its peers.
+    pub(crate) fn handle(&self) -> NetworkHandle {
+        self.handle.clone()
+    }
+
     /// Stops the network and its tasks.
     pub(crate) async fn stop(self) {
         for task in &self.tasks {

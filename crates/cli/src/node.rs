@@ -72,7 +72,10 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let signer = load_signer(&config)?;
     let network_key = load_network_key(&config)?;
     let beneficiary = signer.as_ref().map_or(alloy_primitives::Address::ZERO, |s| s.address().0);
-    let consensus = Arc::new(BftConsensus::new(validators.clone(), beneficiary));
+    let home = config.datadir.join("consensus");
+    std::fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
+    let evidence = Arc::new(EvidenceLog::open(home.join("evidence.jsonl"))?);
+    let consensus = Arc::new(BftConsensus::new(validators.clone(), beneficiary, evidence.clone()));
     let node = Arc::new(Node::open(datadir.open_store()?, spec.clone(), consensus)?);
     println!(
         "{} ({}) chain id {}, head at block {}",
@@ -84,7 +87,8 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
 
     let bft = BftConfig {
         moniker: config.name.clone(),
-        home: config.datadir.join("consensus"),
+        home,
+        evidence: evidence.clone(),
         listen: parse_multiaddr(&config.p2p_addr)?,
         peers: config.peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?,
         signer,
@@ -100,11 +104,12 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     println!("transaction gossip listening on {}", config.gossip_addr);
 
     let rpc = RpcConfig { addr: config.rpc_addr, ..RpcConfig::default() };
-    let extra = evidence_methods(engine.evidence())?;
+    let extra = evidence_methods(evidence)?;
     let (rpc_addr, rpc_server) =
         runtime.block_on(cairn_rpc::start_with(node.clone(), &rpc, extra))?;
     println!("JSON-RPC listening on http://{rpc_addr}");
-    let api = ApiConfig { addr: config.api_addr, ..ApiConfig::default() };
+    let api =
+        ApiConfig { addr: config.api_addr, network: Some(gossip.handle()), ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
     runtime.block_on(stop.wait());

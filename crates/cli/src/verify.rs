@@ -1,8 +1,9 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use alloy_primitives::Address;
 use anyhow::bail;
-use cairn_bft::BftConsensus;
+use cairn_bft::{BftConsensus, EvidenceLog};
 use cairn_consensus::{Consensus, DevConsensus};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
@@ -41,9 +42,11 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
 fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn Consensus>> {
     Ok(match spec.consensus {
         ConsensusKind::Dev => Box::new(DevConsensus::new(Address::ZERO)),
-        ConsensusKind::Bft => {
-            Box::new(BftConsensus::new(cairn_bft::validator_set(spec)?, Address::ZERO))
-        }
+        ConsensusKind::Bft => Box::new(BftConsensus::new(
+            cairn_bft::validator_set(spec)?,
+            Address::ZERO,
+            Arc::new(EvidenceLog::in_memory()),
+        )),
         other => bail!("this build cannot audit {other:?} chains yet"),
     })
 }

@@ -3,6 +3,7 @@
 //! ```text
 //!  node ──► Consensus::proposer / seal ──► new block
 //!  node ──► Consensus::validate_header(parent, header) ──► import or audit
+//!  API  ──► Consensus::validators / signers / evidence / finalized_height ──► who decides, how final
 //! ```
 //!
 //! Every engine (dev today; BFT, proof of stake and proof of work later) implements
@@ -10,6 +11,7 @@
 
 mod dev;
 mod error;
+mod evidence;
 mod rules;
 
 use alloy_primitives::{Address, Bytes};
@@ -17,6 +19,7 @@ use cairn_primitives::Header;
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
+pub use evidence::Equivocation;
 pub use rules::validate_parent_link;
 
 /// A consensus engine. Contract: `validate_header` is deterministic and depends only on its
@@ -30,4 +33,27 @@ pub trait Consensus: Send + Sync {
 
     /// The seal for a locally built header (everything else in it already final).
     fn seal(&self, header: &Header) -> Bytes;
+
+    /// Who decides which blocks are final, and with what weight.
+    fn validators(&self) -> Vec<ValidatorPower>;
+
+    /// The validators that vouched for `header`: the signers of its certificate, or the proposer
+    /// for an engine where one validator decides alone.
+    fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError>;
+
+    /// Misbehaviour the engine has seen, oldest first.
+    fn evidence(&self) -> Vec<Equivocation>;
+
+    /// The highest block that can no longer be reverted when the newest is `head`; engines with
+    /// instant finality answer `head` itself.
+    fn finalized_height(&self, head: u64) -> u64;
+}
+
+/// A validator and its voting power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidatorPower {
+    /// Its address (the one its signatures recover to).
+    pub address: Address,
+    /// Its weight in every vote.
+    pub power: u64,
 }

@@ -137,6 +137,11 @@ impl<K: KvStore> Node<K> {
         &self.spec
     }
 
+    /// The engine deciding this chain: its validators, who signed a block, how final it is.
+    pub fn consensus(&self) -> &dyn Consensus {
+        self.consensus.as_ref()
+    }
+
     /// The underlying store, for reads the node does not wrap.
     pub fn store(&self) -> &ChainStore<K> {
         &self.store

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 14] = [
+const ROUTES: [(&str, &str); 16] = [
     ("/v1/status", "get"),
     ("/v1/blocks", "get"),
     ("/v1/blocks/{id}", "get"),
@@ -20,6 +20,8 @@ const ROUTES: [(&str, &str); 14] = [
     ("/v1/audit", "post"),
     ("/v1/audit/{id}", "get"),
     ("/v1/stream", "get"),
+    ("/v1/validators", "get"),
+    ("/v1/peers", "get"),
 ];
 
 #[tokio::test]

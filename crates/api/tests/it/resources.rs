@@ -167,3 +167,33 @@ async fn proofs_verify_against_the_chosen_blocks_state_root() {
     assert_eq!(head["block_number"], 1);
     h.stop().await;
 }
+
+#[tokio::test]
+async fn validators_show_who_signed_recent_blocks_and_a_lone_node_has_no_peers() {
+    let h = harness().await;
+    for _ in 0..3 {
+        h.node.produce_block().unwrap();
+    }
+    let set = h.get_json("/v1/validators").await;
+    assert_eq!(set["consensus"], "dev");
+    assert_eq!(set["height"], 3);
+    assert_eq!(set["window"], 3);
+    assert_eq!(set["total_power"], 1);
+    assert_eq!(set["evidence"], serde_json::json!([]));
+    let validators = set["validators"].as_array().unwrap();
+    assert_eq!(validators.len(), 1);
+    assert_eq!(parse::<Address>(&validators[0]["address"]), Address::ZERO);
+    assert_eq!(validators[0]["power"], 1);
+    assert_eq!(validators[0]["last_signed_block"], 3);
+    assert_eq!(validators[0]["missed_blocks"], 0);
+    assert_eq!(h.get_json("/v1/validators?window=2").await["window"], 2);
+    h.get("/v1/validators?window=0").await.problem(400, "invalid_query");
+    h.get("/v1/validators?window=1001").await.problem(400, "invalid_query");
+
+    let block = h.get_json("/v1/blocks/2").await;
+    assert_eq!(block["signers"], serde_json::json!([Address::ZERO.to_string()]));
+
+    let peers = h.get_json("/v1/peers").await;
+    assert_eq!(peers, serde_json::json!({"count": 0, "peers": []}));
+    h.stop().await;
+}

@@ -2,8 +2,6 @@
 //! transaction through `POST /v1/transactions` of a real `cairn dev`; without it, or after it is
 //! revoked, the node answers 401.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::thread;
@@ -13,34 +11,12 @@ use alloy_primitives::{Address, hex};
 use cairn_primitives::dev_accounts;
 use cairn_primitives::test_utils::signed_transfer;
 
-use crate::harness::{Node, run, run_ok};
+use crate::harness::{Node, http, run, run_ok};
 
 fn api_keys(datadir: &Path, args: &[&str]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
     command.arg("api-keys").arg("--datadir").arg(datadir).args(args);
     run_ok(&mut command)
-}
-
-/// One HTTP/1.1 request; returns the status and the whole answer (headers and body).
-fn http(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let host = base.strip_prefix("http://").expect("http URL");
-    let mut stream = TcpStream::connect(host).unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
-    (status, answer)
 }
 
 fn submit(api: &str, nonce: u64, key: Option<&str>) -> (u16, String) {

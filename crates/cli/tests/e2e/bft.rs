@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{ACCOUNT1, KEY0, cast_bin, run, run_ok};
+use crate::harness::{ACCOUNT1, KEY0, cast_bin, get_json, run, run_ok};
 use crate::proxy::Link;
 
 /// How long the network gets to reach a height on a loaded 2-core machine.
@@ -22,6 +22,7 @@ const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
 struct Network {
     dir: tempfile::TempDir,
     rpc: Vec<String>,
+    api: Vec<String>,
     children: Vec<Option<Child>>,
     p2p_base: u16,
 }
@@ -61,8 +62,9 @@ impl Network {
                 .args(["--block-time", "500ms"]),
         );
         let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+        let api = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + nodes + i)).collect();
         let children = (0..nodes).map(|_| None).collect();
-        Network { dir, rpc, children, p2p_base: base + 2 * nodes }
+        Network { dir, rpc, api, children, p2p_base: base + 2 * nodes }
     }
 
     fn config(&self, i: usize) -> toml::Table {
@@ -283,6 +285,26 @@ fn four_validators_agree_survive_a_crash_and_a_late_node_syncs() {
     let target = net.height(0).unwrap() + 2;
     net.wait_height(3, target);
     net.assert_same_block(&[0, 1, 2, 3], target);
+
+    // The REST API shows the set, who signed each block and who missed blocks while down.
+    let set = get_json(&net.api[0], "/v1/validators");
+    assert_eq!(set["consensus"], "bft", "{set}");
+    assert_eq!(set["total_power"], 4, "{set}");
+    let validators = set["validators"].as_array().unwrap();
+    assert_eq!(validators.len(), 4, "{set}");
+    assert!(validators.iter().all(|v| v["last_signed_block"].is_u64()), "{set}");
+    let missed: u64 = validators.iter().map(|v| v["missed_blocks"].as_u64().unwrap()).sum();
+    assert!(missed >= 4, "the crashed validator missed blocks: {set}");
+    let block = get_json(&net.api[0], &format!("/v1/blocks/{target}"));
+    let signers = block["signers"].as_array().unwrap();
+    assert!(signers.len() >= 3, "a certificate needs three of four: {block}");
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    while get_json(&net.api[0], "/v1/status")["peers"].as_u64() < Some(1) {
+        assert!(Instant::now() < deadline, "node0 reports no peers\n{}", net.logs());
+        thread::sleep(Duration::from_millis(250));
+    }
+    let peers = get_json(&net.api[0], "/v1/peers");
+    assert!(peers["count"].as_u64() >= Some(1), "{peers}");
 
     // A full node started late with an empty store syncs everything, then follows the head.
     net.start(4);

@@ -1,6 +1,7 @@
 //! Starting the nodes under test (the real `cairn` binary, anvil) and running the client tools.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -282,4 +283,34 @@ pub fn compile_bytecode(name: &str) -> String {
     let json = run_ok(node_script("compile.mjs").arg(name));
     let artifact: serde_json::Value = serde_json::from_str(&json).expect("compile.mjs prints JSON");
     artifact["bytecode"].as_str().expect("bytecode string").to_string()
+}
+
+/// One HTTP/1.1 request; returns the status and the whole answer (headers and body).
+pub fn http(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let host = base.strip_prefix("http://").expect("http URL");
+    let mut stream = TcpStream::connect(host).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    (status, answer)
+}
+
+/// `GET path` of a REST API, as JSON; panics unless the answer is 200.
+pub fn get_json(base: &str, path: &str) -> serde_json::Value {
+    let (status, answer) = http(base, "GET", path, &[], "");
+    assert_eq!(status, 200, "GET {path}: {answer}");
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
 }

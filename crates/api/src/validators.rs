@@ -1,0 +1,173 @@
+//! `GET /v1/validators`: who decides the chain, how much each signed lately, and who lied.
+
+use std::collections::HashSet;
+
+use alloy_primitives::{Address, Bytes};
+use axum::Json;
+use axum::extract::State;
+use cairn_consensus::Equivocation;
+use cairn_primitives::ConsensusKind;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ApiError;
+use crate::extract::ApiQuery;
+use crate::server::{AppState, blocking};
+
+/// Blocks examined for signing activity unless the request asks otherwise.
+const DEFAULT_WINDOW: u64 = 100;
+/// Most blocks one request examines.
+const MAX_WINDOW: u64 = 1_000;
+
+/// `?window=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WindowQuery {
+    /// How many of the newest blocks to examine for signatures, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    window: Option<u64>,
+}
+
+/// The validator set and its recent record.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ValidatorsView {
+    /// How blocks are agreed: `dev`, `bft`, `pos` or `pow`.
+    #[schema(value_type = String, example = "bft")]
+    pub(crate) consensus: ConsensusKind,
+    /// The newest block examined.
+    pub(crate) height: u64,
+    /// How many blocks were examined (the newest ones, genesis excluded).
+    pub(crate) window: u64,
+    /// The voting power of the whole set.
+    pub(crate) total_power: u64,
+    /// Every validator, in the set's order.
+    pub(crate) validators: Vec<ValidatorView>,
+    /// Equivocations this node has seen, oldest first.
+    pub(crate) evidence: Vec<EvidenceView>,
+}
+
+/// One validator.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ValidatorView {
+    /// Its name in the chain spec; null if the spec gives none.
+    pub(crate) name: Option<String>,
+    /// The address its signatures recover to.
+    #[schema(value_type = String)]
+    pub(crate) address: Address,
+    /// Its consensus public key (SEC1 compressed), 0x hex; null on a dev chain.
+    #[schema(value_type = Option<String>)]
+    pub(crate) public_key: Option<Bytes>,
+    /// Its weight in every vote.
+    pub(crate) power: u64,
+    /// The newest examined block it vouched for; null if none in the window.
+    pub(crate) last_signed_block: Option<u64>,
+    /// Examined blocks it did not vouch for.
+    pub(crate) missed_blocks: u64,
+}
+
+/// Two conflicting signed messages from one validator for one height and round.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct EvidenceView {
+    /// The height decided when it was found.
+    pub(crate) height: u64,
+    /// The round of both messages.
+    pub(crate) round: i64,
+    /// Who signed both.
+    #[schema(value_type = String)]
+    pub(crate) validator: Address,
+    /// `prevote`, `precommit` or `proposal`.
+    pub(crate) kind: String,
+    /// What the first message named: a block hash or `nil`.
+    pub(crate) first: String,
+    /// Its signature, 0x hex.
+    pub(crate) first_signature: String,
+    /// What the conflicting message named.
+    pub(crate) second: String,
+    /// Its signature, 0x hex.
+    pub(crate) second_signature: String,
+}
+
+impl From<Equivocation> for EvidenceView {
+    fn from(e: Equivocation) -> Self {
+        Self {
+            height: e.height,
+            round: e.round,
+            validator: e.validator,
+            kind: e.kind,
+            first: e.first,
+            first_signature: e.first_signature,
+            second: e.second,
+            second_signature: e.second_signature,
+        }
+    }
+}
+
+/// The validator set with each member's voting power, the newest block it signed and the blocks
+/// it missed among the newest `window`, plus any equivocation evidence.
+#[utoipa::path(
+    get,
+    path = "/v1/validators",
+    tag = "node",
+    params(WindowQuery),
+    responses(
+        (status = 200, description = "The validator set and its recent record", body = ValidatorsView),
+        (status = 400, description = "Bad `window`", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_validators(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<WindowQuery>,
+) -> Result<Json<ValidatorsView>, ApiError> {
+    let window = match query.window {
+        None => DEFAULT_WINDOW,
+        Some(w) if (1..=MAX_WINDOW).contains(&w) => w,
+        Some(w) => {
+            return Err(ApiError::InvalidQuery(format!(
+                "window must be between 1 and {MAX_WINDOW}, got {w}"
+            )));
+        }
+    };
+    let node = state.node.clone();
+    let view = blocking(move || {
+        let head = node.head()?.number;
+        let lowest = head.saturating_sub(window - 1).max(1);
+        let mut signed = Vec::new();
+        for number in (lowest..=head).rev() {
+            let header = node.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
+            let signers: HashSet<Address> =
+                node.consensus().signers(&header)?.into_iter().collect();
+            signed.push((number, signers));
+        }
+        let spec = node.spec();
+        let validators: Vec<ValidatorView> = node
+            .consensus()
+            .validators()
+            .into_iter()
+            .map(|v| {
+                let named = spec.validators.iter().find(|g| g.address == v.address);
+                let mine = signed.iter().filter(|(_, s)| s.contains(&v.address));
+                ValidatorView {
+                    name: named.map(|g| g.name.clone()).filter(|n| !n.is_empty()),
+                    address: v.address,
+                    public_key: named.map(|g| g.public_key.clone()),
+                    power: v.power,
+                    last_signed_block: mine.clone().map(|(n, _)| *n).next(),
+                    missed_blocks: (signed.len() - mine.count()) as u64,
+                }
+            })
+            .collect();
+        Ok(ValidatorsView {
+            consensus: spec.consensus,
+            height: head,
+            window: signed.len() as u64,
+            total_power: validators.iter().map(|v| v.power).sum(),
+            validators,
+            evidence: node.consensus().evidence().into_iter().map(EvidenceView::from).collect(),
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
