@@ -35,13 +35,15 @@ pub(crate) async fn get_account(
 ) -> Result<Json<AccountView>, ApiError> {
     let address = parse_address(&address)?;
     let node = state.node.clone();
-    let account = blocking(move || Ok(node.account(address)?)).await?.unwrap_or_default();
+    let (account, code_size) =
+        blocking(move || Ok(node.account(address)?)).await?.unwrap_or_default();
     Ok(Json(AccountView {
         address,
         balance: account.balance.to_string(),
         nonce: account.nonce,
         is_contract: account.code_hash != KECCAK256_EMPTY,
         code_hash: account.code_hash,
+        code_size,
     }))
 }
 

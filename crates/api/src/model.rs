@@ -289,6 +289,8 @@ pub(crate) struct AccountView {
     /// keccak256 of the code (of empty code for plain accounts).
     #[schema(value_type = String)]
     pub(crate) code_hash: B256,
+    /// Bytes of code deployed at the address (0 for plain accounts).
+    pub(crate) code_size: u64,
 }
 
 /// An account and its Merkle proof against one block's state root.

@@ -54,7 +54,8 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     fn transaction(&self, hash: B256) -> Result<Option<TxLookup>, NodeError>;
     fn pooled(&self, hash: B256) -> Option<PooledTx>;
     fn submit_raw(&self, raw: &[u8]) -> Result<B256, NodeError>;
-    fn account(&self, address: Address) -> Result<Option<Account>, NodeError>;
+    /// The account in the head state and the size in bytes of its code, from one snapshot.
+    fn account(&self, address: Address) -> Result<Option<(Account, u64)>, NodeError>;
     /// The account's proof against block `number`'s state root; `None` if no such block.
     fn proof(&self, number: u64, address: Address) -> Result<Option<AccountProof>, NodeError>;
     /// Up to `limit` transactions `address` sent or received, newest first from `start`.
@@ -143,8 +144,11 @@ impl<K: KvStore> NodeReads for Node<K> {
         Node::submit_raw(self, raw)
     }
 
-    fn account(&self, address: Address) -> Result<Option<Account>, NodeError> {
-        Ok(self.store().snapshot()?.account(address)?)
+    fn account(&self, address: Address) -> Result<Option<(Account, u64)>, NodeError> {
+        let snapshot = self.store().snapshot()?;
+        let Some(account) = snapshot.account(address)? else { return Ok(None) };
+        let code = snapshot.code(account.code_hash)?.unwrap_or_default();
+        Ok(Some((account, code.len() as u64)))
     }
 
     fn proof(&self, number: u64, address: Address) -> Result<Option<AccountProof>, NodeError> {

@@ -114,12 +114,16 @@ async fn accounts_show_balance_nonce_and_code() {
     assert_eq!(funded["balance"], genesis_balance.to_string());
     assert_eq!(funded["nonce"], 0);
     assert_eq!(funded["is_contract"], false);
+    assert_eq!(funded["code_size"], 0);
 
     let counter = h.deploy_counter(0, 7);
     let contract = h.get_json(&format!("/v1/accounts/{counter}")).await;
     assert_eq!(contract["is_contract"], true);
     assert_eq!(contract["nonce"], 1);
     assert_eq!(contract["balance"], "0");
+    let code = h.node.code(counter).unwrap();
+    assert!(!code.is_empty());
+    assert_eq!(contract["code_size"], code.len());
     let sender = h.get_json(&format!("/v1/accounts/{}", key(0).address)).await;
     assert_eq!(sender["nonce"], 1);
 
@@ -127,6 +131,7 @@ async fn accounts_show_balance_nonce_and_code() {
     assert_eq!(nobody["balance"], "0");
     assert_eq!(nobody["nonce"], 0);
     assert_eq!(nobody["is_contract"], false);
+    assert_eq!(nobody["code_size"], 0);
     h.stop().await;
 }
 
