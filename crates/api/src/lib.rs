@@ -10,6 +10,7 @@
 //!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
 //!            mempool
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
+//!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
 //! ```
 //!
 //! Amounts are decimal strings, hashes and addresses 0x hex. Lists page with opaque cursors
@@ -24,6 +25,7 @@ mod blocks;
 mod common_responses;
 mod error;
 mod events;
+mod explorer;
 mod extract;
 mod health;
 mod mempool;

@@ -31,8 +31,8 @@ use crate::reads::NodeReads;
 use crate::request_id::X_REQUEST_ID;
 use crate::stream::StreamLimits;
 use crate::{
-    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, health, mempool,
-    metrics, peers, request_id, status, stream, transactions, validators,
+    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, health,
+    mempool, metrics, peers, request_id, status, stream, transactions, validators,
 };
 
 /// How often the server reloads changed API keys, trims the per-address rate limiter and
@@ -181,6 +181,7 @@ fn router(
     // concurrency, body limit, then the handler.
     routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
+        .merge(explorer::routes())
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }

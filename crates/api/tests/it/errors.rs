@@ -10,7 +10,7 @@ use crate::{harness, harness_with, request, transfer};
 async fn unknown_paths_and_methods() {
     let h = harness().await;
     h.get("/v1/nothing").await.problem(404, "not_found");
-    h.get("/").await.problem(404, "not_found");
+    h.get("/nothing").await.problem(404, "not_found");
     let reply = request(h.addr, Method::DELETE, "/v1/blocks", None, Vec::new()).await;
     reply.problem(405, "method_not_allowed");
     assert_eq!(reply.header("allow"), Some("GET,HEAD"));

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod data;
 mod errors;
+mod explorer;
 mod openapi;
 mod operations;
 mod pagination;

@@ -203,6 +203,11 @@ impl Output {
 
 /// Runs `command` to completion (killed after RUN_TIMEOUT), capturing its output.
 pub fn run(command: &mut Command) -> Output {
+    run_within(command, RUN_TIMEOUT)
+}
+
+/// Runs `command` to completion (killed after `limit`), capturing its output.
+pub fn run_within(command: &mut Command, limit: Duration) -> Output {
     let what = shown(command);
     let mut child = command
         .stdin(Stdio::null())
@@ -212,7 +217,7 @@ pub fn run(command: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let stdout = drain(child.stdout.take().expect("piped stdout"));
     let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + RUN_TIMEOUT;
+    let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for child") {
             break status;
@@ -221,7 +226,7 @@ pub fn run(command: &mut Command) -> Output {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "{what} still running after {RUN_TIMEOUT:?}\n--- stdout\n{}\n--- stderr\n{}",
+                "{what} still running after {limit:?}\n--- stdout\n{}\n--- stderr\n{}",
                 stdout.join().unwrap_or_default(),
                 stderr.join().unwrap_or_default()
             );
@@ -246,8 +251,13 @@ pub fn run_ok(command: &mut Command) -> String {
 /// Runs a flow script (one that prints `ok: ...` lines and exits non-zero on a failed check),
 /// echoes what it checked, and asserts it reached its final line.
 pub fn run_flow(command: &mut Command, final_line: &str) {
+    run_flow_within(command, final_line, RUN_TIMEOUT);
+}
+
+/// [`run_flow`] for a flow that may run up to `limit`.
+pub fn run_flow_within(command: &mut Command, final_line: &str, limit: Duration) {
     let what = shown(command);
-    let output = run(command);
+    let output = run_within(command, limit);
     println!("{}", output.stdout);
     assert!(
         output.status.success() && output.stdout.contains(final_line),

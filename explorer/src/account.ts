@@ -1,0 +1,107 @@
+// Account or contract: balance, nonce, code size, paged history, token transfers in and out.
+
+import { Account, EventPage, Page, Transaction, get } from "./api";
+import { TRANSFER_TOPIC, addressTopic, decodeLog } from "./abi";
+import { fill, h, table } from "./dom";
+import { count, eth, utc } from "./format";
+import { Pager, Visit, addressLink, badge, blockLink, errorBox, txLink, withCursor } from "./view";
+
+/** Rows per page of the history and of each transfer list. */
+const PAGE = 10;
+
+function history(address: string, visit: Visit): HTMLElement {
+  const section = h("section", { class: "panel", id: "history" }, h("h2", null, "Transactions"));
+  const pager = new Pager();
+  const show = async () => {
+    try {
+      const page = await get<Page<Transaction>>(withCursor(`/v1/accounts/${address}/transactions?limit=${PAGE}`, pager.current));
+      if (!visit.alive) return;
+      const me = address.toLowerCase();
+      fill(
+        section,
+        h("h2", null, "Transactions"),
+        table(
+          ["Hash", "Block", "Direction", "Counterparty", "Value", "Result"],
+          page.items.map((tx) => {
+            const out = tx.from.toLowerCase() === me;
+            return [
+              txLink(tx.hash),
+              tx.position ? blockLink(tx.position.block_number) : "—",
+              out ? badge("out", "included") : badge("in", "finalized"),
+              addressLink(out ? tx.to : tx.from),
+              eth(tx.value),
+              tx.receipt?.success === false ? badge("reverted", "failed") : badge("success", "finalized"),
+            ];
+          }),
+          "No transactions yet.",
+        ),
+        page.next !== null || pager.page > 1 ? pager.controls("history", page.next, show) : null,
+      );
+    } catch (error) {
+      if (visit.alive) fill(section, h("h2", null, "Transactions"), errorBox(error, "the account's history"));
+    }
+  };
+  void show();
+  return section;
+}
+
+function transfers(address: string, direction: "in" | "out", visit: Visit): HTMLElement {
+  const title = direction === "in" ? "Token transfers in" : "Token transfers out";
+  const topic = direction === "in" ? "topic2" : "topic1";
+  const section = h("section", { class: "panel", id: `transfers-${direction}` }, h("h2", null, title));
+  const pager = new Pager();
+  const show = async () => {
+    try {
+      const path = `/v1/events?topic0=${TRANSFER_TOPIC}&${topic}=${addressTopic(address)}&limit=${PAGE}`;
+      const page = await get<EventPage>(withCursor(path, pager.current));
+      if (!visit.alive) return;
+      fill(
+        section,
+        h("h2", null, title),
+        h("p", { class: "muted" }, `ERC-20 and ERC-721 Transfer events in blocks ${page.from_block} to ${page.to_block}, oldest first.`),
+        table(
+          ["Transaction", "Time", "Token", direction === "in" ? "From" : "To", "Amount or token id"],
+          page.items.map((event) => {
+            const decoded = decodeLog(event.topics, event.data);
+            const other = decoded?.args[direction === "in" ? 0 : 1]?.value ?? null;
+            const amount = decoded?.args[2];
+            return [
+              txLink(event.transaction_hash),
+              utc(event.block_timestamp),
+              addressLink(event.address),
+              addressLink(other),
+              amount ? (decoded?.standard === "ERC-721" ? `token #${amount.value}` : count(amount.value)) : "—",
+            ];
+          }),
+          "No token transfers.",
+        ),
+        page.next !== null || pager.page > 1 ? pager.controls(`transfers-${direction}`, page.next, show) : null,
+      );
+    } catch (error) {
+      if (visit.alive) fill(section, h("h2", null, title), errorBox(error, "token transfers"));
+    }
+  };
+  void show();
+  return section;
+}
+
+export async function account(main: HTMLElement, address: string, visit: Visit): Promise<void> {
+  const view = await get<Account>(`/v1/accounts/${encodeURIComponent(address)}`);
+  if (!visit.alive) return;
+  fill(
+    main,
+    h("h1", null, view.is_contract ? "Contract" : "Account"),
+    h("section", { class: "panel" },
+      h("dl", { class: "fields" },
+        h("dt", null, "Address"), h("dd", { class: "mono" }, view.address),
+        h("dt", null, "Balance"), h("dd", { "data-field": "balance" }, eth(view.balance)),
+        h("dt", null, "Nonce"), h("dd", { "data-field": "nonce" }, String(view.nonce)),
+        h("dt", null, "Kind"), h("dd", null, view.is_contract ? "contract" : "externally owned account"),
+        h("dt", null, "Code size"), h("dd", { "data-field": "code-size" }, view.code_size === undefined ? (view.is_contract ? "not reported by this node's API" : "0 bytes") : `${count(view.code_size)} bytes`),
+        view.is_contract ? [h("dt", null, "Code hash"), h("dd", { class: "mono" }, view.code_hash)] : null,
+      ),
+    ),
+    history(view.address, visit),
+    h("div", { class: "columns" }, transfers(view.address, "in", visit), transfers(view.address, "out", visit)),
+  );
+}

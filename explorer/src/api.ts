@@ -1,0 +1,195 @@
+// The explorer's only way to the node: the public REST API under /v1, same origin.
+
+/** An API answer that was not a success, or no answer at all (status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** RFC 9457 problem body, as every API error carries it. */
+interface Problem {
+  title?: string;
+  detail?: string;
+  code?: string;
+}
+
+/** How often a request refused with 429 (rate limit) is tried again. */
+const RETRIES = 4;
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** GETs `path` (e.g. `/v1/status`) as JSON; a 429 is retried after its Retry-After. */
+export async function get<T>(path: string): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(path, { headers: { accept: "application/json" } });
+    } catch {
+      throw new ApiError(0, "Cannot reach the node's REST API. Is the node running?");
+    }
+    if (response.status === 429 && attempt < RETRIES) {
+      const seconds = Number(response.headers.get("retry-after") ?? "1");
+      await wait(Math.min(Math.max(seconds, 1), 5) * 1000);
+      continue;
+    }
+    if (response.ok) return (await response.json()) as T;
+    let problem: Problem = {};
+    try {
+      problem = (await response.json()) as Problem;
+    } catch {
+      // A body that is not a problem document leaves the status line to speak.
+    }
+    const text = [problem.title, problem.detail].filter(Boolean).join(": ");
+    throw new ApiError(
+      response.status,
+      text || `${response.status} ${response.statusText}`,
+      problem.code,
+    );
+  }
+}
+
+/** Like `get`, but a 404 (an endpoint or resource this node lacks) is `null`. */
+export async function getOptional<T>(path: string): Promise<T | null> {
+  try {
+    return await get<T>(path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
+export interface BlockRef {
+  number: number;
+  hash: string;
+  timestamp: number;
+}
+
+export interface Status {
+  chain_id: number;
+  network: string;
+  consensus: string;
+  head: BlockRef;
+  finalized_height: number;
+  peers: number;
+  syncing: boolean;
+}
+
+export interface BlockSummary {
+  number: number;
+  hash: string;
+  parent_hash: string;
+  timestamp: number;
+  beneficiary: string;
+  state_root: string;
+  transactions_root: string;
+  receipts_root: string;
+  gas_used: number;
+  gas_limit: number;
+  base_fee_per_gas: string;
+  transaction_count: number;
+  /** Validators whose precommits are in the commit certificate (newer nodes only). */
+  signers?: string[];
+}
+
+export interface BlockDetail extends BlockSummary {
+  transactions: string[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface Log {
+  address: string;
+  topics: string[];
+  data: string;
+}
+
+export interface Receipt {
+  success: boolean;
+  gas_used: number;
+  cumulative_gas_used: number;
+  effective_gas_price: string;
+  contract_address: string | null;
+  logs: Log[];
+  /** Decoded revert reason, when the node returns one. */
+  revert_reason?: string | null;
+}
+
+export interface Transaction {
+  hash: string;
+  status: "pending" | "included" | "finalized";
+  type: number;
+  from: string;
+  to: string | null;
+  nonce: number;
+  value: string;
+  gas_limit: number;
+  max_fee_per_gas: string;
+  max_priority_fee_per_gas: string | null;
+  input: string;
+  position: { block_number: number; block_hash: string; index: number } | null;
+  receipt: Receipt | null;
+}
+
+export interface Account {
+  address: string;
+  balance: string;
+  nonce: number;
+  is_contract: boolean;
+  code_hash: string;
+  /** Bytes of deployed code (newer nodes only). */
+  code_size?: number;
+}
+
+export interface Event extends Log {
+  block_number: number;
+  block_hash: string;
+  block_timestamp: number;
+  transaction_hash: string;
+  transaction_index: number;
+  log_index: number;
+}
+
+export interface EventPage extends Page<Event> {
+  from_block: number;
+  to_block: number;
+}
+
+export interface Validator {
+  name: string;
+  address: string;
+  public_key: string;
+  power: string;
+  last_signed_block: string | null;
+  missed_blocks: string;
+}
+
+export interface Evidence {
+  height: string;
+  round: number;
+  validator: string;
+  kind: string;
+  first: string;
+  second: string;
+}
+
+export interface Validators {
+  consensus: string;
+  height: string;
+  window: string;
+  total_power: string;
+  validators: Validator[];
+  evidence: Evidence[];
+}
+
+export interface Peers {
+  count: number;
+  peers: { id: string; address: string }[];
+}
