@@ -92,7 +92,7 @@ export interface BlockSummary {
   gas_limit: number;
   base_fee_per_gas: string;
   transaction_count: number;
-  /** Validators whose precommits are in the commit certificate (newer nodes only). */
+  /** Validators whose precommits are in the commit certificate (the proposer on a dev chain). */
   signers?: string[];
 }
 
@@ -163,16 +163,16 @@ export interface EventPage extends Page<Event> {
 }
 
 export interface Validator {
-  name: string;
+  name: string | null;
   address: string;
-  public_key: string;
-  power: string;
-  last_signed_block: string | null;
-  missed_blocks: string;
+  public_key: string | null;
+  power: number;
+  last_signed_block: number | null;
+  missed_blocks: number;
 }
 
 export interface Evidence {
-  height: string;
+  height: number;
   round: number;
   validator: string;
   kind: string;
@@ -182,9 +182,9 @@ export interface Evidence {
 
 export interface Validators {
   consensus: string;
-  height: string;
-  window: string;
-  total_power: string;
+  height: number;
+  window: number;
+  total_power: number;
   validators: Validator[];
   evidence: Evidence[];
 }

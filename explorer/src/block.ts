@@ -15,14 +15,15 @@ export async function block(main: HTMLElement, id: string, visit: Visit): Promis
     getOptional<Validators>("/v1/validators").catch(() => null),
   ]);
   if (!visit.alive) return;
-  const names = new Map((validators?.validators ?? []).map((v) => [v.address.toLowerCase(), v.name]));
+  const names = new Map<string, string>();
+  for (const v of validators?.validators ?? []) if (v.name !== null) names.set(v.address.toLowerCase(), v.name);
   const final = detail.number <= status.finalized_height;
   const signers = detail.signers;
   const certificate =
     signers === undefined
       ? h("span", { class: "muted" }, "not reported by this node's API")
       : signers.length === 0
-        ? h("span", { class: "muted" }, "none: this chain's blocks carry no commit certificate (dev consensus)")
+        ? h("span", { class: "muted" }, "none")
         : h("ul", { class: "signers" }, signers.map((address) => h("li", null, addressLink(address, true), names.has(address.toLowerCase()) ? ` (${names.get(address.toLowerCase())})` : "")));
   const parent = detail.number > 0 ? link(`block/${detail.number - 1}`, `#${detail.number - 1}`, { "data-nav": "parent" }) : h("span", { class: "muted" }, "none (genesis)");
   const child = detail.number < status.head.number ? link(`block/${detail.number + 1}`, `#${detail.number + 1}`, { "data-nav": "child" }) : h("span", { class: "muted" }, "none yet (this is the head)");
@@ -44,7 +45,7 @@ export async function block(main: HTMLElement, id: string, visit: Visit): Promis
         h("dt", null, "State root"), h("dd", { class: "mono" }, detail.state_root),
         h("dt", null, "Transactions root"), h("dd", { class: "mono" }, detail.transactions_root),
         h("dt", null, "Receipts root"), h("dd", { class: "mono" }, detail.receipts_root),
-        h("dt", null, "Commit certificate"), h("dd", { "data-field": "signers" }, certificate),
+        h("dt", null, detail.signers?.length === 1 && validators?.consensus === "dev" ? "Signed by (dev proposer)" : "Commit certificate signers"), h("dd", { "data-field": "signers" }, certificate),
       ),
     ),
     txs,

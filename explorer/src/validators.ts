@@ -12,7 +12,7 @@ export async function validators(main: HTMLElement, visit: Visit): Promise<void>
     return;
   }
   const total = BigInt(set.total_power);
-  const share = (power: string) => (total === 0n ? "—" : `${(Number((BigInt(power) * 10000n) / total) / 100).toFixed(2)} %`);
+  const share = (power: number) => (total === 0n ? "—" : `${(Number((BigInt(power) * 10000n) / total) / 100).toFixed(2)} %`);
   fill(
     main,
     h("h1", null, "Validators"),
@@ -22,12 +22,12 @@ export async function validators(main: HTMLElement, visit: Visit): Promise<void>
       table(
         ["Name", "Address", "Power", "Share", "Last signed", "Missed"],
         set.validators.map((v) => [
-          v.name,
+          v.name ?? h("span", { class: "muted" }, "unnamed"),
           addressLink(v.address),
-          v.power,
+          String(v.power),
           share(v.power),
           v.last_signed_block === null ? h("span", { class: "muted" }, "—") : blockLink(v.last_signed_block),
-          v.missed_blocks,
+          String(v.missed_blocks),
         ]),
         "No validators.",
       ),
