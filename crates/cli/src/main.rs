@@ -1,6 +1,7 @@
 //! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
 
 mod api_keys;
+mod bench;
 mod config;
 mod datadir;
 mod dev;
@@ -41,6 +42,9 @@ enum Command {
     Keys(keys::KeysArgs),
     /// Manage the REST API's keys (stored hashed in the data directory).
     ApiKeys(api_keys::ApiKeysArgs),
+    /// Load generator: funds senders, submits signed transactions to JSON-RPC endpoints and
+    /// reports throughput and latency to inclusion and finality (works against any node).
+    Bench(bench::BenchArgs),
 }
 
 /// Cairn's own events at info; Malachite and libp2p log every vote and dial at info, so only
@@ -63,5 +67,6 @@ fn main() -> anyhow::Result<()> {
         Command::Verify(args) => verify::run(args),
         Command::Keys(args) => keys::run(args),
         Command::ApiKeys(args) => api_keys::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

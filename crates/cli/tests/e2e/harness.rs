@@ -66,6 +66,14 @@ impl Node {
         Self::launch(&mut command, &format!("{target:?}"), banner, api_banner)
     }
 
+    /// anvil with extra arguments (interval mining, finality depth).
+    pub fn start_anvil(args: &[&str]) -> Node {
+        let mut command =
+            Command::new(tool("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"));
+        command.args(["--port", "0"]).args(args);
+        Self::launch(&mut command, "anvil", "Listening on ", None)
+    }
+
     /// `cairn dev` keeping its chain (and API keys) in `datadir`, with extra arguments.
     pub fn start_cairn_in(datadir: &Path, args: &[&str]) -> Node {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));

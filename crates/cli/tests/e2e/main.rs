@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unreachable_pub)]
 
 mod api_keys;
+mod bench;
 mod bft;
 mod cast;
 mod ethers;
