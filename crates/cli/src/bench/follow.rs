@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::rpc::{Rpc, hex_quantity, quantity};
 
 /// How often the head is polled in case a notification was missed.
-const POLL: Duration = Duration::from_millis(500);
+const POLL: Duration = Duration::from_millis(100);
 /// Most blocks fetched in one batch.
 const BLOCKS_PER_BATCH: u64 = 100;
 
@@ -149,7 +149,9 @@ impl Shared {
 }
 
 /// Follows the chain from the block after `from` until cancelled, recording every block and
-/// finality in `tracker`.
+/// finality in `tracker`. A node may end a subscription whose reader lags (Cairn does when
+/// a flood of admitted transactions fills its event channel); the follower then polls and
+/// subscribes again, so no block is missed, only seen up to one poll later.
 pub(crate) async fn follow(
     ws_url: String,
     rpc: Rpc,
@@ -160,19 +162,35 @@ pub(crate) async fn follow(
         .build(&ws_url)
         .await
         .with_context(|| format!("cannot open a WebSocket to {ws_url}"))?;
-    let mut heads: Subscription<Value> = ws
-        .subscribe("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe")
-        .await
-        .with_context(|| format!("{ws_url} refused eth_subscribe(newHeads)"))?;
+    let subscribe = || ws.subscribe("eth_subscribe", rpc_params!["newHeads"], "eth_unsubscribe");
+    let mut heads: Option<Subscription<Value>> = Some(
+        subscribe().await.with_context(|| format!("{ws_url} refused eth_subscribe(newHeads)"))?,
+    );
     let mut next = from + 1;
     let mut poll = tokio::time::interval(POLL);
     loop {
-        let latest = tokio::select! {
-            head = heads.next() => {
-                let head = head.context("the newHeads subscription ended")??;
-                quantity(&head["number"])?
+        // Some(notification or end) from the subscription, None from the poll.
+        let event = match heads.as_mut() {
+            Some(subscription) => tokio::select! {
+                head = subscription.next() => Some(head),
+                _ = poll.tick() => None,
+            },
+            None => {
+                poll.tick().await;
+                heads = subscribe().await.ok();
+                None
             }
-            _ = poll.tick() => quantity(&rpc.call("eth_blockNumber", json!([])).await?)?,
+        };
+        let latest = match event {
+            Some(Some(Ok(head))) => quantity(&head["number"])?,
+            Some(_) => {
+                eprintln!(
+                    "the node ended the newHeads subscription; polling and subscribing again"
+                );
+                heads = None;
+                quantity(&rpc.call("eth_blockNumber", json!([])).await?)?
+            }
+            None => quantity(&rpc.call("eth_blockNumber", json!([])).await?)?,
         };
         let seen = Instant::now();
         while next <= latest {
