@@ -31,11 +31,17 @@ pub enum Table {
     /// Address, then the inverted block number and transaction index (so newest sorts first),
     /// to how the address took part: the account history index.
     AddressTxs,
+    /// Webhook id to its registration and delivery cursor (the REST API's webhooks); not part
+    /// of the chain.
+    Webhooks,
+    /// Webhook id, then the inverted height and position of an event (newest first), to the
+    /// record of its delivery; not part of the chain.
+    WebhookDeliveries,
 }
 
 impl Table {
     /// Every table, so backends can create them all up front.
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 15] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -49,7 +55,13 @@ impl Table {
         Table::TrieNodes,
         Table::ChangeSets,
         Table::AddressTxs,
+        Table::Webhooks,
+        Table::WebhookDeliveries,
     ];
+
+    /// The tables that hold what the node keeps beside the chain; [`crate::ChainStore`]
+    /// writes them only through `write_records`, which refuses chain tables.
+    pub const RECORDS: [Table; 2] = [Table::Webhooks, Table::WebhookDeliveries];
 
     /// Stable name used by backends.
     pub fn name(self) -> &'static str {
@@ -67,6 +79,8 @@ impl Table {
             Table::TrieNodes => "trie_nodes",
             Table::ChangeSets => "changesets",
             Table::AddressTxs => "address_txs",
+            Table::Webhooks => "webhooks",
+            Table::WebhookDeliveries => "webhook_deliveries",
         }
     }
 }
@@ -89,6 +103,11 @@ impl WriteBatch {
     /// Removes `key`.
     pub fn delete(&mut self, table: Table, key: impl Into<Vec<u8>>) {
         self.ops.push((table, key.into(), None));
+    }
+
+    /// Whether every operation writes one of `tables`.
+    pub fn only_touches(&self, tables: &[Table]) -> bool {
+        self.ops.iter().all(|(table, ..)| tables.contains(table))
     }
 
     /// Appends another batch's operations after this one's.

@@ -607,3 +607,29 @@ pub(crate) fn address_history_pages_newest_first<B: Backend>() {
     assert!(snapshot.address_transactions(NOBODY, None, 10).expect("empty").is_empty());
     assert!(snapshot.address_transactions(recipient, None, 0).expect("none").is_empty());
 }
+
+/// Records beside the chain (webhooks) are written atomically, read back after a reopen, and a
+/// record batch that reaches into a chain table is refused whole.
+pub(crate) fn records_stay_out_of_chain_tables<B: Backend>() {
+    let backend = B::create();
+    let store = backend.open_store();
+    let mut batch = WriteBatch::default();
+    batch.put(Table::Webhooks, b"hook".to_vec(), b"cursor 7".to_vec());
+    batch.put(Table::WebhookDeliveries, b"hook-1".to_vec(), b"delivered".to_vec());
+    store.write_records(batch).expect("records written");
+    let before = {
+        drop(store);
+        backend.dump()
+    };
+    let store = backend.open_store();
+    let read = store.records().expect("view");
+    assert_eq!(read.get(Table::Webhooks, b"hook").expect("read"), Some(b"cursor 7".to_vec()));
+
+    let mut mixed = WriteBatch::default();
+    mixed.put(Table::Webhooks, b"other".to_vec(), b"x".to_vec());
+    mixed.put(Table::Meta, b"head".to_vec(), b"forged".to_vec());
+    assert!(store.write_records(mixed).is_err());
+    drop(read);
+    drop(store);
+    assert_eq!(backend.dump(), before, "a refused batch writes nothing");
+}
