@@ -88,7 +88,7 @@ pub(crate) trait RequiredScope {
 }
 
 /// Marker types naming each scope, for [`Authorized`]. A route needing another scope adds its
-/// four-line marker here (e.g. `WebhooksWrite` for `Scope::WebhooksWrite`).
+/// four-line marker here.
 pub(crate) mod scope {
     use super::{RequiredScope, Scope};
 
@@ -102,6 +102,12 @@ pub(crate) mod scope {
     pub(crate) struct AuditAdmin;
     impl RequiredScope for AuditAdmin {
         const SCOPE: Scope = Scope::AuditAdmin;
+    }
+
+    /// `webhooks:write`: register, list, remove and replay webhooks.
+    pub(crate) struct WebhooksWrite;
+    impl RequiredScope for WebhooksWrite {
+        const SCOPE: Scope = Scope::WebhooksWrite;
     }
 }
 

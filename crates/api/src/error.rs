@@ -55,6 +55,21 @@ pub enum ApiError {
     /// No audit job with this id is kept.
     #[error("audit job {0} not found")]
     AuditNotFound(String),
+    /// No webhook with this id is registered.
+    #[error("webhook {0} not found")]
+    WebhookNotFound(String),
+    /// The webhook has no delivery record with this id (or it was dropped as too old).
+    #[error("delivery {0} not found")]
+    DeliveryNotFound(String),
+    /// A webhook registration is not one the node accepts.
+    #[error("{0}")]
+    InvalidWebhook(String),
+    /// As many webhooks as allowed are registered.
+    #[error("{max} webhooks are registered, the most this node allows; delete one first")]
+    TooManyWebhooks {
+        /// The limit.
+        max: usize,
+    },
     /// An audit is running; only one runs at a time.
     #[error("audit job {0} is still running; poll it, or start another once it finishes")]
     AuditRunning(String),
@@ -175,6 +190,10 @@ impl ApiError {
             Self::TransactionNotFound(_) => (StatusCode::NOT_FOUND, "transaction_not_found"),
             Self::AuditNotFound(_) => (StatusCode::NOT_FOUND, "audit_not_found"),
             Self::AuditRunning(_) => (StatusCode::CONFLICT, "audit_running"),
+            Self::WebhookNotFound(_) => (StatusCode::NOT_FOUND, "webhook_not_found"),
+            Self::DeliveryNotFound(_) => (StatusCode::NOT_FOUND, "delivery_not_found"),
+            Self::InvalidWebhook(_) => (StatusCode::BAD_REQUEST, "invalid_webhook"),
+            Self::TooManyWebhooks { .. } => (StatusCode::CONFLICT, "too_many_webhooks"),
             Self::InvalidUpgrade(_) => (StatusCode::BAD_REQUEST, "invalid_upgrade"),
             Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
             Self::InvalidPath(_) => (StatusCode::BAD_REQUEST, "invalid_path"),

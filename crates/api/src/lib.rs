@@ -8,9 +8,12 @@
 //!         ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
 //!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
-//!            mempool
+//!            mempool, audit, webhooks
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
+//!
+//!  webhook dispatcher: one task per webhook ─► events derived from the stored chain ─►
+//!         signed POSTs, retried; cursor and delivery records in the node's store
 //! ```
 //!
 //! Amounts are decimal strings, hashes and addresses 0x hex. Lists page with opaque cursors
@@ -40,8 +43,12 @@ mod status;
 mod stream;
 mod transactions;
 mod validators;
+mod webhook_dispatch;
+mod webhook_store;
+mod webhooks;
 
 pub use api_keys::{ApiKeyFile, Rate, Scope};
 pub use auth::AuthConfig;
 pub use error::{ApiError, Problem};
 pub use server::{ApiConfig, ApiServer, openapi, start};
+pub use webhook_dispatch::WebhookConfig;

@@ -34,6 +34,11 @@ pub(crate) enum CursorKind {
     /// `/v1/mempool`: the section (0 ready, 1 queued), sender and nonce of the next
     /// transaction.
     Mempool,
+    /// `/v1/webhooks`: the id of the next webhook.
+    Webhooks,
+    /// `/v1/webhooks/{id}/deliveries`: the height and position of the next delivery, going
+    /// down.
+    Deliveries,
 }
 
 impl CursorKind {
@@ -44,6 +49,8 @@ impl CursorKind {
             Self::AccountTransactions => "a",
             Self::Events => "e",
             Self::Mempool => "m",
+            Self::Webhooks => "w",
+            Self::Deliveries => "d",
         }
     }
 }

@@ -30,9 +30,11 @@ use crate::metrics::Metrics;
 use crate::reads::NodeReads;
 use crate::request_id::X_REQUEST_ID;
 use crate::stream::StreamLimits;
+use crate::webhook_dispatch::{Dispatcher, WebhookConfig};
+use crate::webhook_store::{RecordStore, WebhookStore};
 use crate::{
     ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, health,
-    mempool, metrics, peers, request_id, status, stream, transactions, validators,
+    mempool, metrics, peers, request_id, status, stream, transactions, validators, webhooks,
 };
 
 /// How often the server reloads changed API keys, trims the per-address rate limiter and
@@ -60,6 +62,8 @@ pub struct ApiConfig {
     /// The transaction network whose peers `/v1/peers` and `/v1/status` report; `None` for a
     /// node running alone.
     pub network: Option<NetworkHandle>,
+    /// Webhook retries, timeouts and limits.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for ApiConfig {
@@ -73,6 +77,7 @@ impl Default for ApiConfig {
             stream_stall: Duration::from_secs(10),
             auth: AuthConfig::default(),
             network: None,
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -86,6 +91,9 @@ pub(crate) struct AppState {
     pub(crate) max_body: usize,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) network: Option<NetworkHandle>,
+    pub(crate) webhooks: Arc<WebhookStore>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
+    pub(crate) max_webhooks: usize,
 }
 
 /// Runs a store read on the blocking pool, so a slow one never stalls the connections served
@@ -118,6 +126,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         (name = "events", description = "Logs emitted by contracts"),
         (name = "streams", description = "Blocks, finality, pending transactions and events as they happen"),
         (name = "audit", description = "Re-verifying the stored chain in the background"),
+        (name = "webhooks", description = "Signed POSTs of chain events to registered URLs, at least once, in block order"),
         (name = "operations", description = "Metrics and health checks, outside /v1"),
     )
 )]
@@ -142,6 +151,10 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::start_audit))
         .routes(routes!(audit::get_audit))
         .routes(routes!(stream::stream))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::get_webhook, webhooks::delete_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_delivery))
         .routes(routes!(metrics::metrics))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
@@ -154,12 +167,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
-fn router(
-    node: Arc<dyn NodeReads>,
-    config: &ApiConfig,
+/// What the router serves beside the node's reads.
+struct Services {
     metrics: Arc<Metrics>,
     guard: Arc<Guard>,
-) -> Router {
+    webhooks: Arc<WebhookStore>,
+    dispatcher: Arc<Dispatcher>,
+}
+
+fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> Router {
+    let Services { metrics, guard, webhooks, dispatcher } = services;
     let (routes, mut api) = documented().split_for_parts();
     common_responses::document(&mut api);
     let spec = Arc::new(api.clone());
@@ -175,6 +192,9 @@ fn router(
         max_body: config.max_body,
         metrics: metrics.clone(),
         network: config.network.clone(),
+        webhooks,
+        dispatcher,
+        max_webhooks: config.webhooks.max_webhooks,
     };
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     // Layers run outermost last: request id, log span, metrics, keys and rate limits,
@@ -222,6 +242,7 @@ pub struct ApiServer {
     task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
     guard: Arc<Guard>,
+    dispatcher: Arc<Dispatcher>,
 }
 
 impl ApiServer {
@@ -230,21 +251,24 @@ impl ApiServer {
         self.addr
     }
 
-    /// Stops accepting connections, waits (at most `grace`) for requests in flight, and
-    /// records the API keys' last use.
+    /// Stops accepting connections, waits (at most `grace`) for requests in flight, stops
+    /// the webhook deliveries (each resumes from its stored cursor), and records the API keys'
+    /// last use.
     pub async fn stop(self, grace: Duration) {
         let _ = self.stop.send(());
         let abort = self.task.abort_handle();
         if tokio::time::timeout(grace, self.task).await.is_err() {
             abort.abort();
         }
+        self.dispatcher.stop_all();
         self.background.iter().for_each(JoinHandle::abort);
         let guard = self.guard;
         let _ = tokio::task::spawn_blocking(move || guard.flush()).await;
     }
 }
 
-/// Binds `config.addr` and serves the API for `node` on the current Tokio runtime.
+/// Binds `config.addr`, serves the API for `node` on the current Tokio runtime, and starts
+/// delivering the webhooks stored in the node's store.
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
     config: &ApiConfig,
@@ -257,10 +281,26 @@ pub async fn start<K: KvStore>(
     let metrics = Arc::new(Metrics::new()?);
     let guard = Arc::new(Guard::new(&config.auth, metrics.clone()));
     let events = node.subscribe();
-    let reads: Arc<dyn NodeReads> = node;
-    let app = router(reads.clone(), config, metrics.clone(), guard.clone());
+    let records: Arc<dyn RecordStore> = node.clone();
+    let reads: Arc<dyn NodeReads> = node.clone();
+    let webhooks = Arc::new(WebhookStore::new(records, config.webhooks.history));
+    let (dispatcher, head_follower) = Dispatcher::new(
+        reads.clone(),
+        webhooks.clone(),
+        config.webhooks.clone(),
+        node.subscribe(),
+    )?;
+    dispatcher.start_all().await?;
+    let services = Services {
+        metrics: metrics.clone(),
+        guard: guard.clone(),
+        webhooks,
+        dispatcher: dispatcher.clone(),
+    };
+    let app = router(reads.clone(), config, services);
     let housekeeper = guard.clone();
     let background = vec![
+        head_follower,
         tokio::spawn(metrics.watch_blocks(reads, events)),
         tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING);
@@ -282,5 +322,5 @@ pub async fn start<K: KvStore>(
             tracing::error!(error = %e, "REST API server failed");
         }
     });
-    Ok(ApiServer { addr, stop, task, background, guard })
+    Ok(ApiServer { addr, stop, task, background, guard, dispatcher })
 }

@@ -11,6 +11,7 @@ mod operations;
 mod pagination;
 mod resources;
 mod streams;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 16] = [
+const ROUTES: [(&str, &str); 22] = [
     ("/v1/status", "get"),
     ("/v1/blocks", "get"),
     ("/v1/blocks/{id}", "get"),
@@ -22,6 +22,12 @@ const ROUTES: [(&str, &str); 16] = [
     ("/v1/stream", "get"),
     ("/v1/validators", "get"),
     ("/v1/peers", "get"),
+    ("/v1/webhooks", "post"),
+    ("/v1/webhooks", "get"),
+    ("/v1/webhooks/{id}", "get"),
+    ("/v1/webhooks/{id}", "delete"),
+    ("/v1/webhooks/{id}/deliveries", "get"),
+    ("/v1/webhooks/{id}/deliveries/{delivery}/replay", "post"),
 ];
 
 #[tokio::test]
