@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, utils::format_ether};
-use cairn_api::{ApiConfig, AuthConfig, Rate};
+use cairn_api::{ApiConfig, AuthConfig, Rate, WebhookConfig};
 use cairn_consensus::DevConsensus;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
@@ -49,6 +49,12 @@ pub(crate) struct DevArgs {
     /// How many requests a client address without a key may send at once.
     #[arg(long, default_value = "40")]
     api_anon_burst: NonZeroU32,
+    /// Wait before the first retry of a failed webhook delivery; each retry doubles it.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    webhook_retry_base: Duration,
+    /// Longest wait between two attempts at a webhook delivery.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    webhook_retry_max: Duration,
     /// Run a BFT network of this many validator processes (1 to 7) instead of the
     /// single-node chain; node i serves JSON-RPC and REST on the given ports plus i.
     #[arg(long, conflicts_with = "genesis")]
@@ -94,7 +100,12 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         anonymous_rate: args.api_anon_rate,
         anonymous_burst: args.api_anon_burst,
     };
-    let api = ApiConfig { addr: args.api_addr, auth, ..ApiConfig::default() };
+    let webhooks = WebhookConfig {
+        retry_base: args.webhook_retry_base,
+        retry_max: args.webhook_retry_max,
+        ..WebhookConfig::default()
+    };
+    let api = ApiConfig { addr: args.api_addr, auth, webhooks, ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
     let producer = BlockProducer::start(node, block_time);

@@ -19,3 +19,4 @@ mod proof;
 mod proxy;
 mod stream;
 mod web3py;
+mod webhooks;
