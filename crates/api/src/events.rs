@@ -158,6 +158,13 @@ pub(crate) async fn list_events(
             query.topic3.as_deref(),
         ],
     )?;
+    // The document gives block numbers as int64, as every other height; hold the query to it.
+    if [query.from_block, query.to_block].into_iter().flatten().any(|n| i64::try_from(n).is_err()) {
+        return Err(ApiError::InvalidQuery(format!(
+            "from_block and to_block are at most {}",
+            i64::MAX
+        )));
+    }
     let page_query = PageQuery::new(query.limit, query.cursor.clone());
     let limit = page_query.limit()?;
     let cursor = page_query.pair(CursorKind::Events)?;

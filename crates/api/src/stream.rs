@@ -64,7 +64,10 @@ pub(crate) struct StreamQuery {
     from: Option<u64>,
     /// Comma-separated extras besides `block` messages (always sent): `finalized`,
     /// `transactions` (pending, live only), `events`. Default: all three.
-    #[param(max_length = 64, pattern = "^[a-z,]*$")]
+    #[param(
+        max_length = 64,
+        pattern = "^,*((block|blocks|finalized|transactions|events)(,+(block|blocks|finalized|transactions|events))*)?,*$"
+    )]
     kinds: Option<String>,
     /// Only events of this contract (0x + 40 hex digits).
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]

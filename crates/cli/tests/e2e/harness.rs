@@ -74,6 +74,18 @@ impl Node {
         Self::launch(&mut command, "anvil", "Listening on ", None)
     }
 
+    /// `cairn dev --ephemeral` with extra arguments.
+    pub fn start_cairn_ephemeral(args: &[&str]) -> Node {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+            .args(["--block-time", "1s"])
+            .args(args)
+            .env("RUST_LOG", "warn");
+        let api_banner = Some("REST API listening on http://");
+        Self::launch(&mut command, "cairn dev", "JSON-RPC listening on http://", api_banner)
+    }
+
     /// `cairn dev` keeping its chain (and API keys) in `datadir`, with extra arguments.
     pub fn start_cairn_in(datadir: &Path, args: &[&str]) -> Node {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
@@ -212,6 +224,11 @@ pub fn tool(relative: &str) -> PathBuf {
 /// The cast binary from the npm package.
 pub fn cast_bin() -> PathBuf {
     tool("node_modules/@foundry-rs/cast-linux-amd64/bin/cast")
+}
+
+/// A console script of the e2e virtualenv (schemathesis, openapi-spec-validator).
+pub fn venv_bin(name: &str) -> PathBuf {
+    tool(&format!(".venv/bin/{name}"))
 }
 
 /// The e2e virtualenv's Python (with web3 and trie).

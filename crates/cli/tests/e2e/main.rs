@@ -17,6 +17,7 @@ mod harness;
 mod keys;
 mod proof;
 mod proxy;
+mod schemathesis;
 mod stream;
 mod web3py;
 mod webhooks;
