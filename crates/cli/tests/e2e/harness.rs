@@ -182,28 +182,6 @@ impl Drop for Node {
     }
 }
 
-/// One HTTP/1.1 request; returns the status and the whole answer (headers and body).
-pub fn http(
-    base: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let host = base.strip_prefix("http://").expect("http URL");
-    let mut stream = TcpStream::connect(host).unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
-    (status, answer)
-}
-
 /// The repository's e2e directory: scripts, contracts and the installed client tools.
 pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e")
