@@ -45,6 +45,9 @@ enum Command {
     /// Load generator: funds senders, submits signed transactions to JSON-RPC endpoints and
     /// reports throughput and latency to inclusion and finality (works against any node).
     Bench(bench::BenchArgs),
+    /// REST read benchmark: requests per second and latency percentiles per path, from
+    /// concurrent clients for a fixed time.
+    ApiBench(bench::api::ApiBenchArgs),
 }
 
 /// Cairn's own events at info; Malachite and libp2p log every vote and dial at info, so only
@@ -68,5 +71,6 @@ fn main() -> anyhow::Result<()> {
         Command::Keys(args) => keys::run(args),
         Command::ApiKeys(args) => api_keys::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::ApiBench(args) => bench::api::run(args),
     }
 }

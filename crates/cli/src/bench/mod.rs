@@ -10,6 +10,7 @@
 //!   → throughput, latency percentiles, rejected and lost counts
 //! ```
 
+pub(crate) mod api;
 mod follow;
 mod report;
 mod rpc;

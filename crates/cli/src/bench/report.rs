@@ -19,7 +19,7 @@ pub(crate) struct Latency {
 
 impl Latency {
     /// Percentiles of `samples` (nearest rank); zeros when there are none.
-    fn of(mut samples: Vec<Duration>) -> Self {
+    pub(crate) fn of(mut samples: Vec<Duration>) -> Self {
         samples.sort_unstable();
         let rank = |q: f64| {
             let index = ((q * samples.len() as f64).ceil() as usize).saturating_sub(1);

@@ -54,3 +54,28 @@ fn committed_token_bytecode_is_the_compiled_source() {
     let committed = include_str!("../../src/bench/token.hex").trim();
     assert_eq!(compile_bytecode("Token"), format!("0x{committed}"));
 }
+
+#[test]
+fn api_bench_reads_blocks_and_accounts_without_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let unlimited = ["--api-anon-rate", "1000000/s", "--api-anon-burst", "1000000"];
+    let node = Node::start_cairn_in(&dir.path().join("dev"), &unlimited);
+    let paths = "/v1/blocks/0,/v1/accounts/0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command.args(["api-bench", "--url", &node.api_http(), "--paths", paths]).args([
+        "--concurrency",
+        "4",
+        "--duration",
+        "1s",
+    ]);
+    let output = run(&mut command);
+    assert!(output.status.success(), "{}", output.describe("cairn api-bench"));
+    let rows: Vec<Vec<&str>> =
+        output.stdout.lines().skip(1).map(|line| line.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{}", output.stdout);
+    for row in rows {
+        let requests: f64 = row[1].parse().expect("requests per second");
+        assert!(requests > 0.0, "{}", output.stdout);
+        assert_eq!(row[6], "0", "errors: {}", output.stdout);
+    }
+}
