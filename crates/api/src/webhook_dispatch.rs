@@ -239,21 +239,24 @@ impl Dispatcher {
         }
     }
 
-    /// The event at `at` of `webhook`, derived from the stored chain; `None` if the block
-    /// is not stored or yields fewer events.
-    async fn event(
+    /// The events block `height` yields for `webhook`, derived from the stored chain; `None`
+    /// if the block is not stored.
+    async fn events(
         &self,
         webhook: &Webhook,
-        at: Position,
-    ) -> Result<Option<(EventKind, serde_json::Value)>, ApiError> {
+        height: u64,
+    ) -> Result<Option<Vec<(EventKind, serde_json::Value)>>, ApiError> {
         let (node, filter) = (self.node.clone(), webhook.filter.clone());
-        let events = blocking(move || block_events(node.as_ref(), &filter, at.height)).await?;
-        Ok(events.and_then(|events| events.into_iter().nth(at.position as usize)))
+        blocking(move || block_events(node.as_ref(), &filter, height)).await
     }
 
     /// Sends the event at `at` again now (a replay), whatever the webhook's cursor.
     pub(crate) async fn replay(&self, webhook: &Webhook, at: Position) -> Outcome {
-        match self.event(webhook, at).await {
+        let event = self
+            .events(webhook, at.height)
+            .await
+            .map(|events| events.and_then(|events| events.into_iter().nth(at.position as usize)));
+        match event {
             Ok(Some((kind, data))) => self.send(webhook, &payload(webhook, kind, at, data)).await,
             Ok(None) => Outcome::Error("the event is no longer in the chain".into()),
             Err(e) => Outcome::Error(format!("reading the event: {e}")),
@@ -302,6 +305,8 @@ impl Dispatcher {
         // Where the dispatcher is, which runs ahead of the stored cursor over blocks that
         // hold nothing for this webhook.
         let mut next: Option<Position> = None;
+        // The events of the block being delivered, derived once for all its deliveries.
+        let mut block: Option<(u64, Vec<(EventKind, serde_json::Value)>)> = None;
         loop {
             let store = self.store.clone();
             let lookup = id.clone();
@@ -330,27 +335,30 @@ impl Dispatcher {
                 }
                 continue;
             }
-            let stored = self.node.clone();
-            let exists = blocking(move || Ok(stored.header(at.height)?.is_some())).await;
-            if matches!(exists, Ok(false)) {
-                // Not stored (yet): wait for the next block.
-                if head.changed().await.is_err() {
-                    return;
+            if block.as_ref().is_none_or(|(height, _)| *height != at.height) {
+                let stored = self.node.clone();
+                let exists = blocking(move || Ok(stored.header(at.height)?.is_some())).await;
+                if matches!(exists, Ok(false)) {
+                    // Not stored (yet): wait for the next block.
+                    if head.changed().await.is_err() {
+                        return;
+                    }
+                    continue;
                 }
-                continue;
+                match self.events(&webhook, at.height).await {
+                    Ok(events) => block = Some((at.height, events.unwrap_or_default())),
+                    Err(e) => {
+                        failures += 1;
+                        tracing::warn!(webhook = %id, error = %e, "cannot read webhook events");
+                        tokio::time::sleep(self.backoff(failures)).await;
+                        continue;
+                    }
+                }
             }
-            let (kind, data) = match self.event(&webhook, at).await {
-                Ok(Some(event)) => event,
-                Ok(None) => {
-                    next = Some(Position { height: at.height + 1, position: 0 });
-                    continue;
-                }
-                Err(e) => {
-                    failures += 1;
-                    tracing::warn!(webhook = %id, error = %e, "cannot read webhook events");
-                    tokio::time::sleep(self.backoff(failures)).await;
-                    continue;
-                }
+            let event = block.as_ref().and_then(|(_, events)| events.get(at.position as usize));
+            let Some((kind, data)) = event.cloned() else {
+                next = Some(Position { height: at.height + 1, position: 0 });
+                continue;
             };
             let outcome = self.send(&webhook, &payload(&webhook, kind, at, data)).await;
             let delivered = outcome.is_success();
