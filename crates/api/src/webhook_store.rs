@@ -223,17 +223,31 @@ impl WebhookStore {
         start: &str,
         limit: usize,
     ) -> Result<(Vec<Webhook>, Option<String>), ApiError> {
+        let (items, next) = self.page(Table::Webhooks, b"", start.as_bytes(), limit, "webhook")?;
+        Ok((items, next.map(|key| String::from_utf8_lossy(&key).into_owned())))
+    }
+
+    /// Up to `limit` records of `table` under `prefix` from key `start` on, decoded, and the
+    /// key of the record that follows them.
+    fn page<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start: &[u8],
+        limit: usize,
+        what: &str,
+    ) -> Result<(Vec<T>, Option<Vec<u8>>), ApiError> {
         let mut items = Vec::new();
         let mut next = None;
         let mut failure = None;
         self.kv
-            .scan(Table::Webhooks, b"", start.as_bytes(), &mut |key, value| {
+            .scan(table, prefix, start, &mut |key, value| {
                 if items.len() == limit {
-                    next = Some(String::from_utf8_lossy(key).into_owned());
+                    next = Some(key.to_vec());
                     return Ok(ControlFlow::Break(()));
                 }
-                match decode::<Webhook>("webhook", value) {
-                    Ok(webhook) => items.push(webhook),
+                match decode::<T>(what, value) {
+                    Ok(item) => items.push(item),
                     Err(e) => {
                         failure = Some(e);
                         return Ok(ControlFlow::Break(()));
@@ -318,29 +332,9 @@ impl WebhookStore {
         limit: usize,
     ) -> Result<(Vec<Delivery>, Option<Position>), ApiError> {
         let from = start.map(|at| delivery_key(webhook, at)).unwrap_or_default();
-        let mut items = Vec::new();
-        let mut next = None;
-        let mut failure = None;
-        self.kv
-            .scan(Table::WebhookDeliveries, webhook.as_bytes(), &from, &mut |key, value| {
-                if items.len() == limit {
-                    next = position_of_key(webhook, key);
-                    return Ok(ControlFlow::Break(()));
-                }
-                match decode::<Delivery>("delivery", value) {
-                    Ok(delivery) => items.push(delivery),
-                    Err(e) => {
-                        failure = Some(e);
-                        return Ok(ControlFlow::Break(()));
-                    }
-                }
-                Ok(ControlFlow::Continue(()))
-            })
-            .map_err(store_error)?;
-        match failure {
-            Some(e) => Err(e),
-            None => Ok((items, next)),
-        }
+        let (items, next) =
+            self.page(Table::WebhookDeliveries, webhook.as_bytes(), &from, limit, "delivery")?;
+        Ok((items, next.and_then(|key| position_of_key(webhook, &key))))
     }
 
     /// Records one attempt at delivering the event at `at`. If the dispatcher's attempt
