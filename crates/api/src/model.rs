@@ -206,6 +206,13 @@ pub(crate) struct ReceiptView {
     pub(crate) contract_address: Option<Address>,
     /// Logs in emission order.
     pub(crate) logs: Vec<LogView>,
+    /// Why it reverted, when its revert data is an `Error(string)` or a `Panic(uint256)`;
+    /// null otherwise (see `revert_data` for custom errors).
+    pub(crate) revert_reason: Option<String>,
+    /// The data it reverted with (at most 4096 bytes), 0x hex; null if it did not revert or
+    /// reverted without data.
+    #[schema(value_type = Option<String>)]
+    pub(crate) revert_data: Option<Bytes>,
 }
 
 /// A log a contract emitted.
@@ -269,6 +276,8 @@ impl ReceiptView {
                     data: log.data.data.clone(),
                 })
                 .collect(),
+            revert_reason: receipt.revert_reason(),
+            revert_data: receipt.revert_output.clone(),
         }
     }
 }

@@ -14,8 +14,8 @@ use alloy_rpc_types_eth::state::{AccountOverride, StateOverride};
 use alloy_rpc_types_eth::{
     AccessList, AccessListItem, AccessListResult, BlockOverrides, TransactionRequest,
 };
-use alloy_sol_types::{Panic, Revert, SolError};
 use alloy_trie::KECCAK_EMPTY;
+use cairn_primitives::revert_reason;
 use cairn_storage::{StateView, StoreError};
 use revm::bytecode::opcode;
 use revm::context::result::{
@@ -602,28 +602,6 @@ fn halt_message(reason: &HaltReason) -> String {
         other => return other.to_string(),
     }
     .to_string()
-}
-
-/// The reason in `Error(string)` or `Panic(uint256)` revert data, as geth words it.
-fn revert_reason(output: &[u8]) -> Option<String> {
-    if let Ok(revert) = Revert::abi_decode(output) {
-        return Some(revert.reason);
-    }
-    let code = Panic::abi_decode(output).ok()?.code;
-    let reason = match u64::try_from(code) {
-        Ok(0x00) => "generic panic",
-        Ok(0x01) => "assert(false)",
-        Ok(0x11) => "arithmetic underflow or overflow",
-        Ok(0x12) => "division or modulo by zero",
-        Ok(0x21) => "enum overflow",
-        Ok(0x22) => "invalid encoded storage byte array accessed",
-        Ok(0x31) => "out-of-bounds array access; popping on an empty array",
-        Ok(0x32) => "out-of-bounds access of an array or bytesN",
-        Ok(0x41) => "out of memory",
-        Ok(0x51) => "uninitialized function",
-        _ => return Some(format!("unknown panic code: {code:#x}")),
-    };
-    Some(reason.to_string())
 }
 
 /// Records the accounts and slots a run touches, as geth's access-list tracer does.

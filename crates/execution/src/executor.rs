@@ -1,6 +1,6 @@
 use alloy_consensus::{Eip658Value, ReceiptEnvelope, Transaction};
 use alloy_primitives::{Address, Bloom, Bytes};
-use cairn_primitives::{Receipt, TxEnvelope};
+use cairn_primitives::{MAX_REVERT_OUTPUT, Receipt, TxEnvelope};
 use cairn_storage::{StateChanges, StateView};
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{CfgEnv, Context};
@@ -89,6 +89,12 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             _ => Address::ZERO,
         };
         let output = result.output().cloned().unwrap_or_default();
+        let revert_output = match &result {
+            ExecutionResult::Revert { output, .. } if !output.is_empty() => {
+                Some(output.slice(..output.len().min(MAX_REVERT_OUTPUT)))
+            }
+            _ => None,
+        };
         let receipt = alloy_consensus::Receipt {
             status: Eip658Value::Eip658(result.is_success()),
             cumulative_gas_used: self.gas_used,
@@ -103,6 +109,7 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             gas_used,
             effective_gas_price,
             contract_address,
+            revert_output,
         };
         self.receipts.push(receipt);
         let receipt =

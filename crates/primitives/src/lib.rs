@@ -15,6 +15,7 @@ mod dev;
 mod error;
 mod fees;
 mod receipt;
+mod revert;
 mod spec;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
@@ -25,5 +26,6 @@ pub use block::{Block, Header};
 pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
 pub use error::PrimitivesError;
 pub use fees::next_base_fee;
-pub use receipt::Receipt;
+pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
+pub use revert::revert_reason;
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};

@@ -1,13 +1,18 @@
 use alloy_consensus::{ReceiptEnvelope, TxReceipt};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bloom, Log};
+use alloy_primitives::{Address, B256, Bloom, Bytes, Log};
 use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
 use crate::PrimitivesError;
 
+/// The most revert data a receipt keeps: enough for any `Error(string)` a contract writes in
+/// practice, while one failing transaction cannot grow the store by its whole return data.
+pub const MAX_REVERT_OUTPUT: usize = 4096;
+
 /// A transaction's receipt: Ethereum's typed receipt (status, cumulative gas, bloom, logs) plus
 /// the facts clients ask for that Ethereum derives rather than stores.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+#[rlp(trailing)]
 pub struct Receipt {
     /// Ethereum's receipt exactly as it enters the receipts root.
     pub envelope: ReceiptEnvelope,
@@ -17,6 +22,11 @@ pub struct Receipt {
     pub effective_gas_price: u128,
     /// Address of the contract a creation made; the zero address otherwise.
     pub contract_address: Address,
+    /// What a reverted transaction returned (its first [`MAX_REVERT_OUTPUT`] bytes), so that
+    /// explorers can say why it failed without replaying it; `None` when it succeeded, halted,
+    /// or reverted without data. Not part of the receipts root; receipts stored before this
+    /// field existed decode with `None`.
+    pub revert_output: Option<Bytes>,
 }
 
 impl Receipt {
@@ -33,6 +43,12 @@ impl Receipt {
     /// Bloom over this receipt's logs.
     pub fn bloom(&self) -> Bloom {
         self.envelope.bloom()
+    }
+
+    /// Why the transaction reverted, decoded from its revert data when that is an
+    /// `Error(string)` or a `Panic(uint256)`.
+    pub fn revert_reason(&self) -> Option<String> {
+        self.revert_output.as_deref().and_then(|output| crate::revert_reason(output))
     }
 
     /// The created contract, if this was a successful creation.

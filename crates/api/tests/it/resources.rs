@@ -1,7 +1,8 @@
 //! Each resource, read back against what the node holds.
 
-use alloy_primitives::{Address, B256, Bytes, keccak256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, keccak256};
 use alloy_trie::{Nibbles, TrieAccount, proof::verify_proof};
+use cairn_primitives::test_utils::signed_call;
 use serde_json::Value;
 
 use crate::{harness, key, transfer};
@@ -98,11 +99,31 @@ async fn a_submitted_transaction_goes_from_pending_to_finalized_with_its_receipt
     assert_eq!(receipt["effective_gas_price"], price.to_string());
     assert!(receipt["contract_address"].is_null());
     assert_eq!(receipt["logs"], serde_json::json!([]));
+    assert!(receipt["revert_reason"].is_null());
+    assert!(receipt["revert_data"].is_null());
 
     let page = h.get_json("/v1/blocks/1/transactions").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0], done);
     assert!(page["next"].is_null());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_reverted_transaction_shows_its_reason_and_data() {
+    let h = harness().await;
+    let counter = h.deploy_counter(0, 7);
+    let fail = keccak256("fail()")[..4].to_vec();
+    let raw = signed_call(&key(0).signer, 31337, 1, TxKind::Call(counter), fail.into(), 100_000);
+    let hash = h.node.submit_raw(&raw.unwrap()).unwrap();
+    h.node.produce_block().unwrap();
+
+    let done = h.get_json(&format!("/v1/transactions/{hash}")).await;
+    let receipt = &done["receipt"];
+    assert_eq!(receipt["success"], false);
+    assert_eq!(receipt["revert_reason"], "counter: failure requested");
+    let data: Bytes = parse(&receipt["revert_data"]);
+    assert_eq!(data[..4], keccak256("Error(string)")[..4]);
     h.stop().await;
 }
 

@@ -29,6 +29,7 @@ pub(crate) fn deploy(chain: &Chain, start: u64) -> Address {
     chain.mine();
     let receipt = chain.node.transaction(hash).unwrap().unwrap().receipt;
     assert!(receipt.success());
+    assert_eq!(receipt.revert_output, None);
     let address = receipt.created().unwrap();
     assert_eq!(address, chain.address(0).create(0));
     address
@@ -79,6 +80,7 @@ fn reverts_are_included_with_status_zero_and_carry_their_reason() {
     let receipt = call(&chain, 1, counter, fail.clone());
     assert!(!receipt.success());
     assert!(receipt.gas_used > 21_000);
+    assert_eq!(receipt.revert_reason().as_deref(), Some("counter: failure requested"));
     assert_eq!(chain.node.storage(counter, U256::ZERO).unwrap(), U256::from(1));
     assert_eq!(chain.nonce(chain.address(0)), 2);
 

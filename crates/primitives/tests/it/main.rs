@@ -54,3 +54,50 @@ proptest! {
         }
     }
 }
+
+fn receipt(revert_output: Option<Bytes>) -> Receipt {
+    let inner = alloy_consensus::Receipt {
+        status: revert_output.is_none().into(),
+        cumulative_gas_used: 30_000,
+        logs: vec![],
+    };
+    Receipt {
+        envelope: alloy_consensus::ReceiptEnvelope::Eip1559(inner.with_bloom()),
+        gas_used: 30_000,
+        effective_gas_price: 7,
+        contract_address: Address::ZERO,
+        revert_output,
+    }
+}
+
+proptest! {
+    #[test]
+    fn receipts_round_trip_with_and_without_revert_data(data in proptest::collection::vec(any::<u8>(), 1..200)) {
+        let receipts = vec![receipt(None), receipt(Some(Bytes::from(data)))];
+        let bytes = Receipt::encode_list(&receipts);
+        prop_assert_eq!(Receipt::decode_list(&bytes).unwrap(), receipts);
+    }
+}
+
+/// The four-field layout receipts were stored in before they kept revert data.
+#[derive(alloy_rlp::RlpEncodable)]
+struct EarlierReceipt {
+    envelope: alloy_consensus::ReceiptEnvelope,
+    gas_used: u64,
+    effective_gas_price: u128,
+    contract_address: Address,
+}
+
+#[test]
+fn receipts_stored_before_revert_data_still_decode() {
+    let current = receipt(None);
+    let earlier = vec![EarlierReceipt {
+        envelope: current.envelope.clone(),
+        gas_used: current.gas_used,
+        effective_gas_price: current.effective_gas_price,
+        contract_address: current.contract_address,
+    }];
+    let bytes = alloy_rlp::encode(&earlier);
+    assert_eq!(Receipt::decode_list(&bytes).unwrap(), vec![current.clone()]);
+    assert_eq!(Receipt::encode_list(&[current]), bytes);
+}

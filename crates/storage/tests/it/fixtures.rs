@@ -206,5 +206,6 @@ fn receipt(cumulative_gas_used: u64, tag: u8) -> Receipt {
         gas_used: 21_000,
         effective_gas_price: 1_000_000_001,
         contract_address: Address::ZERO,
+        revert_output: None,
     }
 }
