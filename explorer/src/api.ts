@@ -118,8 +118,10 @@ export interface Receipt {
   effective_gas_price: string;
   contract_address: string | null;
   logs: Log[];
-  /** Decoded revert reason, when the node returns one. */
-  revert_reason?: string | null;
+  /** Why it reverted, when the revert data is an Error(string) or a Panic(uint256). */
+  revert_reason: string | null;
+  /** The data it reverted with (0x hex), when there was any. */
+  revert_data: string | null;
 }
 
 export interface Transaction {

@@ -1,6 +1,6 @@
 // Transaction: where it is in its life, who paid whom, what it cost, its decoded input and logs.
 
-import { Log, Transaction, get } from "./api";
+import { Log, Receipt, Transaction, get } from "./api";
 import { Decoded, decodeCall, decodeLog } from "./abi";
 import { Child, fill, h, table } from "./dom";
 import { count, eth, gwei, hexBytes, units } from "./format";
@@ -43,18 +43,26 @@ function statusView(tx: Transaction): Child {
   return [life, " ", tx.receipt.success ? badge("success", "finalized") : badge("reverted", "failed")];
 }
 
+/** Why a failed transaction failed: the decoded reason, else a custom error's selector and data. */
+function revertView(receipt: Receipt): Child {
+  if (receipt.revert_reason) return h("span", { class: "mono" }, receipt.revert_reason);
+  if (receipt.revert_data && receipt.revert_data.length >= 10) {
+    return [
+      "custom error ",
+      h("span", { class: "mono" }, receipt.revert_data.slice(0, 10)),
+      h("details", null, h("summary", null, `${hexBytes(receipt.revert_data)} bytes`), h("div", { class: "mono wrap" }, receipt.revert_data)),
+    ];
+  }
+  return h("span", { class: "muted" }, "no reason given (it reverted without data, or ran out of gas)");
+}
+
 export async function transaction(main: HTMLElement, hash: string, visit: Visit): Promise<void> {
   const tx = await get<Transaction>(`/v1/transactions/${encodeURIComponent(hash)}`);
   if (!visit.alive) return;
   const receipt = tx.receipt;
   const decoded = decodeCall(tx.input);
   const fee = receipt ? BigInt(receipt.gas_used) * BigInt(receipt.effective_gas_price) : null;
-  const revert =
-    receipt && !receipt.success
-      ? receipt.revert_reason
-        ? h("span", { class: "mono" }, receipt.revert_reason)
-        : h("span", { class: "muted" }, "the transaction reverted; this node's API does not return the revert data")
-      : null;
+  const revert = receipt && !receipt.success ? revertView(receipt) : null;
   fill(
     main,
     h("h1", null, "Transaction"),
