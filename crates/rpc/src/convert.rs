@@ -5,6 +5,7 @@ use alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH;
 use alloy_consensus::{Transaction as _, transaction::Recovered};
 use alloy_primitives::{Address, B64, B256, U256};
 use alloy_rpc_types_eth::{self as rpc, BlockTransactions};
+use alloy_serde::{OtherFields, WithOtherFields};
 use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
 
 /// Where a transaction sits in the chain.
@@ -151,12 +152,14 @@ pub(crate) fn log(log: cairn_node::logs::BlockLog) -> rpc::Log {
     }
 }
 
-/// Every receipt of a block, with logs, senders and positions filled in.
+/// Every receipt of a block, with logs, senders and positions filled in. A reverted
+/// transaction's receipt also carries `revertReason`, its revert data in hex, as Besu's do (and
+/// as `cast receipt` shows).
 pub(crate) fn block_receipts(
     block: &Block,
     senders: &[Address],
     receipts: &[Receipt],
-) -> Vec<rpc::TransactionReceipt> {
+) -> Vec<WithOtherFields<rpc::TransactionReceipt>> {
     let hash = block.hash();
     let logs = block_logs(block, receipts);
     block
@@ -168,7 +171,7 @@ pub(crate) fn block_receipts(
         .map(|(i, ((tx, sender), (receipt, logs)))| {
             let mut logs = logs.into_iter();
             let envelope = receipt.envelope.clone().map_logs(|_| logs.next().unwrap_or_default());
-            rpc::TransactionReceipt {
+            let inner = rpc::TransactionReceipt {
                 inner: envelope,
                 transaction_hash: *tx.tx_hash(),
                 transaction_index: Some(i as u64),
@@ -181,7 +184,12 @@ pub(crate) fn block_receipts(
                 from: *sender,
                 to: tx.to(),
                 contract_address: receipt.created(),
+            };
+            let mut other = OtherFields::default();
+            if let Some(output) = &receipt.revert_output {
+                other.insert("revertReason".to_string(), output.to_string().into());
             }
+            WithOtherFields { inner, other }
         })
         .collect()
 }

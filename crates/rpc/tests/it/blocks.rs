@@ -1,9 +1,11 @@
 //! Blocks, transactions and receipts in Ethereum's JSON shapes.
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, TxKind};
+use alloy_sol_types::{Revert, SolError};
+use cairn_primitives::test_utils::signed_call;
 use serde_json::{Value, json};
 
-use crate::{address, harness, transfer};
+use crate::{address, harness, hex_bytes, key, selector, transfer};
 
 #[tokio::test]
 async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
@@ -63,6 +65,7 @@ async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
     assert_eq!(receipt["contractAddress"], Value::Null);
     assert_eq!(receipt["type"], "0x2");
     assert!(receipt["effectiveGasPrice"].is_string());
+    assert!(receipt.get("revertReason").is_none());
     let receipts = h.result("eth_getBlockReceipts", json!(["0x1"])).await;
     assert_eq!(receipts, json!([receipt]));
 }
@@ -89,6 +92,19 @@ async fn a_contract_creation_receipt_names_the_contract() {
     let code = h.result("eth_getCode", json!([counter, "latest"])).await;
     assert!(code.as_str().unwrap().len() > 100);
     assert_eq!(h.result("eth_getCode", json!([counter, "0x0"])).await, "0x");
+}
+
+#[tokio::test]
+async fn a_reverted_receipt_carries_its_revert_data() {
+    let h = harness().await;
+    let counter = h.deploy_counter(0, 7).await;
+    let raw = signed_call(key(0), 31337, 1, TxKind::Call(counter), selector("fail()"), 100_000);
+    let hash = h.send(raw.unwrap()).await;
+    h.node.produce_block().unwrap();
+    let receipt = h.result("eth_getTransactionReceipt", json!([hash])).await;
+    assert_eq!(receipt["status"], "0x0");
+    let expected = Revert::from("counter: failure requested").abi_encode();
+    assert_eq!(receipt["revertReason"], hex_bytes(&expected));
 }
 
 #[tokio::test]
