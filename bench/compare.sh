@@ -5,7 +5,7 @@
 # Prints a Markdown table with each figure's ratio to anvil's.
 #
 #   bench/compare.sh                      # defaults below
-#   TXS=40000 ERC20_TXS=20000 bench/compare.sh
+#   TXS=40000 ERC20_TXS=20000 CONTRACT_TXS=5000 bench/compare.sh
 #
 # The 4-validator network is `cairn testnet init` plus four `cairn node` processes, which is
 # what `cairn dev --validators 4` runs, started one by one so that one can be killed alone
@@ -14,6 +14,7 @@ set -euo pipefail
 
 TXS=${TXS:-20000}              # plain transfers per run
 ERC20_TXS=${ERC20_TXS:-10000}  # ERC-20 transfers per run
+CONTRACT_TXS=${CONTRACT_TXS:-3000}  # contract-heavy calls (Heavy.work, ~130,000 gas) per run
 ACCOUNTS=${ACCOUNTS:-400}      # fresh senders per run
 PORT=${PORT:-19545}            # JSON-RPC of the node under test (BFT node i: PORT+i)
 
@@ -52,13 +53,14 @@ wait_rpc() {
   exit 1
 }
 
-# Runs both mixes against the endpoints in $2 (comma separated), labelled $1.
+# Runs every mix against the endpoints in $2 (comma separated), labelled $1.
 run_loads() {
   local label=$1 rpc=$2 ws="ws://${2#http://}"
   ws=${ws%%,*}
-  for mix in transfers erc20; do
+  for mix in transfers erc20 contract; do
     local txs=$TXS
     [ "$mix" = erc20 ] && txs=$ERC20_TXS
+    [ "$mix" = contract ] && txs=$CONTRACT_TXS
     echo "== $label, $mix" >&2
     "$CAIRN" bench --rpc "$rpc" --ws "$ws" --mix "$mix" --txs "$txs" --accounts "$ACCOUNTS" \
       --label "$label" --json "$WORK/$label-$mix.json" >&2
@@ -100,7 +102,7 @@ run_loads cairn-4-one-down "${UP%,}"
 stop_all
 
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers from $ACCOUNTS senders per run, batches of 500"
+echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers / $CONTRACT_TXS contract calls from $ACCOUNTS senders per run, batches of 500"
 echo
 jq -rs '
   def r(x): (x * 10 | round) / 10;
@@ -111,5 +113,5 @@ jq -rs '
     (.[] | .summary as $s | $anvil[.mix] as $a
       | "| \(.label) | \(.mix) | \($s.finalized_tps | round) | \(ratio($s.finalized_tps; $a.finalized_tps)) | \(r($s.blocks_per_sec)) | \($s.inclusion_ms.p50 | round) / \($s.inclusion_ms.p99 | round) | \($s.finality_ms.p50 | round) / \($s.finality_ms.p95 | round) / \($s.finality_ms.p99 | round) | \(ratio($s.finality_ms.p99; $a.finality_ms.p99)) | \($s.rejected) | \($s.lost) |")
 ' $(for label in anvil cairn-1 cairn-4 cairn-4-one-down; do
-      for mix in transfers erc20; do echo "$WORK/$label-$mix.json"; done
+      for mix in transfers erc20 contract; do echo "$WORK/$label-$mix.json"; done
     done)

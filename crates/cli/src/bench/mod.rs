@@ -1,7 +1,8 @@
 //! `cairn bench`: a load generator for any Ethereum JSON-RPC node (Cairn, anvil, geth).
 //!
 //! ```text
-//! fund K fresh senders from one funded key (and deploy an ERC-20 for the token mix)
+//! fund K fresh senders from one funded key (and deploy the contract the ERC-20 or the
+//!   contract-heavy mix calls)
 //!   → sign N transactions up front (rayon), nonce level by level over the senders
 //!   → submit them in JSON-RPC batches over HTTP, on lanes (senders split across lanes and
 //!     endpoints, so each sender's nonces reach one node in order), open loop at --rate or as
@@ -118,22 +119,27 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     };
     let mut funder = Funder::new(&main, funder).await?;
     let per_account = args.txs.div_ceil(args.accounts) as u64;
-    let token = match args.mix {
+    let contract = match args.mix {
         Mix::Transfers => None,
         Mix::Erc20 => {
             eprintln!("deploying the ERC-20");
             let supply = U256::from(per_account) * U256::from(args.accounts);
             Some(funder.deploy_token(&main, chain, supply).await?)
         }
+        Mix::Contract => {
+            eprintln!("deploying Heavy");
+            Some(funder.deploy_heavy(&main, chain).await?)
+        }
     };
     eprintln!("funding {} senders (seed {seed})", args.accounts);
     let ether = workload::cost_per_tx(args.mix, chain) * U256::from(per_account);
-    let tokens = token.map(|token| (token, U256::from(per_account)));
+    let tokens =
+        contract.filter(|_| args.mix == Mix::Erc20).map(|token| (token, U256::from(per_account)));
     funder.fund(&main, chain, &addresses, ether, tokens).await?;
     let nonces = workload::next_nonces(&main, &addresses).await?;
 
     let signing = Instant::now();
-    let load = workload::sign_load(&keys, &nonces, args.txs, args.mix, token, chain, seed)?;
+    let load = workload::sign_load(&keys, &nonces, args.txs, args.mix, contract, chain, seed)?;
     eprintln!("signed {} transactions in {:.2} s", load.len(), signing.elapsed().as_secs_f64());
 
     let tracker = Shared::new(Tracker::new(load.iter().map(|tx| tx.hash)));

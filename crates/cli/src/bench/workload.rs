@@ -1,5 +1,6 @@
-//! The load: fresh sender keys, their funding from one funded key, the ERC-20 contract, and
-//! every transaction signed before the clock starts.
+//! The load: fresh sender keys, their funding from one funded key, the contract a mix calls
+//! (an ERC-20 or the contract-heavy `Heavy`), and every transaction signed before the clock
+//! starts.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,13 @@ use super::rpc::{Rpc, quantity};
 const TOKEN_CODE: &str = include_str!("token.hex");
 /// `transfer(address,uint256)`.
 const TRANSFER_SELECTOR: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+/// Creation code of `e2e/contracts/Heavy.sol` (hashing, fresh storage writes and an event per
+/// call), compiled as `TOKEN_CODE` is.
+const HEAVY_CODE: &str = include_str!("heavy.hex");
+/// `work(uint256)`.
+const WORK_SELECTOR: [u8; 4] = [0x58, 0x58, 0xd1, 0x61];
+/// Gas limit of a `work` call (it uses about 130,000).
+const WORK_GAS: u64 = 200_000;
 /// Gas limit of a plain transfer.
 const TRANSFER_GAS: u64 = 21_000;
 /// Gas limit of a token transfer to a new holder (it uses about 52,000).
@@ -46,6 +54,9 @@ pub(crate) enum Mix {
     Transfers,
     /// ERC-20 `transfer` calls of one token unit to new holders.
     Erc20,
+    /// Calls of `Heavy.work`: 65 keccak rounds, four fresh storage slots, a shared counter and
+    /// an event each.
+    Contract,
 }
 
 impl Mix {
@@ -54,6 +65,16 @@ impl Mix {
         match self {
             Mix::Transfers => "transfers",
             Mix::Erc20 => "erc20",
+            Mix::Contract => "contract",
+        }
+    }
+
+    /// Gas limit of one load transaction.
+    fn gas(self) -> u64 {
+        match self {
+            Mix::Transfers => TRANSFER_GAS,
+            Mix::Erc20 => TOKEN_TRANSFER_GAS,
+            Mix::Contract => WORK_GAS,
         }
     }
 }
@@ -170,6 +191,20 @@ impl Funder {
     ) -> anyhow::Result<Address> {
         let mut code = hex::decode(TOKEN_CODE.trim()).context("token bytecode is not hex")?;
         code.extend_from_slice(&supply.to_be_bytes::<32>());
+        self.deploy(rpc, chain, code).await
+    }
+
+    /// Deploys the contract-heavy mix's `Heavy`; returns its address.
+    pub(crate) async fn deploy_heavy(
+        &mut self,
+        rpc: &Rpc,
+        chain: Chain,
+    ) -> anyhow::Result<Address> {
+        let code = hex::decode(HEAVY_CODE.trim()).context("Heavy bytecode is not hex")?;
+        self.deploy(rpc, chain, code).await
+    }
+
+    async fn deploy(&mut self, rpc: &Rpc, chain: Chain, code: Vec<u8>) -> anyhow::Result<Address> {
         let tx = self.next(chain, TxKind::Create, U256::ZERO, code.into(), DEPLOY_GAS);
         let signed = sign(&self.signer, tx, 0)?;
         let receipt = send_and_wait(rpc, &[signed]).await?;
@@ -251,22 +286,24 @@ async fn send_and_wait(rpc: &Rpc, txs: &[Signed]) -> anyhow::Result<Value> {
 
 /// What the senders will spend: per transaction its gas at the fee cap plus the value sent.
 pub(crate) fn cost_per_tx(mix: Mix, chain: Chain) -> U256 {
-    let gas = match mix {
-        Mix::Transfers => TRANSFER_GAS,
-        Mix::Erc20 => TOKEN_TRANSFER_GAS,
-    };
-    U256::from(u128::from(gas) * chain.max_fee + 1)
+    U256::from(u128::from(mix.gas()) * chain.max_fee + 1)
+}
+
+/// ABI encoding of `work(salt)`.
+fn work_call(salt: B256) -> Bytes {
+    [WORK_SELECTOR.as_slice(), salt.as_slice()].concat().into()
 }
 
 /// Signs `count` load transactions (in parallel): nonce level by level, one transaction per
 /// sender per level, so consecutive batches spread over every sender and each sender's
-/// nonces go out in order. `nonces` are the senders' next nonces.
+/// nonces go out in order. `nonces` are the senders' next nonces; `contract` is the deployed
+/// contract the ERC-20 and contract mixes call.
 pub(crate) fn sign_load(
     keys: &[PrivateKeySigner],
     nonces: &[u64],
     count: usize,
     mix: Mix,
-    token: Option<Address>,
+    contract: Option<Address>,
     chain: Chain,
     seed: u64,
 ) -> anyhow::Result<Vec<Signed>> {
@@ -279,22 +316,22 @@ pub(crate) fn sign_load(
         .map(|(account, level)| {
             let nonce = nonces[account] + level;
             let to = recipient(seed, account, nonce);
-            let (kind, value, input, gas) = match (mix, token) {
-                (Mix::Transfers, _) => {
-                    (TxKind::Call(to), U256::from(1), Bytes::new(), TRANSFER_GAS)
+            let (kind, value, input) = match (mix, contract) {
+                (Mix::Transfers, _) => (TxKind::Call(to), U256::from(1), Bytes::new()),
+                (Mix::Erc20, Some(token)) => {
+                    (TxKind::Call(token), U256::ZERO, transfer_call(to, U256::from(1)))
                 }
-                (Mix::Erc20, Some(token)) => (
-                    TxKind::Call(token),
-                    U256::ZERO,
-                    transfer_call(to, U256::from(1)),
-                    TOKEN_TRANSFER_GAS,
-                ),
-                (Mix::Erc20, None) => bail!("the ERC-20 mix needs a deployed token"),
+                (Mix::Contract, Some(heavy)) => {
+                    (TxKind::Call(heavy), U256::ZERO, work_call(to.into_word()))
+                }
+                (Mix::Erc20 | Mix::Contract, None) => {
+                    bail!("the {} mix needs a deployed contract", mix.name())
+                }
             };
             let tx = TxEip1559 {
                 chain_id: chain.chain_id,
                 nonce,
-                gas_limit: gas,
+                gas_limit: mix.gas(),
                 max_fee_per_gas: chain.max_fee,
                 max_priority_fee_per_gas: TIP,
                 to: kind,
@@ -347,5 +384,27 @@ mod tests {
         assert_eq!(envelope.input()[..4], TRANSFER_SELECTOR);
         assert_eq!(envelope.input().len(), 68);
         assert!(sign_load(&keys, &[0], 1, Mix::Erc20, None, CHAIN, 1).is_err());
+    }
+
+    #[test]
+    fn contract_load_calls_work_with_a_distinct_salt() {
+        assert_eq!(WORK_SELECTOR, keccak256("work(uint256)")[..4]);
+        let keys = fresh_keys(2, 2).expect("keys");
+        let heavy = Address::repeat_byte(0x71);
+        let load =
+            sign_load(&keys, &[0, 0], 2, Mix::Contract, Some(heavy), CHAIN, 2).expect("signs");
+        let inputs: Vec<Bytes> = load
+            .iter()
+            .map(|tx| {
+                let bytes = hex::decode(&tx.raw[2..]).expect("hex");
+                let envelope = TxEnvelope::decode_2718(&mut bytes.as_slice()).expect("decodes");
+                assert_eq!(envelope.to(), Some(heavy));
+                assert_eq!(envelope.gas_limit(), WORK_GAS);
+                envelope.input().clone()
+            })
+            .collect();
+        assert!(inputs.iter().all(|input| input.len() == 36 && input[..4] == WORK_SELECTOR));
+        assert_ne!(inputs[0], inputs[1]);
+        assert!(sign_load(&keys, &[0], 1, Mix::Contract, None, CHAIN, 1).is_err());
     }
 }

@@ -1,10 +1,11 @@
 //! `cairn bench` drives a real `cairn dev` and anvil: every transaction it sends is accepted,
-//! included and seen final, for plain transfers and for the ERC-20 mix. No timing is asserted.
+//! included and seen final, for plain transfers, the ERC-20 mix and the contract-heavy mix. No
+//! timing is asserted.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{Node, Target, compile_bytecode, run};
+use crate::harness::{Node, Target, compile_bytecode, http, run};
 
 /// Runs `cairn bench` against `node` and returns its JSON summary.
 fn bench(node: &Node, mix: &str, dir: &Path) -> serde_json::Value {
@@ -39,6 +40,35 @@ fn bench_loses_nothing_on_cairn_dev() {
     let dir = tempfile::tempdir().unwrap();
     assert_nothing_lost(&bench(&node, "transfers", dir.path()));
     assert_nothing_lost(&bench(&node, "erc20", dir.path()));
+    assert_nothing_lost(&bench(&node, "contract", dir.path()));
+    assert_every_receipt_succeeded(&node);
+}
+
+/// Every transaction on the chain succeeded: the load's gas limits are enough, and the
+/// contract mix did its work rather than revert.
+fn assert_every_receipt_succeeded(node: &Node) {
+    let call = |method: &str, params: &str| {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+        let (status, answer) =
+            http(&node.http, "POST", "/", &[("content-type", "application/json")], &body);
+        assert_eq!(status, 200, "{method}: {answer}");
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+        let reply: serde_json::Value = serde_json::from_str(body).expect("JSON-RPC reply");
+        reply["result"].clone()
+    };
+    let head = call("eth_blockNumber", "[]");
+    let head = u64::from_str_radix(head.as_str().expect("hex").trim_start_matches("0x"), 16);
+    let mut receipts = 0;
+    for number in 1..=head.expect("block number") {
+        for receipt in call("eth_getBlockReceipts", &format!(r#"["{number:#x}"]"#))
+            .as_array()
+            .expect("receipts")
+        {
+            assert_eq!(receipt["status"], "0x1", "{receipt}");
+            receipts += 1;
+        }
+    }
+    assert!(receipts >= 1200, "{receipts} receipts");
 }
 
 #[test]
@@ -50,9 +80,11 @@ fn bench_runs_unchanged_against_anvil() {
 }
 
 #[test]
-fn committed_token_bytecode_is_the_compiled_source() {
-    let committed = include_str!("../../src/bench/token.hex").trim();
-    assert_eq!(compile_bytecode("Token"), format!("0x{committed}"));
+fn committed_bytecode_is_the_compiled_source() {
+    let token = include_str!("../../src/bench/token.hex").trim();
+    assert_eq!(compile_bytecode("Token"), format!("0x{token}"));
+    let heavy = include_str!("../../src/bench/heavy.hex").trim();
+    assert_eq!(compile_bytecode("Heavy"), format!("0x{heavy}"));
 }
 
 #[test]
