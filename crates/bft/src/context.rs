@@ -188,9 +188,9 @@ pub struct Proposal {
 }
 
 impl Proposal {
-    /// What the proposer signs.
-    pub fn signing_hash(&self) -> B256 {
-        domain_hash(b"cairn/proposal/1", self)
+    /// What the proposer signs on the chain `chain_id`.
+    pub fn signing_hash(&self, chain_id: u64) -> B256 {
+        domain_hash(b"cairn/proposal/2", chain_id, self)
     }
 }
 
@@ -286,8 +286,8 @@ impl Vote {
         Self { vote_type, height, round, value, validator_address, extension: None }
     }
 
-    /// What the voter signs.
-    pub fn signing_hash(&self) -> B256 {
+    /// What the voter signs on the chain `chain_id`.
+    pub fn signing_hash(&self, chain_id: u64) -> B256 {
         let content = VoteContent {
             vote_type: &self.vote_type,
             height: &self.height,
@@ -295,7 +295,7 @@ impl Vote {
             value: &self.value,
             validator_address: &self.validator_address,
         };
-        domain_hash(b"cairn/vote/1", &content)
+        domain_hash(b"cairn/vote/2", chain_id, &content)
     }
 }
 
@@ -337,11 +337,12 @@ impl mt::Vote<CairnContext> for Vote {
     }
 }
 
-/// keccak256 of a domain tag followed by the borsh encoding of `content`: the digest every
-/// consensus signature covers, so a signature for one kind of message never verifies as
-/// another.
-pub(crate) fn domain_hash(domain: &[u8], content: &impl BorshSerialize) -> B256 {
+/// keccak256 of a domain tag, the chain id (8 bytes, big-endian) and the borsh encoding of
+/// `content`: the digest every consensus signature covers, so a signature for one kind of
+/// message never verifies as another, nor on another chain run by the same keys.
+pub(crate) fn domain_hash(domain: &[u8], chain_id: u64, content: &impl BorshSerialize) -> B256 {
     let mut bytes = domain.to_vec();
+    bytes.extend_from_slice(&chain_id.to_be_bytes());
     // Writing into a Vec cannot fail.
     let _ = content.serialize(&mut bytes);
     keccak256(bytes)

@@ -39,6 +39,9 @@ pub struct BftConfig {
     pub listen: Multiaddr,
     /// Peers to stay connected to.
     pub peers: Vec<Multiaddr>,
+    /// The chain id every consensus signature is bound to (the validator's signer signs for
+    /// the same one).
+    pub chain_id: u64,
     /// The validator's consensus key; `None` runs a full node that follows and verifies.
     pub signer: Option<ConsensusSigner>,
     /// The node's network identity (not its consensus key).
@@ -136,6 +139,15 @@ pub async fn start<K: KvStore>(
             ..ValueSyncConfig::default()
         },
     };
+    if let Some(signer) = &config.signer
+        && signer.chain_id() != config.chain_id
+    {
+        return Err(BftError::Engine(format!(
+            "the validator key signs for chain {}, the node runs chain {}",
+            signer.chain_id(),
+            config.chain_id
+        )));
+    }
     let address = config.signer.as_ref().map(ConsensusSigner::address);
     let peer_id = config.network_key.public().to_peer_id();
     let (identity, consensus) = match &config.signer {
@@ -155,7 +167,7 @@ pub async fn start<K: KvStore>(
             );
             let consensus = ConsensusContext::new_validator(
                 signer.address(),
-                Box::new(ConsensusVerifier),
+                Box::new(ConsensusVerifier::new(config.chain_id)),
                 Box::new(signer.clone()),
             );
             (identity, consensus)
@@ -164,7 +176,8 @@ pub async fn start<K: KvStore>(
             let identity =
                 NetworkIdentity::new(config.moniker.clone(), config.network_key.clone(), None);
             let placeholder = ValidatorAddress(alloy_primitives::Address::ZERO);
-            (identity, ConsensusContext::new_full_node(placeholder, Box::new(ConsensusVerifier)))
+            let verifier = Box::new(ConsensusVerifier::new(config.chain_id));
+            (identity, ConsensusContext::new_full_node(placeholder, verifier))
         }
     };
     let (channels, engine) = start_engine(

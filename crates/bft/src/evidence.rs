@@ -164,7 +164,7 @@ mod tests {
             validator_address: signer.address(),
             extension: None,
         };
-        let signature = signer.sign_digest(vote.signing_hash()).expect("sign");
+        let signature = signer.sign_digest(vote.signing_hash(signer.chain_id())).expect("sign");
         SignedMessage::new(vote, signature)
     }
 
@@ -183,7 +183,7 @@ mod tests {
     fn a_double_vote_is_recorded_with_both_signatures_and_survives_a_restart() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("evidence.jsonl");
-        let signer = ConsensusSigner::new(SigningKey::from_slice(&[7u8; 32]).expect("key"));
+        let signer = ConsensusSigner::new(SigningKey::from_slice(&[7u8; 32]).expect("key"), 1);
         let log = EvidenceLog::open(path.clone()).expect("open");
         log.record(7, &double_vote(&signer));
         let entries = log.list();

@@ -59,8 +59,9 @@ pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, Strin
 }
 
 /// Checks that `certificate` proves agreement on `header` by more than two thirds of the
-/// voting power of `validators`.
+/// voting power of `validators`, with precommits signed for the chain `chain_id`.
 pub fn verify_certificate(
+    chain_id: u64,
     validators: &ValidatorSet,
     header: &Header,
     certificate: &CommitCertificate<CairnContext>,
@@ -88,7 +89,7 @@ pub fn verify_certificate(
             NilOrVal::Val(certificate.value_id),
             commit.address,
         );
-        if !validator.public_key.verify(vote.signing_hash(), &commit.signature) {
+        if !validator.public_key.verify(vote.signing_hash(chain_id), &commit.signature) {
             return Err(format!("bad precommit signature from {}", commit.address));
         }
         signed_power = signed_power.saturating_add(validator.voting_power);
@@ -106,17 +107,23 @@ pub fn verify_certificate(
 /// The BFT engine's chain rules: the shared header rules plus a commit certificate seal.
 #[derive(Debug, Clone)]
 pub struct BftConsensus {
+    chain_id: u64,
     validators: ValidatorSet,
     proposer: Address,
     evidence: Arc<EvidenceLog>,
 }
 
 impl BftConsensus {
-    /// Rules for `validators`; blocks built locally pay `proposer` (this node's validator
-    /// address, or zero on a full node, which never proposes); `evidence` is the log the
-    /// engine records equivocations in.
-    pub fn new(validators: ValidatorSet, proposer: Address, evidence: Arc<EvidenceLog>) -> Self {
-        Self { validators, proposer, evidence }
+    /// Rules for `validators` signing for the chain `chain_id`; blocks built locally pay
+    /// `proposer` (this node's fee recipient, or zero on a full node, which never proposes);
+    /// `evidence` is the log the engine records equivocations in.
+    pub fn new(
+        chain_id: u64,
+        validators: ValidatorSet,
+        proposer: Address,
+        evidence: Arc<EvidenceLog>,
+    ) -> Self {
+        Self { chain_id, validators, proposer, evidence }
     }
 }
 
@@ -125,7 +132,8 @@ impl Consensus for BftConsensus {
         validate_parent_link(parent, header)?;
         let seal_error = |reason: String| ConsensusError::Seal { number: header.number, reason };
         let certificate = decode_seal(&header.seal).map_err(seal_error)?;
-        verify_certificate(&self.validators, header, &certificate).map_err(seal_error)
+        verify_certificate(self.chain_id, &self.validators, header, &certificate)
+            .map_err(seal_error)
     }
 
     fn proposer(&self) -> Address {
@@ -170,10 +178,16 @@ mod tests {
     use super::*;
     use crate::signing::ConsensusSigner;
 
-    fn signers() -> Vec<ConsensusSigner> {
+    const CHAIN: u64 = 7;
+
+    fn signers_for(chain_id: u64) -> Vec<ConsensusSigner> {
         (1u8..=4)
-            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key")))
+            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), chain_id))
             .collect()
+    }
+
+    fn signers() -> Vec<ConsensusSigner> {
+        signers_for(CHAIN)
     }
 
     fn set(signers: &[ConsensusSigner]) -> ValidatorSet {
@@ -206,7 +220,8 @@ mod tests {
                     validator_address: signer.address(),
                     extension: None,
                 };
-                let signature = signer.sign_digest(vote.signing_hash()).expect("sign");
+                let signature =
+                    signer.sign_digest(vote.signing_hash(signer.chain_id())).expect("sign");
                 CommitSignature::new(signer.address(), signature)
             })
             .collect();
@@ -223,7 +238,7 @@ mod tests {
     }
 
     fn check(validators: &ValidatorSet, header: &Header) -> Result<(), String> {
-        verify_certificate(validators, header, &decode_seal(&header.seal)?)
+        verify_certificate(CHAIN, validators, header, &decode_seal(&header.seal)?)
     }
 
     #[test]
@@ -252,7 +267,7 @@ mod tests {
         let block = sealed(&header, &certificate(&other, &signers[..3]));
         assert!(check(&set(&signers), &block).expect_err("refused").contains("for block"));
         let outsiders: Vec<_> = (10u8..13)
-            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key")))
+            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), CHAIN))
             .collect();
         let block = sealed(&header, &certificate(&header, &outsiders));
         assert!(check(&set(&signers), &block).expect_err("refused").contains("is not a validator"));
@@ -271,6 +286,24 @@ mod tests {
         twice.commit_signatures.push(first);
         let error = check(&set(&signers), &sealed(&header, &twice)).expect_err("refused");
         assert!(error.contains("distinct"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_signed_for_another_chain_is_refused() {
+        let header = header();
+        let elsewhere = signers_for(CHAIN + 1);
+        let block = sealed(&header, &certificate(&header, &elsewhere));
+        assert_eq!(
+            verify_certificate(
+                CHAIN + 1,
+                &set(&elsewhere),
+                &block,
+                &decode_seal(&block.seal).expect("seal")
+            ),
+            Ok(())
+        );
+        let error = check(&set(&elsewhere), &block).expect_err("refused");
+        assert!(error.contains("bad precommit signature"), "{error}");
     }
 
     #[test]

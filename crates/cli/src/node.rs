@@ -35,7 +35,7 @@ fn parse_multiaddr(text: &str) -> anyhow::Result<Multiaddr> {
     text.parse().with_context(|| format!("{text:?} is not a multiaddr"))
 }
 
-fn load_signer(config: &NodeConfig) -> anyhow::Result<Option<ConsensusSigner>> {
+fn load_signer(config: &NodeConfig, chain_id: u64) -> anyhow::Result<Option<ConsensusSigner>> {
     let Some(key) = &config.validator_key else { return Ok(None) };
     let password = match &config.validator_password_file {
         Some(file) => read_secret(file)?,
@@ -44,7 +44,7 @@ fn load_signer(config: &NodeConfig) -> anyhow::Result<Option<ConsensusSigner>> {
     };
     let signer = cairn_keys::decrypt(key, &password)
         .with_context(|| format!("decrypting {}", key.display()))?;
-    Ok(Some(ConsensusSigner::new(signer.credential().clone())))
+    Ok(Some(ConsensusSigner::new(signer.credential().clone(), chain_id)))
 }
 
 fn load_network_key(config: &NodeConfig) -> anyhow::Result<Keypair> {
@@ -69,13 +69,18 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let datadir = DataDir::new(&config.datadir);
     let spec = datadir.resolve_spec(Some(spec))?;
     let validators = cairn_bft::validator_set(&spec)?;
-    let signer = load_signer(&config)?;
+    let signer = load_signer(&config, spec.chain_id)?;
     let network_key = load_network_key(&config)?;
     let beneficiary = signer.as_ref().map_or(alloy_primitives::Address::ZERO, |s| s.address().0);
     let home = config.datadir.join("consensus");
     std::fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
     let evidence = Arc::new(EvidenceLog::open(home.join("evidence.jsonl"))?);
-    let consensus = Arc::new(BftConsensus::new(validators.clone(), beneficiary, evidence.clone()));
+    let consensus = Arc::new(BftConsensus::new(
+        spec.chain_id,
+        validators.clone(),
+        beneficiary,
+        evidence.clone(),
+    ));
     let node = Arc::new(Node::open(datadir.open_store()?, spec.clone(), consensus)?);
     println!(
         "{} ({}) chain id {}, head at block {}",
@@ -91,6 +96,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         evidence: evidence.clone(),
         listen: parse_multiaddr(&config.p2p_addr)?,
         peers: config.peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?,
+        chain_id: spec.chain_id,
         signer,
         network_key: network_key.clone(),
         block_time: Duration::from_millis(spec.block_time_ms),

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cairn_bft::{ConsensusSigner, Keypair};
+use cairn_bft::{ConsensusPublicKey, Keypair};
 use cairn_keys::KeystoreDir;
 use cairn_primitives::{ChainSpec, ConsensusKind, GenesisValidator, NetworkKind};
 use clap::{Args, Subcommand};
@@ -112,11 +112,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             write_secret(&password_file, password.as_bytes())?;
             let file = KeystoreDir::new(keys.join("validator")).create(&password)?;
             let signer = cairn_keys::decrypt(&file.path, &password)?;
-            let consensus = ConsensusSigner::new(signer.credential().clone());
+            let public_key = ConsensusPublicKey::of(signer.credential());
             validators.push(GenesisValidator {
                 name: name.clone(),
-                address: consensus.address().0,
-                public_key: consensus.public_key().0.to_vec().into(),
+                address: signer.address(),
+                public_key: public_key.0.to_vec().into(),
                 power: 1,
             });
             Some((file.path, password_file))

@@ -43,6 +43,7 @@ fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn Consensus>> {
     Ok(match spec.consensus {
         ConsensusKind::Dev => Box::new(DevConsensus::new(Address::ZERO)),
         ConsensusKind::Bft => Box::new(BftConsensus::new(
+            spec.chain_id,
             cairn_bft::validator_set(spec)?,
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),

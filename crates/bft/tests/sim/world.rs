@@ -30,6 +30,8 @@ const CHAOS_ENDS_MS: u64 = 6_000;
 const DEADLINE_MS: u64 = 120_000;
 /// How often a validator checks whether it fell behind and fetches decided blocks.
 const SYNC_EVERY_MS: u64 = 1_000;
+/// The chain every simulated signature is bound to.
+const CHAIN_ID: u64 = 1_337;
 
 /// What goes wrong before `CHAOS_ENDS_MS`.
 #[derive(Debug, Clone, Copy)]
@@ -110,7 +112,7 @@ impl World {
                 let mut secret = [0u8; 32];
                 rng.fill(&mut secret);
                 secret[0] = secret[0].max(1);
-                ConsensusSigner::new(SigningKey::from_slice(&secret).expect("key"))
+                ConsensusSigner::new(SigningKey::from_slice(&secret).expect("key"), CHAIN_ID)
             })
             .collect();
         let set = ValidatorSet::new(
@@ -303,7 +305,7 @@ impl World {
         let header = &self.blocks[&certificate.value_id.0];
         let seal = encode_seal(certificate);
         let decoded = decode_seal(&seal).expect("seal decodes");
-        if let Err(e) = verify_certificate(&self.validators, header, &decoded) {
+        if let Err(e) = verify_certificate(CHAIN_ID, &self.validators, header, &decoded) {
             panic!("seed {}: certificate for height {} fails: {e}", self.seed, header.number);
         }
     }
@@ -432,7 +434,8 @@ impl World {
         };
         let conflicting =
             Vote::new(vote.vote_type, vote.height, vote.round, other, vote.validator_address);
-        let signature = self.nodes[0].signer.sign_digest(conflicting.signing_hash()).expect("sign");
+        let signature =
+            self.nodes[0].signer.sign_digest(conflicting.signing_hash(CHAIN_ID)).expect("sign");
         let second = Input::Vote(SignedMessage::new(conflicting, signature));
         for to in 1..self.nodes.len() {
             self.send(0, to, second.clone());
@@ -521,17 +524,17 @@ fn effect_to_action(
             r.resume_with(())
         }
         Effect::SignVote(vote, r) => {
-            let digest = vote.signing_hash();
+            let digest = vote.signing_hash(CHAIN_ID);
             r.resume_with(sign(signer, vote, digest))
         }
         Effect::SignProposal(proposal, r) => {
-            let digest = proposal.signing_hash();
+            let digest = proposal.signing_hash(CHAIN_ID);
             r.resume_with(sign(signer, proposal, digest))
         }
         Effect::VerifySignature(signed, public_key, r) => {
             let digest = match &signed.message {
-                ConsensusMsg::Vote(v) => v.signing_hash(),
-                ConsensusMsg::Proposal(p) => p.signing_hash(),
+                ConsensusMsg::Vote(v) => v.signing_hash(CHAIN_ID),
+                ConsensusMsg::Proposal(p) => p.signing_hash(CHAIN_ID),
             };
             r.resume_with(public_key.verify(digest, &signed.signature))
         }
@@ -546,7 +549,7 @@ fn effect_to_action(
                 );
                 !validators
                     .get_by_address(&s.address)
-                    .is_some_and(|v| v.public_key.verify(vote.signing_hash(), &s.signature))
+                    .is_some_and(|v| v.public_key.verify(vote.signing_hash(CHAIN_ID), &s.signature))
             });
             r.resume_with(match bad {
                 Some(s) => Err(CertificateError::InvalidPolkaSignature(s.clone())),
