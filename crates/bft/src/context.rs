@@ -348,6 +348,51 @@ pub(crate) fn domain_hash(domain: &[u8], chain_id: u64, content: &impl BorshSeri
     keccak256(bytes)
 }
 
+/// The fractional part of the golden ratio, 0.618…, in units of 10^-18.
+const INVERSE_GOLDEN_RATIO_E18: u128 = 618_033_988_749_894_848;
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The index, in `powers`, of the validator whose turn `turn` is (a turn is height plus
+/// round), in proportion to voting power.
+///
+/// Each validator owns a run of slots on a circle, as many as its power divided by the
+/// greatest common divisor of all powers, in set order. Turn `k` takes slot
+/// `k · stride mod total`, where `stride` is the first number at or above `total / φ` that is
+/// coprime with `total`. Being coprime, any `total` consecutive turns take every slot once, so
+/// each validator proposes exactly in proportion to its power; the golden-ratio stride
+/// scatters a heavy validator's turns instead of giving them in one run (which would also
+/// keep a crashed heavy proposer in charge of round after round). Equal powers give one slot
+/// each, and the turns rotate through the set. A total that does not fit 64 bits (chain specs
+/// refuse one) rotates by index.
+fn proposer_index(powers: &[VotingPower], turn: u64) -> usize {
+    let count = powers.len() as u64;
+    let divisor = powers.iter().fold(0, |g, &p| gcd(g, p));
+    let total = powers.iter().try_fold(0u64, |sum, &p| sum.checked_add(p / divisor.max(1)));
+    let Some(total) = total.filter(|&t| t > 0) else {
+        return (turn % count.max(1)) as usize;
+    };
+    let mut stride =
+        ((u128::from(total) * INVERSE_GOLDEN_RATIO_E18 / 10u128.pow(18)) as u64).max(1);
+    while gcd(stride, total) != 1 {
+        stride += 1;
+    }
+    let slot = (u128::from(turn % total) * u128::from(stride) % u128::from(total)) as u64;
+    let mut end = 0u64;
+    for (index, &power) in powers.iter().enumerate() {
+        end += power / divisor;
+        if slot < end {
+            return index;
+        }
+    }
+    powers.len() - 1
+}
+
 /// Cairn's Malachite context: ties the types above together and picks proposers.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CairnContext;
@@ -365,7 +410,8 @@ impl mt::Context for CairnContext {
     type Extension = Vec<u8>;
     type SigningScheme = Secp256k1;
 
-    /// Round robin over the address-sorted set, starting one further at every height.
+    /// Weighted by voting power, from the height, the round and the set alone (see
+    /// [`proposer_index`]), so every node names the same proposer.
     fn select_proposer<'a>(
         &self,
         validator_set: &'a ValidatorSet,
@@ -374,9 +420,9 @@ impl mt::Context for CairnContext {
     ) -> &'a Validator {
         let validators = validator_set.validators();
         assert!(!validators.is_empty(), "a validator set is never empty");
-        let round = round.as_u32().unwrap_or(0) as u64;
-        let index = (height.0.wrapping_add(round) % validators.len() as u64) as usize;
-        &validators[index]
+        let round = u64::from(round.as_u32().unwrap_or(0));
+        let powers: Vec<VotingPower> = validators.iter().map(|v| v.voting_power).collect();
+        &validators[proposer_index(&powers, height.0.wrapping_add(round))]
     }
 
     fn new_proposal(
@@ -408,5 +454,83 @@ impl mt::Context for CairnContext {
         address: ValidatorAddress,
     ) -> Vote {
         Vote::new(VoteType::Precommit, height, round, value_id, address)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use malachitebft_core_types::Context as _;
+
+    use super::*;
+    use crate::signing::ConsensusSigner;
+
+    fn set(powers: &[VotingPower]) -> ValidatorSet {
+        ValidatorSet::new(
+            powers
+                .iter()
+                .zip(1u8..)
+                .map(|(&voting_power, i)| {
+                    let key = k256::ecdsa::SigningKey::from_slice(&[i; 32]).expect("key");
+                    let signer = ConsensusSigner::new(key, 1);
+                    Validator {
+                        address: signer.address(),
+                        public_key: signer.public_key(),
+                        voting_power,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn proposers(set: &ValidatorSet, heights: std::ops::Range<u64>) -> Vec<ValidatorAddress> {
+        heights
+            .map(|h| CairnContext.select_proposer(set, Height(h), Round::new(0)).address)
+            .collect()
+    }
+
+    #[test]
+    fn validators_propose_in_proportion_to_their_power() {
+        let set = set(&[1, 2, 3, 4, 10]);
+        let chosen = proposers(&set, 1..2_001);
+        for validator in set.validators() {
+            let turns = chosen.iter().filter(|a| **a == validator.address).count() as u64;
+            assert_eq!(turns, 100 * validator.voting_power, "{}", validator.address);
+        }
+        // The heaviest validator (half the power) never proposes more than two heights running.
+        let heaviest = set.validators().iter().max_by_key(|v| v.voting_power).expect("set").address;
+        let longest =
+            chosen.split(|a| *a != heaviest).map(<[ValidatorAddress]>::len).max().unwrap_or(0);
+        assert!(longest <= 2, "a run of {longest} turns");
+    }
+
+    #[test]
+    fn equal_powers_rotate_through_the_set() {
+        for power in [1, 7, 1_000_000] {
+            let set = set(&[power; 4]);
+            let chosen = proposers(&set, 10..50);
+            for window in chosen.chunks(4) {
+                let mut distinct = window.to_vec();
+                distinct.sort();
+                distinct.dedup();
+                assert_eq!(distinct.len(), 4, "power {power}: {window:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_next_round_moves_to_another_proposer_and_every_node_agrees() {
+        let set = set(&[5, 1, 1, 1]);
+        let ctx = CairnContext;
+        for height in 1..200 {
+            let rounds: Vec<_> = (0..8)
+                .map(|r| ctx.select_proposer(&set, Height(height), Round::new(r)).address)
+                .collect();
+            let mut distinct = rounds.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 4, "height {height}: {rounds:?}");
+            let again = ctx.select_proposer(&set.clone(), Height(height), Round::new(3)).address;
+            assert_eq!(again, rounds[3]);
+        }
     }
 }
