@@ -59,6 +59,8 @@ pub(crate) struct DriverConfig {
     pub(crate) validators: ValidatorSet,
     /// This node's validator address; `None` on a full node.
     pub(crate) me: Option<ValidatorAddress>,
+    /// Who the blocks this validator proposes pay their priority fees to.
+    pub(crate) fee_recipient: Address,
     pub(crate) timeouts: LinearTimeouts,
     pub(crate) block_time: Duration,
 }
@@ -255,7 +257,7 @@ impl<K: KvStore> Driver<K> {
     /// Builds this node's block for `round` and remembers it.
     async fn build(&mut self, height: Height, round: Round) -> Result<BlockId, NodeError> {
         let node = self.node.clone();
-        let beneficiary = self.config.me.map_or(Address::ZERO, |me| me.0);
+        let beneficiary = self.config.fee_recipient;
         let candidate = tokio::task::spawn_blocking(move || node.build_candidate(beneficiary))
             .await
             .map_err(|e| NodeError::InvalidCall(format!("block builder failed: {e}")))??;
@@ -320,7 +322,11 @@ impl<K: KvStore> Driver<K> {
     }
 
     /// Checks a proposed block and returns the value consensus should consider; parts for
-    /// later heights wait until this node gets there.
+    /// later heights wait until this node gets there. A block proposed in this validator's own
+    /// name that it did not build means its key also runs elsewhere: the node never adopts
+    /// such a block as its own proposal, so it proposes its own block and both copies' signed
+    /// messages reach the peers as equivocation evidence instead of the duplicate staying
+    /// hidden.
     async fn receive_block(
         &mut self,
         part: ProposalPart,
@@ -344,6 +350,12 @@ impl<K: KvStore> Driver<K> {
                 return Ok(None);
             }
         };
+        if Some(part.proposer) == self.config.me
+            && self.own.get(&part.round) != Some(&BlockId(block.hash()))
+        {
+            error!(height = %part.height, round = %part.round, block = %block.hash(), "a block proposed under this validator's key that this node did not build: the key runs elsewhere too; proposing and voting for this node's own block");
+            return Ok(None);
+        }
         let (id, validity) = self.check(block).await?;
         if validity == Validity::Valid {
             self.encoded.insert(id, part.block);

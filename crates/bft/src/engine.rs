@@ -44,6 +44,9 @@ pub struct BftConfig {
     pub chain_id: u64,
     /// The validator's consensus key; `None` runs a full node that follows and verifies.
     pub signer: Option<ConsensusSigner>,
+    /// Who the blocks this validator proposes pay their priority fees to (usually its own
+    /// address; an operator may name another account).
+    pub fee_recipient: alloy_primitives::Address,
     /// The node's network identity (not its consensus key).
     pub network_key: Keypair,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
@@ -197,6 +200,7 @@ pub async fn start<K: KvStore>(
         DriverConfig {
             validators,
             me: address,
+            fee_recipient: config.fee_recipient,
             timeouts: timeouts(),
             block_time: config.block_time,
         },

@@ -42,6 +42,10 @@ pub(crate) struct NodeConfig {
     /// A file holding the keystore's password; without it `CAIRN_KEY_PASSWORD` is read.
     #[serde(default)]
     pub(crate) validator_password_file: Option<PathBuf>,
+    /// The account the blocks this validator proposes pay their priority fees to (the
+    /// block's `beneficiary`, Ethereum's coinbase); the validator's own address when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fee_recipient: Option<alloy_primitives::Address>,
 }
 
 impl NodeConfig {

@@ -71,7 +71,9 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let validators = cairn_bft::validator_set(&spec)?;
     let signer = load_signer(&config, spec.chain_id)?;
     let network_key = load_network_key(&config)?;
-    let beneficiary = signer.as_ref().map_or(alloy_primitives::Address::ZERO, |s| s.address().0);
+    let own_address = signer.as_ref().map(|s| s.address().0);
+    let beneficiary =
+        config.fee_recipient.or(own_address).unwrap_or(alloy_primitives::Address::ZERO);
     let home = config.datadir.join("consensus");
     std::fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
     let evidence = Arc::new(EvidenceLog::open(home.join("evidence.jsonl"))?);
@@ -98,6 +100,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         peers: config.peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?,
         chain_id: spec.chain_id,
         signer,
+        fee_recipient: beneficiary,
         network_key: network_key.clone(),
         block_time: Duration::from_millis(spec.block_time_ms),
     };

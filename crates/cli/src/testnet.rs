@@ -119,7 +119,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
                 public_key: public_key.0.to_vec().into(),
                 power: 1,
             });
-            Some((file.path, password_file))
+            Some((file.path, password_file, signer.address()))
         } else {
             None
         };
@@ -163,8 +163,9 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
                 .map(gossip)
                 .collect::<anyhow::Result<_>>()?,
             network_key: relative(&dir, &network_key),
-            validator_key: validator.as_ref().map(|(key, _)| relative(&dir, key)),
-            validator_password_file: validator.as_ref().map(|(_, pw)| relative(&dir, pw)),
+            validator_key: validator.as_ref().map(|(key, _, _)| relative(&dir, key)),
+            validator_password_file: validator.as_ref().map(|(_, pw, _)| relative(&dir, pw)),
+            fee_recipient: validator.as_ref().map(|(_, _, address)| *address),
         };
         let path = dir.join("config.toml");
         config.save(&path)?;
