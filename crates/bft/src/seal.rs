@@ -306,6 +306,62 @@ mod tests {
         assert!(error.contains("bad precommit signature"), "{error}");
     }
 
+    /// A node of a 4-validator chain on an in-memory store, under the BFT rules.
+    fn node(signers: &[ConsensusSigner]) -> cairn_node::Node<cairn_storage::MemoryKv> {
+        let validators = signers
+            .iter()
+            .map(|s| cairn_primitives::GenesisValidator {
+                name: String::new(),
+                address: s.address().0,
+                public_key: s.public_key().0.to_vec().into(),
+                power: 1,
+            })
+            .collect();
+        let spec = ChainSpec {
+            chain_id: CHAIN,
+            consensus: cairn_primitives::ConsensusKind::Bft,
+            validators,
+            ..ChainSpec::dev().expect("spec")
+        };
+        let evidence = Arc::new(EvidenceLog::in_memory());
+        let rules =
+            BftConsensus::new(CHAIN, validator_set(&spec).expect("set"), Address::ZERO, evidence);
+        cairn_node::Node::open(cairn_storage::MemoryKv::new(), spec, Arc::new(rules)).expect("node")
+    }
+
+    /// Fork choice under instant finality, on the node's real commit path: of two blocks for
+    /// one height, only the one a quorum certificate names is committed, and once committed
+    /// it is never replaced, whatever seal a hostile peer's block carries.
+    #[test]
+    fn a_hostile_peers_block_never_displaces_the_certified_one() {
+        let signers = signers();
+        let node = node(&signers);
+        let honest = node.build_candidate(Address::repeat_byte(1)).expect("build");
+        let certificate = certificate(&honest.block.header, &signers[..3]);
+        let hostile = |seal: &dyn Fn(&Header) -> Bytes| {
+            let mut candidate = node.build_candidate(Address::repeat_byte(2)).expect("build");
+            assert_ne!(candidate.block.hash(), honest.block.hash());
+            candidate.block.header.seal = seal(&candidate.block.header);
+            node.commit_candidate(candidate)
+        };
+        let refused = |result: Result<Header, cairn_node::NodeError>| {
+            matches!(result, Err(cairn_node::NodeError::Consensus(_)))
+        };
+        // Before agreement: the honest block's certificate, or two of four signatures.
+        assert!(refused(hostile(&|_| encode_seal(&certificate))));
+        assert!(refused(hostile(&|h| encode_seal(&self::certificate(h, &signers[..2])))));
+        let mut rival = node.build_candidate(Address::repeat_byte(2)).expect("build");
+        let mut agreed = honest;
+        agreed.block.header.seal = encode_seal(&certificate);
+        let committed = node.commit_candidate(agreed).expect("commit");
+        // After: even a quorum certificate of its own does not replace a final block.
+        rival.block.header.seal =
+            encode_seal(&self::certificate(&rival.block.header, &signers[..3]));
+        assert_eq!(rival.block.header.number, committed.number);
+        assert!(refused(node.commit_candidate(rival)));
+        assert_eq!(node.head().expect("head").hash(), committed.hash());
+    }
+
     #[test]
     fn garbage_seals_are_errors_not_panics() {
         assert!(decode_seal(&[]).is_err());

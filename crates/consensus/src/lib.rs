@@ -24,6 +24,14 @@ pub use rules::validate_parent_link;
 
 /// A consensus engine. Contract: `validate_header` is deterministic and depends only on its
 /// arguments and the engine's configuration, so every node and every audit agrees.
+///
+/// Fork choice: every engine so far has instant finality, so the chain only grows at its head.
+/// Of the blocks competing for the next height (proposals of several rounds, a hostile peer's
+/// block in sync), the node commits one that `validate_header` accepts against the head (for
+/// BFT, the block its commit certificate names), and a committed block is never replaced: a
+/// rival for a committed height does not link to the head, which `validate_parent_link`
+/// refuses. An engine whose blocks can be reverted (proof of work) will need a choice between
+/// branches; this trait gains one with it.
 pub trait Consensus: Send + Sync {
     /// Checks `header` against its parent: the shared chain rules plus the engine's seal.
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError>;
