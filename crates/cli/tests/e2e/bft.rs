@@ -29,13 +29,16 @@ struct Network {
 
 /// A base port with `4 * count` free ports after it (RPC, REST, consensus, gossip): each
 /// network of this test process takes its own range, and the range is checked to be free.
+/// Ranges stay below 32768, where Linux's ephemeral ports begin: a node started late (a
+/// restart, the syncing full node) must not find its port taken by some outgoing connection.
 fn free_ports(count: u16) -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     const SLOT: u16 = 100;
+    const SLOTS: u16 = 127;
     assert!(4 * count <= SLOT, "too many nodes for one port slot");
-    let process_offset = (std::process::id() % 50) as u16 * 6;
+    let process_offset = (std::process::id() % 21) as u16 * 6;
     for _ in 0..100 {
-        let slot = (process_offset + NEXT.fetch_add(1, Ordering::SeqCst)) % 300;
+        let slot = (process_offset + NEXT.fetch_add(1, Ordering::SeqCst)) % SLOTS;
         let base = 20_000 + slot * SLOT;
         if (0..4 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
             return base;
