@@ -5,12 +5,18 @@
 use std::sync::Arc;
 
 use alloy_eips::eip2718::Encodable2718;
-use cairn_network::{NetworkConfig, NetworkHandle, Verdict};
-use cairn_node::{Node, NodeError, NodeEvent};
+use alloy_primitives::B256;
+use cairn_mempool::PoolError;
+use cairn_network::{InboundTx, NetworkConfig, NetworkHandle, Verdict};
+use cairn_node::{Node, NodeEvent};
 use cairn_storage::KvStore;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 use tracing::debug;
+
+/// Most gossiped transactions admitted together: what arrived while the previous batch was
+/// being admitted, so a burst is recovered in parallel and a lone transaction is not delayed.
+const GOSSIP_BATCH: usize = 512;
 
 /// The gossip network and the two tasks that connect it to the node.
 pub(crate) struct Gossip {
@@ -28,22 +34,12 @@ impl Gossip {
         let admit = {
             let (node, handle) = (node.clone(), handle.clone());
             tokio::spawn(async move {
-                while let Some(tx) = inbound.recv().await {
-                    let pool = node.clone();
-                    let raw = tx.raw.clone();
-                    let verdict =
-                        match tokio::task::spawn_blocking(move || pool.submit_raw(&raw)).await {
-                            Ok(Ok(_)) => Verdict::Accept,
-                            Ok(Err(NodeError::Pool(e))) if e.is_invalid_everywhere() => {
-                                Verdict::Reject { reason: e.to_string() }
-                            }
-                            Ok(Err(e)) => {
-                                debug!(error = %e, "gossiped transaction not admitted here");
-                                Verdict::Ignore
-                            }
-                            Err(_) => Verdict::Ignore,
-                        };
-                    let _ = handle.validated(tx.id, tx.from, verdict);
+                let mut batch = Vec::with_capacity(GOSSIP_BATCH);
+                while inbound.recv_many(&mut batch, GOSSIP_BATCH).await > 0 {
+                    let txs = std::mem::take(&mut batch);
+                    for (tx, verdict) in admit(node.clone(), txs).await {
+                        let _ = handle.validated(tx.id, tx.from, verdict);
+                    }
                 }
             })
         };
@@ -80,5 +76,32 @@ impl Gossip {
             task.abort();
         }
         self.handle.shutdown().await;
+    }
+}
+
+/// Admits gossiped transactions together on the blocking pool, pairing each with its verdict
+/// for the network.
+async fn admit<K: KvStore>(node: Arc<Node<K>>, txs: Vec<InboundTx>) -> Vec<(InboundTx, Verdict)> {
+    let raws: Vec<_> = txs.iter().map(|tx| tx.raw.clone()).collect();
+    let verdicts = match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws)).await {
+        Ok(Ok(admitted)) => admitted.into_iter().map(verdict).collect(),
+        Ok(Err(e)) => {
+            debug!(error = %e, "gossiped transactions not admitted here");
+            vec![Verdict::Ignore; txs.len()]
+        }
+        Err(_) => vec![Verdict::Ignore; txs.len()],
+    };
+    txs.into_iter().zip(verdicts).collect()
+}
+
+/// What the network should do with a gossiped transaction the pool judged.
+fn verdict(admitted: Result<B256, PoolError>) -> Verdict {
+    match admitted {
+        Ok(_) => Verdict::Accept,
+        Err(e) if e.is_invalid_everywhere() => Verdict::Reject { reason: e.to_string() },
+        Err(e) => {
+            debug!(error = %e, "gossiped transaction not admitted here");
+            Verdict::Ignore
+        }
     }
 }

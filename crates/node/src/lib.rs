@@ -1,7 +1,8 @@
 //! A running Cairn node: the store, the mempool and a consensus engine wired together.
 //!
 //! ```text
-//!  submit_raw ─► Pool ─► build_candidate ─► build_block (revm)
+//!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► Pool
+//!  Pool ─► build_candidate ─► build_block (revm)
 //!  peer's block ────────► check_candidate ─► execute_block (revm, roots must match)
 //!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
 //!                                                                 └► Pool::on_block, NodeEvent

@@ -1,12 +1,14 @@
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_consensus::transaction::SignerRecoverable;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use cairn_consensus::Consensus;
 use cairn_execution::{BlockContext, build_block, execute_block};
-use cairn_mempool::{AccountView, Pool, PoolConfig, PooledTx};
+use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView};
 use rayon::prelude::*;
@@ -103,6 +105,8 @@ pub struct Node<K: KvStore> {
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
     events: broadcast::Sender<NodeEvent>,
+    /// Signature recoveries so far, for [`Node::tx_recoveries`].
+    recoveries: AtomicU64,
     /// The newest produced block's number and how long building and committing it took.
     last_production: Mutex<Option<(u64, Duration)>>,
 }
@@ -128,6 +132,7 @@ impl<K: KvStore> Node<K> {
             wake,
             woken: Mutex::new(woken),
             events,
+            recoveries: AtomicU64::new(0),
             last_production: Mutex::new(None),
         })
     }
@@ -156,15 +161,73 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Admits a raw signed transaction (EIP-2718 bytes) into the mempool and wakes the
-    /// producer.
+    /// producer. The signature is recovered before the pool lock is taken, so submissions on
+    /// other threads are not held up behind it.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, NodeError> {
+        let mut admitted = self.submit_raw_batch(&[raw])?;
+        match admitted.pop() {
+            Some(result) => Ok(result?),
+            None => Err(NodeError::Pool(PoolError::Decode("empty input".into()))),
+        }
+    }
+
+    /// Admits many raw signed transactions at once (a JSON-RPC batch, a burst of gossip): the
+    /// senders are recovered in parallel on all cores, then the pool lock is taken once and the
+    /// transactions are added in the order given, so one sender's nonces may follow each other
+    /// within a batch. Returns one verdict per transaction, in order; the outer error is a store
+    /// failure that refused the whole batch.
+    pub fn submit_raw_batch<T: AsRef<[u8]> + Sync>(
+        &self,
+        raws: &[T],
+    ) -> Result<Vec<Result<B256, PoolError>>, NodeError> {
+        // A transaction the pool already holds, or met earlier in this batch, is refused before
+        // its signature is checked again: every sender is recovered at most once per node.
+        let mut seen = HashSet::with_capacity(raws.len());
+        let (chain_id, max_size, known) = {
+            let pool = self.pool();
+            let known: Vec<bool> = raws
+                .iter()
+                .map(|raw| keccak256(raw.as_ref()))
+                .map(|hash| pool.contains(&hash) || !seen.insert(hash))
+                .collect();
+            (pool.config().chain_id, pool.config().max_tx_size, known)
+        };
+        let recover = |(raw, known): (&T, &bool)| {
+            if *known {
+                return Err(PoolError::AlreadyKnown);
+            }
+            let recovered = Pool::recover(raw.as_ref(), chain_id, max_size);
+            if matches!(recovered, Ok(_) | Err(PoolError::InvalidSignature)) {
+                self.recoveries.fetch_add(1, Ordering::Relaxed);
+            }
+            recovered
+        };
+        // One transaction is recovered on the calling thread; a batch on every core.
+        let recovered: Vec<Result<PooledTx, PoolError>> = if raws.len() > 1 {
+            raws.par_iter().zip(&known).map(recover).collect()
+        } else {
+            raws.iter().zip(&known).map(recover).collect()
+        };
         let snapshot = self.store.snapshot()?;
-        let head = snapshot.head()?;
+        let base_fee = next_base_fee(&snapshot.head()?);
         let state = HeadState(snapshot);
-        let hash = self.pool().add_raw(raw, &state, next_base_fee(&head))?;
-        let _ = self.wake.try_send(());
-        let _ = self.events.send(NodeEvent::PendingTx(hash));
-        Ok(hash)
+        let admitted: Vec<Result<B256, PoolError>> = {
+            let mut pool = self.pool();
+            recovered.into_iter().map(|tx| pool.add(tx?, &state, base_fee)).collect()
+        };
+        if admitted.iter().any(Result::is_ok) {
+            let _ = self.wake.try_send(());
+        }
+        for hash in admitted.iter().flatten() {
+            let _ = self.events.send(NodeEvent::PendingTx(*hash));
+        }
+        Ok(admitted)
+    }
+
+    /// How many transaction senders this node has recovered from signatures at admission since
+    /// it started; a transaction the pool already holds costs none.
+    pub fn tx_recoveries(&self) -> u64 {
+        self.recoveries.load(Ordering::Relaxed)
     }
 
     /// New blocks and admitted transactions from now on.

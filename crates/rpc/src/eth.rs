@@ -5,8 +5,9 @@ use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use alloy_rpc_types_eth::{EIP1186AccountProofResponse, EIP1186StorageProof};
 use alloy_serde::JsonStorageKey;
 use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::admission::{Admitted, SEND_RAW, raw_transaction};
 use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register, register_value};
 use crate::error::node_error;
@@ -65,9 +66,14 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         let proof = proof_at(ctx, address, &slots, block)?;
         json(proof_response(address, keys, proof))
     });
-    register(module, "eth_sendRawTransaction", |params, ctx| {
-        let raw: Bytes = Args::new(&params).next()?;
-        json(ctx.node.submit_raw(&raw).map_err(node_error)?)
+    // Admitted by the `Admission` middleware before the handler runs; a request that did not
+    // pass through it (or whose parameters are malformed) is handled here.
+    let _ = module.register_method(SEND_RAW, |params, ctx, extensions| -> RpcResult<Value> {
+        let hash = match extensions.get::<Admitted>() {
+            Some(Admitted(verdict)) => verdict.clone()?,
+            None => ctx.node.submit_raw(&raw_transaction(&params)?).map_err(node_error)?,
+        };
+        json(hash)
     });
     register_value(module, "eth_accounts", json!([]));
     register_value(

@@ -3,12 +3,15 @@
 //! ```text
 //!  client ─► jsonrpsee server (size, batch, connection, concurrency and subscription limits;
 //!            -32700 / -32600 / -32601 / -32602 answered by the framework)
+//!         ─► Admission: eth_sendRawTransaction of a request or batch admitted together on the
+//!            blocking pool (Node::submit_raw_batch)
 //!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub
 //!         ─► Node reads (one store snapshot per answer), Node::submit_raw, node events
 //! ```
 //!
 //! JSON shapes are alloy's RPC types, so they are the ones Ethereum clients parse.
 
+mod admission;
 mod blocks;
 mod calls;
 mod context;

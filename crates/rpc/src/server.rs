@@ -13,6 +13,7 @@ use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::Id;
 use tokio::sync::Semaphore;
 
+use crate::admission::Admission;
 use crate::context::RpcContext;
 use crate::error::limit_exceeded;
 use crate::filters::Filters;
@@ -95,8 +96,10 @@ pub async fn start_with<K: KvStore>(
         .set_id_provider(HexIds)
         .build();
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
+    let admitting = node.clone();
     let middleware = RpcServiceBuilder::new()
-        .layer_fn(move |service| Concurrency { service, permits: permits.clone() });
+        .layer_fn(move |service| Concurrency { service, permits: permits.clone() })
+        .layer_fn(move |service| Admission { service, node: admitting.clone() });
     let server = Server::builder()
         .set_config(limits)
         .set_rpc_middleware(middleware)

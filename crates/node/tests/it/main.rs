@@ -1,6 +1,7 @@
 //! End-to-end tests of the ledger core through the node's in-process handle.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod admission;
 mod call;
 mod contract;
 mod crash;

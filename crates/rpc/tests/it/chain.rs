@@ -61,3 +61,30 @@ async fn batches_answer_every_request() {
     assert!(answers.iter().any(|a| a["id"] == 2 && a["result"] == "0x0"));
     assert!(answers.iter().any(|a| a["id"] == 3 && a["error"]["code"] == -32601));
 }
+
+#[tokio::test]
+async fn a_batch_of_sends_answers_each_in_place_and_admits_nonces_in_order() {
+    let h = harness().await;
+    let to = Address::repeat_byte(0x66);
+    let send = |id: u64, raw: String| json!({"jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [raw]});
+    let mut batch: Vec<_> = (0..20).map(|nonce| send(nonce, transfer(nonce, to, 1))).collect();
+    batch.push(send(20, transfer(3, to, 1)));
+    batch.push(send(21, "0x02c001".into()));
+    batch.push(
+        json!({"jsonrpc": "2.0", "id": 22, "method": "eth_sendRawTransaction", "params": []}),
+    );
+    batch.push(json!({"jsonrpc": "2.0", "id": 23, "method": "eth_blockNumber", "params": []}));
+    let answers = post(h.addr, &json!(batch).to_string()).await;
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 24);
+    let answer = |id: u64| answers.iter().find(|a| a["id"] == id).unwrap();
+    for nonce in 0..20 {
+        assert_eq!(answer(nonce)["result"].as_str().unwrap().len(), 66, "{}", answer(nonce));
+    }
+    assert!(answer(20)["error"]["message"].as_str().unwrap().contains("already known"));
+    assert!(answer(21)["error"]["message"].as_str().unwrap().contains("invalid transaction"));
+    assert_eq!(answer(22)["error"]["code"], -32602);
+    assert_eq!(answer(23)["result"], "0x0");
+    assert_eq!(h.node.pending_count(), 20);
+    assert_eq!(h.node.tx_recoveries(), 20);
+}
