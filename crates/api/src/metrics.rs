@@ -42,6 +42,7 @@ pub(crate) struct Metrics {
     finalized: IntGauge,
     peers: IntGauge,
     block_time: Histogram,
+    recoveries: IntCounter,
 }
 
 impl Metrics {
@@ -90,6 +91,11 @@ impl Metrics {
             .buckets(LATENCY_BUCKETS.to_vec()),
         )
         .map_err(bad)?;
+        let recoveries = IntCounter::new(
+            "cairn_tx_recoveries_total",
+            "Transaction senders recovered from signatures (at most one per transaction)",
+        )
+        .map_err(bad)?;
         let registry = Registry::new();
         registry.register(Box::new(requests.clone())).map_err(bad)?;
         registry.register(Box::new(latency.clone())).map_err(bad)?;
@@ -100,6 +106,7 @@ impl Metrics {
         registry.register(Box::new(finalized.clone())).map_err(bad)?;
         registry.register(Box::new(peers.clone())).map_err(bad)?;
         registry.register(Box::new(block_time.clone())).map_err(bad)?;
+        registry.register(Box::new(recoveries.clone())).map_err(bad)?;
         Ok(Self {
             registry,
             requests,
@@ -111,6 +118,7 @@ impl Metrics {
             finalized,
             peers,
             block_time,
+            recoveries,
         })
     }
 
@@ -127,6 +135,8 @@ impl Metrics {
         let (pending, queued) = node.pool_counts();
         self.mempool_pending.set(gauge(pending as u64));
         self.mempool_queued.set(gauge(queued as u64));
+        // The node counts; the counter catches up with it when scraped.
+        self.recoveries.inc_by(node.tx_recoveries().saturating_sub(self.recoveries.get()));
         let mut text = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut text)
@@ -177,7 +187,8 @@ pub(crate) async fn observe(
 }
 
 /// Metrics in the Prometheus text format: request counts and latency per route and status,
-/// rate-limit refusals, mempool size, head and finalized height, peers, block processing time.
+/// rate-limit refusals, mempool size, head and finalized height, peers, block processing time,
+/// signature recoveries.
 #[utoipa::path(
     get,
     path = "/metrics",

@@ -88,6 +88,8 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     fn pool_counts(&self) -> (usize, usize);
     /// How long producing block `number` took, if it is the newest one this node produced.
     fn production_time(&self, number: u64) -> Option<Duration>;
+    /// Transaction senders recovered from signatures since the node started.
+    fn tx_recoveries(&self) -> u64;
     /// Whether the node follows its chain's head (a dev node always does).
     fn syncing(&self) -> bool;
 }
@@ -244,6 +246,10 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn production_time(&self, number: u64) -> Option<Duration> {
         Node::production_time(self, number)
+    }
+
+    fn tx_recoveries(&self) -> u64 {
+        Node::tx_recoveries(self)
     }
 
     /// The only engine today is the dev chain's single local validator: it never waits for

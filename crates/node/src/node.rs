@@ -224,8 +224,8 @@ impl<K: KvStore> Node<K> {
         Ok(admitted)
     }
 
-    /// How many transaction senders this node has recovered from signatures at admission since
-    /// it started; a transaction the pool already holds costs none.
+    /// How many transaction senders this node has recovered from signatures since it started
+    /// (at admission and when checking others' blocks); each transaction costs at most one.
     pub fn tx_recoveries(&self) -> u64 {
         self.recoveries.load(Ordering::Relaxed)
     }
@@ -336,15 +336,7 @@ impl<K: KvStore> Node<K> {
                 reason: format!("timestamp {} is in the future", block.header.timestamp),
             });
         }
-        let senders = block
-            .transactions
-            .par_iter()
-            .map(|tx| tx.recover_signer())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| NodeError::InvalidBlock {
-                number: block.header.number,
-                reason: format!("bad transaction signature: {e}"),
-            })?;
+        let senders = self.senders(&block)?;
         let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
         Ok(Candidate {
             block,
@@ -354,6 +346,31 @@ impl<K: KvStore> Node<K> {
             rejected: Vec::new(),
             work: started.elapsed(),
         })
+    }
+
+    /// The senders of a block's transactions: taken from the pool for those it holds (recovered
+    /// at admission), recovered in parallel for the others.
+    fn senders(&self, block: &Block) -> Result<Vec<Address>, NodeError> {
+        let pooled: Vec<Option<Address>> = {
+            let pool = self.pool();
+            block.transactions.iter().map(|tx| pool.get(tx.tx_hash()).map(|p| p.sender)).collect()
+        };
+        block
+            .transactions
+            .par_iter()
+            .zip(pooled)
+            .map(|(tx, pooled)| match pooled {
+                Some(sender) => Ok(sender),
+                None => {
+                    self.recoveries.fetch_add(1, Ordering::Relaxed);
+                    tx.recover_signer()
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| NodeError::InvalidBlock {
+                number: block.header.number,
+                reason: format!("bad transaction signature: {e}"),
+            })
     }
 
     /// Commits an agreed block (its seal already set) on top of the head, drops its

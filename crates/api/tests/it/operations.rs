@@ -43,6 +43,7 @@ async fn metrics_count_requests_per_route_template_and_read_the_chain() {
     assert_eq!(series(&text, "cairn_finalized_height"), Some(1.0));
     assert_eq!(series(&text, "cairn_mempool_pending"), Some(1.0));
     assert_eq!(series(&text, "cairn_mempool_queued"), Some(0.0));
+    assert_eq!(series(&text, "cairn_tx_recoveries_total"), Some(1.0));
     assert_eq!(series(&text, "cairn_api_rate_limited_total"), Some(0.0));
 
     // Block processing time is observed as blocks are announced.

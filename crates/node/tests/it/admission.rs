@@ -1,10 +1,10 @@
-//! Batched admission.
+//! Batched admission, and senders recovered at most once per transaction per node.
 
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::Address;
 use cairn_mempool::PoolError;
 
-use crate::support::{Chain, sign, transfer};
+use crate::support::{Chain, PROPOSER, sign, transfer};
 
 #[test]
 fn a_batch_admits_in_order_and_answers_each_transaction() {
@@ -25,4 +25,37 @@ fn a_batch_admits_in_order_and_answers_each_transaction() {
     assert_eq!(chain.node.pending_count(), 10);
     assert_eq!(chain.node.queued_count(), 1);
     assert_eq!(chain.mine().gas_used, 10 * 21_000);
+}
+
+#[test]
+fn every_sender_is_recovered_once_per_node_from_admission_to_commit() {
+    const TXS: u64 = 40;
+    let proposer = Chain::new();
+    let validator = Chain::new();
+    let to = Address::repeat_byte(4);
+    let raws: Vec<Vec<u8>> = (0..TXS)
+        .map(|nonce| sign(proposer.key((nonce % 4) as usize), transfer(nonce / 4, to, 1)))
+        .map(|tx| tx.encoded_2718())
+        .collect();
+
+    // Every transaction reaches the proposer; half of them reach the validator before the
+    // proposal does (as gossip would), and one is submitted to each twice.
+    assert!(proposer.node.submit_raw_batch(&raws).unwrap().iter().all(Result::is_ok));
+    assert_eq!(proposer.node.submit_raw(&raws[0]).unwrap_err().to_string(), "already known");
+    let gossiped: Vec<_> = raws.iter().step_by(2).cloned().collect();
+    assert!(validator.node.submit_raw_batch(&gossiped).unwrap().iter().all(Result::is_ok));
+    assert!(validator.node.submit_raw(&raws[2]).is_err());
+
+    let mut built = proposer.node.build_candidate(PROPOSER).unwrap();
+    assert_eq!(built.block.transactions.len(), TXS as usize);
+    let mut checked = validator.node.check_candidate(built.block.clone()).unwrap();
+    assert_eq!(checked.senders, built.senders);
+    let seal = proposer.node.consensus().seal(&built.block.header);
+    built.block.header.seal = seal.clone();
+    checked.block.header.seal = seal;
+    let head = proposer.node.commit_candidate(built).unwrap();
+    assert_eq!(validator.node.commit_candidate(checked).unwrap(), head);
+
+    assert_eq!(proposer.node.tx_recoveries(), TXS);
+    assert_eq!(validator.node.tx_recoveries(), TXS);
 }
