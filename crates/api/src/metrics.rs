@@ -11,7 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cairn_node::NodeEvent;
+use cairn_primitives::Header;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     Opts, Registry, TextEncoder,
@@ -144,21 +144,21 @@ impl Metrics {
         String::from_utf8(text).map_err(|e| ApiError::Internal(format!("metrics: {e}")))
     }
 
-    /// Observes each announced block's production time until the node's event channel
+    /// Observes each announced block's production time until the node's block channel
     /// closes; a lagging receiver skips the blocks it missed.
     pub(crate) async fn watch_blocks(
         self: Arc<Self>,
         node: Arc<dyn NodeReads>,
-        mut events: broadcast::Receiver<NodeEvent>,
+        mut blocks: broadcast::Receiver<Arc<Header>>,
     ) {
         loop {
-            match events.recv().await {
-                Ok(NodeEvent::Block(header)) => {
+            match blocks.recv().await {
+                Ok(header) => {
                     if let Some(took) = node.production_time(header.number) {
                         self.block_time.observe(took.as_secs_f64());
                     }
                 }
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         }

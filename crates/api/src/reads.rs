@@ -2,6 +2,7 @@
 //! functions that utoipa can document and tests could serve from any implementation.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
@@ -10,7 +11,7 @@ use cairn_consensus::Consensus;
 use cairn_mempool::PooledTx;
 use cairn_node::audit::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_node::logs::{BlockLog, scan_logs};
-use cairn_node::{Node, NodeError, NodeEvent, TxLookup};
+use cairn_node::{Node, NodeError, TxLookup};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError, TxLocation};
 use tokio::sync::broadcast;
@@ -82,8 +83,10 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
         &self,
         progress: &mut dyn FnMut(VerifyProgress),
     ) -> Result<VerifyReport, VerifyFailure>;
-    /// New blocks and admitted transactions from now on.
-    fn subscribe(&self) -> broadcast::Receiver<NodeEvent>;
+    /// Headers of the blocks committed from now on.
+    fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>>;
+    /// Hashes of the transactions admitted to the pool from now on.
+    fn subscribe_pending(&self) -> broadcast::Receiver<B256>;
     /// Transactions in the pool: ready, and waiting behind a nonce gap.
     fn pool_counts(&self) -> (usize, usize);
     /// How long producing block `number` took, if it is the newest one this node produced.
@@ -236,8 +239,12 @@ impl<K: KvStore> NodeReads for Node<K> {
         Node::verify(self, progress)
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
-        Node::subscribe(self)
+    fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>> {
+        Node::subscribe_blocks(self)
+    }
+
+    fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
+        Node::subscribe_pending(self)
     }
 
     fn pool_counts(&self) -> (usize, usize) {

@@ -280,7 +280,7 @@ pub async fn start<K: KvStore>(
         listener.local_addr().map_err(|source| ApiError::Bind { addr: config.addr, source })?;
     let metrics = Arc::new(Metrics::new()?);
     let guard = Arc::new(Guard::new(&config.auth, metrics.clone()));
-    let events = node.subscribe();
+    let blocks = node.subscribe_blocks();
     let records: Arc<dyn RecordStore> = node.clone();
     let reads: Arc<dyn NodeReads> = node.clone();
     let webhooks = Arc::new(WebhookStore::new(records, config.webhooks.history));
@@ -288,7 +288,7 @@ pub async fn start<K: KvStore>(
         reads.clone(),
         webhooks.clone(),
         config.webhooks.clone(),
-        node.subscribe(),
+        node.subscribe_blocks(),
     )?;
     dispatcher.start_all().await?;
     let services = Services {
@@ -301,7 +301,7 @@ pub async fn start<K: KvStore>(
     let housekeeper = guard.clone();
     let background = vec![
         head_follower,
-        tokio::spawn(metrics.watch_blocks(reads, events)),
+        tokio::spawn(metrics.watch_blocks(reads, blocks)),
         tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -2,10 +2,10 @@
 //! as they happen, over a WebSocket or Server-Sent Events at the same path.
 //!
 //! ```text
-//!  node.subscribe() ─► feed task ─► bounded queue ─► WebSocket text frames / SSE events
-//!        (first)        │ replays blocks from the store from `?from=`, then follows live
-//!                       │ blocks by reading each from the store in order (no gap, no repeat)
-//!                       └ a client that leaves the queue full too long is dropped
+//!  node.subscribe_blocks() ─► feed task ─► bounded queue ─► WebSocket text frames / SSE events
+//!  (+ subscribe_pending()     │ replays blocks from the store from `?from=`, then follows live
+//!   if transactions wanted;   │ blocks by reading each from the store in order (no gap, no repeat)
+//!   both first)               └ a client that leaves the queue full too long is dropped
 //! ```
 //!
 //! The node's broadcast never waits for a client: a feed that falls behind it, or a client
@@ -15,13 +15,14 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alloy_primitives::B256;
 use alloy_rpc_types_eth::Filter;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use cairn_node::NodeEvent;
+use cairn_primitives::Header;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Semaphore, broadcast, mpsc};
@@ -289,7 +290,7 @@ async fn feed(
     node: Arc<dyn NodeReads>,
     options: Arc<Options>,
     from: Option<u64>,
-    mut events: broadcast::Receiver<NodeEvent>,
+    mut live: Live,
     out: mpsc::Sender<StreamMessage>,
     stall: Duration,
 ) -> End {
@@ -303,7 +304,7 @@ async fn feed(
     };
     let mut next = start;
     // Replay: catch up with the store's head until it stops moving; live blocks that arrive
-    // meanwhile wait in `events` and are skipped below once replayed.
+    // meanwhile wait in `live` and are skipped below once replayed.
     loop {
         let head = match head(node.clone()).await {
             Ok(head) => head,
@@ -317,29 +318,55 @@ async fn feed(
         }
     }
     loop {
-        let event = tokio::select! {
+        // A transaction admitted before a block was committed is reported before that block.
+        let sent = tokio::select! {
+            biased;
             () = out.closed() => return End::ClientGone,
-            event = events.recv() => event,
-        };
-        let sent = match event {
-            Ok(NodeEvent::Block(header)) => {
-                send_blocks(&node, &options, &mut next, header.number, &out, stall).await
-            }
-            Ok(NodeEvent::PendingTx(hash)) if options.transactions => {
-                let Some(pooled) = node.pooled(hash) else { continue };
-                let view = TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending);
-                match message(MessageType::Transaction, next.saturating_sub(1), view) {
-                    Ok(message) => deliver(&out, vec![message], stall, next).await,
-                    Err(e) => Err(End::Failed { resume_from: next, reason: e.to_string() }),
+            admitted = next_pending(&mut live.pending) => match admitted {
+                Ok(hash) => {
+                    let Some(pooled) = node.pooled(hash) else { continue };
+                    let view =
+                        TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending);
+                    match message(MessageType::Transaction, next.saturating_sub(1), view) {
+                        Ok(message) => deliver(&out, vec![message], stall, next).await,
+                        Err(e) => Err(End::Failed { resume_from: next, reason: e.to_string() }),
+                    }
                 }
-            }
-            Ok(NodeEvent::PendingTx(_)) => Ok(()),
-            Err(RecvError::Lagged(_)) => Err(End::TooSlow { resume_from: next }),
-            Err(RecvError::Closed) => Err(End::NodeStopped { resume_from: next }),
+                Err(e) => Err(lagged_or_stopped(e, next)),
+            },
+            block = live.blocks.recv() => match block {
+                Ok(header) => {
+                    send_blocks(&node, &options, &mut next, header.number, &out, stall).await
+                }
+                Err(e) => Err(lagged_or_stopped(e, next)),
+            },
         };
         if let Err(end) = sent {
             return end;
         }
+    }
+}
+
+/// What a feed follows once it has caught up: committed blocks, and admitted transactions if
+/// the client wants them.
+struct Live {
+    blocks: broadcast::Receiver<Arc<Header>>,
+    pending: Option<broadcast::Receiver<B256>>,
+}
+
+/// The next admitted transaction, or never if the client did not ask for them.
+async fn next_pending(pending: &mut Option<broadcast::Receiver<B256>>) -> Result<B256, RecvError> {
+    match pending {
+        Some(pending) => pending.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// How a feed ends when one of the node's channels fails it.
+fn lagged_or_stopped(error: RecvError, next: u64) -> End {
+    match error {
+        RecvError::Lagged(_) => End::TooSlow { resume_from: next },
+        RecvError::Closed => End::NodeStopped { resume_from: next },
     }
 }
 
@@ -457,10 +484,13 @@ pub(crate) async fn stream(
     let permit = limits.open.clone().try_acquire_owned().map_err(|_| ApiError::Busy)?;
     let start = |node: Arc<dyn NodeReads>| {
         // Subscribe before anything is read, so no block between the two is missed.
-        let events = node.subscribe();
+        let live = Live {
+            blocks: node.subscribe_blocks(),
+            pending: options.transactions.then(|| node.subscribe_pending()),
+        };
         let (out, queue) = mpsc::channel(limits.buffer.max(1));
         let feed = tokio::spawn(async move {
-            let end = feed(node, options, from, events, out, limits.stall).await;
+            let end = feed(node, options, from, live, out, limits.stall).await;
             drop(permit);
             end
         });

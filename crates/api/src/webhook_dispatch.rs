@@ -4,7 +4,7 @@
 //! [`crate::webhook_store`]). Nothing is queued in memory, so nothing is lost on a crash.
 //!
 //! ```text
-//!  node.subscribe() ─► head (watch) ─► dispatcher per webhook: events of block `next.height`
+//!  node.subscribe_blocks() ─► head (watch) ─► dispatcher per webhook: events of block `next.height`
 //!                                       ─► POST (X-Cairn-Signature) ─► 2xx: record + cursor,
 //!                                          one atomic write; else backoff and retry
 //! ```
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use cairn_node::NodeEvent;
+use cairn_primitives::Header;
 use hmac::{Hmac, Mac};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
@@ -173,7 +173,7 @@ impl Dispatcher {
         node: Arc<dyn NodeReads>,
         store: Arc<WebhookStore>,
         config: WebhookConfig,
-        events: broadcast::Receiver<NodeEvent>,
+        blocks: broadcast::Receiver<Arc<Header>>,
     ) -> Result<(Arc<Self>, JoinHandle<()>), ApiError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -184,7 +184,7 @@ impl Dispatcher {
             .map_err(|e| ApiError::Internal(format!("webhook HTTP client: {e}")))?;
         let head = node.head()?.number;
         let (publish, head) = watch::channel(head);
-        let follower = tokio::spawn(follow_head(node.clone(), events, publish));
+        let follower = tokio::spawn(follow_head(node.clone(), blocks, publish));
         let dispatcher =
             Arc::new(Self { node, store, client, config, head, tasks: Mutex::default() });
         Ok((dispatcher, follower))
@@ -395,15 +395,14 @@ impl std::fmt::Debug for Dispatcher {
 /// Publishes the head height after every block, and re-reads it if the feed fell behind.
 async fn follow_head(
     node: Arc<dyn NodeReads>,
-    mut events: broadcast::Receiver<NodeEvent>,
+    mut blocks: broadcast::Receiver<Arc<Header>>,
     publish: watch::Sender<u64>,
 ) {
     loop {
-        match events.recv().await {
-            Ok(NodeEvent::Block(header)) => {
+        match blocks.recv().await {
+            Ok(header) => {
                 publish.send_replace(header.number);
             }
-            Ok(NodeEvent::PendingTx(_)) => {}
             Err(broadcast::error::RecvError::Lagged(_)) => {
                 let reader = node.clone();
                 if let Ok(head) = blocking(move || Ok(reader.head()?.number)).await {

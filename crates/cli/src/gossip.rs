@@ -8,7 +8,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::B256;
 use cairn_mempool::PoolError;
 use cairn_network::{InboundTx, NetworkConfig, NetworkHandle, Verdict};
-use cairn_node::{Node, NodeEvent};
+use cairn_node::Node;
 use cairn_storage::KvStore;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
@@ -45,18 +45,18 @@ impl Gossip {
         };
         let publish = {
             let handle = handle.clone();
-            let mut events = node.subscribe();
+            let mut admitted = node.subscribe_pending();
             tokio::spawn(async move {
                 loop {
-                    match events.recv().await {
-                        Ok(NodeEvent::PendingTx(hash)) => {
+                    match admitted.recv().await {
+                        Ok(hash) => {
                             if let Some(pooled) = node.pooled(hash) {
                                 let raw = pooled.tx.encoded_2718();
                                 // A transaction peers already relayed is a duplicate; fine.
                                 let _ = handle.broadcast_tx(raw.into());
                             }
                         }
-                        Ok(NodeEvent::Block(_)) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => break,
                     }
                 }

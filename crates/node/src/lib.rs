@@ -5,7 +5,9 @@
 //!  Pool ─► build_candidate ─► build_block (revm)
 //!  peer's block ────────► check_candidate ─► execute_block (revm, roots must match)
 //!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
-//!                                                                 └► Pool::on_block, NodeEvent
+//!                                                                 └► Pool::on_block, new head
+//!  channels: blocks (subscribe_blocks) and admitted transactions (subscribe_pending), apart,
+//!  so a flood of transactions never makes a block subscriber miss blocks
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
@@ -22,5 +24,5 @@ pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
 pub use error::NodeError;
-pub use node::{Candidate, Node, NodeEvent, TxLookup};
+pub use node::{Candidate, Node, TxLookup};
 pub use producer::BlockProducer;

@@ -35,15 +35,6 @@ pub struct TxLookup {
     pub receipt: Receipt,
 }
 
-/// Something that happened in the node, announced to subscribers (RPC filters and streams).
-#[derive(Debug, Clone)]
-pub enum NodeEvent {
-    /// A block was committed and is the new head.
-    Block(Arc<Header>),
-    /// A transaction was admitted to the pool.
-    PendingTx(B256),
-}
-
 /// How far ahead of this node's clock a proposed block's timestamp may be, in seconds.
 const MAX_CLOCK_DRIFT_SECS: u64 = 15;
 
@@ -66,9 +57,13 @@ pub struct Candidate {
     pub work: Duration,
 }
 
-/// Events kept for a subscriber that falls behind; a slower one misses events and is told so by
-/// its receiver.
-const EVENT_BUFFER: usize = 4096;
+/// Blocks kept for a block subscriber that falls behind; a slower one misses blocks and is told
+/// so by its receiver. Blocks have their own channel, so a flood of transactions never pushes
+/// them out.
+const BLOCK_BUFFER: usize = 1024;
+
+/// Admitted transaction hashes kept for a pending-transaction subscriber that falls behind.
+const PENDING_BUFFER: usize = 16_384;
 
 /// The mempool's view of the head state.
 struct HeadState<R>(Snapshot<R>);
@@ -104,7 +99,8 @@ pub struct Node<K: KvStore> {
     pool: Mutex<Pool>,
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
-    events: broadcast::Sender<NodeEvent>,
+    blocks: broadcast::Sender<Arc<Header>>,
+    pending: broadcast::Sender<B256>,
     /// Signature recoveries so far, for [`Node::tx_recoveries`].
     recoveries: AtomicU64,
     /// The newest produced block's number and how long building and committing it took.
@@ -123,7 +119,8 @@ impl<K: KvStore> Node<K> {
             ..PoolConfig::default()
         });
         let (wake, woken) = sync_channel(1);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (blocks, _) = broadcast::channel(BLOCK_BUFFER);
+        let (pending, _) = broadcast::channel(PENDING_BUFFER);
         Ok(Self {
             store,
             spec,
@@ -131,7 +128,8 @@ impl<K: KvStore> Node<K> {
             pool: Mutex::new(pool),
             wake,
             woken: Mutex::new(woken),
-            events,
+            blocks,
+            pending,
             recoveries: AtomicU64::new(0),
             last_production: Mutex::new(None),
         })
@@ -219,7 +217,7 @@ impl<K: KvStore> Node<K> {
             let _ = self.wake.try_send(());
         }
         for hash in admitted.iter().flatten() {
-            let _ = self.events.send(NodeEvent::PendingTx(*hash));
+            let _ = self.pending.send(*hash);
         }
         Ok(admitted)
     }
@@ -230,9 +228,14 @@ impl<K: KvStore> Node<K> {
         self.recoveries.load(Ordering::Relaxed)
     }
 
-    /// New blocks and admitted transactions from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
-        self.events.subscribe()
+    /// Headers of the blocks committed from now on, each as it becomes the head.
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>> {
+        self.blocks.subscribe()
+    }
+
+    /// Hashes of the transactions admitted to the pool from now on.
+    pub fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
+        self.pending.subscribe()
     }
 
     /// A transaction waiting in the pool.
@@ -395,7 +398,7 @@ impl<K: KvStore> Node<K> {
         );
         *self.last_production.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((header.number, work + started.elapsed()));
-        let _ = self.events.send(NodeEvent::Block(Arc::new(header.clone())));
+        let _ = self.blocks.send(Arc::new(header.clone()));
         Ok(header)
     }
 

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::B256;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, FilterChanges};
-use cairn_node::NodeEvent;
 use cairn_storage::KvStore;
 use serde_json::Value;
 use tokio::sync::broadcast::{self, error::TryRecvError};
@@ -37,7 +36,7 @@ enum Kind {
     /// Reports matching logs in blocks from `next` on.
     Logs { filter: Box<Filter>, next: u64 },
     /// Reports the hashes of transactions admitted since the last poll.
-    Pending { events: broadcast::Receiver<NodeEvent> },
+    Pending { events: broadcast::Receiver<B256> },
 }
 
 /// What a poll has to compute outside the lock.
@@ -111,12 +110,12 @@ fn not_found() -> jsonrpsee::types::ErrorObjectOwned {
 }
 
 /// Pending hashes waiting in a receiver; if the filter fell behind, the oldest are gone.
-fn drain(events: &mut broadcast::Receiver<NodeEvent>) -> Vec<B256> {
+fn drain(events: &mut broadcast::Receiver<B256>) -> Vec<B256> {
     let mut hashes = Vec::new();
     loop {
         match events.try_recv() {
-            Ok(NodeEvent::PendingTx(hash)) => hashes.push(hash),
-            Ok(NodeEvent::Block(_)) | Err(TryRecvError::Lagged(_)) => {}
+            Ok(hash) => hashes.push(hash),
+            Err(TryRecvError::Lagged(_)) => {}
             Err(TryRecvError::Empty | TryRecvError::Closed) => return hashes,
         }
     }
@@ -138,7 +137,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         json(ctx.filters.install(Kind::Blocks { next })?)
     });
     register(module, "eth_newPendingTransactionFilter", |_, ctx| {
-        json(ctx.filters.install(Kind::Pending { events: ctx.node.subscribe() })?)
+        json(ctx.filters.install(Kind::Pending { events: ctx.node.subscribe_pending() })?)
     });
     register(module, "eth_uninstallFilter", |params, ctx| {
         let id: String = Args::new(&params).next()?;

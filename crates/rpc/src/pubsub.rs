@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use alloy_rpc_types_eth::pubsub::SubscriptionKind;
 use alloy_rpc_types_eth::{Filter, Log};
-use cairn_node::NodeEvent;
 use cairn_node::logs::scan_logs;
 use cairn_primitives::Header;
 use cairn_storage::KvStore;
@@ -17,7 +16,7 @@ use jsonrpsee::core::traits::IdProvider;
 use jsonrpsee::server::{PendingSubscriptionSink, SubscriptionSink};
 use jsonrpsee::types::{Params, SubscriptionId};
 use serde::Serialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::blocks::snapshot;
 use crate::context::{Module, RpcContext};
@@ -83,8 +82,45 @@ async fn serve<K: KvStore>(
             return Ok(());
         }
     };
-    // Subscribe before accepting, so no event between the two is missed.
-    let mut events = ctx.node.subscribe();
+    // Each receiver is created before the subscription is accepted, so no event between the two
+    // is missed.
+    match topic {
+        Topic::NewHeads => {
+            forward(ctx.node.subscribe_blocks(), pending, |header| {
+                Ok(vec![json(&convert::header(&header, None))?])
+            })
+            .await
+        }
+        Topic::Logs(filter) => {
+            forward(ctx.node.subscribe_blocks(), pending, |header| {
+                logs(&ctx, &filter, &header)?.iter().map(json).collect()
+            })
+            .await
+        }
+        Topic::PendingHashes => {
+            forward(ctx.node.subscribe_pending(), pending, |hash| Ok(vec![json(&hash)?])).await
+        }
+        Topic::PendingTransactions => {
+            forward(ctx.node.subscribe_pending(), pending, |hash| {
+                Ok(match ctx.node.pooled(hash) {
+                    Some(pooled) => {
+                        vec![json(&convert::transaction(pooled.tx, pooled.sender, None))?]
+                    }
+                    None => Vec::new(),
+                })
+            })
+            .await
+        }
+    }
+}
+
+/// Accepts the subscription and sends the notifications `items` makes of each event, until the
+/// client leaves or falls behind.
+async fn forward<T: Clone>(
+    mut events: broadcast::Receiver<T>,
+    pending: PendingSubscriptionSink,
+    items: impl Fn(T) -> Result<Vec<serde_json::Value>, SubscriptionError>,
+) -> Result<(), SubscriptionError> {
     let mut sink = pending.accept().await?;
     loop {
         let event = tokio::select! {
@@ -92,7 +128,7 @@ async fn serve<K: KvStore>(
             event = events.recv() => event,
         };
         let items = match event {
-            Ok(event) => items(&ctx, &topic, event)?,
+            Ok(event) => items(event)?,
             Err(RecvError::Lagged(_)) => return Err(TOO_SLOW.into()),
             Err(RecvError::Closed) => return Ok(()),
         };
@@ -116,28 +152,6 @@ fn deliver(
         Err(jsonrpsee::core::server::TrySendError::Closed(_)) => Ok(false),
         Err(jsonrpsee::core::server::TrySendError::Full(_)) => Err(TOO_SLOW.into()),
     }
-}
-
-/// The notifications one event produces for one subscription.
-fn items<K: KvStore>(
-    ctx: &RpcContext<K>,
-    topic: &Topic,
-    event: NodeEvent,
-) -> Result<Vec<serde_json::Value>, SubscriptionError> {
-    Ok(match (topic, event) {
-        (Topic::NewHeads, NodeEvent::Block(header)) => {
-            vec![json(&convert::header(&header, None))?]
-        }
-        (Topic::Logs(filter), NodeEvent::Block(header)) => {
-            logs(ctx, filter, &header)?.iter().map(json).collect::<Result<_, _>>()?
-        }
-        (Topic::PendingHashes, NodeEvent::PendingTx(hash)) => vec![json(&hash)?],
-        (Topic::PendingTransactions, NodeEvent::PendingTx(hash)) => match ctx.node.pooled(hash) {
-            Some(pooled) => vec![json(&convert::transaction(pooled.tx, pooled.sender, None))?],
-            None => Vec::new(),
-        },
-        _ => Vec::new(),
-    })
 }
 
 fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, SubscriptionError> {

@@ -6,6 +6,7 @@ mod call;
 mod contract;
 mod crash;
 mod durability;
+mod events;
 mod fees;
 mod mempool;
 mod support;
