@@ -37,6 +37,8 @@ use workload::{Chain, Funder, Mix, Signed};
 const WINDOW_POLL: Duration = Duration::from_millis(2);
 /// How often the end of the run checks for finality.
 const SETTLE_POLL: Duration = Duration::from_millis(50);
+/// How long every endpoint may take to hold the block that funded the senders.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -101,6 +103,21 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<()> {
     runtime.block_on(bench(args))
 }
 
+/// Waits until every endpoint holds block `number`, so that no node refuses a load
+/// transaction for a sender whose funding it has not committed yet.
+async fn catch_up(endpoints: &[Rpc], number: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + CATCH_UP_TIMEOUT;
+    for rpc in endpoints {
+        while quantity(&rpc.call("eth_blockNumber", json!([])).await?)? < number {
+            if Instant::now() > deadline {
+                bail!("{} did not reach block {number} within {CATCH_UP_TIMEOUT:?}", rpc.url());
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+    }
+    Ok(())
+}
+
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let endpoints = args.rpc.iter().map(|url| Rpc::new(url)).collect::<anyhow::Result<Vec<_>>>()?;
     let main = endpoints[0].clone();
@@ -136,6 +153,8 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let tokens =
         contract.filter(|_| args.mix == Mix::Erc20).map(|token| (token, U256::from(per_account)));
     funder.fund(&main, chain, &addresses, ether, tokens).await?;
+    let funded = quantity(&main.call("eth_blockNumber", json!([])).await?)?;
+    catch_up(&endpoints, funded).await?;
     let nonces = workload::next_nonces(&main, &addresses).await?;
 
     let signing = Instant::now();
