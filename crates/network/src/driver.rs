@@ -277,12 +277,7 @@ impl Driver {
             self.report(&id, &from, MessageAcceptance::Ignore);
             return;
         }
-        let tx = InboundTx {
-            id: id.clone(),
-            from,
-            source: message.source,
-            raw: Bytes::from(message.data),
-        };
+        let tx = InboundTx { id: id.clone(), from, raw: Bytes::from(message.data) };
         if self.inbound.try_send(tx).is_err() {
             debug!(peer = %from, "node not keeping up with inbound transactions; dropped");
             self.report(&id, &from, MessageAcceptance::Ignore);

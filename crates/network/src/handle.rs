@@ -12,8 +12,6 @@ pub struct InboundTx {
     pub id: MessageId,
     /// The peer that delivered it; the one penalised if it is rejected.
     pub from: PeerId,
-    /// The peer that first published it (signed by that peer), if known.
-    pub source: Option<PeerId>,
     /// The raw EIP-2718 transaction bytes, at most `max_tx_bytes` long.
     pub raw: Bytes,
 }
