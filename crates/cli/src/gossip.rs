@@ -1,14 +1,14 @@
-//! Transaction gossip for `cairn node`: transactions admitted to this node's pool are
-//! published to peers, and peers' transactions enter the pool, relayed onwards only when the
-//! pool admits them (cairn-network forwards nothing before that verdict).
+//! Transaction gossip for `cairn node`: transactions this node's own clients submitted are
+//! published to peers once the pool admits them, and peers' transactions enter the pool,
+//! relayed onwards by gossipsub only when the pool admits them (cairn-network forwards nothing
+//! before that verdict) and never published again by this node.
 
 use std::sync::Arc;
 
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::B256;
 use cairn_mempool::PoolError;
 use cairn_network::{InboundTx, NetworkConfig, NetworkHandle, Verdict};
-use cairn_node::Node;
+use cairn_node::{Node, Origin};
 use cairn_storage::KvStore;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
@@ -45,16 +45,13 @@ impl Gossip {
         };
         let publish = {
             let handle = handle.clone();
-            let mut admitted = node.subscribe_pending();
+            let mut local = node.subscribe_local();
             tokio::spawn(async move {
                 loop {
-                    match admitted.recv().await {
-                        Ok(hash) => {
-                            if let Some(pooled) = node.pooled(hash) {
-                                let raw = pooled.tx.encoded_2718();
-                                // A transaction peers already relayed is a duplicate; fine.
-                                let _ = handle.broadcast_tx(raw.into());
-                            }
+                    match local.recv().await {
+                        Ok(raw) => {
+                            // A transaction peers already relayed is a duplicate; fine.
+                            let _ = handle.broadcast_tx(raw.0);
                         }
                         Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => break,
@@ -83,14 +80,16 @@ impl Gossip {
 /// for the network.
 async fn admit<K: KvStore>(node: Arc<Node<K>>, txs: Vec<InboundTx>) -> Vec<(InboundTx, Verdict)> {
     let raws: Vec<_> = txs.iter().map(|tx| tx.raw.clone()).collect();
-    let verdicts = match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws)).await {
-        Ok(Ok(admitted)) => admitted.into_iter().map(verdict).collect(),
-        Ok(Err(e)) => {
-            debug!(error = %e, "gossiped transactions not admitted here");
-            vec![Verdict::Ignore; txs.len()]
-        }
-        Err(_) => vec![Verdict::Ignore; txs.len()],
-    };
+    let verdicts =
+        match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws, Origin::Peer)).await
+        {
+            Ok(Ok(admitted)) => admitted.into_iter().map(verdict).collect(),
+            Ok(Err(e)) => {
+                debug!(error = %e, "gossiped transactions not admitted here");
+                vec![Verdict::Ignore; txs.len()]
+            }
+            Err(_) => vec![Verdict::Ignore; txs.len()],
+        };
     txs.into_iter().zip(verdicts).collect()
 }
 

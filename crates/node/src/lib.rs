@@ -7,7 +7,8 @@
 //!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
 //!                                                                 └► Pool::on_block, new head
 //!  channels: blocks (subscribe_blocks) and admitted transactions (subscribe_pending), apart,
-//!  so a flood of transactions never makes a block subscriber miss blocks
+//!  so a flood of transactions never makes a block subscriber miss blocks; transactions from
+//!  local clients (subscribe_local) are what gossip announces, peers' ones it relays itself
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
@@ -24,5 +25,5 @@ pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
 pub use error::NodeError;
-pub use node::{Candidate, Node, TxLookup};
+pub use node::{Candidate, Node, Origin, TxLookup};
 pub use producer::BlockProducer;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_consensus::transaction::SignerRecoverable;
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use cairn_consensus::Consensus;
 use cairn_execution::{BlockContext, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
@@ -65,6 +65,17 @@ const BLOCK_BUFFER: usize = 1024;
 /// Admitted transaction hashes kept for a pending-transaction subscriber that falls behind.
 const PENDING_BUFFER: usize = 16_384;
 
+/// Who handed the node a transaction. Its own clients' transactions are announced to peers
+/// ([`Node::subscribe_local`]); a peer's is relayed by the gossip network itself once admitted,
+/// so announcing it again would only cost every node a duplicate message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// JSON-RPC, the REST API, or anything else local.
+    Local,
+    /// Transaction gossip.
+    Peer,
+}
+
 /// The mempool's view of the head state.
 struct HeadState<R>(Snapshot<R>);
 
@@ -101,6 +112,7 @@ pub struct Node<K: KvStore> {
     woken: Mutex<Receiver<()>>,
     blocks: broadcast::Sender<Arc<Header>>,
     pending: broadcast::Sender<B256>,
+    local: broadcast::Sender<Bytes>,
     /// Signature recoveries so far, for [`Node::tx_recoveries`].
     recoveries: AtomicU64,
     /// The newest produced block's number and how long building and committing it took.
@@ -121,6 +133,7 @@ impl<K: KvStore> Node<K> {
         let (wake, woken) = sync_channel(1);
         let (blocks, _) = broadcast::channel(BLOCK_BUFFER);
         let (pending, _) = broadcast::channel(PENDING_BUFFER);
+        let (local, _) = broadcast::channel(PENDING_BUFFER);
         Ok(Self {
             store,
             spec,
@@ -130,6 +143,7 @@ impl<K: KvStore> Node<K> {
             woken: Mutex::new(woken),
             blocks,
             pending,
+            local,
             recoveries: AtomicU64::new(0),
             last_production: Mutex::new(None),
         })
@@ -162,7 +176,7 @@ impl<K: KvStore> Node<K> {
     /// producer. The signature is recovered before the pool lock is taken, so submissions on
     /// other threads are not held up behind it.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, NodeError> {
-        let mut admitted = self.submit_raw_batch(&[raw])?;
+        let mut admitted = self.submit_raw_batch(&[raw], Origin::Local)?;
         match admitted.pop() {
             Some(result) => Ok(result?),
             None => Err(NodeError::Pool(PoolError::Decode("empty input".into()))),
@@ -177,6 +191,7 @@ impl<K: KvStore> Node<K> {
     pub fn submit_raw_batch<T: AsRef<[u8]> + Sync>(
         &self,
         raws: &[T],
+        origin: Origin,
     ) -> Result<Vec<Result<B256, PoolError>>, NodeError> {
         // A transaction the pool already holds, or met earlier in this batch, is refused before
         // its signature is checked again: every sender is recovered at most once per node.
@@ -219,6 +234,13 @@ impl<K: KvStore> Node<K> {
         for hash in admitted.iter().flatten() {
             let _ = self.pending.send(*hash);
         }
+        if origin == Origin::Local && self.local.receiver_count() > 0 {
+            for (raw, admitted) in raws.iter().zip(&admitted) {
+                if admitted.is_ok() {
+                    let _ = self.local.send(Bytes::copy_from_slice(raw.as_ref()));
+                }
+            }
+        }
         Ok(admitted)
     }
 
@@ -236,6 +258,12 @@ impl<K: KvStore> Node<K> {
     /// Hashes of the transactions admitted to the pool from now on.
     pub fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
         self.pending.subscribe()
+    }
+
+    /// The raw bytes of the transactions this node's own clients submitted, as each is admitted
+    /// ([`Origin::Local`]): what the node announces to its peers.
+    pub fn subscribe_local(&self) -> broadcast::Receiver<Bytes> {
+        self.local.subscribe()
     }
 
     /// A transaction waiting in the pool.
@@ -466,7 +494,7 @@ impl<K: KvStore> Node<K> {
     }
 
     /// The code deployed at `address` in the head state.
-    pub fn code(&self, address: Address) -> Result<alloy_primitives::Bytes, NodeError> {
+    pub fn code(&self, address: Address) -> Result<Bytes, NodeError> {
         let snapshot = self.store.snapshot()?;
         let Some(account) = snapshot.account(address)? else { return Ok(Default::default()) };
         Ok(snapshot.code(account.code_hash)?.unwrap_or_default())

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use alloy_primitives::{B256, Bytes};
-use cairn_node::Node;
+use cairn_node::{Node, Origin};
 use cairn_storage::KvStore;
 use jsonrpsee::server::middleware::rpc::{
     Batch, BatchEntry, MethodResponse, Notification, Request, RpcServiceT,
@@ -128,7 +128,7 @@ fn sent(request: &Request<'_>) -> Option<Bytes> {
 /// Admits `raws` on the blocking pool; one verdict per transaction, in order.
 async fn admit<K: KvStore>(node: Arc<Node<K>>, raws: Vec<Bytes>) -> Vec<RpcResult<B256>> {
     let count = raws.len();
-    match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws)).await {
+    match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws, Origin::Local)).await {
         Ok(Ok(verdicts)) => {
             verdicts.into_iter().map(|verdict| verdict.map_err(|e| node_error(e.into()))).collect()
         }

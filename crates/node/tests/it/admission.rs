@@ -3,6 +3,7 @@
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::Address;
 use cairn_mempool::PoolError;
+use cairn_node::Origin;
 
 use crate::support::{Chain, PROPOSER, sign, transfer};
 
@@ -16,7 +17,7 @@ fn a_batch_admits_in_order_and_answers_each_transaction() {
     raws.push(vec![0x02, 0xc0, 0x01]);
     raws.push(sign(chain.key(1), transfer(1, to, 1)).encoded_2718());
 
-    let verdicts = chain.node.submit_raw_batch(&raws).unwrap();
+    let verdicts = chain.node.submit_raw_batch(&raws, Origin::Local).unwrap();
     assert_eq!(verdicts.len(), 13);
     assert!(verdicts[..10].iter().all(Result::is_ok), "{verdicts:?}");
     assert_eq!(verdicts[10], Err(PoolError::AlreadyKnown));
@@ -40,10 +41,14 @@ fn every_sender_is_recovered_once_per_node_from_admission_to_commit() {
 
     // Every transaction reaches the proposer; half of them reach the validator before the
     // proposal does (as gossip would), and one is submitted to each twice.
-    assert!(proposer.node.submit_raw_batch(&raws).unwrap().iter().all(Result::is_ok));
+    assert!(
+        proposer.node.submit_raw_batch(&raws, Origin::Local).unwrap().iter().all(Result::is_ok)
+    );
     assert_eq!(proposer.node.submit_raw(&raws[0]).unwrap_err().to_string(), "already known");
     let gossiped: Vec<_> = raws.iter().step_by(2).cloned().collect();
-    assert!(validator.node.submit_raw_batch(&gossiped).unwrap().iter().all(Result::is_ok));
+    assert!(
+        validator.node.submit_raw_batch(&gossiped, Origin::Peer).unwrap().iter().all(Result::is_ok)
+    );
     assert!(validator.node.submit_raw(&raws[2]).is_err());
 
     let mut built = proposer.node.build_candidate(PROPOSER).unwrap();
@@ -58,4 +63,25 @@ fn every_sender_is_recovered_once_per_node_from_admission_to_commit() {
 
     assert_eq!(proposer.node.tx_recoveries(), TXS);
     assert_eq!(validator.node.tx_recoveries(), TXS);
+}
+
+#[test]
+fn only_local_admissions_are_offered_to_peers() {
+    let chain = Chain::new();
+    let mut local = chain.node.subscribe_local();
+    let mut pending = chain.node.subscribe_pending();
+    let to = Address::repeat_byte(6);
+    let own: Vec<Vec<u8>> =
+        (0..3).map(|nonce| sign(chain.key(0), transfer(nonce, to, 1)).encoded_2718()).collect();
+    let from_peer = vec![sign(chain.key(1), transfer(0, to, 1)).encoded_2718()];
+
+    chain.node.submit_raw_batch(&from_peer, Origin::Peer).unwrap();
+    let verdicts = chain.node.submit_raw_batch(&own, Origin::Local).unwrap();
+    assert!(verdicts.iter().all(Result::is_ok));
+    assert!(chain.node.submit_raw(&own[1]).is_err(), "a duplicate is not offered again");
+
+    let offered: Vec<Vec<u8>> =
+        std::iter::from_fn(|| local.try_recv().ok()).map(|raw| raw.to_vec()).collect();
+    assert_eq!(offered, own, "the client's transactions, in order, and nothing from the peer");
+    assert_eq!(std::iter::from_fn(|| pending.try_recv().ok()).count(), 4, "subscribers see all");
 }

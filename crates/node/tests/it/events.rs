@@ -6,7 +6,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use cairn_consensus::DevConsensus;
-use cairn_node::Node;
+use cairn_node::{Node, Origin};
 use cairn_primitives::{ChainSpec, GenesisAccount};
 use cairn_storage::MemoryKv;
 use rayon::prelude::*;
@@ -38,7 +38,7 @@ fn a_block_subscriber_keeps_up_through_a_flood_of_admitted_transactions() {
         .map(|(key, nonce)| sign(key, transfer(*nonce, to, 1)).encoded_2718())
         .collect();
     for batch in raws.chunks(500) {
-        assert!(node.submit_raw_batch(batch).unwrap().iter().all(Result::is_ok));
+        assert!(node.submit_raw_batch(batch, Origin::Local).unwrap().iter().all(Result::is_ok));
     }
     let header = node.produce_block().unwrap();
 
