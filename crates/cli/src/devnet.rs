@@ -76,6 +76,7 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
             p2p_port: network.p2p_port,
             gossip_port: network.p2p_port.saturating_add(1000),
             block_time: network.block_time,
+            gas_limit: None,
         })?
     };
     for config in &configs {

@@ -12,6 +12,10 @@ pub(crate) struct InitArgs {
     /// Chain id (EIP-155).
     #[arg(long)]
     chain_id: Option<u64>,
+    /// Gas limit of every block (default 30,000,000); with the block time it bounds how many
+    /// transactions a second the chain can carry.
+    #[arg(long)]
+    gas_limit: Option<u64>,
     /// Overwrite an existing file.
     #[arg(long)]
     force: bool,
@@ -24,6 +28,9 @@ pub(crate) fn run(args: InitArgs) -> anyhow::Result<()> {
     let mut spec = ChainSpec::dev()?;
     if let Some(chain_id) = args.chain_id {
         spec.chain_id = chain_id;
+    }
+    if let Some(gas_limit) = args.gas_limit {
+        spec.gas_limit = gas_limit;
     }
     spec.validate()?;
     let toml_format = args.out.extension().is_some_and(|e| e == "toml");

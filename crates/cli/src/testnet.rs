@@ -59,6 +59,10 @@ pub(crate) struct InitArgs {
     /// Time between blocks (e.g. 1s, 500ms).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
     pub(crate) block_time: std::time::Duration,
+    /// Gas limit of every block (default 30,000,000); with the block time it bounds how many
+    /// transactions a second the network can carry.
+    #[arg(long)]
+    pub(crate) gas_limit: Option<u64>,
 }
 
 pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
@@ -87,6 +91,15 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
     if args.hosts.len() != 1 && args.hosts.len() != nodes {
         bail!("--hosts needs one address, or one per node ({nodes})");
     }
+    let dev = ChainSpec::dev()?;
+    let spec = ChainSpec {
+        network: NetworkKind::Consortium,
+        block_time_ms: args.block_time.as_millis().try_into().context("block time too long")?,
+        gas_limit: args.gas_limit.unwrap_or(dev.gas_limit),
+        ..dev
+    };
+    // The block rules are checked before any key is written, so bad arguments leave nothing.
+    spec.validate()?;
     let genesis_path = args.out.join("genesis.json");
     if genesis_path.exists() {
         bail!("{} already holds a testnet", args.out.display());
@@ -125,13 +138,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         };
         layouts.push((name, dir, network_key, peer_id, validator));
     }
-    let spec = ChainSpec {
-        network: NetworkKind::Consortium,
-        consensus: ConsensusKind::Bft,
-        block_time_ms: args.block_time.as_millis().try_into().context("block time too long")?,
-        validators,
-        ..ChainSpec::dev()?
-    };
+    let spec = ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec };
     spec.validate()?;
     std::fs::write(&genesis_path, spec.render(false)?)
         .with_context(|| format!("writing {}", genesis_path.display()))?;

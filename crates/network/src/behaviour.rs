@@ -7,8 +7,7 @@ use libp2p::{
         self, IdentTopic, IdentityTransform, MessageAuthenticity, MessageId, PeerScoreParams,
         PeerScoreThresholds, TopicScoreParams, ValidationMode, WhitelistSubscriptionFilter,
     },
-    identify,
-    kad, mdns, ping,
+    identify, kad, mdns, ping,
     swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
 };
 

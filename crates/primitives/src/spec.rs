@@ -99,6 +99,10 @@ pub struct GenesisValidator {
     pub power: u64,
 }
 
+/// Highest block gas limit a spec may set: a bound on the work one block demands of every
+/// node (33 times Ethereum's 30M).
+const MAX_GAS_LIMIT: u64 = 1_000_000_000;
+
 /// Balance of each development account: 10,000 ether, as anvil gives.
 const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
 
@@ -161,8 +165,8 @@ impl ChainSpec {
         if self.chain_id == 0 {
             return fail("chain_id must not be 0");
         }
-        if self.gas_limit < 21_000 {
-            return fail("gas_limit must be at least 21000");
+        if !(21_000..=MAX_GAS_LIMIT).contains(&self.gas_limit) {
+            return fail("gas_limit must be between 21000 and 1000000000");
         }
         if self.block_time_ms == 0 {
             return fail("block_time_ms must be positive");
@@ -208,6 +212,15 @@ mod tests {
             assert_eq!(ChainSpec::from_file(&path).expect("parse"), spec);
         }
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn gas_limit_stays_within_bounds() {
+        let with = |gas_limit| ChainSpec { gas_limit, ..ChainSpec::dev().expect("dev spec") };
+        assert!(with(20_999).validate().is_err());
+        assert!(with(21_000).validate().is_ok());
+        assert!(with(MAX_GAS_LIMIT).validate().is_ok());
+        assert!(with(MAX_GAS_LIMIT + 1).validate().is_err());
     }
 
     #[test]

@@ -14,11 +14,23 @@ fn cairn() -> Command {
 fn init_writes_a_spec_that_dev_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let spec_path = dir.path().join("chain.toml");
-    let status =
-        cairn().args(["init", "--chain-id", "4242", "--out"]).arg(&spec_path).status().unwrap();
+    let status = cairn()
+        .args(["init", "--chain-id", "4242", "--gas-limit", "100000000", "--out"])
+        .arg(&spec_path)
+        .status()
+        .unwrap();
     assert!(status.success());
     let spec = ChainSpec::from_file(&spec_path).unwrap();
-    assert_eq!(spec.chain_id, 4242);
+    assert_eq!((spec.chain_id, spec.gas_limit), (4242, 100_000_000));
+    let too_big = dir.path().join("too_big.json");
+    let refused = cairn()
+        .args(["init", "--gas-limit", "1000000001", "--out"])
+        .arg(&too_big)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("gas_limit must be between"));
+    assert!(!too_big.exists());
 
     let datadir = dir.path().join("data");
     let mut child = cairn()
@@ -51,4 +63,29 @@ fn init_writes_a_spec_that_dev_accepts() {
     assert!(verified.status.success());
     let summary = String::from_utf8_lossy(&verified.stdout);
     assert!(summary.starts_with("verified "), "{summary}");
+}
+
+#[test]
+fn testnet_init_sets_the_block_rules_and_refuses_bad_ones_before_writing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused_dir = dir.path().join("refused");
+    let refused = cairn()
+        .args(["testnet", "init", "--validators", "2", "--gas-limit", "20000", "--out"])
+        .arg(&refused_dir)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("gas_limit must be between"));
+    assert!(!refused_dir.exists(), "nothing written for a refused network");
+
+    let out = dir.path().join("net");
+    let status = cairn()
+        .args(["testnet", "init", "--validators", "2", "--gas-limit", "100000000"])
+        .args(["--block-time", "250ms", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let spec = ChainSpec::from_file(&out.join("genesis.json")).unwrap();
+    assert_eq!((spec.gas_limit, spec.block_time_ms, spec.validators.len()), (100_000_000, 250, 2));
 }
