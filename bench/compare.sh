@@ -2,6 +2,8 @@
 # Side-by-side benchmark: the same loads (`cairn bench`) against anvil with one-second blocks,
 # a single-validator Cairn (`cairn dev`), a 4-validator Cairn BFT network on this machine
 # (submitting to all four), and that network again with one validator killed (kill -9).
+# Every chain gets the same block gas limit; at Ethereum's 30M a block holds at most 1,428
+# transfers, which would cap a chain with one-second blocks near that rate whatever its speed.
 # Prints a Markdown table with each figure's ratio to anvil's.
 #
 #   bench/compare.sh                      # defaults below
@@ -17,6 +19,8 @@ ERC20_TXS=${ERC20_TXS:-10000}  # ERC-20 transfers per run
 CONTRACT_TXS=${CONTRACT_TXS:-3000}  # contract-heavy calls (Heavy.work, ~130,000 gas) per run
 ACCOUNTS=${ACCOUNTS:-400}      # fresh senders per run
 PORT=${PORT:-19545}            # JSON-RPC of the node under test (BFT node i: PORT+i)
+GAS_LIMIT=${GAS_LIMIT:-100000000}  # block gas limit of every chain, anvil's included
+BFT_BLOCK_TIME=${BFT_BLOCK_TIME:-250ms}  # the 4-validator network's block time
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -68,14 +72,15 @@ run_loads() {
 }
 
 echo "== anvil (1 s blocks)" >&2
-"$ANVIL" --port "$PORT" --block-time 1 --slots-in-an-epoch 1 >"$WORK/anvil.log" 2>&1 &
+"$ANVIL" --port "$PORT" --block-time 1 --gas-limit "$GAS_LIMIT" --slots-in-an-epoch 1 >"$WORK/anvil.log" 2>&1 &
 PIDS+=($!)
 wait_rpc "$PORT"
 run_loads anvil "http://127.0.0.1:$PORT"
 stop_all
 
 echo "== cairn dev (1 validator)" >&2
-"$CAIRN" dev --datadir "$WORK/dev" --rpc-addr "127.0.0.1:$PORT" --api-addr "127.0.0.1:$((PORT + 100))" \
+"$CAIRN" init --gas-limit "$GAS_LIMIT" --out "$WORK/dev.json" >&2
+"$CAIRN" dev --datadir "$WORK/dev" --genesis "$WORK/dev.json" --rpc-addr "127.0.0.1:$PORT" --api-addr "127.0.0.1:$((PORT + 100))" \
   >"$WORK/dev.log" 2>&1 &
 PIDS+=($!)
 wait_rpc "$PORT"
@@ -84,7 +89,8 @@ stop_all
 
 echo "== cairn, 4 validators" >&2
 "$CAIRN" testnet init --validators 4 --out "$WORK/bft" --rpc-port "$PORT" \
-  --api-port "$((PORT + 100))" --p2p-port "$((PORT + 200))" --gossip-port "$((PORT + 300))" >&2
+  --api-port "$((PORT + 100))" --p2p-port "$((PORT + 200))" --gossip-port "$((PORT + 300))" \
+  --block-time "$BFT_BLOCK_TIME" --gas-limit "$GAS_LIMIT" >&2
 NODES=()
 for i in 0 1 2 3; do
   "$CAIRN" node --config "$WORK/bft/node$i/config.toml" >"$WORK/node$i.log" 2>&1 &
@@ -102,7 +108,7 @@ run_loads cairn-4-one-down "${UP%,}"
 stop_all
 
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers / $CONTRACT_TXS contract calls from $ACCOUNTS senders per run, batches of 500"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers / $CONTRACT_TXS contract calls from $ACCOUNTS senders per run, batches of 500; block gas limit $GAS_LIMIT everywhere; anvil 1 s blocks, cairn-1 a block as soon as transactions wait, cairn-4 $BFT_BLOCK_TIME blocks"
 echo
 jq -rs '
   def r(x): (x * 10 | round) / 10;
