@@ -20,7 +20,7 @@ use alloy_primitives::{Address, Bytes as AlloyBytes};
 use alloy_rlp::Decodable;
 use bytes::Bytes;
 use cairn_node::{Candidate, Node, NodeError};
-use cairn_primitives::Block;
+use cairn_primitives::{Block, MAX_BLOCK_TX_BYTES};
 use cairn_storage::KvStore;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
@@ -36,7 +36,7 @@ use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddre
 use crate::evidence::EvidenceLog;
 use crate::seal::{decode_seal, encode_seal};
 
-/// Most decided blocks served in one sync response.
+/// Most decided blocks served in one sync response (fewer when they are large).
 const MAX_SYNC_BATCH: u64 = 64;
 /// Executed candidates kept for the current height (one per round seen, at most).
 const MAX_CANDIDATES: usize = 32;
@@ -445,6 +445,8 @@ fn decided_values<K: KvStore>(
     let start = range.start().0.max(1);
     let end = range.end().0.min(start.saturating_add(MAX_SYNC_BATCH - 1));
     let mut values = Vec::new();
+    // One response carries about as much as one largest block (and always at least one block).
+    let mut bytes = 0;
     for number in start..=end {
         let block = match node.block(number) {
             Ok(Some(block)) => block,
@@ -463,11 +465,16 @@ fn decided_values<K: KvStore>(
         };
         let mut unsealed = block;
         unsealed.header.seal = AlloyBytes::new();
+        let encoded = alloy_rlp::encode(&unsealed);
+        bytes += encoded.len();
+        if !values.is_empty() && bytes > MAX_BLOCK_TX_BYTES {
+            break;
+        }
         let certificate = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
             certificate,
             VoteExtensions::default(),
         );
-        values.push(RawDecidedValue::new(Bytes::from(alloy_rlp::encode(&unsealed)), certificate));
+        values.push(RawDecidedValue::new(Bytes::from(encoded), certificate));
     }
     values
 }

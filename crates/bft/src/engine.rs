@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytesize::ByteSize;
 use cairn_node::Node;
+use cairn_primitives::MAX_BLOCK_TX_BYTES;
 use cairn_storage::KvStore;
 use malachitebft_app_channel::app::config::{
     ConsensusConfig, NodeConfig, P2pConfig, ValueSyncConfig,
@@ -83,6 +85,10 @@ impl NodeConfig for EngineConfig {
     }
 }
 
+/// Largest consensus message (a proposal, a sync response): the biggest block
+/// ([`MAX_BLOCK_TX_BYTES`] of transactions) with room for its header, certificate and framing.
+const MAX_MESSAGE_BYTES: u64 = MAX_BLOCK_TX_BYTES as u64 + 2 * 1024 * 1024;
+
 /// Consensus timeouts: short enough that a crashed proposer costs a couple of seconds.
 fn timeouts() -> LinearTimeouts {
     LinearTimeouts {
@@ -132,6 +138,8 @@ pub async fn start<K: KvStore>(
             p2p: P2pConfig {
                 listen_addr: config.listen.clone(),
                 persistent_peers: config.peers.clone(),
+                pubsub_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
+                rpc_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
                 ..P2pConfig::default()
             },
             ..ConsensusConfig::default()

@@ -1,5 +1,6 @@
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope};
+use cairn_primitives::{Block, ChainSpec, Header, MAX_BLOCK_TX_BYTES, Receipt, TxEnvelope};
 use cairn_storage::{KvRead, Snapshot, StateUpdate};
 
 use crate::{BlockContext, BlockExecutor, ExecError, ExecutionOutcome};
@@ -33,12 +34,19 @@ pub fn build_block<R: KvRead>(
     let mut transactions = Vec::new();
     let mut senders = Vec::new();
     let mut rejected = Vec::new();
+    let mut bytes = 0;
     for (tx, sender) in candidates {
         if executor.gas_left() < 21_000 {
             break;
         }
+        let size = tx.encode_2718_len();
+        if bytes + size > MAX_BLOCK_TX_BYTES {
+            // Left in the pool for a later block; a smaller one may still fit this one.
+            continue;
+        }
         match executor.execute(&tx, sender) {
             Ok(_) => {
+                bytes += size;
                 transactions.push(tx);
                 senders.push(sender);
             }
@@ -72,6 +80,12 @@ pub fn execute_block<R: KvRead>(
     let invalid = |reason: String| ExecError::InvalidBlock { number, reason };
     if senders.len() != block.transactions.len() {
         return Err(invalid("sender count differs from transaction count".into()));
+    }
+    let bytes = block.transaction_bytes();
+    if bytes > MAX_BLOCK_TX_BYTES {
+        return Err(invalid(format!(
+            "transactions take {bytes} bytes, more than the {MAX_BLOCK_TX_BYTES} a block may carry"
+        )));
     }
     let context = BlockContext::of(header);
     let mut executor = BlockExecutor::new(snapshot, spec.chain_id, context);

@@ -1,4 +1,5 @@
 use alloy_consensus::TxEnvelope;
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
 use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
@@ -50,6 +51,12 @@ impl Header {
     }
 }
 
+/// Most bytes a block's transactions may take together, in their EIP-2718 encodings. Every
+/// proposal and every block a peer syncs travels as one network message, so a block must stay
+/// well inside those messages' limits whatever its gas limit allows (a block of zero-byte
+/// calldata costs 4 gas a byte); Ethereum bounds blocks the same way since EIP-7934.
+pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
+
 /// A header with its ordered transactions.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct Block {
@@ -63,6 +70,11 @@ impl Block {
     /// The block hash (the header's hash).
     pub fn hash(&self) -> B256 {
         self.header.hash()
+    }
+
+    /// The bytes its transactions take together, the measure [`MAX_BLOCK_TX_BYTES`] bounds.
+    pub fn transaction_bytes(&self) -> usize {
+        self.transactions.iter().map(Encodable2718::encode_2718_len).sum()
     }
 
     /// The transactions root as Ethereum computes it.

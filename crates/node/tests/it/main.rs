@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod admission;
+mod block_size;
 mod call;
 mod contract;
 mod crash;
