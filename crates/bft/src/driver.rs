@@ -478,3 +478,69 @@ fn decided_values<K: KvStore>(
     }
     values
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::TxKind;
+    use cairn_primitives::test_utils::signed_call;
+    use cairn_primitives::{ChainSpec, dev_accounts};
+    use cairn_storage::MemoryKv;
+
+    use super::*;
+    use crate::seal::BftConsensus;
+    use crate::seal::tests::{certificate, set, signers_for};
+
+    /// Transactions of 120 kB of calldata, each with a 600,000 gas limit: a 25M-gas block holds
+    /// 41 of them, about 4.9 MB.
+    const CALLDATA: usize = 120_000;
+
+    /// A chain of two blocks over 4 MB and an empty third one, sealed by four validators.
+    fn chain_of_large_blocks() -> Node<MemoryKv> {
+        let spec = ChainSpec { gas_limit: 25_000_000, ..ChainSpec::dev().expect("dev spec") };
+        let signers = signers_for(spec.chain_id);
+        let consensus = BftConsensus::new(
+            spec.chain_id,
+            set(&signers),
+            signers[0].address().0,
+            Arc::new(EvidenceLog::in_memory()),
+        );
+        let node = Node::open(MemoryKv::new(), spec.clone(), Arc::new(consensus)).expect("node");
+        for account in dev_accounts(10).expect("accounts") {
+            for nonce in 0..8 {
+                let input = AlloyBytes::from(vec![0u8; CALLDATA]);
+                let to = TxKind::Call(Address::repeat_byte(7));
+                let raw = signed_call(&account.signer, spec.chain_id, nonce, to, input, 600_000)
+                    .expect("sign");
+                node.submit_raw(&raw).expect("admitted");
+            }
+        }
+        for _ in 0..3 {
+            let mut candidate = node.build_candidate(signers[0].address().0).expect("built");
+            let seal = encode_seal(&certificate(&candidate.block.header, &signers));
+            candidate.block.header.seal = seal;
+            node.commit_candidate(candidate).expect("committed");
+        }
+        node
+    }
+
+    #[test]
+    fn a_sync_response_carries_about_one_largest_block_and_always_one() {
+        let node = chain_of_large_blocks();
+        let sizes: Vec<usize> = (1..=3)
+            .map(|n| node.block(n).expect("read").expect("stored").transaction_bytes())
+            .collect();
+        assert!(
+            sizes[0] > MAX_BLOCK_TX_BYTES / 2 && sizes[1] > MAX_BLOCK_TX_BYTES / 2,
+            "{sizes:?}"
+        );
+
+        let served = |from: u64, to: u64| decided_values(&node, Height(from)..=Height(to));
+        assert_eq!(served(1, 3).len(), 1, "two large blocks do not fit one response");
+        assert_eq!(served(2, 3).len(), 2, "a large block and an empty one do");
+        let third = served(3, 3);
+        assert_eq!(third.len(), 1);
+        let block = decode_block(&third[0].value_bytes).expect("an unsealed block");
+        assert_eq!(block.hash(), node.block(3).expect("read").expect("stored").hash());
+        assert_eq!(third[0].certificate.height, Height(3));
+    }
+}

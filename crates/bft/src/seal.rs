@@ -170,7 +170,7 @@ impl Consensus for BftConsensus {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use alloy_primitives::B256;
     use k256::ecdsa::SigningKey;
     use malachitebft_core_types::{CommitSignature, Round};
@@ -180,7 +180,7 @@ mod tests {
 
     const CHAIN: u64 = 7;
 
-    fn signers_for(chain_id: u64) -> Vec<ConsensusSigner> {
+    pub(crate) fn signers_for(chain_id: u64) -> Vec<ConsensusSigner> {
         (1u8..=4)
             .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), chain_id))
             .collect()
@@ -190,7 +190,7 @@ mod tests {
         signers_for(CHAIN)
     }
 
-    fn set(signers: &[ConsensusSigner]) -> ValidatorSet {
+    pub(crate) fn set(signers: &[ConsensusSigner]) -> ValidatorSet {
         ValidatorSet::new(
             signers
                 .iter()
@@ -207,7 +207,10 @@ mod tests {
         Header { number: 5, parent_hash: B256::repeat_byte(9), ..Default::default() }
     }
 
-    fn certificate(header: &Header, by: &[ConsensusSigner]) -> CommitCertificate<CairnContext> {
+    pub(crate) fn certificate(
+        header: &Header,
+        by: &[ConsensusSigner],
+    ) -> CommitCertificate<CairnContext> {
         let value_id = BlockId(header.hash());
         let commit_signatures = by
             .iter()
