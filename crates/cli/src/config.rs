@@ -34,6 +34,10 @@ pub(crate) struct NodeConfig {
     /// Other nodes' gossip addresses, each ending in `/p2p/<peer id>`.
     #[serde(default)]
     pub(crate) gossip_peers: Vec<String>,
+    /// Transactions taken from one gossip peer per second before the excess is dropped
+    /// (default 10,000); raise it for a network that carries more than that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) gossip_max_txs_per_peer_per_sec: Option<u32>,
     /// The node's network identity key (hex of libp2p's protobuf encoding, file mode 0600).
     pub(crate) network_key: PathBuf,
     /// The validator's consensus key, an encrypted V3 keystore; absent on a full node.
@@ -74,5 +78,38 @@ impl NodeConfig {
     pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
         let text = toml::to_string_pretty(self).context("rendering the node config")?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "node0"
+datadir = "data"
+genesis = "../genesis.json"
+rpc_addr = "127.0.0.1:8545"
+api_addr = "127.0.0.1:8080"
+p2p_addr = "/ip4/127.0.0.1/tcp/26656"
+gossip_addr = "/ip4/127.0.0.1/tcp/27656"
+network_key = "keys/network.key"
+"#;
+
+    #[test]
+    fn the_gossip_rate_is_optional_and_read_when_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, MINIMAL).expect("write");
+        let config = NodeConfig::load(&path).expect("load");
+        assert_eq!(config.gossip_max_txs_per_peer_per_sec, None);
+        assert_eq!(config.network_key, dir.path().join("keys/network.key"));
+
+        std::fs::write(&path, format!("{MINIMAL}gossip_max_txs_per_peer_per_sec = 50000\n"))
+            .expect("write");
+        assert_eq!(
+            NodeConfig::load(&path).expect("load").gossip_max_txs_per_peer_per_sec,
+            Some(50_000)
+        );
     }
 }

@@ -109,6 +109,9 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut gossip_config = NetworkConfig::new(network_key, parse_multiaddr(&config.gossip_addr)?);
     gossip_config.bootstrap =
         config.gossip_peers.iter().map(|p| parse_multiaddr(p)).collect::<anyhow::Result<_>>()?;
+    if let Some(rate) = config.gossip_max_txs_per_peer_per_sec {
+        gossip_config.max_txs_per_peer_per_sec = rate;
+    }
     let gossip = runtime.block_on(Gossip::start(node.clone(), gossip_config))?;
     println!("transaction gossip listening on {}", config.gossip_addr);
 

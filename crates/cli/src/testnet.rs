@@ -169,6 +169,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
                 .filter(|&j| j != i)
                 .map(gossip)
                 .collect::<anyhow::Result<_>>()?,
+            gossip_max_txs_per_peer_per_sec: None,
             network_key: relative(&dir, &network_key),
             validator_key: validator.as_ref().map(|(key, _, _)| relative(&dir, key)),
             validator_password_file: validator.as_ref().map(|(_, pw, _)| relative(&dir, pw)),

@@ -6,8 +6,12 @@ use crate::NetworkError;
 
 /// The node's transaction size limit, shared with the mempool.
 pub const DEFAULT_MAX_TX_BYTES: usize = 128 * 1024;
-/// Inbound transactions accepted from one peer per second before the excess is dropped.
-pub const DEFAULT_MAX_TXS_PER_PEER_PER_SEC: u32 = 200;
+/// Inbound transactions accepted from one peer per second before the excess is dropped. A peer
+/// relays the whole network's transactions, not only its own clients', so the budget must be
+/// above the network's throughput, or transactions reach proposers only through the node their
+/// client chose (at 200 a second, 4 validators took about four heights to include a
+/// transaction); one peer can still make the node recover at most this many senders a second.
+pub const DEFAULT_MAX_TXS_PER_PEER_PER_SEC: u32 = 10_000;
 /// Largest `max_tx_bytes` accepted: bounds the memory one gossip frame can take.
 pub const MAX_TX_BYTES_LIMIT: usize = 4 * 1024 * 1024;
 /// Most bootstrap peers accepted: each one is redialled for as long as the node runs.
@@ -21,7 +25,7 @@ pub struct NetworkConfig {
     pub listen: Multiaddr,
     /// Peers dialled at start and redialled while disconnected; each must end in `/p2p/<id>`.
     pub bootstrap: Vec<Multiaddr>,
-    /// The node's libp2p identity (ed25519); it signs every gossiped message.
+    /// The node's libp2p identity (ed25519): its peer id, proven in each connection's handshake.
     pub keypair: Keypair,
     /// Largest transaction accepted or sent; bigger ones are dropped and their sender penalised.
     pub max_tx_bytes: usize,
@@ -112,7 +116,7 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         let checked = config().validate().expect("defaults validate");
-        assert_eq!(checked.max_txs_per_peer_per_sec.get(), 200);
+        assert_eq!(checked.max_txs_per_peer_per_sec.get(), DEFAULT_MAX_TXS_PER_PEER_PER_SEC);
         assert!(checked.bootstrap.is_empty());
     }
 
