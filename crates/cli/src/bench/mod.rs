@@ -169,12 +169,14 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let lane_rate = args.rate.map(|rate| rate / lanes.len() as f64);
     let started = Instant::now();
     let mut submitters = Vec::new();
+    let count = lanes.len();
     for (index, lane) in lanes.into_iter().enumerate() {
         let lane = Lane {
             rpc: endpoints[index % endpoints.len()].clone(),
             txs: lane,
             batch: args.batch,
             rate: lane_rate,
+            phase: lane_phase(args.batch, index, count),
             window: args.window,
             tracker: tracker.clone(),
         };
@@ -253,12 +255,27 @@ fn lanes(load: Vec<Signed>, count: usize) -> Vec<Vec<Signed>> {
     lanes
 }
 
+/// How many transactions' worth lane `index` of `count` waits before its first paced batch: its
+/// share of one batch, so the lanes send in turn.
+fn lane_phase(batch: usize, index: usize, count: usize) -> f64 {
+    batch as f64 * index as f64 / count as f64
+}
+
+/// When a lane on schedule for `rate` sends the batch that starts at its `offered`-th
+/// transaction, `phase` transactions' worth after the start.
+fn batch_due(offered: usize, phase: f64, rate: f64) -> Duration {
+    Duration::from_secs_f64((offered as f64 + phase) / rate)
+}
+
 /// One submitter: sends its transactions in batches, one batch at a time, to one endpoint.
 struct Lane {
     rpc: Rpc,
     txs: Vec<Signed>,
     batch: usize,
     rate: Option<f64>,
+    /// With a rate, how many transactions' worth of time this lane waits before its first
+    /// batch, so that the lanes take turns instead of all sending at once.
+    phase: f64,
     window: usize,
     tracker: Shared,
 }
@@ -269,7 +286,7 @@ impl Lane {
         for chunk in self.txs.chunks(self.batch) {
             match self.rate {
                 Some(rate) => {
-                    let due = started + Duration::from_secs_f64(offered as f64 / rate);
+                    let due = started + batch_due(offered, self.phase, rate);
                     tokio::time::sleep_until(due.into()).await;
                 }
                 None => {
@@ -306,6 +323,22 @@ impl Lane {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paced_lanes_take_turns() {
+        // 1,000 tx/s over 8 lanes in batches of 500: one batch every half second overall,
+        // not 4,000 transactions every 4 s.
+        let (count, batch, rate) = (8, 500usize, 1_000.0 / 8.0);
+        let mut sends: Vec<Duration> = (0..count)
+            .flat_map(|index| {
+                (0..3).map(move |n| batch_due(n * batch, lane_phase(batch, index, count), rate))
+            })
+            .collect();
+        sends.sort();
+        let gaps: Vec<f64> = sends.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+        assert!(gaps.iter().all(|gap| (gap - 0.5).abs() < 1e-9), "{gaps:?}");
+        assert_eq!(sends[0], Duration::ZERO);
+    }
 
     #[test]
     fn lanes_keep_each_sender_on_one_lane_in_order() {
