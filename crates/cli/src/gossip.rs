@@ -80,16 +80,15 @@ impl Gossip {
 /// for the network.
 async fn admit<K: KvStore>(node: Arc<Node<K>>, txs: Vec<InboundTx>) -> Vec<(InboundTx, Verdict)> {
     let raws: Vec<_> = txs.iter().map(|tx| tx.raw.clone()).collect();
-    let verdicts =
-        match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws, Origin::Peer)).await
-        {
-            Ok(Ok(admitted)) => admitted.into_iter().map(verdict).collect(),
-            Ok(Err(e)) => {
-                debug!(error = %e, "gossiped transactions not admitted here");
-                vec![Verdict::Ignore; txs.len()]
-            }
-            Err(_) => vec![Verdict::Ignore; txs.len()],
-        };
+    let admitted = tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws, Origin::Peer));
+    let verdicts = match admitted.await {
+        Ok(Ok(admitted)) => admitted.into_iter().map(verdict).collect(),
+        Ok(Err(e)) => {
+            debug!(error = %e, "gossiped transactions not admitted here");
+            vec![Verdict::Ignore; txs.len()]
+        }
+        Err(_) => vec![Verdict::Ignore; txs.len()],
+    };
     txs.into_iter().zip(verdicts).collect()
 }
 
