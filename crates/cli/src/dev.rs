@@ -110,7 +110,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("REST API listening on http://{}", api_server.addr());
     let producer = BlockProducer::start(node, block_time);
     runtime.block_on(stop.wait());
-    eprintln!("shutting down");
+    tracing::info!("shutting down");
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     producer.stop();

@@ -1,14 +1,17 @@
 //! `cairn dev --validators N`: a local BFT network of N validator processes on loopback, one
 //! command to start and one Ctrl-C to stop. Each node is a `cairn node` child with its own
-//! folder and ports; its output is prefixed with its name.
+//! folder and ports; its output is prefixed with its name. A node that exits is reported and
+//! the others keep running; the nodes stop with the supervisor, even when it is killed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use nix::sys::signal::Signal;
 
 use crate::signals::StopSignals;
 use crate::testnet::{self, InitArgs};
@@ -43,6 +46,8 @@ fn spawn_node(exe: &Path, config: &Path, name: &str) -> anyhow::Result<Child> {
         .arg("node")
         .arg("--config")
         .arg(config)
+        .arg("--supervisor-pid")
+        .arg(std::process::id().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -95,51 +100,126 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
         network.validators,
         network.root.display()
     );
-    for i in 0..network.validators {
+    let mut nodes = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        let name = format!("node{i}");
+        let child = spawn_node(&exe, config, &name)?;
         println!(
-            "  node{i}: JSON-RPC http://{}:{}  REST http://{}:{}",
+            "  {name}: pid {}  JSON-RPC http://{}:{}  REST http://{}:{}",
+            child.id(),
             network.rpc_addr.ip(),
             usize::from(network.rpc_addr.port()) + i,
             network.api_addr.ip(),
             usize::from(network.api_addr.port()) + i,
         );
+        nodes.push(NodeProcess { name, child });
     }
-    let mut children = Vec::new();
-    for (i, config) in configs.iter().enumerate() {
-        children.push(spawn_node(&exe, config, &format!("node{i}"))?);
+    let everyone_exited = runtime.block_on(supervise(&mut nodes, stop));
+    for node in &mut nodes {
+        terminate(&mut node.child);
     }
-    runtime.block_on(async {
-        let stopped = stop.wait();
-        tokio::pin!(stopped);
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(500)) => {
-                    if children.iter_mut().any(|c| matches!(c.try_wait(), Ok(Some(_)))) {
-                        eprintln!("a node exited; stopping the network");
-                        break;
-                    }
-                }
-                () = &mut stopped => break,
-            }
-        }
-    });
-    for child in &mut children {
-        terminate(child);
+    for node in &mut nodes {
+        let _ = node.child.wait();
     }
-    for child in &mut children {
-        let _ = child.wait();
+    if everyone_exited {
+        bail!("every node of the network has exited");
     }
     Ok(())
 }
 
-/// Asks a node to stop (SIGTERM, so it finishes its writes); `kill` is part of every Unix.
+/// A node process of the local network.
+struct NodeProcess {
+    name: String,
+    child: Child,
+}
+
+/// Watches the nodes until a stop signal (returns false) or until none is left (returns
+/// true). A node that exits is reported with how it ended, and the others keep running: a BFT
+/// network goes on while more than two thirds of its voting power is up.
+async fn supervise(nodes: &mut Vec<NodeProcess>, stop: StopSignals) -> bool {
+    let total = nodes.len();
+    let stopped = stop.wait();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = &mut stopped => return false,
+        }
+        let mut index = 0;
+        while index < nodes.len() {
+            let node = &mut nodes[index];
+            match node.child.try_wait() {
+                Ok(Some(status)) => {
+                    let (name, pid) = (node.name.clone(), node.child.id());
+                    nodes.remove(index);
+                    eprintln!(
+                        "{name} (pid {pid}) {}; {} of {total} nodes still running (Ctrl-C stops them)",
+                        describe_exit(status),
+                        nodes.len()
+                    );
+                }
+                _ => index += 1,
+            }
+        }
+        if nodes.is_empty() {
+            return true;
+        }
+    }
+}
+
+/// How a process ended, in words: its exit status, or the signal that killed it.
+fn describe_exit(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(number)) => match Signal::try_from(number) {
+            Ok(signal) => format!("was killed by signal {number} ({})", signal.as_str()),
+            Err(_) => format!("was killed by signal {number}"),
+        },
+        (None, None) => format!("ended ({status})"),
+    }
+}
+
+/// Makes this node process receive SIGTERM when the supervisor that started it dies, even by
+/// SIGKILL, so a local network never leaves orphaned nodes holding its ports; fails at once if
+/// the supervisor is already gone. Linux delivers the signal itself (the parent-death signal).
+#[cfg(target_os = "linux")]
+pub(crate) fn follow_supervisor(pid: u32) -> anyhow::Result<()> {
+    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)
+        .context("asking to be stopped together with the supervisor")?;
+    ensure_supervisor(pid)
+}
+
+/// Makes this node process receive SIGTERM when the supervisor that started it dies, even by
+/// SIGKILL, so a local network never leaves orphaned nodes holding its ports; fails at once if
+/// the supervisor is already gone. Without Linux's parent-death signal, a thread watches for
+/// the node being handed to another parent.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn follow_supervisor(pid: u32) -> anyhow::Result<()> {
+    ensure_supervisor(pid)?;
+    std::thread::Builder::new()
+        .name("supervisor-watch".into())
+        .spawn(move || {
+            while ensure_supervisor(pid).is_ok() {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            let _ = nix::sys::signal::raise(Signal::SIGTERM);
+        })
+        .context("starting the supervisor watch")?;
+    Ok(())
+}
+
+fn ensure_supervisor(pid: u32) -> anyhow::Result<()> {
+    if u32::try_from(nix::unistd::getppid().as_raw()).ok() != Some(pid) {
+        bail!("the supervisor (pid {pid}) that started this node is gone");
+    }
+    Ok(())
+}
+
+/// Asks a node to stop (SIGTERM, so it finishes its writes), or kills it if that fails.
 fn terminate(child: &mut Child) {
-    let stopped = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !stopped {
+    let pid = i32::try_from(child.id()).map(nix::unistd::Pid::from_raw);
+    let asked = pid.is_ok_and(|pid| nix::sys::signal::kill(pid, Signal::SIGTERM).is_ok());
+    if !asked {
         let _ = child.kill();
     }
 }

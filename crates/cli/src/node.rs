@@ -29,6 +29,9 @@ pub(crate) struct NodeArgs {
     /// The node's config file, as `cairn testnet init` writes it.
     #[arg(long)]
     config: PathBuf,
+    /// Set by `cairn dev --validators`: the supervisor's pid, so this node stops with it.
+    #[arg(long, hide = true)]
+    supervisor_pid: Option<u32>,
 }
 
 fn parse_multiaddr(text: &str) -> anyhow::Result<Multiaddr> {
@@ -56,6 +59,9 @@ fn load_network_key(config: &NodeConfig) -> anyhow::Result<Keypair> {
 }
 
 pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
+    if let Some(pid) = args.supervisor_pid {
+        crate::devnet::follow_supervisor(pid)?;
+    }
     let config = NodeConfig::load(&args.config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let stop = {
@@ -125,7 +131,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
     runtime.block_on(stop.wait());
-    eprintln!("shutting down");
+    tracing::info!("shutting down");
     engine.stop();
     runtime.block_on(gossip.stop());
     runtime.block_on(api_server.stop(API_GRACE));

@@ -3,16 +3,15 @@
 //! loss of quorum, and a late full node that syncs.
 
 use std::fs::File;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{ACCOUNT1, KEY0, cast_bin, get_json, run, run_ok};
+use crate::harness::{ACCOUNT1, KEY0, cast_bin, free_ports, get_json, run, run_ok};
 use crate::proxy::Link;
 
 /// How long the network gets to reach a height on a loaded 2-core machine.
@@ -25,26 +24,6 @@ struct Network {
     api: Vec<String>,
     children: Vec<Option<Child>>,
     p2p_base: u16,
-}
-
-/// A base port with `4 * count` free ports after it (RPC, REST, consensus, gossip): each
-/// network of this test process takes its own range, and the range is checked to be free.
-/// Ranges stay below 32768, where Linux's ephemeral ports begin: a node started late (a
-/// restart, the syncing full node) must not find its port taken by some outgoing connection.
-fn free_ports(count: u16) -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    const SLOT: u16 = 100;
-    const SLOTS: u16 = 127;
-    assert!(4 * count <= SLOT, "too many nodes for one port slot");
-    let process_offset = (std::process::id() % 21) as u16 * 6;
-    for _ in 0..100 {
-        let slot = (process_offset + NEXT.fetch_add(1, Ordering::SeqCst)) % SLOTS;
-        let base = 20_000 + slot * SLOT;
-        if (0..4 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no free port range found");
 }
 
 impl Network {

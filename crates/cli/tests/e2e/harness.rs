@@ -1,9 +1,10 @@
 //! Starting the nodes under test (the real `cairn` binary, anvil) and running the client tools.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -359,4 +360,24 @@ pub fn get_json(base: &str, path: &str) -> serde_json::Value {
     assert_eq!(status, 200, "GET {path}: {answer}");
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
     serde_json::from_str(body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// A base port with `4 * count` free ports after it (RPC, REST, consensus, gossip): each
+/// network of this test process takes its own range, and the range is checked to be free.
+/// Ranges stay below 32768, where Linux's ephemeral ports begin: a node started late (a
+/// restart, the syncing full node) must not find its port taken by some outgoing connection.
+pub fn free_ports(count: u16) -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    const SLOT: u16 = 100;
+    const SLOTS: u16 = 127;
+    assert!(4 * count <= SLOT, "too many nodes for one port slot");
+    let process_offset = (std::process::id() % 21) as u16 * 6;
+    for _ in 0..100 {
+        let slot = (process_offset + NEXT.fetch_add(1, Ordering::SeqCst)) % SLOTS;
+        let base = 20_000 + slot * SLOT;
+        if (0..4 * count).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no free port range found");
 }

@@ -11,6 +11,7 @@ mod api_keys;
 mod bench;
 mod bft;
 mod cast;
+mod devnet;
 mod ethers;
 mod explorer;
 mod harness;
