@@ -77,17 +77,15 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
         });
     }
-    let datadir = DataDir::new(&root);
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
-    let spec = datadir.resolve_spec(given)?;
-    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stop = {
         let _context = runtime.enter();
         StopSignals::listen()?
     };
-    let kv = datadir.open_store()?;
+    let (spec, kv) = DataDir::new(&root).open_chain(given)?;
+    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
     let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
     print_banner(&spec, &root, node.head()?.number)?;
 

@@ -66,8 +66,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     if spec.consensus != ConsensusKind::Bft {
         anyhow::bail!("cairn node runs bft chains; use cairn dev for a dev chain");
     }
-    let datadir = DataDir::new(&config.datadir);
-    let spec = datadir.resolve_spec(Some(spec))?;
+    let (spec, kv) = DataDir::new(&config.datadir).open_chain(Some(spec))?;
     let validators = cairn_bft::validator_set(&spec)?;
     let signer = load_signer(&config, spec.chain_id)?;
     let network_key = load_network_key(&config)?;
@@ -83,7 +82,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         beneficiary,
         evidence.clone(),
     ));
-    let node = Arc::new(Node::open(datadir.open_store()?, spec.clone(), consensus)?);
+    let node = Arc::new(Node::open(kv, spec.clone(), consensus)?);
     println!(
         "{} ({}) chain id {}, head at block {}",
         config.name,

@@ -16,6 +16,7 @@ mod codec;
 mod error;
 mod kv;
 mod memory;
+mod redb_file;
 mod redb_kv;
 mod snapshot;
 mod state;
