@@ -14,6 +14,7 @@ use clap::Args;
 
 use crate::datadir::DataDir;
 use crate::devnet::{self, DevNetwork};
+use crate::fail_stop;
 use crate::signals::StopSignals;
 
 /// How long requests in flight get to finish once a stop signal arrives.
@@ -106,13 +107,17 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let api = ApiConfig { addr: args.api_addr, auth, webhooks, ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
-    let producer = BlockProducer::start(node, block_time);
-    runtime.block_on(stop.wait());
+    let producer = BlockProducer::start(node.clone(), block_time);
+    // The producer stops by itself when the store fails.
+    let failure = runtime.block_on(fail_stop::serve(stop, &node, || {}));
     eprintln!("shutting down");
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     producer.stop();
-    Ok(())
+    match failure {
+        Some(failure) => Err(fail_stop::exit_error(&failure)),
+        None => Ok(()),
+    }
 }
 
 fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ mod config;
 mod datadir;
 mod dev;
 mod devnet;
+mod fail_stop;
 mod gossip;
 mod init;
 mod keys;

@@ -17,6 +17,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::config::NodeConfig;
 use crate::datadir::DataDir;
+use crate::fail_stop;
 use crate::gossip::Gossip;
 use crate::secret_file::read_secret;
 use crate::signals::StopSignals;
@@ -123,14 +124,25 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         ApiConfig { addr: config.api_addr, network: Some(gossip.handle()), ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
-    runtime.block_on(stop.wait());
+    let mut engine = Some(engine);
+    // A failed store stops consensus at once: the node neither proposes nor votes.
+    let failure = runtime.block_on(fail_stop::serve(stop, &node, || {
+        if let Some(engine) = engine.take() {
+            engine.stop();
+        }
+    }));
     eprintln!("shutting down");
-    engine.stop();
+    if let Some(engine) = engine.take() {
+        engine.stop();
+    }
     runtime.block_on(gossip.stop());
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
-    Ok(())
+    match failure {
+        Some(failure) => Err(fail_stop::exit_error(&failure)),
+        None => Ok(()),
+    }
 }
 
 /// `cairn_getEvidence`: every equivocation this node has seen (two conflicting signed votes or

@@ -10,7 +10,8 @@ use tracing::error;
 use crate::Node;
 
 /// The dev chain's block loop: a block as soon as transactions are waiting, and an empty one
-/// every `block_time` otherwise. Runs on its own thread; stopped by [`BlockProducer::stop`].
+/// every `block_time` otherwise. Runs on its own thread; stopped by [`BlockProducer::stop`],
+/// or for good when the store fails.
 pub struct BlockProducer {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -47,6 +48,10 @@ fn run<K: KvStore>(node: &Node<K>, block_time: Duration, stop: &AtomicBool) {
     let mut last = Instant::now();
     let mut woken = false;
     while !stop.load(Ordering::SeqCst) {
+        if let Some(failure) = node.storage_failure() {
+            error!(error = %failure, "block production stopped: the store failed");
+            return;
+        }
         let due = last + block_time;
         let now = Instant::now();
         if !woken && now < due {

@@ -8,6 +8,7 @@ mod contract;
 mod crash;
 mod durability;
 mod events;
+mod fail_stop;
 mod fees;
 mod mempool;
 mod support;
