@@ -28,8 +28,8 @@ pub(crate) struct DevArgs {
     /// Use a temporary data directory, deleted on exit.
     #[arg(long, conflicts_with = "datadir")]
     ephemeral: bool,
-    /// Time between blocks when no transactions are waiting (e.g. 1s, 500ms).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Time between blocks when no transactions are waiting (e.g. 1s, 500ms; at least 1ms).
+    #[arg(long, value_parser = parse_block_time)]
     block_time: Option<Duration>,
     /// A chain spec file (JSON or TOML) written by `cairn init`.
     #[arg(long)]
@@ -63,6 +63,22 @@ pub(crate) struct DevArgs {
     /// Consensus peer-to-peer port of node 0 with --validators; node i uses this plus i.
     #[arg(long, default_value_t = 26656, requires = "validators")]
     p2p_port: u16,
+}
+
+/// The shortest block time: the chain spec counts it in whole milliseconds, and anything
+/// shorter (`0s`, `1ns`) would only commit empty blocks as fast as the disk syncs them.
+const MIN_BLOCK_TIME: Duration = Duration::from_millis(1);
+
+/// Parses a `--block-time` and refuses one shorter than [`MIN_BLOCK_TIME`].
+pub(crate) fn parse_block_time(text: &str) -> Result<Duration, String> {
+    let time = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if time < MIN_BLOCK_TIME {
+        return Err(format!(
+            "the block time must be at least {} (got {text})",
+            humantime::format_duration(MIN_BLOCK_TIME)
+        ));
+    }
+    Ok(time)
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
@@ -147,4 +163,19 @@ fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::
     println!("Derivation path:   m/44'/60'/0'/0/");
     println!();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_times_start_at_a_millisecond() {
+        for refused in ["0s", "1ns", "999us"] {
+            assert!(parse_block_time(refused).is_err(), "{refused}");
+        }
+        assert_eq!(parse_block_time("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_block_time("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_block_time("soon").is_err());
+    }
 }

@@ -52,10 +52,12 @@ fn run<K: KvStore>(node: &Node<K>, block_time: Duration, stop: &AtomicBool) {
             error!(error = %failure, "block production stopped: the store failed");
             return;
         }
-        let due = last + block_time;
+        // A block time too long to add to the clock means no empty blocks at all.
+        let due = last.checked_add(block_time);
         let now = Instant::now();
-        if !woken && now < due {
-            match node.woken().recv_timeout((due - now).min(POLL)) {
+        if !woken && due.is_none_or(|due| now < due) {
+            let wait = due.map_or(POLL, |due| (due - now).min(POLL));
+            match node.woken().recv_timeout(wait) {
                 Ok(()) => woken = true,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,

@@ -11,5 +11,6 @@ mod events;
 mod fail_stop;
 mod fees;
 mod mempool;
+mod producer;
 mod support;
 mod transfers;
