@@ -70,8 +70,9 @@ impl DataDir {
         Ok((spec, kv))
     }
 
-    /// The stored chain, opened read-only for an audit: nothing in the directory is created or
-    /// written, and a read-only directory or file (a backup) will do.
+    /// The stored chain, opened read-only for an audit once redb has checked every page:
+    /// nothing in the directory is created or written, and a read-only directory or file (a
+    /// backup) will do.
     pub(crate) fn open_audit(&self) -> anyhow::Result<(ChainSpec, ChainStore<RedbKv>)> {
         let Some(spec) = self.stored_spec()? else {
             bail!("{} holds no chain (no genesis.json)", self.root.display());

@@ -26,6 +26,6 @@ pub use chain::{CHANGESET_RETENTION, ChainStore};
 pub use error::StoreError;
 pub use kv::{KvRead, KvStore, Scanner, Table, Visitor, WriteBatch};
 pub use memory::MemoryKv;
-pub use redb_kv::RedbKv;
+pub use redb_kv::{RedbKv, panic_is_contained};
 pub use snapshot::{AccountProof, AddressTx, HistoricalState, Snapshot, StorageProof, TxLocation};
 pub use state::{AccountChange, AccountInfo, StateChanges, StateUpdate, StateView};

@@ -1,3 +1,4 @@
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::ops::ControlFlow;
@@ -5,10 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use redb::{
-    Builder, Database, ReadOnlyDatabase, ReadOnlyTable, ReadTransaction, ReadableDatabase,
-    ReadableTable, TableDefinition, TableError,
-};
+use redb::{Builder, Database, ReadOnlyTable, ReadableDatabase, TableDefinition, TableError};
 
 use crate::error::PAGE_SIZE;
 use crate::kv::{Scanner, Visitor};
@@ -22,6 +20,18 @@ fn definition(table: Table) -> TableDefinition<'static, &'static [u8], &'static 
 /// The first failure of a store's backend, shared by the store and its read views: once the
 /// file failed a write or a read, nothing more is written to it (fail-stop).
 type Failure = Arc<OnceLock<Arc<StoreError>>>;
+
+thread_local! {
+    /// Whether this thread runs redb code inside [`contain`].
+    static CONTAINING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a panic on this thread happens inside redb code whose panics the store turns into
+/// [`StoreError::FileCorrupt`]: a binary's panic hook can leave such a panic unprinted, since
+/// the error that follows reports it.
+pub fn panic_is_contained() -> bool {
+    CONTAINING.with(Cell::get)
+}
 
 /// What came out of redb code run at the store's boundary.
 enum Contained {
@@ -40,7 +50,10 @@ fn contain<T>(
     op: impl FnOnce() -> Result<T, redb::Error>,
 ) -> Result<T, Contained> {
     reset_last_read(start);
-    match catch_unwind(AssertUnwindSafe(op)) {
+    CONTAINING.with(|containing| containing.set(true));
+    let result = catch_unwind(AssertUnwindSafe(op));
+    CONTAINING.with(|containing| containing.set(false));
+    match result {
         Ok(result) => result.map_err(Contained::Redb),
         Err(panic) => {
             let panic = panic.as_ref();
@@ -126,37 +139,14 @@ fn open_error(path: &Path, contained: Contained) -> StoreError {
     }
 }
 
-enum Db {
-    Writable(Database),
-    ReadOnly(ReadOnlyDatabase),
-}
-
-impl std::fmt::Debug for Db {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Db::Writable(_) => "Db::Writable",
-            Db::ReadOnly(_) => "Db::ReadOnly",
-        })
-    }
-}
-
-impl Db {
-    fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
-        match self {
-            Db::Writable(db) => db.begin_read(),
-            Db::ReadOnly(db) => db.begin_read(),
-        }
-    }
-}
-
 /// The on-disk backend: one redb file, every batch one fully durable transaction. Opening
 /// never creates a file and never initialises an empty one; only [`RedbKv::create`] makes a
 /// store.
 #[derive(Debug)]
 pub struct RedbKv {
-    db: Db,
-    /// Whether this handle may write (an audit's may not, even where redb holds it writable
-    /// to recover a crashed file in memory).
+    db: Database,
+    /// Whether this handle may write (a read-only one may not, although redb holds it
+    /// writable over the in-memory overlay).
     writable: bool,
     failure: Failure,
 }
@@ -179,65 +169,52 @@ impl RedbKv {
             .map_err(|e| open_error(path, e))
             .and_then(|db| publish(&temp, path).map(|()| db));
         let _ = std::fs::remove_file(&temp);
-        Ok(Self::new(Db::Writable(made?), true))
+        Ok(Self::new(made?, true))
     }
 
     /// Opens an existing store for reading and writing. A missing or empty file is an error,
-    /// and so is a damaged one; redb recovers a file whose last writer crashed. The file is
-    /// first opened read-only and the root and both ends of every table are read, so damage
-    /// found there is reported before anything is written (opening for writing marks the
-    /// file in use at once).
+    /// and so is a damaged one: the file is first opened as [`Self::open_read_only`] does,
+    /// which checks every page, so damage is reported before anything is written (opening for
+    /// writing marks the file in use at once). That costs one read of the whole file per start
+    /// (about 2-3 s per GB here). redb then recovers a file whose last writer crashed.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_read_only(path)?.probe()?;
+        drop(Self::open_read_only(path)?);
         let db = contain(None, || {
             let file = OpenOptions::new().read(true).write(true).open(path)?;
             Ok(Builder::new().create_with_backend(ChainFile::new(file)?)?)
         })
         .map_err(|e| open_error(path, e))?;
-        Ok(Self::new(Db::Writable(db), true))
+        Ok(Self::new(db, true))
     }
 
     /// Opens an existing store for reading only, leaving the file byte for byte as it is: it
-    /// works on a read-only file or file system (a backup) and refuses every write. A file
-    /// whose last writer did not shut down cleanly needs redb's crash recovery, which
-    /// `ReadOnlyDatabase` refuses; such a file is opened read-only under an overlay that keeps
-    /// the recovery's writes in memory. The handle reads without redb's page cache.
+    /// works on a read-only file or file system (a backup) and refuses every write. The file
+    /// is opened read-only under an overlay that keeps redb's own writes in memory, so redb's
+    /// crash recovery (which its `ReadOnlyDatabase` refuses to run) and its integrity check
+    /// work without touching the disk. The check verifies the checksum of every page of every
+    /// committed tree, so damage anywhere in the file is found, not only in the pages read
+    /// later. The handle reads without redb's page cache.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         existing(path)?;
-        let read_only = contain(None, || {
+        let (db, clean) = contain(None, || {
             let file = File::open(path)?;
-            Ok(uncached().open_read_only_with_backend(ChainFile::new(file)?)?)
-        });
-        let db = match read_only {
-            Ok(db) => Db::ReadOnly(db),
-            Err(Contained::Redb(redb::Error::RepairAborted)) => {
-                let db = contain(None, || {
-                    let file = File::open(path)?;
-                    Ok(uncached().create_with_backend(ChainFile::overlay(file)?)?)
-                })
-                .map_err(|e| open_error(path, e))?;
-                Db::Writable(db)
-            }
-            Err(e) => return Err(open_error(path, e)),
-        };
+            let mut db = uncached().create_with_backend(ChainFile::overlay(file)?)?;
+            let clean = db.check_integrity()?;
+            Ok((db, clean))
+        })
+        .map_err(|e| open_error(path, e))?;
+        if !clean {
+            // redb repaired the file in memory: its newest commit holds a damaged page, and
+            // only an older one checks out.
+            return Err(StoreError::FileCorrupt {
+                page: None,
+                detail: "redb's integrity check found a damaged page in the newest commit".into(),
+            });
+        }
         Ok(Self::new(db, false))
     }
 
-    /// Reads the first and last entry of every table: the pages on the way there are the
-    /// ones every later read starts from.
-    fn probe(&self) -> Result<(), StoreError> {
-        let read = self.read()?;
-        for (table, root) in read.tables.iter().flatten() {
-            guard(&self.failure, *root, || {
-                table.first()?;
-                table.last()?;
-                Ok(())
-            })?;
-        }
-        Ok(())
-    }
-
-    fn new(db: Db, writable: bool) -> Self {
+    fn new(db: Database, writable: bool) -> Self {
         Self { db, writable, failure: Failure::default() }
     }
 }
@@ -378,10 +355,10 @@ impl KvStore for RedbKv {
         if let Some(failure) = self.failure.get() {
             return Err(StoreError::Failed(failure.clone()));
         }
-        let Db::Writable(db) = &self.db else { return Err(StoreError::ReadOnly) };
         if !self.writable {
             return Err(StoreError::ReadOnly);
         }
+        let db = &self.db;
         guard(&self.failure, None, || {
             let txn = db.begin_write()?;
             {

@@ -130,8 +130,9 @@ fn a_file_in_use_by_a_writer_is_refused() {
 }
 
 /// Flips 512 bytes at the start of each page in turn (the reproducer is page 1, at
-/// offset 4096): whatever redb makes of it, no panic escapes, a reported page is the flipped
-/// one, and a read-only open never changes the file.
+/// offset 4096): whatever redb makes of it, no panic escapes, a page named is the flipped one,
+/// and a read-only open never changes the file. Its check of every page finds the damage in
+/// page 1, which no read of the tables reaches.
 #[test]
 fn a_corrupted_page_is_an_error_naming_it_and_never_a_panic() {
     let store = chain();
@@ -147,21 +148,24 @@ fn a_corrupted_page_is_an_error_naming_it_and_never_a_panic() {
         std::fs::write(&path, &damaged).unwrap();
         let read = std::panic::catch_unwind(|| read_everything(&path))
             .unwrap_or_else(|_| panic!("page {page}: a panic escaped the store"));
-        if let Err(e) = read {
-            let StoreError::FileCorrupt { page: Some(reported), .. } = e else {
-                panic!("page {page}: {e}");
-            };
-            assert_eq!(reported, page as u64, "page {page}: {e}");
-            assert!(e.to_string().starts_with(&format!("store is corrupt at page {page} ")));
-            assert!(e.to_string().ends_with("; restore from a backup or resync"), "{e}");
-            found += 1;
+        let refused = read.is_err();
+        match read {
+            Err(StoreError::FileCorrupt { page: reported, .. }) => {
+                assert!(reported.is_none_or(|p| p == page as u64), "page {page}: {reported:?}");
+                found += 1;
+            }
+            Err(e) => panic!("page {page}: {e}"),
+            Ok(_) => assert!(page != 1, "the damaged page 1 went unnoticed"),
         }
         assert!(bytes(&path) == damaged, "page {page}: the read-only open wrote");
 
-        // Opening for writing refuses what the read-only probe finds, before writing.
-        if let Err(e) = RedbKv::open(&path) {
-            assert!(matches!(e, StoreError::FileCorrupt { .. }), "page {page}: {e}");
-            assert!(bytes(&path) == damaged, "page {page}: a refused open wrote");
+        // Opening for writing refuses the same damage, before writing anything.
+        match RedbKv::open(&path) {
+            Err(e) => {
+                assert!(matches!(e, StoreError::FileCorrupt { .. }), "page {page}: {e}");
+                assert!(bytes(&path) == damaged, "page {page}: a refused open wrote");
+            }
+            Ok(_) => assert!(!refused, "page {page}: opened for writing what a read refused"),
         }
     }
     assert!(found > 0, "no damaged page was noticed");
