@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use cairn_consensus::ConsensusError;
 use cairn_mempool::PoolError;
 use cairn_node::NodeError;
+use cairn_storage::StoreError;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
@@ -137,6 +138,9 @@ pub enum ApiError {
         /// Whole seconds until a request will be admitted again.
         retry_after: u64,
     },
+    /// The store failed and the node has stopped taking writes until it restarts.
+    #[error("{0}")]
+    StorageUnavailable(String),
     /// The node cannot serve yet (store unreadable, or not in sync).
     #[error("not ready: {0}")]
     NotReady(String),
@@ -170,8 +174,17 @@ impl From<NodeError> for ApiError {
         match e {
             NodeError::Pool(e) => Self::Rejected(e),
             NodeError::UnknownBlock(number) => Self::BlockNotFound(number.to_string()),
+            e @ (NodeError::NotAcceptingTransactions(_)
+            | NodeError::StorageFailed(_)
+            | NodeError::Store(StoreError::Failed(_))) => Self::StorageUnavailable(e.to_string()),
             other => Self::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        NodeError::Store(e).into()
     }
 }
 
@@ -212,6 +225,7 @@ impl ApiError {
             Self::InsufficientScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::NotReady(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
         }
     }
 

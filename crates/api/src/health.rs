@@ -31,19 +31,22 @@ pub(crate) async fn live() -> Json<Health> {
 }
 
 /// Readiness: 200 when the store answers a read and the node follows its chain's head; 503
-/// (`not_ready`) otherwise.
+/// (`not_ready`) otherwise, and for good once the store has failed (the node is stopping).
 #[utoipa::path(
     get,
     path = "/health/ready",
     tag = "operations",
     responses(
         (status = 200, description = "The store is readable and the node is in sync", body = Health),
-        (status = 503, description = "Not ready: the store cannot be read, or the node is syncing", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: the store cannot be read or has failed, or the node is syncing", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let node = state.node.clone();
     let head = blocking(move || {
+        if let Some(failure) = node.storage_failure() {
+            return Err(ApiError::NotReady(format!("storage error: {failure}")));
+        }
         let head = node.head().map_err(|e| ApiError::NotReady(format!("store unreadable: {e}")))?;
         if node.syncing() {
             return Err(ApiError::NotReady("the node is syncing".into()));

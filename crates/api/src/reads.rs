@@ -95,6 +95,8 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     fn tx_recoveries(&self) -> u64;
     /// Whether the node follows its chain's head (a dev node always does).
     fn syncing(&self) -> bool;
+    /// The store's failure, after which the node has stopped (fail-stop).
+    fn storage_failure(&self) -> Option<Arc<StoreError>>;
 }
 
 impl<K: KvStore> NodeReads for Node<K> {
@@ -263,5 +265,9 @@ impl<K: KvStore> NodeReads for Node<K> {
     /// peers, so it is never syncing.
     fn syncing(&self) -> bool {
         false
+    }
+
+    fn storage_failure(&self) -> Option<Arc<StoreError>> {
+        Node::storage_failure(self)
     }
 }

@@ -22,7 +22,7 @@ use crate::server::{AppState, blocking};
         (status = 400, description = "Malformed hash", body = crate::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Neither pending nor included", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_transaction(
@@ -65,7 +65,7 @@ pub(crate) async fn get_transaction(
         (status = 415, description = "Body is not application/json", body = crate::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refused by the mempool (nonce, funds, fees, gas); `detail` is its reason", body = crate::Problem, content_type = "application/problem+json"),
         (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn submit_transaction(

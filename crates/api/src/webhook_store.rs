@@ -191,7 +191,7 @@ fn decode<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T,
 }
 
 fn store_error(e: StoreError) -> ApiError {
-    ApiError::Internal(e.to_string())
+    e.into()
 }
 
 /// Webhooks and deliveries in the store. Every change is a read, then one atomic write,

@@ -391,12 +391,13 @@ impl<K: KvStore> Driver<K> {
                 self.candidates.insert(id, candidate);
                 Ok((id, Validity::Valid))
             }
+            // A node whose own store failed does not vote on what it could not check.
             Err(
                 e @ (NodeError::Store(_)
                 | NodeError::Consensus(_)
                 | NodeError::InvalidBlock { .. }
                 | NodeError::Exec(_)),
-            ) => {
+            ) if self.node.storage_failure().is_none() => {
                 warn!(number, block = %id, error = %e, "voting against an invalid block");
                 Ok((id, Validity::Invalid))
             }

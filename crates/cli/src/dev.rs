@@ -14,6 +14,7 @@ use clap::Args;
 
 use crate::datadir::DataDir;
 use crate::devnet::{self, DevNetwork};
+use crate::fail_stop;
 use crate::signals::StopSignals;
 
 /// How long requests in flight get to finish once a stop signal arrives.
@@ -27,8 +28,8 @@ pub(crate) struct DevArgs {
     /// Use a temporary data directory, deleted on exit.
     #[arg(long, conflicts_with = "datadir")]
     ephemeral: bool,
-    /// Time between blocks when no transactions are waiting (e.g. 1s, 500ms).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Time between blocks when no transactions are waiting (e.g. 1s, 500ms; at least 1ms).
+    #[arg(long, value_parser = parse_block_time)]
     block_time: Option<Duration>,
     /// A chain spec file (JSON or TOML) written by `cairn init`.
     #[arg(long)]
@@ -64,6 +65,22 @@ pub(crate) struct DevArgs {
     p2p_port: u16,
 }
 
+/// The shortest block time: the chain spec counts it in whole milliseconds, and anything
+/// shorter (`0s`, `1ns`) would only commit empty blocks as fast as the disk syncs them.
+const MIN_BLOCK_TIME: Duration = Duration::from_millis(1);
+
+/// Parses a `--block-time` and refuses one shorter than [`MIN_BLOCK_TIME`].
+pub(crate) fn parse_block_time(text: &str) -> Result<Duration, String> {
+    let time = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if time < MIN_BLOCK_TIME {
+        return Err(format!(
+            "the block time must be at least {} (got {text})",
+            humantime::format_duration(MIN_BLOCK_TIME)
+        ));
+    }
+    Ok(time)
+}
+
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
     let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
@@ -77,17 +94,15 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
         });
     }
-    let datadir = DataDir::new(&root);
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
-    let spec = datadir.resolve_spec(given)?;
-    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stop = {
         let _context = runtime.enter();
         StopSignals::listen()?
     };
-    let kv = datadir.open_store()?;
+    let (spec, kv) = DataDir::new(&root).open_chain(given)?;
+    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
     let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
     print_banner(&spec, &root, node.head()?.number)?;
 
@@ -108,13 +123,17 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let api = ApiConfig { addr: args.api_addr, auth, webhooks, ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
-    let producer = BlockProducer::start(node, block_time);
-    runtime.block_on(stop.wait());
+    let producer = BlockProducer::start(node.clone(), block_time);
+    // The producer stops by itself when the store fails.
+    let failure = runtime.block_on(fail_stop::serve(stop, &node, || {}));
     tracing::info!("shutting down");
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     producer.stop();
-    Ok(())
+    match failure {
+        Some(failure) => Err(fail_stop::exit_error(&failure)),
+        None => Ok(()),
+    }
 }
 
 fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::Result<()> {
@@ -144,4 +163,19 @@ fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::
     println!("Derivation path:   m/44'/60'/0'/0/");
     println!();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_times_start_at_a_millisecond() {
+        for refused in ["0s", "1ns", "999us"] {
+            assert!(parse_block_time(refused).is_err(), "{refused}");
+        }
+        assert_eq!(parse_block_time("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_block_time("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_block_time("soon").is_err());
+    }
 }

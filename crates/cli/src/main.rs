@@ -6,6 +6,7 @@ mod config;
 mod datadir;
 mod dev;
 mod devnet;
+mod fail_stop;
 mod gossip;
 mod init;
 mod keys;
@@ -62,6 +63,14 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // redb may panic on a damaged page; the store turns that into an error naming the page,
+    // so the panic itself is not printed as if the program had crashed.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |panic| {
+        if !cairn_storage::panic_is_contained() {
+            report(panic);
+        }
+    }));
     match Cli::parse().command {
         Command::Dev(args) => dev::run(args),
         Command::Node(args) => node::run(args),

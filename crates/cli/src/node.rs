@@ -17,6 +17,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::config::NodeConfig;
 use crate::datadir::DataDir;
+use crate::fail_stop;
 use crate::gossip::Gossip;
 use crate::secret_file::read_secret;
 use crate::signals::StopSignals;
@@ -72,8 +73,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     if spec.consensus != ConsensusKind::Bft {
         anyhow::bail!("cairn node runs bft chains; use cairn dev for a dev chain");
     }
-    let datadir = DataDir::new(&config.datadir);
-    let spec = datadir.resolve_spec(Some(spec))?;
+    let (spec, kv) = DataDir::new(&config.datadir).open_chain(Some(spec))?;
     let validators = cairn_bft::validator_set(&spec)?;
     let signer = load_signer(&config, spec.chain_id)?;
     let network_key = load_network_key(&config)?;
@@ -89,7 +89,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         beneficiary,
         evidence.clone(),
     ));
-    let node = Arc::new(Node::open(datadir.open_store()?, spec.clone(), consensus)?);
+    let node = Arc::new(Node::open(kv, spec.clone(), consensus)?);
     println!(
         "{} ({}) chain id {}, head at block {}",
         config.name,
@@ -130,14 +130,25 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         ApiConfig { addr: config.api_addr, network: Some(gossip.handle()), ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
     println!("REST API listening on http://{}", api_server.addr());
-    runtime.block_on(stop.wait());
+    let mut engine = Some(engine);
+    // A failed store stops consensus at once: the node neither proposes nor votes.
+    let failure = runtime.block_on(fail_stop::serve(stop, &node, || {
+        if let Some(engine) = engine.take() {
+            engine.stop();
+        }
+    }));
     tracing::info!("shutting down");
-    engine.stop();
+    if let Some(engine) = engine.take() {
+        engine.stop();
+    }
     runtime.block_on(gossip.stop());
     runtime.block_on(api_server.stop(API_GRACE));
     let _ = rpc_server.stop();
     runtime.shutdown_timeout(Duration::from_secs(2));
-    Ok(())
+    match failure {
+        Some(failure) => Err(fail_stop::exit_error(&failure)),
+        None => Ok(()),
+    }
 }
 
 /// `cairn_getEvidence`: every equivocation this node has seen (two conflicting signed votes or

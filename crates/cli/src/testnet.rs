@@ -56,8 +56,8 @@ pub(crate) struct InitArgs {
     /// Transaction gossip port of node 0; node i uses this plus i.
     #[arg(long, default_value_t = 27656)]
     pub(crate) gossip_port: u16,
-    /// Time between blocks (e.g. 1s, 500ms).
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
+    /// Time between blocks (e.g. 1s, 500ms; at least 1ms).
+    #[arg(long, value_parser = crate::dev::parse_block_time, default_value = "1s")]
     pub(crate) block_time: std::time::Duration,
     /// Gas limit of every block (default 30,000,000); with the block time it bounds how many
     /// transactions a second the network can carry.

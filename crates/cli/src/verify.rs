@@ -7,24 +7,19 @@ use cairn_bft::{BftConsensus, EvidenceLog};
 use cairn_consensus::{Consensus, DevConsensus};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
-use cairn_storage::ChainStore;
 use clap::Args;
 
 use crate::datadir::DataDir;
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The data directory to audit.
+    /// The data directory to audit; it is only read (a read-only copy or mount will do).
     #[arg(long)]
     datadir: PathBuf,
 }
 
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
-    let datadir = DataDir::new(&args.datadir);
-    let Some(spec) = datadir.stored_spec()? else {
-        bail!("{} holds no chain (no genesis.json)", args.datadir.display());
-    };
-    let store = ChainStore::open(datadir.open_store()?, &spec)?;
+    let (spec, store) = DataDir::new(&args.datadir).open_audit()?;
     let consensus = chain_rules(&spec)?;
     match verify_chain(&store, &spec, consensus.as_ref()) {
         Ok(report) => {

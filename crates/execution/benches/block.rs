@@ -169,7 +169,7 @@ fn build_and_commit(c: &mut Criterion) {
     let keys = keys(TXS);
     let spec = spec_with(&keys);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let kv = RedbKv::open(&dir.path().join("chain.redb")).expect("open redb");
+    let kv = RedbKv::create(&dir.path().join("chain.redb")).expect("create redb");
     let store = ChainStore::open(kv, &spec).expect("open redb store");
 
     let mut group = block_group(c, Duration::from_secs(8));

@@ -1,6 +1,8 @@
 use cairn_consensus::ConsensusError;
 use cairn_execution::{CallError, CallOutcome, ExecError};
 use cairn_mempool::PoolError;
+use std::sync::Arc;
+
 use cairn_storage::StoreError;
 use thiserror::Error;
 
@@ -36,6 +38,14 @@ pub enum NodeError {
         /// What is wrong.
         reason: String,
     },
+    /// The store failed (a write or read error, a damaged file) and the node has stopped: it
+    /// builds, checks and commits no block until it is restarted.
+    #[error("storage error: {0}")]
+    StorageFailed(Arc<StoreError>),
+    /// A transaction refused because the store failed: a block that includes it could not be
+    /// written.
+    #[error("node is not accepting transactions: storage error: {0}")]
+    NotAcceptingTransactions(Arc<StoreError>),
     /// The requested block is not in the canonical chain (geth's wording).
     #[error("header not found")]
     UnknownBlock(u64),

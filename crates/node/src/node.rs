@@ -10,7 +10,7 @@ use cairn_consensus::Consensus;
 use cairn_execution::{BlockContext, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
-use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView};
+use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
 use rayon::prelude::*;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
@@ -193,6 +193,9 @@ impl<K: KvStore> Node<K> {
         raws: &[T],
         origin: Origin,
     ) -> Result<Vec<Result<B256, PoolError>>, NodeError> {
+        if let Some(failure) = self.storage_failure() {
+            return Err(NodeError::NotAcceptingTransactions(failure));
+        }
         // A transaction the pool already holds, or met earlier in this batch, is refused before
         // its signature is checked again: every sender is recovered at most once per node.
         let mut seen = HashSet::with_capacity(raws.len());
@@ -242,6 +245,20 @@ impl<K: KvStore> Node<K> {
             }
         }
         Ok(admitted)
+    }
+
+    /// The store's failure, if it had one: from then on the node builds, checks and commits
+    /// no block and admits no transaction (fail-stop), and readiness reports it.
+    pub fn storage_failure(&self) -> Option<Arc<StoreError>> {
+        self.store.failure()
+    }
+
+    /// Refuses block work once the store has failed.
+    fn storage_ok(&self) -> Result<(), NodeError> {
+        match self.storage_failure() {
+            Some(failure) => Err(NodeError::StorageFailed(failure)),
+            None => Ok(()),
+        }
     }
 
     /// How many transaction senders this node has recovered from signatures since it started
@@ -314,6 +331,7 @@ impl<K: KvStore> Node<K> {
     /// Builds (without committing) the child of the head from the pool's best transactions,
     /// paying priority fees to `beneficiary`: what a proposer offers to the other validators.
     pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
+        self.storage_ok()?;
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
@@ -356,6 +374,7 @@ impl<K: KvStore> Node<K> {
     /// every signature, and a re-execution that must reproduce every root the header commits
     /// to. The seal is not checked (agreement comes after this check).
     pub fn check_candidate(&self, block: Block) -> Result<Candidate, NodeError> {
+        self.storage_ok()?;
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
@@ -407,6 +426,7 @@ impl<K: KvStore> Node<K> {
     /// Commits an agreed block (its seal already set) on top of the head, drops its
     /// transactions from the pool and announces it.
     pub fn commit_candidate(&self, candidate: Candidate) -> Result<Header, NodeError> {
+        self.storage_ok()?;
         let started = Instant::now();
         let Candidate { block, senders, receipts, state, rejected, work } = candidate;
         let parent = self.store.head()?;

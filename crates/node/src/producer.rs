@@ -10,7 +10,8 @@ use tracing::error;
 use crate::Node;
 
 /// The dev chain's block loop: a block as soon as transactions are waiting, and an empty one
-/// every `block_time` otherwise. Runs on its own thread; stopped by [`BlockProducer::stop`].
+/// every `block_time` otherwise. Runs on its own thread; stopped by [`BlockProducer::stop`],
+/// or for good when the store fails.
 pub struct BlockProducer {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -47,10 +48,16 @@ fn run<K: KvStore>(node: &Node<K>, block_time: Duration, stop: &AtomicBool) {
     let mut last = Instant::now();
     let mut woken = false;
     while !stop.load(Ordering::SeqCst) {
-        let due = last + block_time;
+        if let Some(failure) = node.storage_failure() {
+            error!(error = %failure, "block production stopped: the store failed");
+            return;
+        }
+        // A block time too long to add to the clock means no empty blocks at all.
+        let due = last.checked_add(block_time);
         let now = Instant::now();
-        if !woken && now < due {
-            match node.woken().recv_timeout((due - now).min(POLL)) {
+        if !woken && due.is_none_or(|due| now < due) {
+            let wait = due.map_or(POLL, |due| (due - now).min(POLL));
+            match node.woken().recv_timeout(wait) {
                 Ok(()) => woken = true,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,

@@ -84,7 +84,7 @@ fn state_commit(c: &mut Criterion) {
         let dir = tempfile::tempdir().expect("tempdir");
         let started = Instant::now();
         let store = ChainStore::open(
-            RedbKv::open(&dir.path().join("chain.redb")).expect("redb"),
+            RedbKv::create(&dir.path().join("chain.redb")).expect("redb"),
             &spec_with(accounts),
         )
         .expect("genesis");

@@ -32,10 +32,32 @@ impl<K: KvStore> ChainStore<K> {
     /// holds another chain.
     pub fn open(kv: K, spec: &ChainSpec) -> Result<Self, StoreError> {
         let store = Self { kv, write_lock: Mutex::new(()) };
-        // Genesis is derived from the spec alone, never from what the store holds now.
-        let empty = Snapshot::new(MemoryKv::new().read()?);
-        let (genesis, update) = genesis(&empty, spec)?;
-        let snapshot = store.snapshot()?;
+        let (genesis, update) = genesis(spec)?;
+        if !store.check_chain(&genesis, spec)? {
+            let mut batch = update.batch;
+            batch.extend(block_batch(&genesis, &[], &[]));
+            batch.put(Table::Meta, HEAD_KEY, number_key(0));
+            batch.put(Table::Meta, CHAIN_ID_KEY, spec.chain_id.to_be_bytes());
+            store.kv.write(batch)?;
+        }
+        Ok(store)
+    }
+
+    /// Opens a store that must already hold the chain of `spec`, writing nothing: how an audit
+    /// opens a store it may only read.
+    pub fn open_existing(kv: K, spec: &ChainSpec) -> Result<Self, StoreError> {
+        let store = Self { kv, write_lock: Mutex::new(()) };
+        let (genesis, _) = genesis(spec)?;
+        if !store.check_chain(&genesis, spec)? {
+            return Err(StoreError::NoChain);
+        }
+        Ok(store)
+    }
+
+    /// Whether the store holds a chain, which must be the one starting at `genesis` with the
+    /// spec's chain id.
+    fn check_chain(&self, genesis: &Block, spec: &ChainSpec) -> Result<bool, StoreError> {
+        let snapshot = self.snapshot()?;
         match snapshot.header(0)? {
             Some(stored) if stored.hash() == genesis.hash() => {
                 let stored = snapshot.chain_id()?;
@@ -45,22 +67,24 @@ impl<K: KvStore> ChainStore<K> {
                         expected: spec.chain_id,
                     });
                 }
+                Ok(true)
             }
             Some(stored) => {
-                return Err(StoreError::GenesisMismatch {
-                    stored: stored.hash(),
-                    expected: genesis.hash(),
-                });
+                Err(StoreError::GenesisMismatch { stored: stored.hash(), expected: genesis.hash() })
             }
-            None => {
-                let mut batch = update.batch;
-                batch.extend(block_batch(&genesis, &[], &[]));
-                batch.put(Table::Meta, HEAD_KEY, number_key(0));
-                batch.put(Table::Meta, CHAIN_ID_KEY, spec.chain_id.to_be_bytes());
-                store.kv.write(batch)?;
-            }
+            None => Ok(false),
         }
-        Ok(store)
+    }
+
+    /// The backend, for a caller that initialised the chain and now hands the backend on.
+    pub fn into_kv(self) -> K {
+        self.kv
+    }
+
+    /// The backend's first failure (I/O error, damaged file), after which it takes no writes:
+    /// the node stops producing, voting and admitting transactions.
+    pub fn failure(&self) -> Option<std::sync::Arc<StoreError>> {
+        self.kv.failure()
     }
 
     /// A consistent read view as of now.
@@ -220,11 +244,10 @@ fn address_entries(
     entries
 }
 
-/// The genesis block the spec describes and the state writes that create its allocations.
-fn genesis<R: crate::KvRead>(
-    snapshot: &Snapshot<R>,
-    spec: &ChainSpec,
-) -> Result<(Block, StateUpdate), StoreError> {
+/// The genesis block the spec describes and the state writes that create its allocations,
+/// derived from the spec alone, never from what a store holds.
+fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
+    let snapshot = Snapshot::new(MemoryKv::new().read()?);
     let mut changes = StateChanges::default();
     for (address, account) in &spec.alloc {
         let code_hash = if account.code.is_empty() {

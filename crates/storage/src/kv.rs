@@ -159,4 +159,11 @@ pub trait KvStore: Send + Sync + 'static {
 
     /// Applies the batch's operations in order, atomically and durably.
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    /// The first failure of the backend itself (an I/O error, a damaged file), if it had one:
+    /// from then on it takes no writes, and the node fail-stops. A backend that cannot fail
+    /// has none.
+    fn failure(&self) -> Option<std::sync::Arc<StoreError>> {
+        None
+    }
 }

@@ -89,3 +89,28 @@ fn testnet_init_sets_the_block_rules_and_refuses_bad_ones_before_writing_keys() 
     let spec = ChainSpec::from_file(&out.join("genesis.json")).unwrap();
     assert_eq!((spec.gas_limit, spec.block_time_ms, spec.validators.len()), (100_000_000, 250, 2));
 }
+
+#[test]
+fn block_times_under_a_millisecond_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("data");
+    for time in ["0s", "1ns", "999us"] {
+        let refused = cairn()
+            .args(["dev", "--block-time", time, "--datadir"])
+            .arg(&datadir)
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{time}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("the block time must be at least 1ms"), "{time}: {stderr}");
+        let out = dir.path().join("net");
+        let refused = cairn()
+            .args(["testnet", "init", "--validators", "1", "--block-time", time, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{time}");
+        assert!(!out.exists());
+    }
+    assert!(!datadir.exists(), "nothing written for a refused block time");
+}

@@ -10,10 +10,10 @@ use cairn_primitives::{ChainSpec, dev_accounts};
 use cairn_storage::{KvRead, KvStore, RedbKv, Table, WriteBatch};
 
 /// Writes a data directory with three blocks of transfers, as `cairn dev` would leave it.
-fn make_chain(dir: &Path) -> u64 {
+pub(crate) fn make_chain(dir: &Path) -> u64 {
     let spec = ChainSpec::dev().unwrap();
     std::fs::write(dir.join("genesis.json"), spec.render(false).unwrap()).unwrap();
-    let kv = RedbKv::open(&dir.join("chain.redb")).unwrap();
+    let kv = RedbKv::create(&dir.join("chain.redb")).unwrap();
     let node = Node::open(kv, spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap();
     let accounts = dev_accounts(3).unwrap();
     for nonce in 0..3 {

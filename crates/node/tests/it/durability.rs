@@ -12,7 +12,7 @@ fn a_restart_keeps_the_chain_and_forgets_the_pool() {
     let path = dir.path().join("chain.redb");
     let to = Address::repeat_byte(0x11);
     let (head, pooled) = {
-        let chain = Chain::open(RedbKv::open(&path).unwrap());
+        let chain = Chain::open(RedbKv::create(&path).unwrap());
         chain.submit(&sign(chain.key(0), transfer(0, to, 5))).unwrap();
         chain.mine();
         let pooled = chain.submit(&sign(chain.key(0), transfer(1, to, 5))).unwrap();

@@ -73,10 +73,19 @@ impl Backend for Redb {
     type Kv = RedbKv;
 
     fn create() -> Self {
-        Self(tempfile::tempdir().expect("temp dir"))
+        let dir = tempfile::tempdir().expect("temp dir");
+        RedbKv::create(&dir.path().join("chain.redb")).expect("create redb file");
+        Self(dir)
     }
 
     fn kv(&self) -> RedbKv {
         RedbKv::open(&self.0.path().join("chain.redb")).expect("open redb file")
+    }
+}
+
+impl Redb {
+    /// The store file.
+    pub(crate) fn path(&self) -> std::path::PathBuf {
+        self.0.path().join("chain.redb")
     }
 }

@@ -3,6 +3,7 @@
 //! unwinding against a flat model.
 
 mod backend;
+mod file;
 mod fixtures;
 mod harness;
 mod model;
