@@ -9,6 +9,7 @@ mod devnet;
 mod gossip;
 mod init;
 mod keys;
+mod listeners;
 mod node;
 mod secret_file;
 mod signals;

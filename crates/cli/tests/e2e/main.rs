@@ -19,5 +19,6 @@ mod proof;
 mod proxy;
 mod schemathesis;
 mod stream;
+mod tls;
 mod web3py;
 mod webhooks;
