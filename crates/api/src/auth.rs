@@ -416,10 +416,7 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
 /// The address anonymous limits are kept for: the client's, IPv6 clients by their /64 (one
 /// host usually holds a whole /64); see [`cairn_http::client_address`].
 pub(crate) fn client_address(request: &Request) -> IpAddr {
-    request
-        .extensions()
-        .get::<Peer>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.client())
+    request.extensions().get::<Peer>().map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.client())
 }
 
 #[cfg(test)]

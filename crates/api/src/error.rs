@@ -234,9 +234,7 @@ impl ApiError {
             Self::Rejected(e) => rejection_status(e),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
-            Self::TooManyConnections(_) => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_connections")
-            }
+            Self::TooManyConnections(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_connections"),
             Self::MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key"),
             Self::InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
             Self::InsufficientScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),

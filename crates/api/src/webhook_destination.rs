@@ -115,7 +115,8 @@ impl fmt::Display for Refused {
         let what = if self.class == OWN {
             "one of the node's own addresses".to_string()
         } else {
-            let article = if self.class.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            let article =
+                if self.class.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
             format!("{article} {} address", self.class)
         };
         if self.host == self.ip.to_string() {
@@ -286,11 +287,15 @@ mod tests {
 
     #[test]
     fn refusals_say_what_the_address_is() {
-        let refused = |host: &str, ip: [u8; 4], class| Refused { host: host.into(), ip: ip.into(), class };
+        let refused =
+            |host: &str, ip: [u8; 4], class| Refused { host: host.into(), ip: ip.into(), class };
         let literal = refused("127.0.0.1", [127, 0, 0, 1], "loopback");
         assert_eq!(literal.to_string(), "127.0.0.1 is a loopback address");
         let resolved = refused("intranet.example", [10, 0, 0, 5], "private");
-        assert_eq!(resolved.to_string(), "intranet.example resolves to 10.0.0.5, a private address");
+        assert_eq!(
+            resolved.to_string(),
+            "intranet.example resolves to 10.0.0.5, a private address"
+        );
         let vowel = refused("0.0.0.0", [0, 0, 0, 0], "unspecified");
         assert_eq!(vowel.to_string(), "0.0.0.0 is an unspecified address");
         let own = refused("203.0.113.7", [203, 0, 113, 7], OWN);

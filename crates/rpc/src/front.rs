@@ -93,7 +93,11 @@ fn unread(error: &BoxError, limit: u32) -> HttpResponse {
         return response::too_large(limit);
     }
     if let Some(timeout) = error.downcast_ref::<BodyTimeout>() {
-        let error = ErrorObjectOwned::owned(ErrorCode::InvalidRequest.code(), timeout.to_string(), None::<()>);
+        let error = ErrorObjectOwned::owned(
+            ErrorCode::InvalidRequest.code(),
+            timeout.to_string(),
+            None::<()>,
+        );
         return answer(StatusCode::REQUEST_TIMEOUT, error);
     }
     response::malformed()
@@ -127,9 +131,8 @@ fn invalid_id(entry: Option<usize>) -> HttpResponse {
         None => "the request's".to_string(),
         Some(index) => format!("batch entry {index}'s"),
     };
-    let message = format!(
-        "invalid request: {which} id must be a string, an unsigned integer or null"
-    );
+    let message =
+        format!("invalid request: {which} id must be a string, an unsigned integer or null");
     let error = ErrorObjectOwned::owned(ErrorCode::InvalidRequest.code(), message, None::<()>);
     answer(StatusCode::OK, error)
 }
@@ -175,7 +178,8 @@ mod tests {
         assert_eq!(find(r#"{"jsonrpc":"2.0","id":-1,"method":"eth_chainId"}"#), Some(None));
         assert_eq!(find(r#"{"jsonrpc":"2.0","id":1.5,"method":"eth_chainId"}"#), Some(None));
         assert_eq!(find(r#"{"jsonrpc":"2.0","id":true,"method":"eth_chainId"}"#), Some(None));
-        let batch = r#"[{"jsonrpc":"2.0","id":1,"method":"a"},5,{"jsonrpc":"2.0","id":{},"method":"b"}]"#;
+        let batch =
+            r#"[{"jsonrpc":"2.0","id":1,"method":"a"},5,{"jsonrpc":"2.0","id":{},"method":"b"}]"#;
         assert_eq!(find(batch), Some(Some(2)));
         assert_eq!(find("not json"), None, "a parse error is jsonrpsee's to answer");
     }

@@ -3,13 +3,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cairn_http::{ServeConfig, TlsConfig};
 use cairn_node::Node;
 use cairn_storage::KvStore;
 use jsonrpsee::MethodResponse;
 use jsonrpsee::server::middleware::rpc::{
     Batch, Notification, Request, RpcServiceBuilder, RpcServiceT,
 };
-use cairn_http::{ServeConfig, TlsConfig};
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle, stop_channel};
 use jsonrpsee::types::Id;
 use tokio::net::TcpListener;
@@ -17,12 +17,12 @@ use tokio::sync::Semaphore;
 
 use crate::admission::Admission;
 use crate::arity::Arity;
-use crate::front::{Front, refuse};
-use crate::transport::TransportGate;
 use crate::context::RpcContext;
 use crate::error::limit_exceeded;
 use crate::filters::Filters;
+use crate::front::{Front, refuse};
 use crate::pubsub::HexIds;
+use crate::transport::TransportGate;
 use crate::{RpcError, blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Address and limits of the JSON-RPC server. Every limit answers with a JSON-RPC error that

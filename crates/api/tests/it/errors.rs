@@ -117,7 +117,8 @@ async fn requests_beyond_the_concurrency_limit_are_refused_with_retry_after() {
 #[tokio::test]
 async fn a_body_trickled_past_its_deadline_is_refused_with_408() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let config = ApiConfig { body_timeout: std::time::Duration::from_millis(500), ..ApiConfig::default() };
+    let config =
+        ApiConfig { body_timeout: std::time::Duration::from_millis(500), ..ApiConfig::default() };
     let h = harness_with(config).await;
     let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     let head = format!(
@@ -132,7 +133,8 @@ async fn a_body_trickled_past_its_deadline_is_refused_with_408() {
     while started.elapsed() < std::time::Duration::from_secs(10) {
         // A byte every 100 ms: a timer per chunk would never fire.
         let _ = stream.write_all(b" ").await;
-        let read = tokio::time::timeout(std::time::Duration::from_millis(100), stream.read(&mut buf));
+        let read =
+            tokio::time::timeout(std::time::Duration::from_millis(100), stream.read(&mut buf));
         match read.await {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),

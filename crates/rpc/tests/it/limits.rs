@@ -58,11 +58,8 @@ const CHAIN_ID: &str = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params
 
 #[tokio::test]
 async fn one_address_holding_its_connection_share_leaves_another_served() {
-    let config = RpcConfig {
-        max_connections: 16,
-        max_connections_per_client: 3,
-        ..RpcConfig::default()
-    };
+    let config =
+        RpcConfig { max_connections: 16, max_connections_per_client: 3, ..RpcConfig::default() };
     let h = harness_with(config).await;
     // 127.0.0.2 holds its share with idle WebSockets, as the client did with 256.
     let mut held = Vec::new();
