@@ -10,16 +10,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use cairn_http::Peer;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
@@ -82,6 +83,16 @@ pub(crate) enum Caller {
     Key(Arc<ActiveKey>),
 }
 
+impl Caller {
+    /// The key's id; `None` for an anonymous caller.
+    pub(crate) fn key_id(&self) -> Option<&str> {
+        match self {
+            Self::Anonymous => None,
+            Self::Key(key) => Some(&key.id),
+        }
+    }
+}
+
 /// The scope a marker type stands for; see [`Authorized`].
 pub(crate) trait RequiredScope {
     const SCOPE: Scope;
@@ -139,12 +150,19 @@ type FileVersion = (SystemTime, u64);
 /// Active keys by the SHA-256 (hex) of their secret.
 type KeysByHash = HashMap<String, Arc<ActiveKey>>;
 
+/// The active keys, and the key file's version they were read from (`None`: no file).
+#[derive(Debug)]
+struct LoadedKeys {
+    version: Option<FileVersion>,
+    keys: Arc<KeysByHash>,
+}
+
 /// The keys the node accepts, reloaded when the key file changes.
 #[derive(Debug)]
 struct KeyRing {
     file: Option<ApiKeyFile>,
-    /// File version last loaded, and the active keys by the hash of their secret.
-    loaded: RwLock<(Option<FileVersion>, Arc<KeysByHash>)>,
+    /// What was last read from the file; `None` until it has been read once.
+    loaded: RwLock<Option<LoadedKeys>>,
     /// Last use per key id, waiting to be written.
     used: Mutex<BTreeMap<String, u64>>,
     dirty: Mutex<bool>,
@@ -155,36 +173,37 @@ impl KeyRing {
         let used = file.as_ref().and_then(|f| f.last_used().ok()).unwrap_or_default();
         let ring = Self {
             file,
-            loaded: RwLock::new((None, Arc::new(HashMap::new()))),
+            loaded: RwLock::new(None),
             used: Mutex::new(used),
             dirty: Mutex::new(false),
         };
-        ring.reload_if_changed();
+        let _ = ring.reload_if_changed();
         ring
     }
 
     fn lookup(&self, hash: &str) -> Option<Arc<ActiveKey>> {
         let loaded = self.loaded.read().unwrap_or_else(PoisonError::into_inner);
-        loaded.1.get(hash).cloned()
+        loaded.as_ref().and_then(|loaded| loaded.keys.get(hash).cloned())
     }
 
-    /// Re-reads the key file if its time or length changed. Keys whose rate is unchanged keep
-    /// their token bucket.
-    fn reload_if_changed(&self) {
-        let Some(file) = &self.file else { return };
+    /// Re-reads the key file if it appeared, disappeared, or its time or length changed;
+    /// whether it did. Keys whose rate is unchanged keep their token bucket.
+    fn reload_if_changed(&self) -> bool {
+        let Some(file) = &self.file else { return false };
         let version = file.version();
         let current = {
             let loaded = self.loaded.read().unwrap_or_else(PoisonError::into_inner);
-            if loaded.0 == version && version.is_some() {
-                return;
+            match loaded.as_ref() {
+                Some(loaded) if loaded.version == version => return false,
+                Some(loaded) => loaded.keys.clone(),
+                None => Arc::default(),
             }
-            loaded.1.clone()
         };
         let stored = match file.load() {
             Ok(stored) => stored,
             Err(e) => {
                 tracing::error!(error = %e, "cannot load API keys; keeping the previous set");
-                return;
+                return false;
             }
         };
         let by_id: HashMap<&str, &Arc<ActiveKey>> =
@@ -200,7 +219,9 @@ impl KeyRing {
             keys.insert(key.hash, active);
         }
         tracing::info!(keys = keys.len(), "API keys loaded");
-        *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = (version, Arc::new(keys));
+        let loaded = LoadedKeys { version, keys: Arc::new(keys) };
+        *self.loaded.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
+        true
     }
 
     fn record_use(&self, id: &str) {
@@ -273,7 +294,7 @@ impl Guard {
     /// Periodic upkeep: picks up key file changes, forgets anonymous clients whose buckets are
     /// full again (bounding the limiter's memory), and writes last uses.
     pub(crate) fn housekeep(&self) {
-        self.keys.reload_if_changed();
+        let _ = self.keys.reload_if_changed();
         self.anonymous.retain_recent();
         self.anonymous.shrink_to_fit();
         self.keys.flush_usage();
@@ -285,8 +306,8 @@ impl Guard {
     }
 }
 
-/// Health checks and metrics answer without a key even when reads need one: probes and
-/// scrapers carry none.
+/// Health checks and metrics answer without a key even when reads need one, and are not
+/// charged to any rate limit: probes and scrapers carry no key, and the routes stay cheap.
 fn open_without_key(path: &str) -> bool {
     path == "/metrics" || path.starts_with("/health/")
 }
@@ -318,6 +339,12 @@ pub(crate) async fn guard(
     {
         let limit = guard.anonymous.check_key(&address);
         return finish(&guard, limit, ApiError::MissingApiKey.into_response());
+    }
+    if open_without_key(request.uri().path()) {
+        // Probes and scrapers are not charged: behind a shared address a busy client would
+        // otherwise make a healthy node look dead.
+        request.extensions_mut().insert(caller);
+        return next.run(request).await;
     }
     let limit = match &caller {
         Caller::Anonymous => guard.anonymous.check_key(&address),
@@ -386,23 +413,10 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// The address anonymous limits are kept for: the peer's IP, IPv6 clients by their /64 (one
-/// host usually holds a whole /64).
-fn client_address(request: &Request) -> IpAddr {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(Ipv6Addr::from(prefix))
-            }
-        },
-        v4 => v4,
-    }
+/// The address anonymous limits are kept for: the client's, IPv6 clients by their /64 (one
+/// host usually holds a whole /64); see [`cairn_http::client_address`].
+pub(crate) fn client_address(request: &Request) -> IpAddr {
+    request.extensions().get::<Peer>().map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.client())
 }
 
 #[cfg(test)]
@@ -419,6 +433,23 @@ mod tests {
         assert_eq!(token("Bearer "), None);
         let long = HeaderValue::from_str(&format!("Bearer {}", "a".repeat(300))).expect("ascii");
         assert_eq!(bearer(&long), None);
+    }
+
+    #[test]
+    fn the_key_file_is_read_when_it_changes_not_on_every_tick() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = ApiKeyFile::in_dir(dir.path());
+        let ring = KeyRing::new(Some(ApiKeyFile::in_dir(dir.path())));
+        assert!(!ring.reload_if_changed(), "no file yet: nothing to read again");
+        let (_, token) =
+            file.create(&Scope::ALL, "1/s".parse().expect("rate"), None).expect("create");
+        assert!(ring.reload_if_changed(), "the file appeared");
+        assert!(ring.lookup(&token_hash(&token)).is_some());
+        assert!(!ring.reload_if_changed(), "unchanged");
+        std::fs::remove_file(file.path()).expect("remove");
+        assert!(ring.reload_if_changed(), "the file disappeared");
+        assert!(ring.lookup(&token_hash(&token)).is_none());
+        assert!(!ring.reload_if_changed());
     }
 
     #[test]

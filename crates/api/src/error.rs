@@ -65,6 +65,9 @@ pub enum ApiError {
     /// A webhook registration is not one the node accepts.
     #[error("{0}")]
     InvalidWebhook(String),
+    /// A webhook URL's host is, or resolves to, an address webhooks are not delivered to.
+    #[error("{0}")]
+    WebhookDestinationRefused(String),
     /// As many webhooks as allowed are registered.
     #[error("{max} webhooks are registered, the most this node allows; delete one first")]
     TooManyWebhooks {
@@ -111,12 +114,31 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The client did not send the whole body within the body deadline.
+    #[error("the request body was not received within {seconds} s")]
+    BodyTimeout {
+        /// The deadline.
+        seconds: f64,
+    },
     /// The request body is not `application/json`.
     #[error("expected a body of type application/json")]
     UnsupportedMediaType,
     /// The mempool refused a transaction; the message is the mempool's reason.
     #[error(transparent)]
     Rejected(PoolError),
+    /// The client (its API key, or its address without one) holds as many streams as one
+    /// client may; the rest are kept for other clients.
+    #[error(
+        "this client holds {max} open streams, the most one client (an API key, or an address \
+         without one) may hold; close one first"
+    )]
+    TooManyStreams {
+        /// Streams one client may hold.
+        max: usize,
+    },
+    /// The client's connection was refused over a connection limit.
+    #[error("too many connections: {0}; close one or retry later")]
+    TooManyConnections(String),
     /// The server is serving as many requests as it allows; retry shortly.
     #[error("too many concurrent requests; retry shortly")]
     Busy,
@@ -206,6 +228,9 @@ impl ApiError {
             Self::WebhookNotFound(_) => (StatusCode::NOT_FOUND, "webhook_not_found"),
             Self::DeliveryNotFound(_) => (StatusCode::NOT_FOUND, "delivery_not_found"),
             Self::InvalidWebhook(_) => (StatusCode::BAD_REQUEST, "invalid_webhook"),
+            Self::WebhookDestinationRefused(_) => {
+                (StatusCode::BAD_REQUEST, "webhook_destination_refused")
+            }
             Self::TooManyWebhooks { .. } => (StatusCode::CONFLICT, "too_many_webhooks"),
             Self::InvalidUpgrade(_) => (StatusCode::BAD_REQUEST, "invalid_upgrade"),
             Self::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
@@ -215,11 +240,14 @@ impl ApiError {
             Self::RangeTooWide { .. } => (StatusCode::BAD_REQUEST, "block_range_too_wide"),
             Self::InvalidBody(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::Rejected(e) => rejection_status(e),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Self::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+            Self::TooManyConnections(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_connections"),
             Self::MissingApiKey => (StatusCode::UNAUTHORIZED, "missing_api_key"),
             Self::InvalidApiKey => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
             Self::InsufficientScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),

@@ -4,6 +4,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use cairn_http::BodyTimeout;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
@@ -52,8 +53,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::BodyTooLarge { limit }
                 }
-                e => ApiError::InvalidBody(e.body_text()),
+                e => match body_timeout(&e) {
+                    Some(timeout) => ApiError::BodyTimeout { seconds: timeout.limit.as_secs_f64() },
+                    None => ApiError::InvalidBody(e.body_text()),
+                },
             },
         )
     }
+}
+
+/// The body deadline that cut a body short, if one did (it is somewhere in the error's causes).
+fn body_timeout(error: &(dyn std::error::Error + 'static)) -> Option<BodyTimeout> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(timeout) = error.downcast_ref::<BodyTimeout>() {
+            return Some(*timeout);
+        }
+        cause = error.source();
+    }
+    None
 }

@@ -43,6 +43,7 @@ mod status;
 mod stream;
 mod transactions;
 mod validators;
+mod webhook_destination;
 mod webhook_dispatch;
 mod webhook_store;
 mod webhooks;

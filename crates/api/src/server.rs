@@ -6,17 +6,21 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{Method, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use bytes::Bytes;
+use cairn_http::{ServeConfig, SlotRefused, Slots, TlsConfig};
 use cairn_network::NetworkHandle;
 use cairn_node::Node;
 use cairn_storage::KvStore;
+use http_body_util::Full;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::OpenApi;
@@ -26,6 +30,7 @@ use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::audit::AuditJobs;
 use crate::auth::{AuthConfig, Guard};
+use crate::error::PROBLEM_JSON;
 use crate::metrics::Metrics;
 use crate::reads::NodeReads;
 use crate::request_id::X_REQUEST_ID;
@@ -53,6 +58,23 @@ pub struct ApiConfig {
     pub max_concurrent_requests: usize,
     /// Streams served at once; beyond it a stream is refused with 503 `busy`.
     pub max_streams: usize,
+    /// Streams one client (an API key, or an address without one) may hold at once; beyond
+    /// it a stream is refused with 429 `too_many_streams`. An eighth of `max_streams` by
+    /// default.
+    pub max_streams_per_client: usize,
+    /// Most connections open at once.
+    pub max_connections: usize,
+    /// Most connections one client address (an IPv6 client by its /64) may hold at once; an
+    /// eighth of `max_connections` by default.
+    pub max_connections_per_client: usize,
+    /// How long a client may take to send a request's headers, or to start the next request
+    /// on an idle keep-alive connection (and to finish a TLS handshake).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's whole body.
+    pub body_timeout: Duration,
+    /// Serve HTTPS with this certificate (and `Strict-Transport-Security` on every answer)
+    /// instead of plain HTTP.
+    pub tls: Option<TlsConfig>,
     /// Messages a stream queues for its client.
     pub stream_buffer: usize,
     /// How long a stream's queue may stay full before its client is dropped as too slow.
@@ -73,6 +95,12 @@ impl Default for ApiConfig {
             max_body: 512 * 1024,
             max_concurrent_requests: 256,
             max_streams: 256,
+            max_streams_per_client: 32,
+            max_connections: 1024,
+            max_connections_per_client: 128,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            tls: None,
             stream_buffer: 1024,
             stream_stall: Duration::from_secs(10),
             auth: AuthConfig::default(),
@@ -183,7 +211,7 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     let stream = StreamLimits {
         buffer: config.stream_buffer,
         stall: config.stream_stall,
-        open: Arc::new(Semaphore::new(config.max_streams)),
+        open: Slots::new(config.max_streams, config.max_streams_per_client),
     };
     let state = AppState {
         node,
@@ -199,7 +227,7 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     // Layers run outermost last: request id, log span, metrics, keys and rate limits,
     // concurrency, body limit, then the handler.
-    routes
+    let app = routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(explorer::routes())
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
@@ -213,13 +241,38 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
         .layer(middleware::from_fn_with_state(guard, auth::guard))
         .layer(middleware::from_fn_with_state(metrics, metrics::observe))
         .layer(
+            // Every answer is logged once, at INFO, with its status; a 5xx is not logged again
+            // as a failure: refusals (busy, not ready, a full pool) are the node working as
+            // designed, and internal errors log themselves at ERROR with their cause.
             TraceLayer::new_for_http()
                 .make_span_with(request_id::span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn(request_id::drop_unacceptable))
+        .layer(middleware::from_fn(request_id::drop_unacceptable));
+    match config.tls {
+        // Browsers that reached the API over TLS once keep to it for a year.
+        Some(_) => app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        )),
+        None => app,
+    }
+}
+
+/// The `Strict-Transport-Security` of every answer over TLS.
+const HSTS: &str = "max-age=31536000";
+
+/// The answer to a connection over a limit: 429 `too_many_connections`.
+fn refuse(refused: &SlotRefused) -> hyper::Response<Full<Bytes>> {
+    let problem = ApiError::TooManyConnections(refused.to_string()).problem();
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut answer = hyper::Response::new(Full::new(Bytes::from(body)));
+    *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    answer
 }
 
 /// Serves the request if a permit is free, else answers 503 `busy` at once.
@@ -313,14 +366,15 @@ pub async fn start<K: KvStore>(
         }),
     ];
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!(error = %e, "REST API server failed");
-        }
-    });
+    let serving = ServeConfig {
+        tls: config.tls.clone(),
+        max_connections: config.max_connections,
+        max_connections_per_client: config.max_connections_per_client,
+        header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
+    };
+    let task = tokio::spawn(cairn_http::serve(listener, serving, app, refuse, async move {
+        let _ = stopped.await;
+    }));
     Ok(ApiServer { addr, stop, task, background, guard, dispatcher })
 }

@@ -12,6 +12,7 @@
 //! that stops reading, ends with a close reason naming the height to resume from.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,15 +23,17 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use cairn_http::{SlotRefused, Slots};
 use cairn_primitives::Header;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::ApiError;
+use crate::auth::{Caller, client_address};
 use crate::events::EventFilter;
 use crate::extract::ApiQuery;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxStatus};
@@ -41,6 +44,15 @@ use crate::server::{AppState, blocking};
 /// client that resumes reading gets the frames queued before its close frame.
 const SOCKET_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Who a stream is counted against: its API key, or its client's address without one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum StreamHolder {
+    /// An anonymous client, by address (IPv6 by /64).
+    Address(IpAddr),
+    /// A client with an API key, by key id: a key has its own share.
+    Key(String),
+}
+
 /// How much a stream may queue for its client and how long it waits for room.
 #[derive(Debug, Clone)]
 pub(crate) struct StreamLimits {
@@ -48,9 +60,10 @@ pub(crate) struct StreamLimits {
     pub(crate) buffer: usize,
     /// How long a full queue may stay full before the client is dropped as too slow.
     pub(crate) stall: Duration,
-    /// One permit per open stream: requests only hold a permit until their response starts,
-    /// so streams are counted on their own.
-    pub(crate) open: Arc<Semaphore>,
+    /// One slot per open stream, in all and per holder: requests only hold a concurrency
+    /// permit until their response starts, so streams are counted on their own, and one
+    /// client cannot take every slot.
+    pub(crate) open: Arc<Slots<StreamHolder>>,
 }
 
 /// `GET /v1/stream` query.
@@ -458,7 +471,8 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, needle: &str) -> bo
         (status = 200, description = "Server-Sent Events: event name = message type, data = the `StreamMessage`, `id` on block messages = the height to resume from; a final `close` event says why it ended", body = StreamMessage, content_type = "text/event-stream"),
         (status = 400, description = "Malformed query or WebSocket handshake", body = crate::Problem, content_type = "application/problem+json"),
         (status = 406, description = "Neither a WebSocket upgrade nor `Accept: text/event-stream`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests or open streams (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client (its API key, or its address without one) holds as many open streams as one client may (`too_many_streams`), or used up its rate limit (`rate_limited`)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests or open streams in all (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn stream(
@@ -481,7 +495,16 @@ pub(crate) async fn stream(
         None => None,
     };
     let limits = state.stream.clone();
-    let permit = limits.open.clone().try_acquire_owned().map_err(|_| ApiError::Busy)?;
+    let holder = match request.extensions().get::<Caller>().and_then(Caller::key_id) {
+        Some(key) => StreamHolder::Key(key.to_string()),
+        None => StreamHolder::Address(client_address(&request)),
+    };
+    let permit = limits.open.try_take(holder).map_err(|refused| match refused {
+        SlotRefused::Full { .. } => ApiError::Busy,
+        SlotRefused::HolderFull { max_per_holder } => {
+            ApiError::TooManyStreams { max: max_per_holder }
+        }
+    })?;
     let start = |node: Arc<dyn NodeReads>| {
         // Subscribe before anything is read, so no block between the two is missed.
         let live = Live {

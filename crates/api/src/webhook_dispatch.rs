@@ -27,6 +27,7 @@ use crate::events::EventFilter;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxPosition, TxStatus};
 use crate::reads::NodeReads;
 use crate::server::blocking;
+use crate::webhook_destination::Destinations;
 use crate::webhook_store::{
     EventKind, Filter, Outcome, Position, Webhook, WebhookStore, delivery_id,
 };
@@ -52,6 +53,9 @@ pub struct WebhookConfig {
     pub max_webhooks: usize,
     /// Delivery records kept per webhook (the oldest are dropped).
     pub history: u64,
+    /// Deliver to loopback, private, link-local and the node's own addresses too (local
+    /// development); by default only public addresses receive webhooks.
+    pub allow_private: bool,
 }
 
 impl Default for WebhookConfig {
@@ -62,6 +66,7 @@ impl Default for WebhookConfig {
             timeout: Duration::from_secs(10),
             max_webhooks: 100,
             history: 1000,
+            allow_private: false,
         }
     }
 }
@@ -161,6 +166,7 @@ pub(crate) struct Dispatcher {
     node: Arc<dyn NodeReads>,
     store: Arc<WebhookStore>,
     client: reqwest::Client,
+    destinations: Destinations,
     config: WebhookConfig,
     head: watch::Receiver<u64>,
     tasks: Mutex<HashMap<String, JoinHandle<()>>>,
@@ -175,8 +181,13 @@ impl Dispatcher {
         config: WebhookConfig,
         blocks: broadcast::Receiver<Arc<Header>>,
     ) -> Result<(Arc<Self>, JoinHandle<()>), ApiError> {
+        let destinations = Destinations { allow_private: config.allow_private };
+        // No proxy: the destination rule is checked on the addresses the client connects to,
+        // which a proxy would hide.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(destinations))
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .user_agent(concat!("cairn-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -185,9 +196,21 @@ impl Dispatcher {
         let head = node.head()?.number;
         let (publish, head) = watch::channel(head);
         let follower = tokio::spawn(follow_head(node.clone(), blocks, publish));
-        let dispatcher =
-            Arc::new(Self { node, store, client, config, head, tasks: Mutex::default() });
+        let dispatcher = Arc::new(Self {
+            node,
+            store,
+            client,
+            destinations,
+            config,
+            head,
+            tasks: Mutex::default(),
+        });
         Ok((dispatcher, follower))
+    }
+
+    /// Where webhooks may be delivered.
+    pub(crate) fn destinations(&self) -> Destinations {
+        self.destinations
     }
 
     fn tasks(&self) -> MutexGuard<'_, HashMap<String, JoinHandle<()>>> {
@@ -273,6 +296,16 @@ impl Dispatcher {
             Ok(signed) => signed,
             Err(e) => return Outcome::Error(e.to_string()),
         };
+        // Stored webhooks are checked again: the rule may have changed since registration.
+        // A name is checked by the client's resolver, after resolution.
+        match url::Url::parse(&webhook.url) {
+            Ok(url) => {
+                if let Err(refused) = self.destinations.check_literal(&url) {
+                    return Outcome::Error(format!("destination refused: {refused}"));
+                }
+            }
+            Err(e) => return Outcome::Error(format!("the stored url is not a URL: {e}")),
+        }
         let kind = serde_json::to_value(payload.r#type)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -288,7 +321,7 @@ impl Dispatcher {
         match request.send().await {
             Ok(response) => Outcome::Status(response.status().as_u16()),
             // Without the URL: it may carry a token in its query.
-            Err(e) => Outcome::Error(e.without_url().to_string()),
+            Err(e) => Outcome::Error(with_causes(&e.without_url())),
         }
     }
 
@@ -390,6 +423,22 @@ impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher").field("webhooks", &self.tasks().len()).finish()
     }
+}
+
+/// An error and every cause under it (`error sending request: … : dns error: … resolves to
+/// 10.0.0.5, a private address`), each said once: reqwest's own message names none of them.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let said = error.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = error.source();
+    }
+    text
 }
 
 /// Publishes the head height after every block, and re-reads it if the feed fell behind.

@@ -18,6 +18,10 @@ use utoipa::ToSchema;
 use crate::ApiError;
 use crate::api_keys::unix_now;
 
+/// The longest failure reason kept per delivery: enough for an error and its causes (a DNS,
+/// connection or TLS failure names its cause at the end).
+const MAX_ERROR_CHARS: usize = 300;
+
 /// The node's store, as webhooks need it: reads of their tables and atomic writes to them.
 pub(crate) trait RecordStore: Send + Sync + 'static {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
@@ -130,7 +134,8 @@ pub(crate) struct Delivery {
     pub(crate) attempts: u32,
     /// HTTP status of the last attempt; null if it got no answer.
     pub(crate) last_status: Option<u16>,
-    /// Why the last attempt failed (connection error or timeout); null if it got an answer.
+    /// Why the last attempt failed, with its causes (DNS, connection, TLS, timeout, or a
+    /// refused destination); null if it got an answer.
     pub(crate) last_error: Option<String>,
     /// First attempt (seconds since the Unix epoch).
     pub(crate) first_attempt_at: u64,
@@ -384,7 +389,7 @@ impl WebhookStore {
             }
             Outcome::Error(error) => {
                 delivery.last_status = None;
-                delivery.last_error = Some(error.chars().take(200).collect());
+                delivery.last_error = Some(error.chars().take(MAX_ERROR_CHARS).collect());
             }
         }
         if outcome.is_success() && delivery.delivered_at.is_none() {

@@ -21,6 +21,7 @@ use crate::events::EventFilter;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::page::{CursorKind, PageQuery, encode_pair, encode_text, paged};
 use crate::server::{AppState, blocking};
+use crate::webhook_destination::ALLOW_HINT;
 use crate::webhook_store::{
     Delivery, EventKind, Filter, Outcome, Position, Webhook, parse_delivery_id,
 };
@@ -37,7 +38,9 @@ const ID_PATTERN: &str = "^[0-9a-f]{16}$";
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewWebhook {
     /// Where events are POSTed: an `http` or `https` URL without credentials, at most 2048
-    /// characters. Redirects are not followed.
+    /// characters, whose host is a public address (loopback, private, link-local and the
+    /// node's own addresses are refused unless the node runs with `--webhook-allow-private`).
+    /// Redirects are not followed.
     #[schema(max_length = 2048, example = "https://example.com/cairn-events")]
     url: String,
     /// The kinds of events wanted: `block` (new blocks), `finalized` (finalized blocks),
@@ -164,8 +167,8 @@ fn checked_id(id: &str) -> Result<&str, ApiError> {
     }
 }
 
-/// The URL, if it is one a webhook may have.
-fn checked_url(url: &str) -> Result<String, ApiError> {
+/// The URL, if it is one a webhook may have (its destination is checked apart).
+fn checked_url(url: &str) -> Result<url::Url, ApiError> {
     let bad = |why: &str| ApiError::InvalidWebhook(format!("url {why}"));
     if url.len() > MAX_URL_LEN {
         return Err(bad(&format!("is longer than {MAX_URL_LEN} characters")));
@@ -180,7 +183,7 @@ fn checked_url(url: &str) -> Result<String, ApiError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad("must not carry credentials; verify the signature instead"));
     }
-    Ok(parsed.to_string())
+    Ok(parsed)
 }
 
 fn checked_filter(body: &NewWebhook) -> Result<Filter, ApiError> {
@@ -231,7 +234,7 @@ fn random_hex<const N: usize>() -> String {
     responses(
         (status = 201, description = "Registered; the body holds the signing secret, shown only now", body = CreatedWebhook,
             headers(("Location" = String, description = "The webhook's URL"))),
-        (status = 400, description = "Malformed body, URL, event kinds or filter (`invalid_body`, `invalid_webhook`)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body, URL, event kinds or filter (`invalid_body`, `invalid_webhook`), or a URL whose host is or resolves to a loopback, private, link-local or the node's own address (`webhook_destination_refused`)", body = crate::Problem, content_type = "application/problem+json"),
         (status = 409, description = "As many webhooks as the node allows exist (`too_many_webhooks`)", body = crate::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = crate::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body not application/json", body = crate::Problem, content_type = "application/problem+json"),
@@ -246,6 +249,10 @@ pub(crate) async fn create_webhook(
 ) -> Result<Response, ApiError> {
     let url = checked_url(&body.url)?;
     let filter = checked_filter(&body)?;
+    if let Err(refused) = state.dispatcher.destinations().check_registration(&url).await {
+        return Err(ApiError::WebhookDestinationRefused(format!("url {refused}; {ALLOW_HINT}")));
+    }
+    let url = url.to_string();
     let node = state.node.clone();
     let head = blocking(move || Ok(node.head()?.number)).await?;
     let from = body.from_height.unwrap_or(head + 1);

@@ -46,6 +46,23 @@ pub(crate) struct NodeConfig {
     /// A file holding the keystore's password; without it `CAIRN_KEY_PASSWORD` is read.
     #[serde(default)]
     pub(crate) validator_password_file: Option<PathBuf>,
+    /// Serve JSON-RPC over HTTPS and WSS with this PEM certificate chain (with
+    /// `rpc_tls_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rpc_tls_cert: Option<PathBuf>,
+    /// The PEM private key of `rpc_tls_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rpc_tls_key: Option<PathBuf>,
+    /// Serve the REST API over HTTPS with this PEM certificate chain (with `api_tls_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) api_tls_cert: Option<PathBuf>,
+    /// The PEM private key of `api_tls_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) api_tls_key: Option<PathBuf>,
+    /// Deliver webhooks to loopback, private, link-local and this machine's own addresses
+    /// too (local development); by default only public addresses receive webhooks.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) webhook_allow_private: bool,
     /// The account the blocks this validator proposes pay their priority fees to (the
     /// block's `beneficiary`, Ethereum's coinbase); the validator's own address when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +88,14 @@ impl NodeConfig {
         config.network_key = absolute(&config.network_key);
         config.validator_key = config.validator_key.as_deref().map(absolute);
         config.validator_password_file = config.validator_password_file.as_deref().map(absolute);
+        for file in [
+            &mut config.rpc_tls_cert,
+            &mut config.rpc_tls_key,
+            &mut config.api_tls_cert,
+            &mut config.api_tls_key,
+        ] {
+            *file = file.as_deref().map(absolute);
+        }
         Ok(config)
     }
 
@@ -111,5 +136,26 @@ network_key = "keys/network.key"
             NodeConfig::load(&path).expect("load").gossip_max_txs_per_peer_per_sec,
             Some(50_000)
         );
+    }
+
+    #[test]
+    fn tls_files_and_the_webhook_rule_are_optional_and_read_when_given() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, MINIMAL).expect("write");
+        let config = NodeConfig::load(&path).expect("load");
+        assert_eq!((config.rpc_tls_cert, config.api_tls_key), (None, None));
+        assert!(!config.webhook_allow_private);
+
+        let extra = "rpc_tls_cert = \"tls/rpc.pem\"\nrpc_tls_key = \"/etc/cairn/rpc.key\"\n\
+                     api_tls_cert = \"tls/api.pem\"\napi_tls_key = \"tls/api.key\"\n\
+                     webhook_allow_private = true\n";
+        std::fs::write(&path, format!("{MINIMAL}{extra}")).expect("write");
+        let config = NodeConfig::load(&path).expect("load");
+        assert_eq!(config.rpc_tls_cert, Some(dir.path().join("tls/rpc.pem")));
+        assert_eq!(config.rpc_tls_key, Some(PathBuf::from("/etc/cairn/rpc.key")));
+        assert_eq!(config.api_tls_cert, Some(dir.path().join("tls/api.pem")));
+        assert_eq!(config.api_tls_key, Some(dir.path().join("tls/api.key")));
+        assert!(config.webhook_allow_private);
     }
 }

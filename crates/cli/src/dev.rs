@@ -15,6 +15,7 @@ use clap::Args;
 use crate::datadir::DataDir;
 use crate::devnet::{self, DevNetwork};
 use crate::fail_stop;
+use crate::listeners;
 use crate::signals::StopSignals;
 
 /// How long requests in flight get to finish once a stop signal arrives.
@@ -56,6 +57,23 @@ pub(crate) struct DevArgs {
     /// Longest wait between two attempts at a webhook delivery.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     webhook_retry_max: Duration,
+    /// Deliver webhooks to loopback, private, link-local and this machine's own addresses
+    /// too (local development); by default only public addresses receive webhooks.
+    #[arg(long, conflicts_with = "validators")]
+    webhook_allow_private: bool,
+    /// Serve JSON-RPC over HTTPS and WSS with this PEM certificate chain (needs
+    /// --rpc-tls-key).
+    #[arg(long, requires = "rpc_tls_key", conflicts_with = "validators")]
+    rpc_tls_cert: Option<PathBuf>,
+    /// The PEM private key of --rpc-tls-cert.
+    #[arg(long, requires = "rpc_tls_cert", conflicts_with = "validators")]
+    rpc_tls_key: Option<PathBuf>,
+    /// Serve the REST API over HTTPS with this PEM certificate chain (needs --api-tls-key).
+    #[arg(long, requires = "api_tls_key", conflicts_with = "validators")]
+    api_tls_cert: Option<PathBuf>,
+    /// The PEM private key of --api-tls-cert.
+    #[arg(long, requires = "api_tls_cert", conflicts_with = "validators")]
+    api_tls_key: Option<PathBuf>,
     /// Run a BFT network of this many validator processes (1 to 7) instead of the
     /// single-node chain; node i serves JSON-RPC and REST on the given ports plus i.
     #[arg(long, conflicts_with = "genesis")]
@@ -94,6 +112,10 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
         });
     }
+    let rpc_tls =
+        listeners::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
+    let api_tls =
+        listeners::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -106,9 +128,15 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
     print_banner(&spec, &root, node.head()?.number)?;
 
-    let rpc = RpcConfig { addr: args.rpc_addr, ..RpcConfig::default() };
+    let rpc = RpcConfig { addr: args.rpc_addr, tls: rpc_tls, ..RpcConfig::default() };
     let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
-    println!("JSON-RPC listening on http://{rpc_addr}");
+    listeners::warn_if_plaintext(
+        "JSON-RPC",
+        rpc_addr,
+        rpc.tls.is_some(),
+        "--rpc-tls-cert and --rpc-tls-key",
+    );
+    println!("JSON-RPC listening on {}://{rpc_addr}", listeners::scheme(rpc.tls.is_some()));
     let auth = AuthConfig {
         keys_dir: Some(root.clone()),
         require_key: args.api_require_key,
@@ -118,11 +146,23 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let webhooks = WebhookConfig {
         retry_base: args.webhook_retry_base,
         retry_max: args.webhook_retry_max,
+        allow_private: args.webhook_allow_private,
         ..WebhookConfig::default()
     };
-    let api = ApiConfig { addr: args.api_addr, auth, webhooks, ..ApiConfig::default() };
+    let api =
+        ApiConfig { addr: args.api_addr, auth, webhooks, tls: api_tls, ..ApiConfig::default() };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
-    println!("REST API listening on http://{}", api_server.addr());
+    listeners::warn_if_plaintext(
+        "The REST API",
+        api_server.addr(),
+        api.tls.is_some(),
+        "--api-tls-cert and --api-tls-key",
+    );
+    println!(
+        "REST API listening on {}://{}",
+        listeners::scheme(api.tls.is_some()),
+        api_server.addr()
+    );
     let producer = BlockProducer::start(node.clone(), block_time);
     // The producer stops by itself when the store fails.
     let failure = runtime.block_on(fail_stop::serve(stop, &node, || {}));

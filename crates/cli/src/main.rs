@@ -10,6 +10,7 @@ mod fail_stop;
 mod gossip;
 mod init;
 mod keys;
+mod listeners;
 mod node;
 mod secret_file;
 mod signals;

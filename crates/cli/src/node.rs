@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use cairn_api::ApiConfig;
+use cairn_api::{ApiConfig, WebhookConfig};
 use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, EvidenceLog, Keypair, Multiaddr};
 use cairn_network::NetworkConfig;
 use cairn_node::Node;
@@ -19,6 +19,7 @@ use crate::config::NodeConfig;
 use crate::datadir::DataDir;
 use crate::fail_stop;
 use crate::gossip::Gossip;
+use crate::listeners;
 use crate::secret_file::read_secret;
 use crate::signals::StopSignals;
 
@@ -121,15 +122,42 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let gossip = runtime.block_on(Gossip::start(node.clone(), gossip_config))?;
     println!("transaction gossip listening on {}", config.gossip_addr);
 
-    let rpc = RpcConfig { addr: config.rpc_addr, ..RpcConfig::default() };
+    let rpc_tls =
+        listeners::tls("JSON-RPC", config.rpc_tls_cert.as_deref(), config.rpc_tls_key.as_deref())?;
+    let rpc = RpcConfig { addr: config.rpc_addr, tls: rpc_tls, ..RpcConfig::default() };
     let extra = evidence_methods(evidence)?;
     let (rpc_addr, rpc_server) =
         runtime.block_on(cairn_rpc::start_with(node.clone(), &rpc, extra))?;
-    println!("JSON-RPC listening on http://{rpc_addr}");
-    let api =
-        ApiConfig { addr: config.api_addr, network: Some(gossip.handle()), ..ApiConfig::default() };
+    listeners::warn_if_plaintext(
+        "JSON-RPC",
+        rpc_addr,
+        rpc.tls.is_some(),
+        "rpc_tls_cert and rpc_tls_key in the node config",
+    );
+    println!("JSON-RPC listening on {}://{rpc_addr}", listeners::scheme(rpc.tls.is_some()));
+    let api_tls =
+        listeners::tls("REST API", config.api_tls_cert.as_deref(), config.api_tls_key.as_deref())?;
+    let webhooks =
+        WebhookConfig { allow_private: config.webhook_allow_private, ..WebhookConfig::default() };
+    let api = ApiConfig {
+        addr: config.api_addr,
+        network: Some(gossip.handle()),
+        tls: api_tls,
+        webhooks,
+        ..ApiConfig::default()
+    };
     let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
-    println!("REST API listening on http://{}", api_server.addr());
+    listeners::warn_if_plaintext(
+        "The REST API",
+        api_server.addr(),
+        api.tls.is_some(),
+        "api_tls_cert and api_tls_key in the node config",
+    );
+    println!(
+        "REST API listening on {}://{}",
+        listeners::scheme(api.tls.is_some()),
+        api_server.addr()
+    );
     let mut engine = Some(engine);
     // A failed store stops consensus at once: the node neither proposes nor votes.
     let failure = runtime.block_on(fail_stop::serve(stop, &node, || {

@@ -174,6 +174,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             validator_key: validator.as_ref().map(|(key, _, _)| relative(&dir, key)),
             validator_password_file: validator.as_ref().map(|(_, pw, _)| relative(&dir, pw)),
             fee_recipient: validator.as_ref().map(|(_, _, address)| *address),
+            rpc_tls_cert: None,
+            rpc_tls_key: None,
+            api_tls_cert: None,
+            api_tls_key: None,
+            webhook_allow_private: false,
         };
         let path = dir.join("config.toml");
         config.save(&path)?;

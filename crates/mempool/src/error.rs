@@ -32,6 +32,10 @@ pub enum PoolError {
     /// An EIP-2718 type the node does not execute (blob 0x03, set-code 0x04, or unknown).
     #[error("transaction type not supported: {0:#04x}")]
     UnsupportedType(u8),
+    /// EIP-2681 caps account nonces below 2^64-1, so a transaction with that nonce could never
+    /// execute (its sender's nonce would overflow).
+    #[error("nonce has max value: tx nonce {0}, the highest allowed is 2^64-2 (EIP-2681)")]
+    NonceMax(u64),
     /// The nonce was already used by a committed transaction of this sender.
     #[error("nonce too low: next nonce {state}, tx nonce {tx}")]
     NonceTooLow {
@@ -125,6 +129,7 @@ impl PoolError {
                 | Self::InvalidSignature
                 | Self::InvalidChainId { .. }
                 | Self::UnsupportedType(_)
+                | Self::NonceMax(_)
                 | Self::ExceedsBlockGasLimit { .. }
                 | Self::IntrinsicGasTooLow { .. }
                 | Self::MaxInitCodeSizeExceeded { .. }
@@ -146,6 +151,7 @@ mod tests {
             (PoolError::InvalidChainId { got: None, expected: 1 }, "invalid chain id"),
             (PoolError::UnsupportedType(3), "transaction type not supported"),
             (PoolError::NonceTooLow { tx: 1, state: 2 }, "nonce too low"),
+            (PoolError::NonceMax(u64::MAX), "nonce has max value"),
             (
                 PoolError::InsufficientFunds { cost: U256::from(2), balance: U256::from(1) },
                 "insufficient funds for gas * price + value",
@@ -172,6 +178,7 @@ mod tests {
     fn only_state_independent_refusals_blame_the_peer() {
         assert!(PoolError::InvalidSignature.is_invalid_everywhere());
         assert!(PoolError::InvalidChainId { got: Some(2), expected: 1 }.is_invalid_everywhere());
+        assert!(PoolError::NonceMax(u64::MAX).is_invalid_everywhere());
         assert!(!PoolError::NonceTooLow { tx: 1, state: 2 }.is_invalid_everywhere());
         assert!(!PoolError::AlreadyKnown.is_invalid_everywhere());
         assert!(!PoolError::Underpriced { tip: 1, min: 2 }.is_invalid_everywhere());

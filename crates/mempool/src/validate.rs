@@ -104,6 +104,9 @@ pub(crate) fn check_static(tx: &PooledTx, config: &PoolConfig) -> Result<(), Poo
         return Err(PoolError::OversizedData { size, max: config.max_tx_size });
     }
     check_chain_id(&tx.tx, config.chain_id)?;
+    if tx.tx.nonce() == u64::MAX {
+        return Err(PoolError::NonceMax(tx.tx.nonce()));
+    }
     let gas = tx.gas_limit();
     if gas > config.block_gas_limit {
         return Err(PoolError::ExceedsBlockGasLimit { gas, limit: config.block_gas_limit });

@@ -9,7 +9,7 @@ use cairn_storage::{KvRead, KvStore, Snapshot};
 
 use crate::blocks::{FullBlock, load_with_receipts, snapshot, store};
 use crate::context::{Module, RpcContext, json, register};
-use crate::error::invalid_params;
+use crate::error::{invalid_params, server_error};
 use crate::params::{Args, RpcResult, at_most, tag_number};
 
 /// Blocks the tip suggestion looks back over.
@@ -74,7 +74,15 @@ fn fee_history<K: KvStore>(
     }
     let snapshot = snapshot(ctx)?;
     let head = snapshot.head().map_err(store)?.number;
-    let newest = tag_number(&ctx.node, newest)?.min(head);
+    // geth refuses a range ending past the head instead of answering a shorter one.
+    let newest = match newest {
+        BlockNumberOrTag::Number(n) if n > head => {
+            return Err(server_error(format!(
+                "request beyond head block: requested {n}, head {head}"
+            )));
+        }
+        tag => tag_number(&ctx.node, tag)?.min(head),
+    };
     let mut history = FeeHistory::default();
     if count == 0 {
         return Ok(history);

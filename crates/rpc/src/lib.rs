@@ -1,8 +1,14 @@
-//! Ethereum JSON-RPC over HTTP and WebSocket on one port.
+//! Ethereum JSON-RPC over HTTP and WebSocket on one port (HTTPS and WSS with a certificate).
 //!
 //! ```text
-//!  client ─► jsonrpsee server (size, batch, connection, concurrency and subscription limits;
+//!  client ─► cairn_http: connections capped in all and per client address, header and body
+//!            deadlines, TLS
+//!         ─► Front: body read within its limit, unanswerable ids refused (-32600), transport
+//!            marked; an idle WebSocket (no subscription, no call) closed
+//!         ─► jsonrpsee server (size, batch, concurrency and subscription limits;
 //!            -32700 / -32600 / -32601 / -32602 answered by the framework)
+//!         ─► TransportGate: eth_subscribe over HTTP refused by name, WebSocket calls counted
+//!         ─► Concurrency ─► Arity: more positional parameters than the method reads is -32602
 //!         ─► Admission: eth_sendRawTransaction of a request or batch admitted together on the
 //!            blocking pool (Node::submit_raw_batch)
 //!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub
@@ -12,6 +18,7 @@
 //! JSON shapes are alloy's RPC types, so they are the ones Ethereum clients parse.
 
 mod admission;
+mod arity;
 mod blocks;
 mod calls;
 mod context;
@@ -20,10 +27,12 @@ mod error;
 mod eth;
 mod fees;
 mod filters;
+mod front;
 mod logs;
 mod params;
 mod pubsub;
 mod server;
+mod transport;
 mod txpool;
 
 pub use error::RpcError;

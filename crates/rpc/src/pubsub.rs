@@ -24,6 +24,7 @@ use crate::convert;
 use crate::error::invalid_params;
 use crate::filters::new_id;
 use crate::params::{Args, RpcResult};
+use crate::transport::Transport;
 
 /// Subscription ids in geth's format (`0x` and 32 hex digits), which some clients assume.
 #[derive(Debug)]
@@ -50,7 +51,14 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         "eth_subscribe",
         "eth_subscription",
         "eth_unsubscribe",
-        |params, pending, ctx, _| async move { serve(params, pending, ctx).await },
+        |params, pending, ctx, extensions| async move {
+            // Counted while served, so its connection is not closed as idle.
+            let _subscribed = match extensions.get::<Transport>() {
+                Some(Transport::WebSocket(activity)) => Some(activity.subscribed()),
+                _ => None,
+            };
+            serve(params, pending, ctx).await
+        },
     );
 }
 

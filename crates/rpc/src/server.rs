@@ -3,21 +3,26 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cairn_http::{ServeConfig, TlsConfig};
 use cairn_node::Node;
 use cairn_storage::KvStore;
 use jsonrpsee::MethodResponse;
 use jsonrpsee::server::middleware::rpc::{
     Batch, Notification, Request, RpcServiceBuilder, RpcServiceT,
 };
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle, stop_channel};
 use jsonrpsee::types::Id;
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::admission::Admission;
+use crate::arity::Arity;
 use crate::context::RpcContext;
 use crate::error::limit_exceeded;
 use crate::filters::Filters;
+use crate::front::{Front, refuse};
 use crate::pubsub::HexIds;
+use crate::transport::TransportGate;
 use crate::{RpcError, blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Address and limits of the JSON-RPC server. Every limit answers with a JSON-RPC error that
@@ -33,6 +38,18 @@ pub struct RpcConfig {
     pub max_response_body: u32,
     /// Most simultaneous connections.
     pub max_connections: u32,
+    /// Most simultaneous connections from one client address (an IPv6 client by its /64), so
+    /// one client cannot take every connection: an eighth of `max_connections` by default.
+    pub max_connections_per_client: u32,
+    /// How long a client may take to send a request's headers, or to start the next request
+    /// on an idle keep-alive connection (and to finish a TLS handshake).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's whole body.
+    pub body_timeout: Duration,
+    /// How long a WebSocket connection may stay open with no subscription and no call.
+    pub ws_idle_timeout: Duration,
+    /// Serve HTTPS and WSS with this certificate instead of plain HTTP.
+    pub tls: Option<TlsConfig>,
     /// Most calls in one batch.
     pub max_batch_len: u32,
     /// Most requests being served at once, across all connections.
@@ -58,6 +75,11 @@ impl Default for RpcConfig {
             max_request_body: 1024 * 1024,
             max_response_body: 16 * 1024 * 1024,
             max_connections: 256,
+            max_connections_per_client: 32,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            ws_idle_timeout: Duration::from_secs(60),
+            tls: None,
             max_batch_len: 1000,
             max_concurrent_requests: 512,
             max_subscriptions_per_connection: 64,
@@ -70,8 +92,8 @@ impl Default for RpcConfig {
     }
 }
 
-/// Starts serving `node` over HTTP and WebSocket; the handle stops the server. Returns the bound
-/// address (useful with port 0).
+/// Starts serving `node` over HTTP and WebSocket (HTTPS and WSS with `config.tls`); the
+/// handle stops the server. Returns the bound address (useful with port 0).
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
     config: &RpcConfig,
@@ -98,21 +120,39 @@ pub async fn start_with<K: KvStore>(
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     let admitting = node.clone();
     let middleware = RpcServiceBuilder::new()
+        .layer_fn(|service| TransportGate { service })
         .layer_fn(move |service| Concurrency { service, permits: permits.clone() })
+        .layer_fn(|service| Arity { service })
         .layer_fn(move |service| Admission { service, node: admitting.clone() });
-    let server = Server::builder()
-        .set_config(limits)
-        .set_rpc_middleware(middleware)
-        .build(config.addr)
+    let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| RpcError::Server(format!("cannot listen on {}: {e}", config.addr)))?;
-    let addr = server.local_addr().map_err(|e| RpcError::Server(e.to_string()))?;
+    let addr = listener.local_addr().map_err(|e| RpcError::Server(e.to_string()))?;
     let mut methods: jsonrpsee::Methods = module(node, config).into();
     methods.merge(extra).map_err(|e| RpcError::Server(e.to_string()))?;
-    Ok((addr, server.start(methods)))
+    let (stop, handle) = stop_channel();
+    let front = Front {
+        builder: Server::builder()
+            .set_config(limits)
+            .set_rpc_middleware(middleware)
+            .to_service_builder(),
+        methods,
+        stop: stop.clone(),
+        max_request_body: config.max_request_body,
+        ws_idle_timeout: config.ws_idle_timeout,
+    };
+    let serving = ServeConfig {
+        tls: config.tls.clone(),
+        max_connections: config.max_connections as usize,
+        max_connections_per_client: config.max_connections_per_client as usize,
+        header_timeout: config.header_timeout,
+        body_timeout: config.body_timeout,
+    };
+    tokio::spawn(cairn_http::serve(listener, serving, front, refuse, stop.shutdown()));
+    Ok((addr, handle))
 }
 
-fn module<K: KvStore>(
+pub(crate) fn module<K: KvStore>(
     node: Arc<Node<K>>,
     config: &RpcConfig,
 ) -> jsonrpsee::RpcModule<RpcContext<K>> {

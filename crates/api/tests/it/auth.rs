@@ -159,6 +159,14 @@ async fn anonymous_clients_are_limited_per_address() {
     h.get("/v1/nothing").await.problem(429, "rate_limited");
     let reply = h.send(Method::GET, "/v1/status", &[("authorization", "Bearer nope")]).await;
     reply.problem(429, "rate_limited");
+    // Probes and scrapers behind the same address are neither refused nor charged.
+    for path in ["/health/live", "/health/ready", "/metrics"] {
+        for _ in 0..5 {
+            let reply = h.get(path).await;
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            assert_eq!(reply.header("ratelimit-limit"), None, "{path} is not rate limited");
+        }
+    }
 
     // A key has its own bucket.
     let writer = format!("Bearer {}", h.writer);

@@ -113,3 +113,40 @@ async fn requests_beyond_the_concurrency_limit_are_refused_with_retry_after() {
     assert_eq!(reply.header("retry-after"), Some("1"));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_trickled_past_its_deadline_is_refused_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config =
+        ApiConfig { body_timeout: std::time::Duration::from_millis(500), ..ApiConfig::default() };
+    let h = harness_with(config).await;
+    let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 100000\r\n\r\n",
+        h.writer
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 2048];
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        // A byte every 100 ms: a timer per chunk would never fire.
+        let _ = stream.write_all(b" ").await;
+        let read =
+            tokio::time::timeout(std::time::Duration::from_millis(100), stream.read(&mut buf));
+        match read.await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        if answer.ends_with(b"}") {
+            break;
+        }
+    }
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""code":"body_timeout""#), "{answer}");
+    assert!(answer.contains("not received within 0.5 s"), "{answer}");
+    h.stop().await;
+}

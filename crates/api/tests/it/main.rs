@@ -11,6 +11,7 @@ mod operations;
 mod pagination;
 mod resources;
 mod streams;
+mod tls;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -139,6 +140,17 @@ impl Harness {
         let hash = self.node.submit_raw(&raw.unwrap()).unwrap();
         self.node.produce_block().unwrap();
         self.node.transaction(hash).unwrap().unwrap().receipt.created().unwrap()
+    }
+
+    /// Stops the server and starts another on the same node and keys, with `config`.
+    pub async fn restart_with(mut self, config: ApiConfig) -> Harness {
+        if let Some(server) = self.server.take() {
+            server.stop(Duration::from_secs(5)).await;
+        }
+        let auth = AuthConfig { keys_dir: Some(self._dir.path().to_path_buf()), ..config.auth };
+        let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), auth, ..config };
+        let server = start(self.node.clone(), &config).await.unwrap();
+        Harness { addr: server.addr(), server: Some(server), ..self }
     }
 
     pub async fn stop(mut self) {

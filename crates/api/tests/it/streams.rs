@@ -131,6 +131,16 @@ async fn live_messages_carry_pending_transactions_blocks_and_finality() {
 /// Opens an SSE stream and returns its body.
 async fn sse(addr: SocketAddr, path: &str, last_event_id: Option<&str>) -> (u16, Incoming) {
     let stream = TcpStream::connect(addr).await.unwrap();
+    sse_on(stream, addr, path, &[("last-event-id", last_event_id)]).await
+}
+
+/// Opens an SSE stream on `stream` with these headers (`None` values left out).
+async fn sse_on(
+    stream: TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, Option<&str>)],
+) -> (u16, Incoming) {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
@@ -138,12 +148,44 @@ async fn sse(addr: SocketAddr, path: &str, last_event_id: Option<&str>) -> (u16,
         .uri(path)
         .header("host", addr.to_string())
         .header("accept", "text/event-stream");
-    if let Some(id) = last_event_id {
-        request = request.header("last-event-id", id);
+    for (name, value) in headers {
+        if let Some(value) = value {
+            request = request.header(*name, *value);
+        }
     }
     let request = request.body(http_body_util::Empty::<hyper::body::Bytes>::new()).unwrap();
     let response = sender.send_request(request).await.unwrap();
     (response.status().as_u16(), response.into_body())
+}
+
+/// An SSE stream from loopback address `from` (127.0.0.x), with an API key if given: the
+/// status, and the body (a problem, or the open stream to hold).
+async fn sse_from(from: &str, addr: SocketAddr, key: Option<&str>) -> (u16, Incoming) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let authorization = key.map(|key| format!("Bearer {key}"));
+    sse_on(stream, addr, "/v1/stream", &[("authorization", authorization.as_deref())]).await
+}
+
+/// The problem document of a refused stream.
+async fn problem(body: Incoming) -> Value {
+    serde_json::from_slice(&body.collect().await.unwrap().to_bytes()).unwrap()
+}
+
+/// Everything logged on this thread (a current-thread runtime runs the server here too).
+#[derive(Clone, Default)]
+struct Logged(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logged {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads SSE events (`event`, `id`, parsed `data`) until `stop` accepts one.
@@ -255,15 +297,58 @@ async fn a_stream_needs_a_websocket_or_sse_and_a_valid_query() {
 }
 
 #[tokio::test]
+async fn one_client_holding_its_stream_share_leaves_others_served() {
+    let logged = Logged::default();
+    let writer = logged.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+    let config = ApiConfig { max_streams: 4, max_streams_per_client: 2, ..ApiConfig::default() };
+    let h = harness_with(config).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = sse_from("127.0.0.2", h.addr, None).await;
+        assert_eq!(status, 200);
+        held.push(body);
+    }
+    let (status, body) = sse_from("127.0.0.2", h.addr, None).await;
+    assert_eq!(status, 429, "127.0.0.2 holds its share");
+    let refused = problem(body).await;
+    assert_eq!(refused["code"], "too_many_streams");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("holds 2 open streams, the most one client"), "{detail}");
+    // Another address, and a key from the same address (a key has its own share), are served.
+    let (status, body) = sse_from("127.0.0.3", h.addr, None).await;
+    assert_eq!(status, 200, "another address is served");
+    held.push(body);
+    let (status, body) = sse_from("127.0.0.2", h.addr, Some(&h.writer)).await;
+    assert_eq!(status, 200, "a key is counted apart from its address");
+    held.push(body);
+    // Every slot is taken now: the global limit answers busy.
+    let (status, body) = sse_from("127.0.0.4", h.addr, None).await;
+    assert_eq!(status, 503);
+    assert_eq!(problem(body).await["code"], "busy");
+
+    let logged = String::from_utf8(logged.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("status=429") && logged.contains("status=503"), "{logged}");
+    assert!(!logged.contains("ERROR"), "a refused stream is not an error:\n{logged}");
+    drop(held);
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn streams_beyond_the_limit_are_refused_until_one_ends() {
     let h = harness_with(ApiConfig { max_streams: 1, ..ApiConfig::default() }).await;
     let first = connect(h.addr, "").await;
-    let (status, _) = sse(h.addr, "/v1/stream", None).await;
+    let (status, _) = sse_from("127.0.0.5", h.addr, None).await;
     assert_eq!(status, 503, "one stream is open");
     drop(first);
     // The first stream's permit returns once its feed notices the client left.
     loop {
-        let (status, body) = sse(h.addr, "/v1/stream", None).await;
+        let (status, body) = sse_from("127.0.0.5", h.addr, None).await;
         if status == 200 {
             drop(body);
             break;

@@ -128,10 +128,12 @@ fn fast_retries() -> ApiConfig {
         anonymous_burst: 100_000.try_into().unwrap(),
         ..AuthConfig::default()
     };
+    // The receivers run on loopback, which webhooks only reach when the node allows it.
     let webhooks = WebhookConfig {
         retry_base: Duration::from_millis(5),
         retry_max: Duration::from_millis(50),
         max_webhooks: 3,
+        allow_private: true,
         ..WebhookConfig::default()
     };
     ApiConfig { auth, webhooks, ..ApiConfig::default() }
@@ -348,4 +350,148 @@ async fn deliveries_are_signed_retried_in_order_recorded_and_replayable() {
     let unknown = format!("{deliveries_path}/{id}-9-0/replay");
     as_key(&h, &h.writer, Method::POST, &unknown, None).await.problem(404, "delivery_not_found");
     h.stop().await;
+}
+
+fn strict() -> ApiConfig {
+    let webhooks = WebhookConfig { allow_private: false, ..fast_retries().webhooks };
+    ApiConfig { webhooks, ..fast_retries() }
+}
+
+#[tokio::test]
+async fn destinations_inside_the_network_are_refused_unless_allowed() {
+    let h = harness_with(ApiConfig {
+        webhooks: WebhookConfig { max_webhooks: 100, ..strict().webhooks },
+        ..strict()
+    })
+    .await;
+    let own_api = format!("http://{}/v1/status", h.addr);
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost:8080/hook",
+        "http://[::1]/hook",
+        "http://0.0.0.0/hook",
+        "http://2130706433/hook",
+        "http://0x7f000001/hook",
+        "http://0177.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/",
+        "https://10.0.0.8/hook",
+        "https://172.16.5.4/hook",
+        "https://192.168.1.20/hook",
+        "https://100.64.0.1/hook",
+        "https://[fd00::1]/hook",
+        "https://[fe80::1]/hook",
+        own_api.as_str(),
+    ] {
+        let reply = register(&h, json!({ "url": url, "events": ["block"] })).await;
+        let problem = reply.problem(400, "webhook_destination_refused");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("--webhook-allow-private"), "{url}: {detail}");
+        assert!(detail.contains("webhook_allow_private = true"), "{url}: {detail}");
+    }
+    let reply = register(&h, json!({ "url": "http://2130706433/", "events": ["block"] })).await;
+    let detail = reply.json()["detail"].as_str().unwrap().to_string();
+    assert!(detail.starts_with("url 127.0.0.1 is a loopback address; "), "{detail}");
+    let listed = as_key(&h, &h.writer, Method::GET, "/v1/webhooks", None).await;
+    assert_eq!(listed.json()["items"], json!([]), "nothing was registered");
+    // A public address is accepted.
+    let reply = register(&h, json!({ "url": "https://1.1.1.1/hook", "events": ["block"] })).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    h.stop().await;
+
+    let h = harness_with(fast_retries()).await;
+    for url in ["http://127.0.0.1:9/hook", "http://localhost:9/", "http://169.254.169.254/"] {
+        let reply = register(&h, json!({ "url": url, "events": ["block"] })).await;
+        assert_eq!(reply.status, 201, "{url}: {}", reply.body);
+    }
+    h.stop().await;
+}
+
+/// The deliveries recorded for webhook `id`, once one has failed.
+async fn failed_delivery(h: &Harness, id: &str) -> Value {
+    let path = format!("/v1/webhooks/{id}/deliveries");
+    for _ in 0..500 {
+        let reply = as_key(h, &h.writer, Method::GET, &path, None).await;
+        let items = reply.json()["items"].clone();
+        if items[0]["last_error"].is_string() {
+            return items[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no failed delivery recorded for {id}");
+}
+
+async fn registered(h: &Harness, url: &str) -> String {
+    let reply = register(h, json!({ "url": url, "events": ["block"], "from_height": 0 })).await;
+    assert_eq!(reply.status, 201, "{url}: {}", reply.body);
+    reply.json()["webhook"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn stored_webhooks_are_checked_again_at_delivery() {
+    // Registered while the node allowed private destinations...
+    let h = harness_with(fast_retries()).await;
+    let receiver = Receiver::default();
+    let url = serve(receiver.clone()).await;
+    let id = registered(&h, &url).await;
+    eventually("the receiver gets block 0", || !receiver.seen().is_empty()).await;
+    // ...and delivered by a node that does not: refused, recorded, nothing sent.
+    let seen = receiver.seen().len();
+    let h = h.restart_with(strict()).await;
+    h.node.produce_block().unwrap();
+    let delivery = failed_delivery(&h, &id).await;
+    let error = delivery["last_error"].as_str().unwrap();
+    assert!(error.starts_with("destination refused: 127.0.0.1 is a loopback address"), "{error}");
+    assert_eq!(receiver.seen().len(), seen, "nothing reached the receiver");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn dns_connect_and_tls_failures_are_recorded_with_their_cause() {
+    let h = harness_with(fast_retries()).await;
+    // `.invalid` never resolves (RFC 2606): accepted, then the lookup failure is recorded.
+    let id = registered(&h, "http://cairn-webhook-test.invalid/hook").await;
+    let error = failed_delivery(&h, &id).await["last_error"].as_str().unwrap().to_string();
+    assert!(error.starts_with("error sending request: "), "{error}");
+    assert!(error.contains("dns error") || error.contains("lookup"), "{error}");
+    assert!(error.len() > "error sending request".len() + 20, "a cause is named: {error}");
+
+    // Nothing listens on the port.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let id = registered(&h, &format!("http://127.0.0.1:{port}/hook")).await;
+    let error = failed_delivery(&h, &id).await["last_error"].as_str().unwrap().to_string();
+    assert!(error.contains("Connection refused"), "{error}");
+
+    // A TLS receiver whose certificate no public root signed.
+    let url = serve_tls().await;
+    let id = registered(&h, &url).await;
+    let error = failed_delivery(&h, &id).await["last_error"].as_str().unwrap().to_string();
+    assert!(error.contains("certificate"), "{error}");
+    assert!(error.contains("UnknownIssuer"), "{error}");
+    h.stop().await;
+}
+
+/// A TLS receiver on loopback with a self-signed certificate; returns its URL.
+async fn serve_tls() -> String {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(made.key_pair.serialize_der()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move { acceptor.accept(socket).await });
+        }
+    });
+    format!("https://localhost:{}/hook", addr.port())
 }

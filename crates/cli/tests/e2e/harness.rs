@@ -102,9 +102,34 @@ impl Node {
         Self::launch(&mut command, "cairn dev", "JSON-RPC listening on http://", api_banner)
     }
 
+    /// `cairn dev --ephemeral` serving JSON-RPC and the REST API over TLS with this
+    /// certificate chain and key: `http`, `ws` and the REST base are `https://` and `wss://`.
+    pub fn start_cairn_tls(cert: &Path, key: &Path) -> Node {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+            .args(["--block-time", "1s"])
+            .arg("--rpc-tls-cert")
+            .arg(cert)
+            .arg("--rpc-tls-key")
+            .arg(key)
+            .arg("--api-tls-cert")
+            .arg(cert)
+            .arg("--api-tls-key")
+            .arg(key)
+            .env("RUST_LOG", "warn");
+        let api_banner = Some("REST API listening on https://");
+        let mut node =
+            Self::launch(&mut command, "cairn dev", "JSON-RPC listening on https://", api_banner);
+        node.http = node.http.replacen("http://", "https://", 1);
+        node.ws = node.ws.replacen("ws://", "wss://", 1);
+        node.api_ws = node.api_ws.replacen("ws://", "wss://", 1);
+        node
+    }
+
     /// The REST API's HTTP base (`http://host:port`); empty for anvil.
     pub fn api_http(&self) -> String {
-        self.api_ws.replacen("ws://", "http://", 1)
+        self.api_ws.replacen("wss://", "https://", 1).replacen("ws://", "http://", 1)
     }
 
     /// Spawns `command` and waits for its listening address (after `banner` on stdout) and

@@ -20,5 +20,6 @@ mod proof;
 mod proxy;
 mod schemathesis;
 mod stream;
+mod tls;
 mod web3py;
 mod webhooks;

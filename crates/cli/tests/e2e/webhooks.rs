@@ -114,7 +114,9 @@ fn every_webhook_event_arrives_once_by_id_across_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().join("dev");
     let key = api_key(&datadir);
-    let fast = ["--webhook-retry-base", "20ms", "--webhook-retry-max", "200ms"];
+    // The receiver runs on loopback, which webhooks only reach when the node allows it.
+    let fast =
+        ["--webhook-retry-base", "20ms", "--webhook-retry-max", "200ms", "--webhook-allow-private"];
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let receiver = Receiver::default();
@@ -161,4 +163,26 @@ fn every_webhook_event_arrives_once_by_id_across_a_kill_9() {
     for failed in seen.iter().filter(|r| r.answered != 200) {
         assert!(acknowledged.contains(&failed.id), "{} failed and was never re-sent", failed.id);
     }
+}
+
+#[test]
+fn private_destinations_need_webhook_allow_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("dev");
+    let key = api_key(&datadir);
+    let bearer = format!("Bearer {key}");
+    let headers = [("content-type", "application/json"), ("authorization", bearer.as_str())];
+    let body = r#"{"url":"http://169.254.169.254/latest/meta-data/","events":["block"]}"#;
+
+    let node = Node::start_cairn_in(&datadir, &[]);
+    let (status, answer) = http(&node.api_http(), "POST", "/v1/webhooks", &headers, body);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("\"code\":\"webhook_destination_refused\""), "{answer}");
+    assert!(answer.contains("169.254.169.254 is a link-local address"), "{answer}");
+    assert!(answer.contains("--webhook-allow-private"), "{answer}");
+    drop(node);
+
+    let node = Node::start_cairn_in(&datadir, &["--webhook-allow-private"]);
+    let (status, answer) = http(&node.api_http(), "POST", "/v1/webhooks", &headers, body);
+    assert_eq!(status, 201, "{answer}");
 }

@@ -149,6 +149,19 @@ fn rejects_nonce_too_low() {
 }
 
 #[test]
+fn refuses_the_max_nonce_eip2681() {
+    let k = key(0);
+    let state = State::funded(&[&k]);
+    let mut pool = pool();
+    let err = pool.add_raw(&tx1559(&k, u64::MAX, GWEI, GWEI), &state, 0).unwrap_err();
+    assert_eq!(err, PoolError::NonceMax(u64::MAX));
+    assert!(err.to_string().starts_with("nonce has max value"));
+    assert_eq!(pool.len(), 0, "neither pending nor queued");
+    // One below the cap is a valid (queued, nonce-gapped) transaction.
+    pool.add_raw(&tx1559(&k, u64::MAX - 1, GWEI, GWEI), &state, 0).unwrap();
+}
+
+#[test]
 fn rejects_insufficient_funds() {
     let k = key(0);
     let mut state = State::default();

@@ -45,4 +45,11 @@ async fn history_reports_base_fees_ratios_and_rewards() {
     assert_eq!(bad["error"]["code"], -32602);
     let too_many = h.call("eth_feeHistory", json!(["0x401", "latest"])).await;
     assert_eq!(too_many["error"]["code"], -32602);
+
+    // The head is block 3: a range ending past it is refused as geth does, not clamped.
+    let future = h.call("eth_feeHistory", json!(["0x2", "0xf4240"])).await;
+    assert_eq!(future["error"]["code"], -32000, "{future}");
+    assert_eq!(future["error"]["message"], "request beyond head block: requested 1000000, head 3");
+    let at_head = h.result("eth_feeHistory", json!(["0x1", "0x3"])).await;
+    assert_eq!(at_head["oldestBlock"], "0x3");
 }

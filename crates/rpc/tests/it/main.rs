@@ -6,6 +6,7 @@ mod calls;
 mod chain;
 mod errors;
 mod fees;
+mod limits;
 mod logs;
 mod pubsub;
 mod state;
