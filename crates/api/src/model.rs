@@ -51,8 +51,12 @@ pub(crate) struct BlockSummary {
     /// The previous block's hash.
     #[schema(value_type = String)]
     pub(crate) parent_hash: B256,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch, as the EVM's `TIMESTAMP` reads it: `timestamp_ms / 1000`,
+    /// never decreasing, shared by blocks made within one second.
     pub(crate) timestamp: u64,
+    /// Milliseconds since the Unix epoch: the block's full time, strictly later than its
+    /// parent's.
+    pub(crate) timestamp_ms: u64,
     /// Who received the priority fees.
     #[schema(value_type = String)]
     pub(crate) beneficiary: Address,
@@ -88,6 +92,7 @@ impl BlockSummary {
             hash: header.hash(),
             parent_hash: header.parent_hash,
             timestamp: header.timestamp,
+            timestamp_ms: header.timestamp_ms,
             beneficiary: header.beneficiary,
             state_root: header.state_root,
             transactions_root: header.transactions_root,

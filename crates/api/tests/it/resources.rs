@@ -50,6 +50,9 @@ async fn a_block_reads_the_same_by_height_hash_and_latest() {
     assert_eq!(parse::<B256>(&by_number["parent_hash"]), header.parent_hash);
     assert_eq!(parse::<B256>(&by_number["state_root"]), header.state_root);
     assert_eq!(by_number["gas_used"], 42_000);
+    assert_eq!(by_number["timestamp"], header.timestamp);
+    assert_eq!(by_number["timestamp_ms"], header.timestamp_ms);
+    assert_eq!(header.timestamp, header.timestamp_ms / 1000);
     assert_eq!(by_number["base_fee_per_gas"], header.base_fee.to_string());
     assert_eq!(by_number["transaction_count"], 2);
     let block = h.node.block(1).unwrap().unwrap();

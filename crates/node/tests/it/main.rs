@@ -11,4 +11,5 @@ mod events;
 mod fees;
 mod mempool;
 mod support;
+mod time;
 mod transfers;

@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 
 use crate::{address, harness, hex_bytes, key, selector, transfer};
 
+fn quantity(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
 #[tokio::test]
 async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
     let h = harness().await;
@@ -31,6 +35,10 @@ async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
     }
     let genesis = h.result("eth_getBlockByNumber", json!(["earliest", false])).await;
     assert_eq!(block["parentHash"], genesis["hash"]);
+    // The time in milliseconds, as BNB Chain's nodes name it; seconds are its whole part.
+    let millis = quantity(&block["milliTimestamp"]);
+    assert_eq!(quantity(&block["timestamp"]), millis / 1000);
+    assert_eq!(genesis["milliTimestamp"], "0x0");
 
     let by_hash = h.result("eth_getBlockByHash", json!([block["hash"], true])).await;
     assert_eq!(by_hash["hash"], block["hash"]);
