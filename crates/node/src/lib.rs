@@ -12,6 +12,7 @@
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
+//!  pending_context / pending_block: the next block as simulations and `pending` see it
 //! ```
 
 pub mod audit;
@@ -22,7 +23,8 @@ mod node;
 mod producer;
 
 pub use call::{
-    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
+    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallBlock, CallOutcome, StateOverride,
+    TransactionRequest,
 };
 pub use error::NodeError;
 pub use node::{Candidate, Node, Origin, TxLookup};

@@ -341,6 +341,19 @@ impl<K: KvStore> Node<K> {
         })
     }
 
+    /// The block this node would add next if it were made now, in the pending context
+    /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
+    /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
+    pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
+        let built = self.build_on_head(|head| self.pending_context(head))?;
+        Ok((built.block, built.senders))
+    }
+
+    /// `who`'s ready pool transactions in nonce order: what the pending block holds from it.
+    pub(crate) fn ready_from(&self, who: Address) -> Vec<Arc<PooledTx>> {
+        self.pool().ready_from(who)
+    }
+
     /// Executes the pool's best transactions on the head, in the context `context_of` gives
     /// for the head, as block builders select them.
     fn build_on_head(

@@ -80,8 +80,9 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
     }
 }
 
-/// A block with transaction hashes, or full transactions when `full`.
-pub(crate) fn block(block: &Block, senders: &[Address], full: bool) -> RpcBlock {
+/// A block with transaction hashes, or full transactions when `full`. A block that is not
+/// committed (the pending one) lists its transactions as pending ones, without a position.
+pub(crate) fn block(block: &Block, senders: &[Address], full: bool, committed: bool) -> RpcBlock {
     let hash = block.hash();
     let transactions = if full {
         let txs = block
@@ -90,7 +91,8 @@ pub(crate) fn block(block: &Block, senders: &[Address], full: bool) -> RpcBlock 
             .zip(senders)
             .enumerate()
             .map(|(i, (tx, sender))| {
-                transaction(tx.clone(), *sender, Some(Position::in_block(&block.header, hash, i)))
+                let position = committed.then(|| Position::in_block(&block.header, hash, i));
+                transaction(tx.clone(), *sender, position)
             })
             .collect();
         BlockTransactions::Full(txs)
