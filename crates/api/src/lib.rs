@@ -7,7 +7,7 @@
 //!            RateLimit-* headers; handlers needing a scope take `Authorized<scope::…>`
 //!         ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
-//!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
+//!         ─► handlers: status, fees, blocks, transactions, accounts (and their history), events,
 //!            mempool, audit, webhooks
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
@@ -30,6 +30,7 @@ mod error;
 mod events;
 mod explorer;
 mod extract;
+mod fees;
 mod health;
 mod mempool;
 mod metrics;

@@ -33,8 +33,9 @@ use crate::stream::StreamLimits;
 use crate::webhook_dispatch::{Dispatcher, WebhookConfig};
 use crate::webhook_store::{RecordStore, WebhookStore};
 use crate::{
-    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, health,
-    mempool, metrics, peers, request_id, status, stream, transactions, validators, webhooks,
+    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, fees,
+    health, mempool, metrics, peers, request_id, status, stream, transactions, validators,
+    webhooks,
 };
 
 /// How often the server reloads changed API keys, trims the per-address rate limiter and
@@ -136,6 +137,7 @@ struct ApiDoc;
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(status::status))
+        .routes(routes!(fees::fees))
         .routes(routes!(blocks::list_blocks))
         .routes(routes!(blocks::get_block))
         .routes(routes!(blocks::list_block_transactions))

@@ -5,8 +5,9 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 22] = [
+const ROUTES: [(&str, &str); 23] = [
     ("/v1/status", "get"),
+    ("/v1/fees", "get"),
     ("/v1/blocks", "get"),
     ("/v1/blocks/{id}", "get"),
     ("/v1/blocks/{id}/transactions", "get"),
