@@ -11,6 +11,7 @@
 //!            mempool, audit, webhooks
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
+//!          ─► `/docs`: the API reference (Scalar's UI, vendored in docs-ui), reading `/v1/openapi.json`
 //!
 //!  webhook dispatcher: one task per webhook ─► events derived from the stored chain ─►
 //!         signed POSTs, retried; cursor and delivery records in the node's store
@@ -26,6 +27,8 @@ mod audit;
 mod auth;
 mod blocks;
 mod common_responses;
+mod docs;
+mod embedded;
 mod error;
 mod events;
 mod explorer;

@@ -22,7 +22,6 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::audit::AuditJobs;
 use crate::auth::{AuthConfig, Guard};
@@ -33,8 +32,8 @@ use crate::stream::StreamLimits;
 use crate::webhook_dispatch::{Dispatcher, WebhookConfig};
 use crate::webhook_store::{RecordStore, WebhookStore};
 use crate::{
-    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, fees,
-    health, mempool, metrics, peers, request_id, status, stream, transactions, validators,
+    ApiError, Problem, accounts, audit, auth, blocks, common_responses, docs, events, explorer,
+    fees, health, mempool, metrics, peers, request_id, status, stream, transactions, validators,
     webhooks,
 };
 
@@ -181,7 +180,7 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     let Services { metrics, guard, webhooks, dispatcher } = services;
     let (routes, mut api) = documented().split_for_parts();
     common_responses::document(&mut api);
-    let spec = Arc::new(api.clone());
+    let spec = Arc::new(api);
     let stream = StreamLimits {
         buffer: config.stream_buffer,
         stall: config.stream_stall,
@@ -204,12 +203,12 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(explorer::routes())
+        .merge(docs::routes())
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
         })
         .with_state(state)
-        .merge(Scalar::with_url("/docs", api).title("Cairn REST API"))
         .layer(DefaultBodyLimit::max(config.max_body))
         .layer(middleware::from_fn_with_state(permits, limit_concurrency))
         .layer(middleware::from_fn_with_state(guard, auth::guard))

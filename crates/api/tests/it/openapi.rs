@@ -152,13 +152,3 @@ async fn operations_routes_security_and_limits_are_documented() {
     assert!(status["responses"].get("403").is_none());
     h.stop().await;
 }
-
-#[tokio::test]
-async fn docs_page_embeds_the_document() {
-    let h = harness().await;
-    let reply = h.get("/docs").await;
-    assert_eq!(reply.status, 200);
-    assert!(reply.header("content-type").unwrap().starts_with("text/html"));
-    assert!(reply.body.contains("\"/v1/blocks/{id}\""));
-    h.stop().await;
-}

@@ -4,13 +4,15 @@
 //!
 //! The client tools live in `e2e/` (npm packages in `e2e/node_modules`, a Python virtualenv in
 //! `e2e/.venv`); `scripts/test` installs them before running `cargo test`.
-//! The explorer test drives Debian's chromium with playwright-core (also from e2e/node_modules).
+//! The explorer and docs tests drive Debian's chromium with playwright-core (also from
+//! e2e/node_modules).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unreachable_pub)]
 
 mod api_keys;
 mod bench;
 mod bft;
 mod cast;
+mod docs;
 mod ethers;
 mod explorer;
 mod harness;
