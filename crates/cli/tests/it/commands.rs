@@ -89,3 +89,24 @@ fn testnet_init_sets_the_block_rules_and_refuses_bad_ones_before_writing_keys() 
     let spec = ChainSpec::from_file(&out.join("genesis.json")).unwrap();
     assert_eq!((spec.gas_limit, spec.block_time_ms, spec.validators.len()), (100_000_000, 250, 2));
 }
+
+#[test]
+fn a_log_written_to_a_pipe_has_no_colour_codes() {
+    let mut child = cairn()
+        .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+        .args(["--block-time", "50ms"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("block committed") {
+        assert_ne!(stderr.read_line(&mut log).unwrap(), 0, "dev exited early: {log}");
+    }
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    child.wait().unwrap();
+    assert!(log.contains(" INFO "), "{log}");
+    assert!(!log.contains('\u{1b}'), "escape sequences in a piped log: {log:?}");
+}
