@@ -17,6 +17,7 @@ mod ethers;
 mod explorer;
 mod harness;
 mod keys;
+mod pending;
 mod proof;
 mod proxy;
 mod schemathesis;
