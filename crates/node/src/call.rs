@@ -92,8 +92,7 @@ impl<K: KvStore> Node<K> {
         simulate: impl FnOnce(&dyn StateView, CallContext) -> Result<T, CallError>,
     ) -> Result<T, NodeError> {
         let chain_id = self.spec().chain_id;
-        let number = match block {
-            CallBlock::Stored(number) => number,
+        let result = match block {
             CallBlock::Pending => {
                 // The pool is read before the snapshot: a transaction committed in between is
                 // then in both, and its second run is skipped for its used nonce, where the
@@ -101,23 +100,20 @@ impl<K: KvStore> Node<K> {
                 let pooled = self.ready_from(request.from.unwrap_or_default());
                 let snapshot = self.store().snapshot()?;
                 let context = self.pending_context(&snapshot.head()?);
-                let state = PendingState::after(
-                    &snapshot,
-                    chain_id,
-                    context,
-                    pooled.iter().map(|p| (&p.tx, p.sender)),
-                )?;
-                return simulate(&state, CallContext { block: context, chain_id })
-                    .map_err(NodeError::from);
+                let txs = pooled.iter().map(|p| (&p.tx, p.sender));
+                let state = PendingState::after(&snapshot, chain_id, context, txs)?;
+                simulate(&state, CallContext { block: context, chain_id })
             }
-        };
-        let snapshot = self.store().snapshot()?;
-        let header = snapshot.header(number)?.ok_or(NodeError::UnknownBlock(number))?;
-        let context = CallContext { block: BlockContext::of(&header), chain_id };
-        let result = if snapshot.head_number()? == Some(number) {
-            simulate(&snapshot, context)
-        } else {
-            simulate(&snapshot.state_at(header.state_root), context)
+            CallBlock::Stored(number) => {
+                let snapshot = self.store().snapshot()?;
+                let header = snapshot.header(number)?.ok_or(NodeError::UnknownBlock(number))?;
+                let context = CallContext { block: BlockContext::of(&header), chain_id };
+                if snapshot.head_number()? == Some(number) {
+                    simulate(&snapshot, context)
+                } else {
+                    simulate(&snapshot.state_at(header.state_root), context)
+                }
+            }
         };
         result.map_err(NodeError::from)
     }
