@@ -83,7 +83,10 @@ export interface BlockSummary {
   number: number;
   hash: string;
   parent_hash: string;
+  /** Seconds since the Unix epoch (what the EVM reads); blocks within one second share it. */
   timestamp: number;
+  /** Milliseconds since the Unix epoch: the block's full time, always later than its parent's. */
+  timestamp_ms: number;
   beneficiary: string;
   state_root: string;
   transactions_root: string;

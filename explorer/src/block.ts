@@ -2,7 +2,7 @@
 
 import { BlockDetail, Page, Status, Transaction, Validators, get, getOptional } from "./api";
 import { fill, h, link, table } from "./dom";
-import { count, eth, gwei, utc } from "./format";
+import { count, eth, gwei, utcMs } from "./format";
 import { Pager, Visit, addressLink, badge, errorBox, txLink, withCursor } from "./view";
 
 /** Transactions per page of a block's list. */
@@ -37,7 +37,7 @@ export async function block(main: HTMLElement, id: string, visit: Visit): Promis
         h("dt", null, "Hash"), h("dd", { class: "mono" }, detail.hash),
         h("dt", null, "Parent"), h("dd", null, parent, " ", h("span", { class: "mono muted" }, detail.parent_hash)),
         h("dt", null, "Child"), h("dd", null, child),
-        h("dt", null, "Time"), h("dd", null, utc(detail.timestamp)),
+        h("dt", null, "Time"), h("dd", { "data-field": "time" }, utcMs(detail.timestamp_ms), detail.number === 0 ? h("span", { class: "muted" }, " (genesis: the chain spec's time)") : null),
         h("dt", null, "Transactions"), h("dd", null, String(detail.transaction_count)),
         h("dt", null, "Gas used / limit"), h("dd", null, `${count(detail.gas_used)} / ${count(detail.gas_limit)}`),
         h("dt", null, "Base fee"), h("dd", null, gwei(detail.base_fee_per_gas)),

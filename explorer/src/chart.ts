@@ -1,5 +1,5 @@
 // Block time and transactions per block over the newest blocks, drawn as SVG (no charting
-// library): a line for the seconds between blocks, bars for the transactions in each.
+// library): a line for the milliseconds between blocks, bars for the transactions in each.
 
 import type { BlockSummary } from "./api";
 import { h, s } from "./dom";
@@ -70,9 +70,9 @@ export function blockChart(blocks: BlockSummary[]): HTMLElement {
   // Genesis carries a fixed timestamp, not the time it was made: no block time after it.
   const times = oldestFirst
     .slice(1)
-    .map((block, i) => ({ block: block.number, previous: oldestFirst[i], timestamp: block.timestamp }))
+    .map((block, i) => ({ block: block.number, previous: oldestFirst[i], timestampMs: block.timestamp_ms }))
     .filter(({ previous }) => previous !== undefined && previous.number > 0)
-    .map(({ block, previous, timestamp }) => ({ block, value: timestamp - (previous?.timestamp ?? timestamp) }));
+    .map(({ block, previous, timestampMs }) => ({ block, value: timestampMs - (previous?.timestamp_ms ?? timestampMs) }));
   const txs = oldestFirst.map((block) => ({ block: block.number, value: block.transaction_count }));
   if (blocks.length < 2) {
     return h("p", { class: "muted empty" }, "The chart needs at least two blocks.");
@@ -80,7 +80,7 @@ export function blockChart(blocks: BlockSummary[]): HTMLElement {
   return h(
     "div",
     { class: "charts", "data-chart": String(blocks.length) },
-    panel({ title: "Block time", unit: "s", values: times }, false),
+    panel({ title: "Block time", unit: "ms", values: times }, false),
     panel({ title: "Transactions per block", unit: "txs", values: txs }, true),
   );
 }

@@ -37,18 +37,23 @@ export function short(hex: string): string {
   return hex.length > 14 ? `${hex.slice(0, 8)}…${hex.slice(-6)}` : hex;
 }
 
-/** How long ago a Unix timestamp (seconds) was. */
-export function ago(timestamp: number): string {
-  const seconds = Math.max(0, Math.floor(Date.now() / 1000 - timestamp));
+/** How long ago a time in Unix milliseconds was. */
+export function ago(timestampMs: number): string {
+  const seconds = Math.max(0, Math.floor((Date.now() - timestampMs) / 1000));
   if (seconds < 60) return `${seconds} s ago`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
   return `${Math.floor(seconds / 86400)} d ago`;
 }
 
-/** A Unix timestamp as UTC date and time. */
+/** A Unix timestamp (seconds) as UTC date and time. */
 export function utc(timestamp: number): string {
   return new Date(timestamp * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC");
+}
+
+/** A time in Unix milliseconds as UTC date and time to the millisecond. */
+export function utcMs(timestampMs: number): string {
+  return new Date(timestampMs).toISOString().replace("T", " ").replace("Z", " UTC");
 }
 
 /** Bytes in a 0x hex string. */

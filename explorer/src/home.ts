@@ -25,21 +25,27 @@ function statusBadge(tx: Transaction): HTMLElement {
   return badge(tx.status, tx.status);
 }
 
-/** Seconds between blocks, averaged over the loaded blocks (genesis has no real time). */
+/** Time between blocks, averaged over the loaded blocks from their milliseconds (genesis has
+ * no real time). */
 function blockTime(blocks: BlockSummary[]): string {
   const timed = blocks.filter((b) => b.number > 0);
   const newest = timed[0];
   const oldest = timed[timed.length - 1];
   if (!newest || !oldest || newest.number === oldest.number) return "—";
-  const seconds = (newest.timestamp - oldest.timestamp) / (newest.number - oldest.number);
-  return `${seconds.toFixed(2)} s`;
+  const ms = (newest.timestamp_ms - oldest.timestamp_ms) / (newest.number - oldest.number);
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Transactions per second in blocks of the last 60 seconds. */
+/** Transactions per second in blocks of the last 60 seconds, to the millisecond. */
 function tps(blocks: BlockSummary[]): string {
-  const since = Date.now() / 1000 - 60;
-  const txs = blocks.filter((b) => b.timestamp > since).reduce((n, b) => n + b.transaction_count, 0);
+  const since = Date.now() - 60_000;
+  const txs = blocks.filter((b) => b.number > 0 && b.timestamp_ms > since).reduce((n, b) => n + b.transaction_count, 0);
   return (txs / 60).toFixed(2);
+}
+
+/** A block's age, or "genesis" for block 0, whose time is the spec's, not when it was made. */
+function age(block: BlockSummary): string {
+  return block.number === 0 ? "genesis" : ago(block.timestamp_ms);
 }
 
 function card(name: string, value: string | HTMLElement, key: string): HTMLElement {
@@ -94,7 +100,7 @@ export async function home(main: HTMLElement, visit: Visit): Promise<void> {
       h("h2", null, "Latest blocks"),
       table(
         ["Block", "Age", "Txs", "Gas used"],
-        state.blocks.slice(0, LIST_ROWS).map((b) => [blockLink(b.number), ago(b.timestamp), String(b.transaction_count), count(b.gas_used)]),
+        state.blocks.slice(0, LIST_ROWS).map((b) => [blockLink(b.number), age(b), String(b.transaction_count), count(b.gas_used)]),
         "No blocks yet.",
       ),
     );

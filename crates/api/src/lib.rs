@@ -7,10 +7,11 @@
 //!            RateLimit-* headers; handlers needing a scope take `Authorized<scope::…>`
 //!         ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
-//!         ─► handlers: status, blocks, transactions, accounts (and their history), events,
+//!         ─► handlers: status, fees, blocks, transactions, accounts (and their history), events,
 //!            mempool, audit, webhooks
 //!         ─► NodeReads (a narrow view of the node), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
+//!          ─► `/docs`: the API reference (Scalar's UI, vendored in docs-ui), reading `/v1/openapi.json`
 //!
 //!  webhook dispatcher: one task per webhook ─► events derived from the stored chain ─►
 //!         signed POSTs, retried; cursor and delivery records in the node's store
@@ -26,10 +27,13 @@ mod audit;
 mod auth;
 mod blocks;
 mod common_responses;
+mod docs;
+mod embedded;
 mod error;
 mod events;
 mod explorer;
 mod extract;
+mod fees;
 mod health;
 mod mempool;
 mod metrics;

@@ -28,6 +28,28 @@ pub(crate) struct Status {
     pub(crate) syncing: bool,
 }
 
+/// What to offer so a transaction is included soon: the node's fee rules, the same that
+/// answer JSON-RPC's `eth_maxPriorityFeePerGas` and `eth_gasPrice`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Fees {
+    /// The newest block, whose base fee and predecessors' tips these follow from.
+    pub(crate) block_number: u64,
+    /// The newest block's base fee per gas, in wei (decimal string).
+    #[schema(example = "875000000")]
+    pub(crate) base_fee_per_gas: String,
+    /// The next block's base fee per gas (EIP-1559), in wei (decimal string).
+    #[schema(example = "765625000")]
+    pub(crate) next_base_fee_per_gas: String,
+    /// The suggested tip per gas: the 60th percentile of the lowest tips of the last 20
+    /// blocks, tips of 2 wei or less left out, 1 gwei without any (decimal string).
+    #[schema(example = "1000000000")]
+    pub(crate) max_priority_fee_per_gas: String,
+    /// The suggested price of a legacy transaction: the tip on top of the higher of the two
+    /// base fees (decimal string).
+    #[schema(example = "1875000000")]
+    pub(crate) gas_price: String,
+}
+
 /// A block named by number and hash.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct BlockRef {
@@ -51,8 +73,12 @@ pub(crate) struct BlockSummary {
     /// The previous block's hash.
     #[schema(value_type = String)]
     pub(crate) parent_hash: B256,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch, as the EVM's `TIMESTAMP` reads it: `timestamp_ms / 1000`,
+    /// never decreasing, shared by blocks made within one second.
     pub(crate) timestamp: u64,
+    /// Milliseconds since the Unix epoch: the block's full time, strictly later than its
+    /// parent's.
+    pub(crate) timestamp_ms: u64,
     /// Who received the priority fees.
     #[schema(value_type = String)]
     pub(crate) beneficiary: Address,
@@ -88,6 +114,7 @@ impl BlockSummary {
             hash: header.hash(),
             parent_hash: header.parent_hash,
             timestamp: header.timestamp,
+            timestamp_ms: header.timestamp_ms,
             beneficiary: header.beneficiary,
             state_root: header.state_root,
             transactions_root: header.transactions_root,

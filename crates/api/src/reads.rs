@@ -11,7 +11,7 @@ use cairn_consensus::Consensus;
 use cairn_mempool::PooledTx;
 use cairn_node::audit::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_node::logs::{BlockLog, scan_logs};
-use cairn_node::{Node, NodeError, TxLookup};
+use cairn_node::{FeeSuggestion, Node, NodeError, TxLookup};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
 use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError, TxLocation};
 use tokio::sync::broadcast;
@@ -46,6 +46,8 @@ pub(crate) trait NodeReads: Send + Sync + 'static {
     fn spec(&self) -> &ChainSpec;
     fn consensus(&self) -> &dyn Consensus;
     fn head(&self) -> Result<Header, NodeError>;
+    /// The fees to offer now, by the rules JSON-RPC's fee suggestions follow.
+    fn fee_suggestion(&self) -> Result<FeeSuggestion, NodeError>;
     fn header(&self, number: u64) -> Result<Option<Header>, NodeError>;
     /// The canonical height of the block with this hash.
     fn block_number(&self, hash: B256) -> Result<Option<u64>, NodeError>;
@@ -110,6 +112,10 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn head(&self) -> Result<Header, NodeError> {
         Node::head(self)
+    }
+
+    fn fee_suggestion(&self) -> Result<FeeSuggestion, NodeError> {
+        Node::fee_suggestion(self)
     }
 
     fn header(&self, number: u64) -> Result<Option<Header>, NodeError> {

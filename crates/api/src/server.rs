@@ -26,7 +26,6 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::audit::AuditJobs;
 use crate::auth::{AuthConfig, Guard};
@@ -38,8 +37,9 @@ use crate::stream::StreamLimits;
 use crate::webhook_dispatch::{Dispatcher, WebhookConfig};
 use crate::webhook_store::{RecordStore, WebhookStore};
 use crate::{
-    ApiError, Problem, accounts, audit, auth, blocks, common_responses, events, explorer, health,
-    mempool, metrics, peers, request_id, status, stream, transactions, validators, webhooks,
+    ApiError, Problem, accounts, audit, auth, blocks, common_responses, docs, events, explorer,
+    fees, health, mempool, metrics, peers, request_id, status, stream, transactions, validators,
+    webhooks,
 };
 
 /// How often the server reloads changed API keys, trims the per-address rate limiter and
@@ -164,6 +164,7 @@ struct ApiDoc;
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(status::status))
+        .routes(routes!(fees::fees))
         .routes(routes!(blocks::list_blocks))
         .routes(routes!(blocks::get_block))
         .routes(routes!(blocks::list_block_transactions))
@@ -207,7 +208,7 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     let Services { metrics, guard, webhooks, dispatcher } = services;
     let (routes, mut api) = documented().split_for_parts();
     common_responses::document(&mut api);
-    let spec = Arc::new(api.clone());
+    let spec = Arc::new(api);
     let stream = StreamLimits {
         buffer: config.stream_buffer,
         stall: config.stream_stall,
@@ -230,12 +231,12 @@ fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> R
     let app = routes
         .route("/v1/openapi.json", get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(explorer::routes())
+        .merge(docs::routes())
         .fallback(|uri: Uri| async move { ApiError::NoRoute { path: uri.path().to_string() } })
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_string() }
         })
         .with_state(state)
-        .merge(Scalar::with_url("/docs", api).title("Cairn REST API"))
         .layer(DefaultBodyLimit::max(config.max_body))
         .layer(middleware::from_fn_with_state(permits, limit_concurrency))
         .layer(middleware::from_fn_with_state(guard, auth::guard))

@@ -63,6 +63,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a terminal: a log redirected to a file or a pipe stays plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // redb may panic on a damaged page; the store turns that into an error naming the page,
     // so the panic itself is not printed as if the program had crashed.

@@ -20,7 +20,7 @@ use cairn_primitives::Header;
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::Equivocation;
-pub use rules::validate_parent_link;
+pub use rules::{child_timestamp_ms, validate_clock, validate_parent_link};
 
 /// A consensus engine. Contract: `validate_header` is deterministic and depends only on its
 /// arguments and the engine's configuration, so every node and every audit agrees.

@@ -30,7 +30,7 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use cairn_execution::{BlockContext, BlockExecutor, build_block};
-use cairn_primitives::{ChainSpec, GenesisAccount, Header, TxEnvelope, next_base_fee};
+use cairn_primitives::{ChainSpec, GenesisAccount, Header, TxEnvelope};
 use cairn_storage::{ChainStore, KvRead, MemoryKv, RedbKv, Snapshot};
 use criterion::measurement::WallTime;
 use criterion::{
@@ -80,14 +80,9 @@ fn fresh_recipient(number: u64, index: usize) -> Address {
 
 /// The context of the child of `parent`, as a proposer would set it.
 fn child_context(spec: &ChainSpec, parent: &Header) -> BlockContext {
-    BlockContext {
-        number: parent.number + 1,
-        timestamp: parent.timestamp + 1,
-        beneficiary: BENEFICIARY,
-        gas_limit: spec.gas_limit,
-        base_fee: next_base_fee(parent),
-        prevrandao: parent.hash(),
-    }
+    let context = BlockContext::child_of(parent, BENEFICIARY, parent.timestamp_ms + 1000);
+    assert_eq!(context.gas_limit, spec.gas_limit);
+    context
 }
 
 /// One transfer of 1 wei from every key to a fresh recipient, valid in block `context.number`
@@ -215,6 +210,7 @@ fn sender_recovery(c: &mut Criterion) {
     let context = BlockContext {
         number: 1,
         timestamp: 1,
+        timestamp_ms: 1000,
         beneficiary: BENEFICIARY,
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,

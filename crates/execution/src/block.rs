@@ -137,6 +137,7 @@ fn header_for(
         parent_hash: parent.hash(),
         number: context.number,
         timestamp: context.timestamp,
+        timestamp_ms: context.timestamp_ms,
         beneficiary: context.beneficiary,
         transactions_root: Block::compute_transactions_root(transactions),
         receipts_root: Receipt::compute_root(&outcome.receipts),

@@ -453,6 +453,7 @@ fn apply_block_overrides<S: StateView + ?Sized>(
     }
     if let Some(time) = overrides.time {
         block.timestamp = time;
+        block.timestamp_ms = time.saturating_mul(1000);
     }
     if let Some(gas_limit) = overrides.gas_limit {
         block.gas_limit = gas_limit;
@@ -733,6 +734,7 @@ mod tests {
             block: BlockContext {
                 number: 7,
                 timestamp: 1_000,
+                timestamp_ms: 1_000_000,
                 beneficiary: Address::ZERO,
                 gas_limit: 30_000_000,
                 base_fee: GWEI as u64,

@@ -1,6 +1,6 @@
 use alloy_consensus::Transaction;
 use alloy_primitives::{Address, B256};
-use cairn_primitives::{Header, TxEnvelope};
+use cairn_primitives::{Header, TxEnvelope, next_base_fee};
 use revm::context::{BlockEnv, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::primitives::U256;
@@ -17,8 +17,10 @@ const BLOB_UPDATE_FRACTION: u64 = 3_338_477;
 pub struct BlockContext {
     /// Height of the block being executed.
     pub number: u64,
-    /// Its timestamp in seconds.
+    /// Its timestamp in seconds, what the `TIMESTAMP` opcode reads.
     pub timestamp: u64,
+    /// Its time in milliseconds (whose whole seconds are `timestamp`), recorded in the header.
+    pub timestamp_ms: u64,
     /// Who receives the priority fees.
     pub beneficiary: Address,
     /// Most gas the block may use.
@@ -35,10 +37,27 @@ impl BlockContext {
         Self {
             number: header.number,
             timestamp: header.timestamp,
+            timestamp_ms: header.timestamp_ms,
             beneficiary: header.beneficiary,
             gas_limit: header.gas_limit,
             base_fee: header.base_fee,
             prevrandao: header.parent_hash,
+        }
+    }
+
+    /// The context of a child of `parent` made at `timestamp_ms`, paying `beneficiary`: the
+    /// next height, the parent's gas limit, the EIP-1559 base fee that follows the parent's,
+    /// and the parent's hash as PREVRANDAO. Block builders and the pending block of
+    /// simulations both start here, so they agree on everything but the time.
+    pub fn child_of(parent: &Header, beneficiary: Address, timestamp_ms: u64) -> Self {
+        Self {
+            number: parent.number + 1,
+            timestamp: timestamp_ms / 1000,
+            timestamp_ms,
+            beneficiary,
+            gas_limit: parent.gas_limit,
+            base_fee: next_base_fee(parent),
+            prevrandao: parent.hash(),
         }
     }
 

@@ -15,6 +15,7 @@ mod env;
 mod error;
 mod executor;
 mod overlay;
+mod pending;
 mod state_db;
 
 pub use block::{BuiltBlock, build_block, execute_block};
@@ -24,3 +25,4 @@ pub use call::{
 pub use env::{BlockContext, SPEC};
 pub use error::ExecError;
 pub use executor::{BlockExecutor, ExecutionOutcome, TxResult};
+pub use pending::PendingState;

@@ -303,6 +303,14 @@ impl Pool {
         self.senders.values().flat_map(SenderTxs::ready_iter).map(|e| &*e.tx).collect()
     }
 
+    /// `who`'s ready transactions in nonce order: what it has waiting for the next block, which
+    /// a simulation in the pending block runs before the caller's request.
+    pub fn ready_from(&self, who: Address) -> Vec<Arc<PooledTx>> {
+        self.senders
+            .get(&who)
+            .map_or_else(Vec::new, |s| s.ready_iter().map(|e| Arc::clone(&e.tx)).collect())
+    }
+
     /// Queued (nonce-gap) transactions grouped by sender (ascending address) then nonce.
     pub fn queued(&self) -> Vec<&PooledTx> {
         self.senders.values().flat_map(SenderTxs::queued_iter).map(|e| &*e.tx).collect()

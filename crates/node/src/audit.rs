@@ -1,7 +1,9 @@
 //! `cairn verify`: re-checks a whole stored chain from genesis without trusting any of it.
 //!
 //! Every stored block is decoded, its hash link, index entries, transactions root and
-//! signatures are checked, the consensus rules are applied, and it is re-executed on a fresh
+//! signatures are checked, the consensus rules are applied (time included: milliseconds
+//! strictly increasing, and no block later than this machine's clock plus the spec's allowed
+//! drift, which an honestly made block never is), and it is re-executed on a fresh
 //! in-memory copy of the chain built from the chain spec; receipts, gas, bloom and the state
 //! root must match. At the end the stored account and storage tables must equal the replayed
 //! ones, so an edit to any stored block, receipt or account is found.
@@ -95,6 +97,7 @@ pub fn verify_chain_with_progress<K: KvStore>(
         ));
     }
     let mut transactions = 0u64;
+    let now = crate::node::now_ms();
     progress(VerifyProgress { checked: 0, total: head });
     for number in 1..=head {
         let block = stored
@@ -102,6 +105,8 @@ pub fn verify_chain_with_progress<K: KvStore>(
             .map_err(|e| fail(number, e))?
             .ok_or_else(|| fail(number, "block missing"))?;
         consensus.validate_header(&parent, &block.header).map_err(|e| fail(number, e))?;
+        cairn_consensus::validate_clock(&block.header, now, spec.max_clock_drift_ms)
+            .map_err(|e| fail(number, e))?;
         check_indexes(&stored, &block).map_err(|e| fail(number, e))?;
         let senders = recover_senders(&block).map_err(|e| fail(number, e))?;
         let stored_senders = stored.senders(number).map_err(|e| fail(number, e))?;

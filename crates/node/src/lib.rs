@@ -12,18 +12,23 @@
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
+//!  fee_suggestion: the tip and gas price JSON-RPC and the REST API suggest
+//!  pending_context / pending_block: the next block as simulations and `pending` see it
 //! ```
 
 pub mod audit;
 mod call;
 mod error;
+mod fees;
 pub mod logs;
 mod node;
 mod producer;
 
 pub use call::{
-    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
+    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallBlock, CallOutcome, StateOverride,
+    TransactionRequest,
 };
 pub use error::NodeError;
+pub use fees::FeeSuggestion;
 pub use node::{Candidate, Node, Origin, TxLookup};
 pub use producer::BlockProducer;

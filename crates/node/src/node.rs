@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use cairn_consensus::Consensus;
-use cairn_execution::{BlockContext, build_block, execute_block};
+use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
@@ -34,9 +34,6 @@ pub struct TxLookup {
     /// Its receipt.
     pub receipt: Receipt,
 }
-
-/// How far ahead of this node's clock a proposed block's timestamp may be, in seconds.
-const MAX_CLOCK_DRIFT_SECS: u64 = 15;
 
 /// A block executed on top of the head and ready to commit once agreed, with what its
 /// execution produced.
@@ -74,6 +71,13 @@ pub enum Origin {
     Local,
     /// Transaction gossip.
     Peer,
+}
+
+/// This machine's clock in milliseconds since the Unix epoch (0 if it reads before 1970).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The mempool's view of the head state.
@@ -330,32 +334,17 @@ impl<K: KvStore> Node<K> {
 
     /// Builds (without committing) the child of the head from the pool's best transactions,
     /// paying priority fees to `beneficiary`: what a proposer offers to the other validators.
+    /// Refuses while the head is so far ahead of this node's clock (a genesis time in the
+    /// future, a clock set back) that the child would be too: validators would refuse it.
     pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
-        let snapshot = self.store.snapshot()?;
-        let parent = snapshot.head()?;
-        let base_fee = next_base_fee(&parent);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let context = BlockContext {
-            number: parent.number + 1,
-            timestamp: now.max(parent.timestamp),
-            beneficiary,
-            gas_limit: parent.gas_limit,
-            base_fee,
-            prevrandao: parent.hash(),
-        };
-        let state = HeadState(snapshot);
-        let candidates = self.pool().select(base_fee, parent.gas_limit, &state);
-        let snapshot = state.0;
-        let built = build_block(
-            &snapshot,
-            &self.spec,
-            &parent,
-            context,
-            candidates.iter().map(|p| (p.tx.clone(), p.sender)),
-            Default::default(),
-        )?;
+        let now = now_ms();
+        let built = self.build_on_head(|parent| {
+            let time = cairn_consensus::child_timestamp_ms(parent, now);
+            BlockContext::child_of(parent, beneficiary, time)
+        })?;
+        cairn_consensus::validate_clock(&built.block.header, now, self.spec.max_clock_drift_ms)?;
         for (tx, reason) in &built.rejected {
             warn!(tx = %tx.tx_hash(), %reason, "dropping transaction that failed execution checks");
         }
@@ -370,6 +359,41 @@ impl<K: KvStore> Node<K> {
         })
     }
 
+    /// The block this node would add next if it were made now, in the pending context
+    /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
+    /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
+    pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
+        let built = self.build_on_head(|head| self.pending_context(head))?;
+        Ok((built.block, built.senders))
+    }
+
+    /// `who`'s ready pool transactions in nonce order: what the pending block holds from it.
+    pub(crate) fn ready_from(&self, who: Address) -> Vec<Arc<PooledTx>> {
+        self.pool().ready_from(who)
+    }
+
+    /// Executes the pool's best transactions on the head, in the context `context_of` gives
+    /// for the head, as block builders select them.
+    fn build_on_head(
+        &self,
+        context_of: impl FnOnce(&Header) -> BlockContext,
+    ) -> Result<BuiltBlock, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let parent = snapshot.head()?;
+        let context = context_of(&parent);
+        let state = HeadState(snapshot);
+        let candidates = self.pool().select(context.base_fee, parent.gas_limit, &state);
+        let snapshot = state.0;
+        Ok(build_block(
+            &snapshot,
+            &self.spec,
+            &parent,
+            context,
+            candidates.iter().map(|p| (p.tx.clone(), p.sender)),
+            Default::default(),
+        )?)
+    }
+
     /// Checks a block someone else proposed as the child of the head: the shared header rules,
     /// every signature, and a re-execution that must reproduce every root the header commits
     /// to. The seal is not checked (agreement comes after this check).
@@ -379,13 +403,7 @@ impl<K: KvStore> Node<K> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if block.header.timestamp > now + MAX_CLOCK_DRIFT_SECS {
-            return Err(NodeError::InvalidBlock {
-                number: block.header.number,
-                reason: format!("timestamp {} is in the future", block.header.timestamp),
-            });
-        }
+        cairn_consensus::validate_clock(&block.header, now_ms(), self.spec.max_clock_drift_ms)?;
         let senders = self.senders(&block)?;
         let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
         Ok(Candidate {

@@ -13,8 +13,13 @@ pub struct Header {
     pub parent_hash: B256,
     /// Height of this block; genesis is 0.
     pub number: u64,
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch: what the EVM's `TIMESTAMP` opcode reads. Always
+    /// `timestamp_ms / 1000`, so it never decreases but repeats when blocks come faster
+    /// than one a second (as on BNB Chain since BEP-520).
     pub timestamp: u64,
+    /// Milliseconds since the Unix epoch: the block's full time, strictly later than its
+    /// parent's, so blocks made within one second still have an order in time.
+    pub timestamp_ms: u64,
     /// The proposer, who receives priority fees.
     pub beneficiary: Address,
     /// Ethereum-style ordered trie root of the transactions.

@@ -68,6 +68,12 @@ pub struct ChainSpec {
     pub gas_limit: u64,
     /// Target milliseconds between blocks when no transactions are waiting.
     pub block_time_ms: u64,
+    /// How far a block's time may run ahead of the clock of the node checking it, in
+    /// milliseconds: validators refuse such a proposal, and `cairn verify` such a stored block
+    /// (a block made honestly is never later than its proposer's clock, so this holds for
+    /// every older block too). Ethereum clients allow 15 s.
+    #[serde(default = "default_max_clock_drift_ms")]
+    pub max_clock_drift_ms: u64,
     /// Base fee per gas of the genesis block.
     pub base_fee: u64,
     /// Genesis timestamp in seconds.
@@ -99,6 +105,14 @@ pub struct GenesisValidator {
     pub power: u64,
 }
 
+/// The clock drift a spec allows when it names none: 15 s, geth's allowance for future blocks.
+fn default_max_clock_drift_ms() -> u64 {
+    15_000
+}
+
+/// Latest genesis time a spec may set, in seconds: its time in milliseconds must fit in 64 bits.
+const MAX_GENESIS_TIMESTAMP: u64 = u64::MAX / 1000;
+
 /// Highest block gas limit a spec may set: a bound on the work one block demands of every
 /// node (33 times Ethereum's 30M).
 const MAX_GAS_LIMIT: u64 = 1_000_000_000;
@@ -125,6 +139,7 @@ impl ChainSpec {
             consensus: ConsensusKind::Dev,
             gas_limit: 30_000_000,
             block_time_ms: 1_000,
+            max_clock_drift_ms: default_max_clock_drift_ms(),
             base_fee: 1_000_000_000,
             timestamp: 0,
             extra_data: Bytes::new(),
@@ -170,6 +185,9 @@ impl ChainSpec {
         }
         if self.block_time_ms == 0 {
             return fail("block_time_ms must be positive");
+        }
+        if self.timestamp > MAX_GENESIS_TIMESTAMP {
+            return fail("timestamp must be at most 18446744073709551 (seconds)");
         }
         if self.extra_data.len() > 32 {
             return fail("extra_data must be at most 32 bytes");
@@ -221,6 +239,17 @@ mod tests {
         assert!(with(21_000).validate().is_ok());
         assert!(with(MAX_GAS_LIMIT).validate().is_ok());
         assert!(with(MAX_GAS_LIMIT + 1).validate().is_err());
+    }
+
+    #[test]
+    fn a_spec_without_a_clock_drift_allows_15_seconds() {
+        let mut json = serde_json::to_value(ChainSpec::dev().expect("dev spec")).expect("json");
+        json.as_object_mut().expect("object").remove("max_clock_drift_ms");
+        let spec: ChainSpec = serde_json::from_value(json).expect("parse");
+        assert_eq!(spec.max_clock_drift_ms, 15_000);
+        let late = ChainSpec { timestamp: MAX_GENESIS_TIMESTAMP + 1, ..spec.clone() };
+        assert!(late.validate().is_err());
+        assert!(ChainSpec { timestamp: MAX_GENESIS_TIMESTAMP, ..spec }.validate().is_ok());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Blocks, included and pending transactions, and receipts.
+//! Blocks (the pending one too), included and pending transactions, and receipts.
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, U64};
@@ -6,13 +6,13 @@ use cairn_primitives::{Block, Receipt};
 use cairn_storage::{KvRead, KvStore, Snapshot, StoreError};
 use serde_json::Value;
 
-use crate::context::{Module, RpcContext, json, register};
+use crate::context::{Module, RpcContext, json, register, register_blocking};
 use crate::convert::{self, Position};
 use crate::error::node_error;
 use crate::params::{Args, RpcResult, tag_number};
 
 pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
-    register(module, "eth_getBlockByNumber", |params, ctx| {
+    register_blocking(module, "eth_getBlockByNumber", |params, ctx| {
         let mut args = Args::new(&params);
         let tag: BlockNumberOrTag = args.next()?;
         let full: bool = args.optional()?.unwrap_or(false);
@@ -24,7 +24,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         let full: bool = args.optional()?.unwrap_or(false);
         block_json(ctx, BlockId::from(hash), full)
     });
-    register(module, "eth_getBlockTransactionCountByNumber", |params, ctx| {
+    register_blocking(module, "eth_getBlockTransactionCountByNumber", |params, ctx| {
         let tag: BlockNumberOrTag = Args::new(&params).next()?;
         transaction_count(ctx, BlockId::Number(tag))
     });
@@ -42,6 +42,10 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     });
     register(module, "eth_getBlockReceipts", |params, ctx| {
         let block: BlockId = Args::new(&params).next()?;
+        if is_pending(block) {
+            // Receipts exist only for committed blocks.
+            return Ok(Value::Null);
+        }
         let snapshot = snapshot(ctx)?;
         let Some(number) = number_of(ctx, &snapshot, block)? else { return Ok(Value::Null) };
         let Some(FullBlock { block, senders, receipts }) = load_with_receipts(&snapshot, number)?
@@ -70,7 +74,7 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         let index: U64 = args.next()?;
         transaction_at(ctx, BlockId::from(hash), index.to::<u64>())
     });
-    register(module, "eth_getTransactionByBlockNumberAndIndex", |params, ctx| {
+    register_blocking(module, "eth_getTransactionByBlockNumberAndIndex", |params, ctx| {
         let mut args = Args::new(&params);
         let tag: BlockNumberOrTag = args.next()?;
         let index: U64 = args.next()?;
@@ -141,14 +145,37 @@ pub(crate) fn load_with_receipts<R: KvRead>(
     Ok(Some(FullBlock { block, senders, receipts }))
 }
 
+/// Whether a block parameter names the pending block: the one this node would add next
+/// ([`cairn_node::Node::pending_block`]).
+fn is_pending(id: BlockId) -> bool {
+    matches!(id, BlockId::Number(BlockNumberOrTag::Pending))
+}
+
+/// Fields geth answers as null for the pending block: it has no hash yet (its time and seal
+/// are not final, so no committed block will ever carry the hash it would have now), and its
+/// proposer and total difficulty are not settled.
+const UNSETTLED_IN_PENDING: [&str; 4] = ["hash", "nonce", "miner", "totalDifficulty"];
+
 fn block_json<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, full: bool) -> RpcResult<Value> {
+    if is_pending(id) {
+        let (block, senders) = ctx.node.pending_block().map_err(node_error)?;
+        let mut value = json(convert::block(&block, &senders, full, false))?;
+        for field in UNSETTLED_IN_PENDING {
+            value[field] = Value::Null;
+        }
+        return Ok(value);
+    }
     let snapshot = snapshot(ctx)?;
     let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
     let Some((block, senders)) = load(&snapshot, number)? else { return Ok(Value::Null) };
-    json(convert::block(&block, &senders, full))
+    json(convert::block(&block, &senders, full, true))
 }
 
 fn transaction_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<Value> {
+    if is_pending(id) {
+        let (block, _) = ctx.node.pending_block().map_err(node_error)?;
+        return json(U64::from(block.transactions.len()));
+    }
     let snapshot = snapshot(ctx)?;
     let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
     let Some(block) = snapshot.block(number).map_err(store)? else { return Ok(Value::Null) };
@@ -156,6 +183,9 @@ fn transaction_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<
 }
 
 fn uncle_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<Value> {
+    if is_pending(id) {
+        return json(U64::ZERO);
+    }
     let snapshot = snapshot(ctx)?;
     let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
     match snapshot.header(number).map_err(store)? {
@@ -165,6 +195,14 @@ fn uncle_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<Value>
 }
 
 fn transaction_at<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, index: u64) -> RpcResult<Value> {
+    if is_pending(id) {
+        let (block, senders) = ctx.node.pending_block().map_err(node_error)?;
+        let i = index as usize;
+        return match (block.transactions.get(i), senders.get(i)) {
+            (Some(tx), Some(sender)) => json(convert::transaction(tx.clone(), *sender, None)),
+            _ => Ok(Value::Null),
+        };
+    }
     let snapshot = snapshot(ctx)?;
     let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
     let Some((block, senders)) = load(&snapshot, number)? else { return Ok(Value::Null) };

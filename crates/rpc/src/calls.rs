@@ -1,27 +1,28 @@
 //! `eth_call`, `eth_estimateGas` and `eth_createAccessList`: simulations on any retained block's
-//! state, never committed.
+//! state or in the pending block, never committed.
 
+use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Bytes, U64};
 use alloy_rpc_types_eth::{BlockOverrides, TransactionRequest, state::StateOverride};
-use cairn_node::{CallOutcome, NodeError};
+use cairn_node::{CallBlock, CallOutcome, NodeError};
 use cairn_storage::KvStore;
 use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::blocks::snapshot;
-use crate::context::{Module, json, register_blocking};
+use crate::context::{Module, RpcContext, json, register_blocking};
 use crate::error::{EXECUTION_REVERTED, node_error, server_error};
-use crate::params::{Args, existing_block};
+use crate::params::{Args, RpcResult, existing_block};
 
 pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_blocking(module, "eth_call", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
+        let block = call_block(ctx, args.block()?)?;
         let state: Option<StateOverride> = args.optional()?;
-        let block: Option<Box<BlockOverrides>> = args.optional()?;
+        let overrides: Option<Box<BlockOverrides>> = args.optional()?;
         let outcome = ctx
             .node
-            .call(&request, number, state.as_ref(), block.as_deref())
+            .call(&request, block, state.as_ref(), overrides.as_deref())
             .map_err(call_error)?;
         match outcome {
             CallOutcome::Success { output, .. } => json(output),
@@ -31,17 +32,29 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_blocking(module, "eth_estimateGas", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
+        // Without a block, the transaction is estimated in the block it would land in, as
+        // anvil does (ethers and cast send none).
+        let block = args.optional::<BlockId>()?.unwrap_or(BlockId::pending());
+        let block = call_block(ctx, block)?;
         let state: Option<StateOverride> = args.optional()?;
-        let gas = ctx.node.estimate_gas(&request, number, state.as_ref()).map_err(call_error)?;
+        let gas = ctx.node.estimate_gas(&request, block, state.as_ref()).map_err(call_error)?;
         json(U64::from(gas))
     });
     register_blocking(module, "eth_createAccessList", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
-        let number = existing_block(&snapshot(ctx)?, args.block()?)?;
-        json(ctx.node.create_access_list(&request, number).map_err(call_error)?)
+        let block = call_block(ctx, args.block()?)?;
+        json(ctx.node.create_access_list(&request, block).map_err(call_error)?)
     });
+}
+
+/// The block a simulation runs in: the pending one for `pending`, else a stored block, which
+/// must exist.
+fn call_block<K: KvStore>(ctx: &RpcContext<K>, block: BlockId) -> RpcResult<CallBlock> {
+    match block {
+        BlockId::Number(BlockNumberOrTag::Pending) => Ok(CallBlock::Pending),
+        stored => Ok(CallBlock::Stored(existing_block(&snapshot(ctx)?, stored)?)),
+    }
 }
 
 fn call_error(error: NodeError) -> ErrorObjectOwned {

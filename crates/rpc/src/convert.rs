@@ -28,9 +28,20 @@ impl Position {
     }
 }
 
-/// The header as Ethereum clients expect it. Fields Cairn does not have (ommers, difficulty,
-/// nonce) take their post-merge values; `mixHash` is the PREVRANDAO value (the parent hash).
-pub(crate) fn header(header: &Header, size: Option<usize>) -> rpc::Header {
+/// The JSON field with a block's time in milliseconds, a hex quantity: the name BNB Chain's
+/// nodes give it since BEP-520 (sub-second blocks), so tools that read it there read it here.
+pub(crate) const MILLI_TIMESTAMP: &str = "milliTimestamp";
+
+/// A header with the fields Ethereum clients expect and [`MILLI_TIMESTAMP`]. Fields Cairn
+/// does not have (ommers, difficulty, nonce) take their post-merge values; `mixHash` is the
+/// PREVRANDAO value (the parent hash).
+pub(crate) type RpcHeader = WithOtherFields<rpc::Header>;
+
+/// A block as JSON-RPC answers it.
+pub(crate) type RpcBlock = rpc::Block<rpc::Transaction, RpcHeader>;
+
+/// The header as Ethereum clients expect it, with its time in milliseconds ([`RpcHeader`]).
+pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
     let inner = alloy_consensus::Header {
         parent_hash: header.parent_hash,
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
@@ -56,16 +67,22 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> rpc::Header {
         block_access_list_hash: None,
         slot_number: None,
     };
-    rpc::Header {
-        hash: header.hash(),
-        inner,
-        total_difficulty: Some(U256::ZERO),
-        size: size.map(U256::from),
+    let mut other = OtherFields::default();
+    other.insert(MILLI_TIMESTAMP.to_string(), format!("{:#x}", header.timestamp_ms).into());
+    WithOtherFields {
+        inner: rpc::Header {
+            hash: header.hash(),
+            inner,
+            total_difficulty: Some(U256::ZERO),
+            size: size.map(U256::from),
+        },
+        other,
     }
 }
 
-/// A block with transaction hashes, or full transactions when `full`.
-pub(crate) fn block(block: &Block, senders: &[Address], full: bool) -> rpc::Block {
+/// A block with transaction hashes, or full transactions when `full`. A block that is not
+/// committed (the pending one) lists its transactions as pending ones, without a position.
+pub(crate) fn block(block: &Block, senders: &[Address], full: bool, committed: bool) -> RpcBlock {
     let hash = block.hash();
     let transactions = if full {
         let txs = block
@@ -74,7 +91,8 @@ pub(crate) fn block(block: &Block, senders: &[Address], full: bool) -> rpc::Bloc
             .zip(senders)
             .enumerate()
             .map(|(i, (tx, sender))| {
-                transaction(tx.clone(), *sender, Some(Position::in_block(&block.header, hash, i)))
+                let position = committed.then(|| Position::in_block(&block.header, hash, i));
+                transaction(tx.clone(), *sender, position)
             })
             .collect();
         BlockTransactions::Full(txs)

@@ -1,4 +1,4 @@
-//! Fee suggestions and history, computed from recent blocks as geth's gas price oracle does.
+//! Fee suggestions (the node's rules, [`cairn_node::FeeSuggestion`]) and fee history.
 
 use alloy_consensus::Transaction as _;
 use alloy_eips::BlockNumberOrTag;
@@ -9,23 +9,20 @@ use cairn_storage::{KvRead, KvStore, Snapshot};
 
 use crate::blocks::{FullBlock, load_with_receipts, snapshot, store};
 use crate::context::{Module, RpcContext, json, register};
-use crate::error::{invalid_params, server_error};
+use crate::error::{invalid_params, node_error, server_error};
 use crate::params::{Args, RpcResult, at_most, tag_number};
 
-/// Blocks the tip suggestion looks back over.
-const TIP_BLOCKS: u64 = 20;
-/// The suggestion when recent blocks carried no transactions: 1 gwei, as geth and anvil use.
-const DEFAULT_TIP: u128 = 1_000_000_000;
 /// Most blocks one `eth_feeHistory` may cover (geth's limit).
 const MAX_HISTORY: usize = 1024;
 /// Most percentiles one `eth_feeHistory` may ask for.
 const MAX_PERCENTILES: usize = 100;
 
 pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
-    register(module, "eth_maxPriorityFeePerGas", |_, ctx| json(U128::from(suggested_tip(ctx)?)));
+    register(module, "eth_maxPriorityFeePerGas", |_, ctx| {
+        json(U128::from(ctx.node.fee_suggestion().map_err(node_error)?.tip))
+    });
     register(module, "eth_gasPrice", |_, ctx| {
-        let head = snapshot(ctx)?.head().map_err(store)?;
-        json(U128::from(u128::from(next_base_fee(&head)) + suggested_tip(ctx)?))
+        json(U128::from(ctx.node.fee_suggestion().map_err(node_error)?.gas_price))
     });
     register(module, "eth_feeHistory", |params, ctx| {
         let mut args = Args::new(&params);
@@ -34,28 +31,6 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         let percentiles: Option<Vec<f64>> = args.optional()?;
         json(fee_history(ctx, count.to::<u64>(), newest, percentiles)?)
     });
-}
-
-/// The 60th percentile of the lowest tips paid in each recent block, or 1 gwei if none.
-fn suggested_tip<K: KvStore>(ctx: &RpcContext<K>) -> RpcResult<u128> {
-    let snapshot = snapshot(ctx)?;
-    let head = snapshot.head().map_err(store)?.number;
-    let mut samples = Vec::new();
-    for number in head.saturating_sub(TIP_BLOCKS - 1)..=head {
-        let Some(FullBlock { block, .. }) = load_with_receipts(&snapshot, number)? else {
-            continue;
-        };
-        let base_fee = block.header.base_fee;
-        let mut tips: Vec<u128> =
-            block.transactions.iter().filter_map(|t| t.effective_tip_per_gas(base_fee)).collect();
-        tips.sort_unstable();
-        samples.extend(tips.into_iter().take(3));
-    }
-    if samples.is_empty() {
-        return Ok(DEFAULT_TIP);
-    }
-    samples.sort_unstable();
-    Ok(samples[(samples.len() - 1) * 60 / 100])
 }
 
 fn fee_history<K: KvStore>(

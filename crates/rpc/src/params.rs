@@ -51,8 +51,10 @@ fn explain(index: usize, error: ErrorObjectOwned) -> ErrorObjectOwned {
 }
 
 /// The height a tag names. A single-node or BFT chain finalises every block it commits, so
-/// `safe`, `finalized` and `pending` all read the head (`pending` state is the head state; the
-/// pool is counted only where a method says so).
+/// `safe` and `finalized` read the head. `pending` reads the head too where a method needs a
+/// committed block (state, logs, fee history); the methods that show the pending block or
+/// simulate in it (blocks, `eth_call`, `eth_estimateGas`, `eth_createAccessList`) and
+/// `eth_getTransactionCount` (which counts the pool) handle it before asking.
 pub(crate) fn tag_number<K: KvStore>(node: &Node<K>, tag: BlockNumberOrTag) -> RpcResult<u64> {
     match tag {
         BlockNumberOrTag::Number(n) => Ok(n),

@@ -279,6 +279,7 @@ fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
         parent_hash: B256::ZERO,
         number: 0,
         timestamp: spec.timestamp,
+        timestamp_ms: spec.timestamp.saturating_mul(1000),
         beneficiary: Address::ZERO,
         transactions_root: EMPTY_ROOT_HASH,
         receipts_root: EMPTY_ROOT_HASH,

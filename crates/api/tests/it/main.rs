@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod data;
+mod docs;
 mod errors;
 mod explorer;
 mod openapi;

@@ -34,6 +34,43 @@ async fn status_names_the_chain_and_its_head() {
 }
 
 #[tokio::test]
+async fn fees_follow_the_base_fee_and_ignore_tips_of_a_wei() {
+    let h = harness().await;
+    let fees = h.get_json("/v1/fees").await;
+    assert_eq!(fees["block_number"], 0);
+    assert_eq!(fees["max_priority_fee_per_gas"], "1000000000", "1 gwei without samples: {fees}");
+
+    // A block of 1-wei tips (what wallets' estimators send on a quiet chain) leaves the tip
+    // where it was; the base fee falls in an empty-ish block, and the price covers both fees.
+    let recipient = Address::repeat_byte(0x42);
+    for nonce in 0..3 {
+        let tx = cairn_primitives::test_utils::eip1559(
+            31337,
+            nonce,
+            TxKind::Call(recipient),
+            alloy_primitives::U256::from(1),
+            Bytes::new(),
+            21_000,
+        );
+        let tx = alloy_consensus::TxEip1559 { max_priority_fee_per_gas: 1, ..tx };
+        let raw = cairn_primitives::test_utils::sign(&key(0).signer, tx).unwrap();
+        h.node.submit_raw(&raw).unwrap();
+    }
+    let head = h.node.produce_block().unwrap();
+    assert_eq!(h.node.block(1).unwrap().unwrap().transactions.len(), 3);
+    let fees = h.get_json("/v1/fees").await;
+    assert_eq!(fees["block_number"], 1);
+    assert_eq!(fees["max_priority_fee_per_gas"], "1000000000", "{fees}");
+    let base: u128 = parse(&fees["base_fee_per_gas"]);
+    let next: u128 = parse(&fees["next_base_fee_per_gas"]);
+    assert_eq!(base, u128::from(head.base_fee));
+    assert_eq!(next, u128::from(cairn_primitives::next_base_fee(&head)));
+    assert!(next < base, "a block below its gas target lowers the base fee: {fees}");
+    assert_eq!(parse::<u128>(&fees["gas_price"]), base + 1_000_000_000, "{fees}");
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn a_block_reads_the_same_by_height_hash_and_latest() {
     let h = harness().await;
     let recipient = Address::repeat_byte(0x42);
@@ -50,6 +87,9 @@ async fn a_block_reads_the_same_by_height_hash_and_latest() {
     assert_eq!(parse::<B256>(&by_number["parent_hash"]), header.parent_hash);
     assert_eq!(parse::<B256>(&by_number["state_root"]), header.state_root);
     assert_eq!(by_number["gas_used"], 42_000);
+    assert_eq!(by_number["timestamp"], header.timestamp);
+    assert_eq!(by_number["timestamp_ms"], header.timestamp_ms);
+    assert_eq!(header.timestamp, header.timestamp_ms / 1000);
     assert_eq!(by_number["base_fee_per_gas"], header.base_fee.to_string());
     assert_eq!(by_number["transaction_count"], 2);
     let block = h.node.block(1).unwrap().unwrap();

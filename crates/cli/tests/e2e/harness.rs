@@ -67,6 +67,23 @@ impl Node {
         Self::launch(&mut command, &format!("{target:?}"), banner, api_banner)
     }
 
+    /// A node that makes blocks only for transactions: anvil's automine, or `cairn dev` with a
+    /// block time of an hour. No empty block then moves time between two steps of a flow.
+    pub fn start_on_demand(target: Target) -> Node {
+        match target {
+            Target::Cairn => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+                command
+                    .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0"])
+                    .args(["--api-addr", "127.0.0.1:0", "--block-time", "1h"])
+                    .env("RUST_LOG", "warn");
+                let api_banner = Some("REST API listening on http://");
+                Self::launch(&mut command, "cairn dev", "JSON-RPC listening on http://", api_banner)
+            }
+            Target::Anvil => Self::start(Target::Anvil),
+        }
+    }
+
     /// anvil with extra arguments (interval mining, finality depth).
     pub fn start_anvil(args: &[&str]) -> Node {
         let mut command =

@@ -4,7 +4,8 @@
 //!
 //! The client tools live in `e2e/` (npm packages in `e2e/node_modules`, a Python virtualenv in
 //! `e2e/.venv`); `scripts/test` installs them before running `cargo test`.
-//! The explorer test drives Debian's chromium with playwright-core (also from e2e/node_modules).
+//! The explorer and docs tests drive Debian's chromium with playwright-core (also from
+//! e2e/node_modules).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unreachable_pub)]
 
 mod api_keys;
@@ -12,10 +13,12 @@ mod bench;
 mod bft;
 mod cast;
 mod devnet;
+mod docs;
 mod ethers;
 mod explorer;
 mod harness;
 mod keys;
+mod pending;
 mod proof;
 mod proxy;
 mod schemathesis;

@@ -114,3 +114,24 @@ fn block_times_under_a_millisecond_are_refused() {
     }
     assert!(!datadir.exists(), "nothing written for a refused block time");
 }
+
+#[test]
+fn a_log_written_to_a_pipe_has_no_colour_codes() {
+    let mut child = cairn()
+        .args(["dev", "--ephemeral", "--rpc-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"])
+        .args(["--block-time", "50ms"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("block committed") {
+        assert_ne!(stderr.read_line(&mut log).unwrap(), 0, "dev exited early: {log}");
+    }
+    Command::new("kill").arg(child.id().to_string()).status().unwrap();
+    child.wait().unwrap();
+    assert!(log.contains(" INFO "), "{log}");
+    assert!(!log.contains('\u{1b}'), "escape sequences in a piped log: {log:?}");
+}

@@ -4,17 +4,23 @@ use std::sync::Arc;
 
 use alloy_primitives::Address;
 use cairn_consensus::DevConsensus;
+use cairn_execution::{BlockContext, build_block};
 use cairn_node::Node;
 use cairn_primitives::test_utils::signed_transfer;
 use cairn_primitives::{ChainSpec, dev_accounts};
 use cairn_storage::{KvRead, KvStore, RedbKv, Table, WriteBatch};
 
-/// Writes a data directory with three blocks of transfers, as `cairn dev` would leave it.
-pub(crate) fn make_chain(dir: &Path) -> u64 {
+/// The dev chain's node over a data directory's store, writing its spec there.
+fn open_node(dir: &Path) -> Node<RedbKv> {
     let spec = ChainSpec::dev().unwrap();
     std::fs::write(dir.join("genesis.json"), spec.render(false).unwrap()).unwrap();
     let kv = RedbKv::create(&dir.join("chain.redb")).unwrap();
-    let node = Node::open(kv, spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap();
+    Node::open(kv, spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap()
+}
+
+/// Writes a data directory with three blocks of transfers, as `cairn dev` would leave it.
+pub(crate) fn make_chain(dir: &Path) -> u64 {
+    let node = open_node(dir);
     let accounts = dev_accounts(3).unwrap();
     for nonce in 0..3 {
         for account in &accounts {
@@ -86,4 +92,27 @@ fn verify_passes_on_an_honest_chain_and_names_the_first_tampered_height() {
             "tampered {what}: {message}"
         );
     }
+}
+
+#[test]
+fn verify_refuses_a_block_timed_too_far_ahead_of_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = open_node(dir.path());
+    node.produce_block().unwrap();
+    // Block 2 as a proposer whose clock ran an hour fast would make it, written past the
+    // node's own checks.
+    let snapshot = node.store().snapshot().unwrap();
+    let parent = snapshot.head().unwrap();
+    let an_hour_ahead = parent.timestamp_ms + 3_600_000;
+    let context = BlockContext::child_of(&parent, Address::ZERO, an_hour_ahead);
+    let built =
+        build_block(&snapshot, node.spec(), &parent, context, Vec::new(), Default::default())
+            .unwrap();
+    node.store().commit_block(&built.block, &[], &[], built.state).unwrap();
+    drop(snapshot);
+    drop(node);
+    let (ok, message) = verify(dir.path());
+    assert!(!ok, "{message}");
+    assert!(message.starts_with("verification failed at height 2:"), "{message}");
+    assert!(message.contains("timestamp_ms") && message.contains("allowed drift"), "{message}");
 }

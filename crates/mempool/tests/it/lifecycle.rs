@@ -16,11 +16,15 @@ fn nonce_gap_is_queued_until_filled() {
     assert_eq!(pool.queued().iter().map(|t| t.hash).collect::<Vec<_>>(), vec![h1, h2]);
     assert!(pool.select(0, 30_000_000, &state).is_empty());
     assert_eq!(pool.pending_nonce(k.address(), &state), 0);
+    assert!(pool.ready_from(k.address()).is_empty());
 
     let h0 = pool.add_raw(&tx1559(&k, 0, GWEI, GWEI), &state, 0).unwrap();
     assert_eq!((pool.pending_count(), pool.queued_count()), (3, 0));
     assert_eq!(pool.pending().iter().map(|t| t.hash).collect::<Vec<_>>(), vec![h0, h1, h2]);
     assert_eq!(pool.pending_nonce(k.address(), &state), 3);
+    let ready: Vec<_> = pool.ready_from(k.address()).iter().map(|t| t.hash).collect();
+    assert_eq!(ready, vec![h0, h1, h2]);
+    assert!(pool.ready_from(key(1).address()).is_empty());
     let sel: Vec<_> = pool.select(0, 30_000_000, &state).iter().map(|t| t.nonce()).collect();
     assert_eq!(sel, vec![0, 1, 2]);
 }

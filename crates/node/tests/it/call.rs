@@ -3,10 +3,13 @@
 
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_rpc_types_eth::state::AccountOverride;
-use cairn_node::{BlockOverrides, CallOutcome, NodeError, StateOverride, TransactionRequest};
+use cairn_node::{
+    BlockOverrides, CallBlock, CallOutcome, NodeError, StateOverride, TransactionRequest,
+};
+use cairn_primitives::next_base_fee;
 
 use crate::contract::{call_data, deploy, selector};
-use crate::support::{Chain, GWEI, eip1559, sign};
+use crate::support::{Chain, GWEI, PROPOSER, eip1559, sign};
 
 fn request(from: Address, to: Address, data: Bytes) -> TransactionRequest {
     TransactionRequest::default().from(from).to(to).input(data.into())
@@ -203,4 +206,114 @@ fn access_list_of_a_storage_write_lists_the_contract_and_slot() {
     let fail = request(chain.address(0), counter, call_data("fail()", None));
     let result = chain.node.create_access_list(&fail, head).unwrap();
     assert_eq!(result.error.as_deref(), Some("execution reverted"));
+}
+
+/// State overrides that put `code` at `address`.
+fn code_at(address: Address, code: &[u8]) -> StateOverride {
+    [(address, AccountOverride { code: Some(Bytes::copy_from_slice(code)), ..Default::default() })]
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn the_pending_block_is_the_next_one() {
+    let chain = Chain::new();
+    chain.mine();
+    let head = chain.node.head().unwrap();
+    // NUMBER, TIMESTAMP, BASEFEE and COINBASE in four words.
+    let code = [
+        0x43, 0x60, 0, 0x52, 0x42, 0x60, 32, 0x52, 0x48, 0x60, 64, 0x52, 0x41, 0x60, 96, 0x52,
+        0x60, 128, 0x60, 0, 0xf3,
+    ];
+    let probe = Address::repeat_byte(0x52);
+    let overrides = code_at(probe, &code);
+    // A request with fees sees the base fee (one without sees zero, as on geth).
+    let request =
+        TransactionRequest::default().from(chain.address(0)).to(probe).max_fee_per_gas(10 * GWEI);
+    let read = |block: CallBlock| {
+        let outcome = chain.node.call(&request, block, Some(&overrides), None).unwrap();
+        let CallOutcome::Success { output, .. } = outcome else { panic!("{outcome:?}") };
+        let word = |i: usize| U256::from_be_slice(&output[32 * i..32 * (i + 1)]);
+        (word(0), word(1), word(2), Address::from_word(B256::from(word(3))))
+    };
+    let (number, time, base_fee, coinbase) = read(head.number.into());
+    assert_eq!((number, time), (U256::from(head.number), U256::from(head.timestamp)));
+    assert_eq!((base_fee, coinbase), (U256::from(head.base_fee), PROPOSER));
+
+    let (number, time, base_fee, coinbase) = read(CallBlock::Pending);
+    assert_eq!(number, U256::from(head.number + 1));
+    assert!(time > U256::from(head.timestamp), "the pending block is a second later at least");
+    assert_eq!(base_fee, U256::from(next_base_fee(&head)));
+    assert_eq!(coinbase, PROPOSER);
+    let context = chain.node.pending_context(&head);
+    assert_eq!(context.timestamp, context.timestamp_ms / 1000);
+    assert!(context.timestamp > head.timestamp);
+}
+
+#[test]
+fn an_estimate_in_the_pending_block_counts_work_that_waits_for_time_to_move() {
+    let chain = Chain::new();
+    let head = chain.mine();
+    // Reverts unless TIMESTAMP > the head's: TIMESTAMP PUSH8 t LT PUSH1 18 JUMPI
+    // PUSH1 0 DUP1 REVERT JUMPDEST STOP.
+    let mut code = vec![0x42, 0x67];
+    code.extend_from_slice(&head.timestamp.to_be_bytes());
+    code.extend_from_slice(&[0x10, 0x60, 18, 0x57, 0x60, 0, 0x80, 0xfd, 0x5b, 0x00]);
+    let probe = Address::repeat_byte(0x53);
+    let overrides = code_at(probe, &code);
+    let request = TransactionRequest::default().from(chain.address(0)).to(probe);
+    let err = chain.node.estimate_gas(&request, head.number, Some(&overrides)).unwrap_err();
+    assert_eq!(err.to_string(), "execution reverted");
+    let gas = chain.node.estimate_gas(&request, CallBlock::Pending, Some(&overrides)).unwrap();
+    assert!(gas > 21_000, "{gas}");
+}
+
+#[test]
+fn the_pending_block_runs_the_callers_pooled_transactions_first() {
+    let chain = Chain::new();
+    let counter = deploy(&chain, 5);
+    let head = chain.node.head().unwrap().number;
+    let increment =
+        eip1559(1, TxKind::Call(counter), U256::ZERO, call_data("increment()", None), 100_000);
+    chain.submit(&sign(chain.key(0), increment)).unwrap();
+    let set =
+        eip1559(2, TxKind::Call(counter), U256::ZERO, call_data("set(uint256)", Some(40)), 100_000);
+    chain.submit(&sign(chain.key(0), set)).unwrap();
+    // A gap: nonce 4 waits behind the missing 3 and is not run.
+    let late =
+        eip1559(4, TxKind::Call(counter), U256::ZERO, call_data("increment()", None), 100_000);
+    chain.submit(&sign(chain.key(0), late)).unwrap();
+
+    let count = |from: usize| request(chain.address(from), counter, call_data("count()", None));
+    assert_eq!(word(chain.node.call(&count(0), head, None, None).unwrap()), U256::from(5));
+    assert_eq!(
+        word(chain.node.call(&count(0), CallBlock::Pending, None, None).unwrap()),
+        U256::from(40)
+    );
+    // Someone else's pending block does not hold account 0's transactions.
+    assert_eq!(
+        word(chain.node.call(&count(1), CallBlock::Pending, None, None).unwrap()),
+        U256::from(5)
+    );
+
+    // Once they are mined, the pending block runs nothing twice.
+    chain.mine();
+    assert_eq!(
+        word(chain.node.call(&count(0), CallBlock::Pending, None, None).unwrap()),
+        U256::from(40)
+    );
+
+    let (block, senders) = chain.node.pending_block().unwrap();
+    let head = chain.node.head().unwrap();
+    assert_eq!(block.header.number, head.number + 1);
+    assert_eq!(block.header.parent_hash, head.hash());
+    assert!(block.transactions.is_empty(), "nonce 4 still waits behind the gap");
+    assert!(senders.is_empty());
+    let transfer = crate::support::transfer(0, Address::repeat_byte(0x61), 7);
+    let hash = chain.submit(&sign(chain.key(1), transfer)).unwrap();
+    let (block, senders) = chain.node.pending_block().unwrap();
+    assert_eq!(block.transactions.iter().map(|t| *t.tx_hash()).collect::<Vec<_>>(), [hash]);
+    assert_eq!(senders, [chain.address(1)]);
+    assert_eq!(block.header.gas_used, 21_000);
+    assert_eq!(chain.node.head().unwrap(), head, "nothing was committed");
 }

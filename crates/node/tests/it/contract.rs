@@ -1,6 +1,5 @@
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use cairn_execution::{BlockContext, BlockExecutor};
-use cairn_primitives::next_base_fee;
 use cairn_storage::StateView;
 
 use crate::support::{Chain, eip1559, sign};
@@ -87,14 +86,7 @@ fn reverts_are_included_with_status_zero_and_carry_their_reason() {
     // Execute the same call on top of the head to read the revert data, as eth_call will.
     let snapshot = chain.node.store().snapshot().unwrap();
     let head = snapshot.head().unwrap();
-    let context = BlockContext {
-        number: head.number + 1,
-        timestamp: head.timestamp,
-        beneficiary: Address::ZERO,
-        gas_limit: head.gas_limit,
-        base_fee: next_base_fee(&head),
-        prevrandao: head.hash(),
-    };
+    let context = BlockContext::child_of(&head, Address::ZERO, head.timestamp_ms + 1);
     let mut executor = BlockExecutor::new(&snapshot, 31337, context);
     let tx = sign(chain.key(0), eip1559(2, TxKind::Call(counter), U256::ZERO, fail, 100_000));
     let result = executor.execute(&tx, chain.address(0)).unwrap();

@@ -13,4 +13,5 @@ mod fees;
 mod mempool;
 mod producer;
 mod support;
+mod time;
 mod transfers;

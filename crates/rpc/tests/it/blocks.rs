@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 
 use crate::{address, harness, hex_bytes, key, selector, transfer};
 
+fn quantity(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
 #[tokio::test]
 async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
     let h = harness().await;
@@ -31,6 +35,10 @@ async fn a_mined_transfer_is_visible_in_its_block_transaction_and_receipt() {
     }
     let genesis = h.result("eth_getBlockByNumber", json!(["earliest", false])).await;
     assert_eq!(block["parentHash"], genesis["hash"]);
+    // The time in milliseconds, as BNB Chain's nodes name it; seconds are its whole part.
+    let millis = quantity(&block["milliTimestamp"]);
+    assert_eq!(quantity(&block["timestamp"]), millis / 1000);
+    assert_eq!(genesis["milliTimestamp"], "0x0");
 
     let by_hash = h.result("eth_getBlockByHash", json!([block["hash"], true])).await;
     assert_eq!(by_hash["hash"], block["hash"]);
@@ -123,4 +131,39 @@ async fn txpool_shows_ready_and_queued_transactions() {
     assert_eq!(txs["0"]["nonce"], "0x0");
     let queued = content["queued"].as_object().unwrap().values().next().unwrap();
     assert_eq!(queued["2"]["nonce"], "0x2");
+}
+
+#[tokio::test]
+async fn the_pending_block_is_the_next_one_as_geth_shows_it() {
+    let h = harness().await;
+    let head = h.node.produce_block().unwrap();
+    let to = Address::repeat_byte(0x78);
+    let hash = h.result("eth_sendRawTransaction", json!([transfer(0, to, 5)])).await;
+
+    let pending = h.result("eth_getBlockByNumber", json!(["pending", false])).await;
+    assert_eq!(quantity(&pending["number"]), head.number + 1, "{pending}");
+    assert_eq!(pending["parentHash"], json!(head.hash()));
+    for unsettled in ["hash", "nonce", "miner", "totalDifficulty"] {
+        assert_eq!(pending[unsettled], Value::Null, "{unsettled}: {pending}");
+    }
+    assert!(quantity(&pending["timestamp"]) > head.timestamp, "{pending}");
+    assert_eq!(quantity(&pending["timestamp"]), quantity(&pending["milliTimestamp"]) / 1000);
+    let next_base_fee = cairn_primitives::next_base_fee(&head);
+    assert_eq!(quantity(&pending["baseFeePerGas"]), next_base_fee);
+    assert_eq!(pending["transactions"], json!([hash]));
+    assert_eq!(pending["gasUsed"], "0x5208");
+
+    let full = h.result("eth_getBlockByNumber", json!(["pending", true])).await;
+    let tx = &full["transactions"][0];
+    assert_eq!(tx["hash"], hash);
+    assert_eq!(tx["blockHash"], Value::Null, "a pending block's transactions are pending");
+    let count = h.result("eth_getBlockTransactionCountByNumber", json!(["pending"])).await;
+    assert_eq!(count, "0x1");
+    let at = h.result("eth_getTransactionByBlockNumberAndIndex", json!(["pending", "0x0"])).await;
+    assert_eq!(at["hash"], hash);
+    assert_eq!(h.result("eth_getUncleCountByBlockNumber", json!(["pending"])).await, "0x0");
+    assert_eq!(h.result("eth_getBlockReceipts", json!(["pending"])).await, Value::Null);
+    // Nothing was committed by looking.
+    assert_eq!(h.node.head().unwrap(), head);
+    assert_eq!(h.node.pending_count(), 1);
 }

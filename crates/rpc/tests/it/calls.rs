@@ -1,7 +1,7 @@
 //! Simulated calls, gas estimates and access lists.
 
 use alloy_primitives::Address;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{address, harness, selector};
 
@@ -67,4 +67,31 @@ async fn estimates_are_exact_and_access_lists_name_touched_slots() {
         answer["error"]["message"].as_str().unwrap().contains("insufficient funds"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn pending_simulations_run_in_the_next_block() {
+    let h = harness().await;
+    let head = h.node.produce_block().unwrap();
+    // NUMBER PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+    let number = "0x4360005260206000f3";
+    let probe = Address::repeat_byte(0x52);
+    let overrides = json!({ probe.to_string(): {"code": number} });
+    let call = json!({"to": probe});
+    let at = |block: &str| json!([call, block, overrides]);
+    assert_eq!(h.result("eth_call", at("latest")).await, word(head.number));
+    assert_eq!(h.result("eth_call", at("pending")).await, word(head.number + 1));
+
+    // Reverts unless TIMESTAMP > the head's (TIMESTAMP PUSH8 t LT PUSH1 18 JUMPI PUSH1 0 DUP1
+    // REVERT JUMPDEST STOP): an estimate without a block is made in the pending block.
+    let code = format!("0x4267{:016x}10601257600080fd5b00", head.timestamp);
+    let overrides = json!({ probe.to_string(): {"code": code} });
+    let request = json!({"from": address(0), "to": probe});
+    let latest = h.call("eth_estimateGas", json!([request, "latest", overrides])).await;
+    assert_eq!(latest["error"]["code"], 3, "{latest}");
+    let pending = h.result("eth_estimateGas", json!([request, "pending", overrides])).await;
+    let default = h.result("eth_estimateGas", json!([request, Value::Null, overrides])).await;
+    assert_eq!(pending, default);
+    let list = h.result("eth_createAccessList", json!([request, "pending"])).await;
+    assert!(list["error"].is_null() || list["error"] == "execution reverted", "{list}");
 }

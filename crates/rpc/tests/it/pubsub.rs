@@ -39,6 +39,7 @@ async fn new_heads_arrive_as_blocks_are_committed() {
         let head = next(&mut heads).await;
         assert_eq!(head["number"], expected);
         assert_eq!(head["hash"], json!(header.hash()));
+        assert_eq!(head["milliTimestamp"], format!("{:#x}", header.timestamp_ms));
         assert!(head.get("transactions").is_none());
     }
     heads.unsubscribe().await.unwrap();

@@ -176,6 +176,7 @@ fn child_header(parent: &Header, state_root: B256, payload: &Payload, tag: u8) -
         parent_hash: parent.hash(),
         number: parent.number + 1,
         timestamp: parent.timestamp + 1,
+        timestamp_ms: parent.timestamp_ms + 1000,
         beneficiary: Address::repeat_byte(tag),
         transactions_root: Block::compute_transactions_root(&payload.transactions),
         receipts_root: Receipt::compute_root(&payload.receipts),
