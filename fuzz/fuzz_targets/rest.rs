@@ -116,7 +116,8 @@ fuzz_target!(init: cairn_fuzz::seeds::offer("rest", seeds), |data: &[u8]| {
         let created: Value = serde_json::from_slice(&reply.body).expect("JSON");
         let path = format!("/v1/webhooks/{}", created["webhook"]["id"].as_str().expect("an id"));
         let call = Call { method: Method::DELETE, target: &path, bearer: Some(&writer), content_type: None, body: b"" };
-        assert_eq!(servers.rest(&call).status, 204, "DELETE {path}");
+        let deleted = servers.rest(&call).status;
+        assert!((200..300).contains(&deleted), "DELETE {path}: {deleted}");
     }
 });
 
