@@ -50,12 +50,13 @@ fuzz_target!(init: cairn_fuzz::seeds::offer("keystore", seeds), |data: &[u8]| {
         return;
     }
     match cairn_keys::decrypt(&path, PASSWORD) {
+        // A key listed under an address decrypts to that address, never another. (Without an
+        // address nothing tells a wrong key: V3's MAC does not cover the iv, so a changed iv
+        // decrypts to another key, in geth and Foundry alike.)
         Ok(signer) => {
-            // A key listed under an address decrypts to that address, never another.
             if let Some(key) = listing.keys.first() {
                 assert_eq!(key.address, signer.address(), "listed under another address");
             }
-            assert_eq!(signer.to_bytes().0, SECRET, "decrypted to another key");
         }
         Err(KeysError::Io { .. }) => panic!("reading the file failed"),
         Err(_) => {}
@@ -92,7 +93,8 @@ fn scrypt_file(log_n: u8, r: u32, address: Option<Address>) -> Vec<u8> {
     let params = scrypt::Params::new(log_n, r, 1).expect("scrypt parameters");
     let mut derived = [0u8; 32];
     scrypt::scrypt(PASSWORD.as_bytes(), &salt, &params, &mut derived).expect("scrypt");
-    let kdfparams = json!({ "dklen": 32, "n": 1u32 << log_n, "r": r, "p": 1, "salt": hex::encode(salt) });
+    let kdfparams =
+        json!({ "dklen": 32, "n": 1u32 << log_n, "r": r, "p": 1, "salt": hex::encode(salt) });
     keystore("scrypt", kdfparams, derived, address)
 }
 
