@@ -65,12 +65,8 @@ fn seeds() -> Vec<Vec<u8>> {
             }
         })
         .collect();
-    let bft = ChainSpec {
-        chain_id: 4242,
-        consensus: ConsensusKind::Bft,
-        validators,
-        ..dev.clone()
-    };
+    let bft =
+        ChainSpec { chain_id: 4242, consensus: ConsensusKind::Bft, validators, ..dev.clone() };
     let contract = GenesisAccount {
         balance: U256::from(1u64),
         nonce: 1,

@@ -30,11 +30,13 @@ use malachitebft_core_consensus::{LivenessMsg, ProposedValue, SignedConsensusMsg
 use malachitebft_core_types::{
     CommitCertificate, CommitSignature, ExtendedCommitCertificate, ExtendedCommitSignature,
     NilOrVal, PolkaCertificate, PolkaSignature, Round, RoundCertificate, RoundCertificateType,
-    RoundSignature, SignedMessage, Validity, ValidatorProof, ValidatorSet as _, VoteType,
+    RoundSignature, SignedMessage, ValidatorProof, ValidatorSet as _, Validity, VoteType,
 };
 use malachitebft_engine::util::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_signing::{Signer as _, Verifier as _};
-use malachitebft_sync::{PeerId, RawDecidedValue, Request, Response, Status, ValueRequest, ValueResponse};
+use malachitebft_sync::{
+    PeerId, RawDecidedValue, Request, Response, Status, ValueRequest, ValueResponse,
+};
 
 type Ctx = CairnContext;
 
@@ -71,7 +73,12 @@ fn validators() -> &'static ValidatorSet {
 
 /// The header the seeds' seals certify.
 fn sealed_header() -> Header {
-    Header { number: 5, parent_hash: B256::repeat_byte(9), gas_limit: 30_000_000, ..Default::default() }
+    Header {
+        number: 5,
+        parent_hash: B256::repeat_byte(9),
+        gas_limit: 30_000_000,
+        ..Default::default()
+    }
 }
 
 /// Runs a future that never waits (the verifier and signer do no I/O).
@@ -94,7 +101,11 @@ where
 }
 
 /// Whether `signature` is a validator's over `digest`; false for an unknown address.
-fn signed_by(address: &ValidatorAddress, digest: B256, signature: &cairn_bft::ConsensusSignature) -> bool {
+fn signed_by(
+    address: &ValidatorAddress,
+    digest: B256,
+    signature: &cairn_bft::ConsensusSignature,
+) -> bool {
     validators().get_by_address(address).is_some_and(|v| v.public_key.verify(digest, signature))
 }
 
@@ -196,7 +207,11 @@ where
     Codec::<T>::encode(&BorshCodec, message).expect("encoding into memory").to_vec()
 }
 
-fn signed_vote(signer: &ConsensusSigner, vote_type: VoteType, value: NilOrVal<BlockId>) -> SignedMessage<Ctx, Vote> {
+fn signed_vote(
+    signer: &ConsensusSigner,
+    vote_type: VoteType,
+    value: NilOrVal<BlockId>,
+) -> SignedMessage<Ctx, Vote> {
     let vote = Vote::new(vote_type, Height(5), Round::new(0), value, signer.address());
     now(signer.sign_vote(vote)).expect("signing")
 }
@@ -208,10 +223,10 @@ fn seeds() -> Vec<Vec<u8>> {
     let value_id = BlockId(header.hash());
     let block = Block {
         header: Header { number: 5, gas_limit: 30_000_000, ..Default::default() },
-        transactions: vec![alloy_eips::eip2718::Decodable2718::decode_2718(
-            &mut transfer(1, 0, 2, 1).as_slice(),
-        )
-        .expect("a transaction")],
+        transactions: vec![
+            alloy_eips::eip2718::Decodable2718::decode_2718(&mut transfer(1, 0, 2, 1).as_slice())
+                .expect("a transaction"),
+        ],
     }
     .encode_to_vec();
     let part = ProposalPart {
@@ -284,8 +299,9 @@ fn seeds() -> Vec<Vec<u8>> {
         tip_height: Height(9),
         history_min_height: Height(1),
     };
-    let proof = now(signers()[0].sign_validator_proof(signers()[0].public_key().0.to_vec(), peer_id))
-        .expect("signing");
+    let proof =
+        now(signers()[0].sign_validator_proof(signers()[0].public_key().0.to_vec(), peer_id))
+            .expect("signing");
     let stream = StreamId::new(Bytes::from_static(&[0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1]));
     vec![
         tagged(0, &encode(&part)),
@@ -321,7 +337,10 @@ fn seeds() -> Vec<Vec<u8>> {
         tagged(10, &encode_seal(&certificate(3))),
         tagged(10, &encode_seal(&certificate(4))),
         tagged(10, &encode_seal(&certificate(1))),
-        tagged(10, &encode_seal(&CommitCertificate { value_id: BlockId(B256::ZERO), ..certificate(4) })),
+        tagged(
+            10,
+            &encode_seal(&CommitCertificate { value_id: BlockId(B256::ZERO), ..certificate(4) }),
+        ),
     ]
     .into_iter()
     .chain(std::iter::once(tagged(10, Address::ZERO.as_slice())))

@@ -32,8 +32,10 @@ fuzz_target!(init: cairn_fuzz::seeds::offer("json_rpc", seeds), |data: &[u8]| {
 });
 
 fn call(method: &str, params: Value) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-        .expect("JSON")
+    serde_json::to_vec(
+        &serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+    )
+    .expect("JSON")
 }
 
 /// A call of every method with valid parameters, a batch and a notification.
@@ -48,7 +50,8 @@ fn seeds() -> Vec<Vec<u8>> {
     let topic = alloy_primitives::keccak256("Incremented(address,uint256)").to_string();
     let increment = hex::encode_prefixed(&alloy_primitives::keccak256("increment()")[..4]);
     let call_object = json!({"from": sender, "to": counter, "data": increment, "gas": "0x30000"});
-    let filter = json!({"fromBlock": "0x1", "toBlock": "latest", "address": counter, "topics": [topic]});
+    let filter =
+        json!({"fromBlock": "0x1", "toBlock": "latest", "address": counter, "topics": [topic]});
     let raw = hex::encode_prefixed(transfer(9, 0, 8, 1));
     let mut seeds = vec![
         call("eth_chainId", json!([])),

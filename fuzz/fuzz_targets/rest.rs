@@ -78,7 +78,9 @@ fn target(template: &str, fill: Fill, input: &[u8], servers: &Servers) -> String
 }
 
 fn check(method: &Method, target: &str, reply: &Reply) {
-    let what = || format!("{method} {target}: {} {:?}", reply.status, String::from_utf8_lossy(&reply.body));
+    let what = || {
+        format!("{method} {target}: {} {:?}", reply.status, String::from_utf8_lossy(&reply.body))
+    };
     assert_ne!(reply.status, 500, "{}", what());
     if reply.status >= 400 {
         assert_eq!(reply.content_type(), "application/problem+json", "{}", what());
@@ -131,9 +133,8 @@ fn seeds() -> Vec<Vec<u8>> {
     let sender = keys()[1].address().to_string();
     let topic = alloy_primitives::keccak256("Incremented(address,uint256)").to_string();
     let raw = hex::encode_prefixed(transfer(9, 0, 8, 1));
-    let index = |template: &str| {
-        ROUTES.iter().position(|(_, t, _)| *t == template).expect("a route") as u8
-    };
+    let index =
+        |template: &str| ROUTES.iter().position(|(_, t, _)| *t == template).expect("a route") as u8;
     let mut seeds = vec![
         tagged(index("/v1/transactions"), format!(r#"{{"raw":"{raw}"}}"#).as_bytes()),
         tagged(

@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
-use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_consensus::{SignableTransaction, Signed, TxEip2930, TxLegacy};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_eips::eip2930::AccessListItem;
 use alloy_primitives::{Address, B256, Signature, TxKind, U256, keccak256};
 use alloy_signer::SignerSync as _;

@@ -168,8 +168,7 @@ impl Servers {
                 anonymous_burst: 1_000_000.try_into().expect("non-zero"),
                 ..AuthConfig::default()
             };
-            let config =
-                ApiConfig { addr: loopback(), auth, ..ApiConfig::default() };
+            let config = ApiConfig { addr: loopback(), auth, ..ApiConfig::default() };
             let api = cairn_api::start(node.clone(), &config).await.expect("the REST API");
             let config = RpcConfig { addr: loopback(), ..RpcConfig::default() };
             let (rpc, handle) = cairn_rpc::start(node.clone(), &config).await.expect("JSON-RPC");

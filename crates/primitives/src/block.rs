@@ -132,16 +132,16 @@ mod tests {
     /// string header names the wrong length decoded as if it named the right one.
     #[test]
     fn refuses_a_transaction_whose_wrapper_names_another_length() {
-        let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&B256::repeat_byte(1))
-            .expect("a key");
+        let signer =
+            alloy_signer_local::PrivateKeySigner::from_bytes(&B256::repeat_byte(1)).expect("a key");
         let tx = alloy_consensus::TxEip1559 {
             chain_id: 1,
             gas_limit: 21_000,
             to: alloy_primitives::TxKind::Call(Address::repeat_byte(2)),
             ..Default::default()
         };
-        let signature = alloy_signer::SignerSync::sign_hash_sync(&signer, &tx.signature_hash())
-            .expect("signs");
+        let signature =
+            alloy_signer::SignerSync::sign_hash_sync(&signer, &tx.signature_hash()).expect("signs");
         let block = Block {
             header: Header { number: 1, ..Default::default() },
             transactions: vec![TxEnvelope::Eip1559(tx.into_signed(signature))],
