@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes as AlloyBytes};
-use alloy_rlp::Decodable;
 use bytes::Bytes;
 use cairn_node::{Candidate, Node, NodeError};
 use cairn_primitives::{Block, MAX_BLOCK_TX_BYTES};
@@ -427,11 +426,7 @@ impl<K: KvStore> Driver<K> {
 }
 
 fn decode_block(bytes: &[u8]) -> Result<Block, String> {
-    let mut slice = bytes;
-    let block = Block::decode(&mut slice).map_err(|e| e.to_string())?;
-    if !slice.is_empty() {
-        return Err("trailing bytes after the block".into());
-    }
+    let block = Block::decode_bytes(bytes).map_err(|e| e.to_string())?;
     if !block.header.seal.is_empty() {
         return Err("a proposed block carries no seal".into());
     }
@@ -543,5 +538,27 @@ mod tests {
         let block = decode_block(&third[0].value_bytes).expect("an unsealed block");
         assert_eq!(block.hash(), node.block(3).expect("read").expect("stored").hash());
         assert_eq!(third[0].certificate.height, Height(3));
+    }
+
+    /// Found by fuzzing: alloy ignores the length a typed transaction's wrapper names, so a
+    /// proposed block had many encodings; only the canonical one is taken.
+    #[test]
+    fn a_proposed_block_in_another_encoding_is_refused() {
+        let account = &dev_accounts(1).expect("accounts")[0];
+        let to = TxKind::Call(Address::repeat_byte(7));
+        let raw = signed_call(&account.signer, 1, 0, to, AlloyBytes::new(), 21_000).expect("sign");
+        let mut wrapped = Vec::new();
+        alloy_rlp::Header { list: false, payload_length: raw.len() }.encode(&mut wrapped);
+        wrapped.extend_from_slice(&raw);
+        let tx = alloy_rlp::Decodable::decode(&mut wrapped.as_slice()).expect("a transaction");
+        let block = Block { header: Default::default(), transactions: vec![tx] };
+        let mut bytes = block.encode_to_vec();
+        assert_eq!(decode_block(&bytes).expect("canonical"), block);
+        // The last item's wrapper: `b8 <length>` before the type byte.
+        let wrapper = bytes.len() - raw.len() - 2;
+        assert_eq!(bytes[wrapper..wrapper + 3], [0xb8, raw.len() as u8, 2]);
+        bytes[wrapper + 1] -= 1;
+        let err = decode_block(&bytes).expect_err("refused");
+        assert!(err.contains("canonical"), "{err}");
     }
 }

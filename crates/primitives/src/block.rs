@@ -94,15 +94,25 @@ impl Block {
         out
     }
 
-    /// Decodes stored bytes, rejecting trailing garbage.
+    /// Decodes a block as a peer sends it, accepting only the one encoding
+    /// [`Block::encode_to_vec`] writes (so trailing garbage is refused too). alloy's decoder
+    /// alone is looser: it ignores the length in the string header that wraps each typed
+    /// transaction (alloy-eips 2.5, `Decodable2718::network_decode`), so many byte strings
+    /// would otherwise decode to one block.
     pub fn decode_bytes(bytes: &[u8]) -> Result<Self, PrimitivesError> {
-        alloy_rlp::decode_exact(bytes)
-            .map_err(|source| PrimitivesError::Rlp { what: "block", source })
+        let block: Self = alloy_rlp::decode_exact(bytes)
+            .map_err(|source| PrimitivesError::Rlp { what: "block", source })?;
+        if block.length() != bytes.len() || block.encode_to_vec() != bytes {
+            return Err(PrimitivesError::NonCanonical { what: "block" });
+        }
+        Ok(block)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use alloy_consensus::SignableTransaction as _;
+
     use super::*;
 
     #[test]
@@ -121,5 +131,36 @@ mod tests {
         assert_eq!(Block::decode_bytes(&bytes).expect("decodes"), block);
         bytes.push(0);
         assert!(Block::decode_bytes(&bytes).is_err());
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/block.rs): a typed transaction whose wrapping
+    /// string header names the wrong length decoded as if it named the right one.
+    #[test]
+    fn refuses_a_transaction_whose_wrapper_names_another_length() {
+        let signer =
+            alloy_signer_local::PrivateKeySigner::from_bytes(&B256::repeat_byte(1)).expect("a key");
+        let tx = alloy_consensus::TxEip1559 {
+            chain_id: 1,
+            gas_limit: 21_000,
+            to: alloy_primitives::TxKind::Call(Address::repeat_byte(2)),
+            ..Default::default()
+        };
+        let signature =
+            alloy_signer::SignerSync::sign_hash_sync(&signer, &tx.signature_hash()).expect("signs");
+        let block = Block {
+            header: Header { number: 1, ..Default::default() },
+            transactions: vec![TxEnvelope::Eip1559(tx.into_signed(signature))],
+        };
+        let mut bytes = block.encode_to_vec();
+        assert_eq!(Block::decode_bytes(&bytes).expect("canonical"), block);
+        // The transaction is the last item: its wrapper is `b8 <len>`, then the type byte 2.
+        let typed_len = block.transactions[0].encode_2718_len();
+        let wrapper = bytes.len() - typed_len - 2;
+        assert_eq!(bytes[wrapper..wrapper + 3], [0xb8, typed_len as u8, 2]);
+        bytes[wrapper + 1] -= 1;
+        let mislabelled: Block = alloy_rlp::decode_exact(&bytes).expect("alloy accepts it");
+        assert_eq!(mislabelled, block, "alloy reads it as the same block");
+        let err = Block::decode_bytes(&bytes).expect_err("refused");
+        assert!(matches!(err, PrimitivesError::NonCanonical { what: "block" }), "{err}");
     }
 }

@@ -17,6 +17,12 @@ pub enum PrimitivesError {
         /// The decoder's error.
         source: alloy_rlp::Error,
     },
+    /// Bytes that decode, but are not the one encoding of what they decode to.
+    #[error("{what} is not in its canonical encoding")]
+    NonCanonical {
+        /// Which kind of value was being decoded.
+        what: &'static str,
+    },
     /// The development mnemonic could not produce a key (never expected; reported, not panicked).
     #[error("cannot derive development key {index}: {reason}")]
     DevKey {
