@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::DevConsensus;
-use cairn_fuzz::chain::{dev_spec, keys, node_with_history};
+use cairn_fuzz::chain::{dev_spec, keys, node_with_history_in};
 use cairn_node::Node;
 use cairn_storage::{KvRead, KvStore, MemoryKv, Table, TxLocation, WriteBatch};
 use libfuzzer_sys::fuzz_target;
@@ -27,9 +27,10 @@ struct Base {
 fn base() -> &'static Base {
     static BASE: OnceLock<Base> = OnceLock::new();
     BASE.get_or_init(|| {
-        let (node, counter) = node_with_history();
-        let read = node.store().records().expect("a read view");
-        let records = Table::ALL
+        let kv = MemoryKv::new();
+        let (_node, counter) = node_with_history_in(kv.clone());
+        let read = kv.read().expect("a read view");
+        let records = Table::CHAIN
             .iter()
             .map(|&table| {
                 let mut entries = Vec::new();
@@ -71,7 +72,7 @@ fn damaged(edits: &[Edit<'_>]) -> MemoryKv {
         }
     }
     for edit in edits {
-        let (table, entries) = &base().records[edit.table % Table::ALL.len()];
+        let (table, entries) = &base().records[edit.table % Table::CHAIN.len()];
         if entries.is_empty() {
             continue;
         }

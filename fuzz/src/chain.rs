@@ -33,8 +33,13 @@ pub fn keys() -> &'static [PrivateKeySigner] {
 
 /// A node holding only genesis.
 pub fn genesis_node() -> Arc<Node<MemoryKv>> {
+    genesis_node_in(MemoryKv::new())
+}
+
+/// A node holding only genesis, on `kv` (a clone of which keeps reaching its records).
+pub fn genesis_node_in(kv: MemoryKv) -> Arc<Node<MemoryKv>> {
     let consensus = Arc::new(DevConsensus::new(Address::ZERO));
-    Arc::new(Node::open(MemoryKv::new(), dev_spec(), consensus).expect("a node in memory"))
+    Arc::new(Node::open(kv, dev_spec(), consensus).expect("a node in memory"))
 }
 
 /// A transfer of `value` wei from development key `from` to key `to`.
@@ -61,7 +66,12 @@ pub fn deploy_counter(from: usize, nonce: u64, start: u64) -> Vec<u8> {
 /// The node the HTTP targets read: three blocks (a contract creation, transfers, calls that
 /// emit logs, a reverted call) and, in the pool, one ready and one queued transaction.
 pub fn node_with_history() -> (Arc<Node<MemoryKv>>, Address) {
-    let node = genesis_node();
+    node_with_history_in(MemoryKv::new())
+}
+
+/// [`node_with_history`] on `kv`.
+pub fn node_with_history_in(kv: MemoryKv) -> (Arc<Node<MemoryKv>>, Address) {
+    let node = genesis_node_in(kv);
     let counter = keys()[0].address().create(0);
     let blocks = [
         vec![deploy_counter(0, 0, 7), transfer(1, 0, 2, 1_000), transfer(2, 0, 1, 5)],

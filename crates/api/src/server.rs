@@ -14,7 +14,7 @@ use bytes::Bytes;
 use cairn_http::{ServeConfig, SlotRefused, Slots, TlsConfig};
 use cairn_network::NetworkHandle;
 use cairn_node::Node;
-use cairn_storage::KvStore;
+use cairn_storage::{KvStore, RecordStore};
 use http_body_util::Full;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, oneshot};
@@ -35,7 +35,7 @@ use crate::reads::NodeReads;
 use crate::request_id::X_REQUEST_ID;
 use crate::stream::StreamLimits;
 use crate::webhook_dispatch::{Dispatcher, WebhookConfig};
-use crate::webhook_store::{RecordStore, WebhookStore};
+use crate::webhook_store::WebhookStore;
 use crate::{
     ApiError, Problem, accounts, audit, auth, blocks, common_responses, docs, events, explorer,
     fees, health, mempool, metrics, peers, request_id, status, stream, transactions, validators,

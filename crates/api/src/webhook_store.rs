@@ -1,6 +1,6 @@
-//! Webhooks and their delivery records in the node's own store (the storage crate's
-//! `webhooks` and `webhook_deliveries` tables), so a restart, even after `kill -9`, loses
-//! neither a registration nor its place in the chain.
+//! Webhooks and their delivery records in the node's own store (record tables this crate owns,
+//! `webhooks` and `webhook_deliveries`), so a restart, even after `kill -9`, loses neither a
+//! registration nor its place in the chain.
 //!
 //! A webhook's record holds its cursor: the height and position of the next event to deliver.
 //! A successful delivery's record and the advanced cursor are written in one atomic batch, so
@@ -10,8 +10,7 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use alloy_primitives::{Address, B256};
-use cairn_node::Node;
-use cairn_storage::{KvRead as _, KvStore, Scanner, StoreError, Table, WriteBatch};
+use cairn_storage::{RecordBatch, RecordStore, RecordTable, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,38 +21,13 @@ use crate::api_keys::unix_now;
 /// connection or TLS failure names its cause at the end).
 const MAX_ERROR_CHARS: usize = 300;
 
-/// The node's store, as webhooks need it: reads of their tables and atomic writes to them.
-pub(crate) trait RecordStore: Send + Sync + 'static {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        start: &[u8],
-        scan: &mut Scanner<'_>,
-    ) -> Result<(), StoreError>;
-    fn write(&self, batch: WriteBatch) -> Result<(), StoreError>;
-}
+/// Webhook id to its registration and delivery cursor. The name is the table's name in data
+/// directories written since webhooks exist: it never changes.
+const WEBHOOKS: RecordTable = RecordTable::new("webhooks");
 
-impl<K: KvStore> RecordStore for Node<K> {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.store().records()?.get(table, key)
-    }
-
-    fn scan(
-        &self,
-        table: Table,
-        prefix: &[u8],
-        start: &[u8],
-        scan: &mut Scanner<'_>,
-    ) -> Result<(), StoreError> {
-        self.store().records()?.scan_prefix_from(table, prefix, start, scan)
-    }
-
-    fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        self.store().write_records(batch)
-    }
-}
+/// Webhook id, then the inverted height and position of an event (newest first), to the record
+/// of its delivery. The name never changes, as for [`WEBHOOKS`].
+const DELIVERIES: RecordTable = RecordTable::new("webhook_deliveries");
 
 /// What a webhook can be sent, one kind per event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -218,7 +192,7 @@ impl WebhookStore {
     }
 
     pub(crate) fn get(&self, id: &str) -> Result<Option<Webhook>, ApiError> {
-        let bytes = self.kv.get(Table::Webhooks, id.as_bytes()).map_err(store_error)?;
+        let bytes = self.kv.get(WEBHOOKS, id.as_bytes()).map_err(store_error)?;
         bytes.map(|bytes| decode("webhook", &bytes)).transpose()
     }
 
@@ -228,7 +202,7 @@ impl WebhookStore {
         start: &str,
         limit: usize,
     ) -> Result<(Vec<Webhook>, Option<String>), ApiError> {
-        let (items, next) = self.page(Table::Webhooks, b"", start.as_bytes(), limit, "webhook")?;
+        let (items, next) = self.page(WEBHOOKS, b"", start.as_bytes(), limit, "webhook")?;
         Ok((items, next.map(|key| String::from_utf8_lossy(&key).into_owned())))
     }
 
@@ -236,7 +210,7 @@ impl WebhookStore {
     /// key of the record that follows them.
     fn page<T: serde::de::DeserializeOwned>(
         &self,
-        table: Table,
+        table: RecordTable,
         prefix: &[u8],
         start: &[u8],
         limit: usize,
@@ -270,7 +244,7 @@ impl WebhookStore {
     fn count(&self) -> Result<usize, ApiError> {
         let mut count = 0;
         self.kv
-            .scan(Table::Webhooks, b"", b"", &mut |_, _| {
+            .scan(WEBHOOKS, b"", b"", &mut |_, _| {
                 count += 1;
                 Ok(ControlFlow::Continue(()))
             })
@@ -284,8 +258,8 @@ impl WebhookStore {
         if self.count()? >= max {
             return Err(ApiError::TooManyWebhooks { max });
         }
-        let mut batch = WriteBatch::default();
-        batch.put(Table::Webhooks, webhook.id.as_bytes(), encode(webhook)?);
+        let mut batch = RecordBatch::default();
+        batch.put(WEBHOOKS, webhook.id.as_bytes(), encode(webhook)?);
         self.kv.write(batch).map_err(store_error)
     }
 
@@ -293,11 +267,11 @@ impl WebhookStore {
     pub(crate) fn delete(&self, id: &str) -> Result<Option<Webhook>, ApiError> {
         let _lock = self.lock();
         let Some(webhook) = self.get(id)? else { return Ok(None) };
-        let mut batch = WriteBatch::default();
-        batch.delete(Table::Webhooks, id.as_bytes());
+        let mut batch = RecordBatch::default();
+        batch.delete(WEBHOOKS, id.as_bytes());
         self.kv
-            .scan(Table::WebhookDeliveries, id.as_bytes(), b"", &mut |key, _| {
-                batch.delete(Table::WebhookDeliveries, key);
+            .scan(DELIVERIES, id.as_bytes(), b"", &mut |key, _| {
+                batch.delete(DELIVERIES, key);
                 Ok(ControlFlow::Continue(()))
             })
             .map_err(store_error)?;
@@ -313,8 +287,8 @@ impl WebhookStore {
             return Ok(());
         }
         webhook.next = next;
-        let mut batch = WriteBatch::default();
-        batch.put(Table::Webhooks, id.as_bytes(), encode(&webhook)?);
+        let mut batch = RecordBatch::default();
+        batch.put(WEBHOOKS, id.as_bytes(), encode(&webhook)?);
         self.kv.write(batch).map_err(store_error)
     }
 
@@ -324,7 +298,7 @@ impl WebhookStore {
         at: Position,
     ) -> Result<Option<Delivery>, ApiError> {
         let key = delivery_key(webhook, at);
-        let bytes = self.kv.get(Table::WebhookDeliveries, &key).map_err(store_error)?;
+        let bytes = self.kv.get(DELIVERIES, &key).map_err(store_error)?;
         bytes.map(|bytes| decode("delivery", &bytes)).transpose()
     }
 
@@ -337,8 +311,7 @@ impl WebhookStore {
         limit: usize,
     ) -> Result<(Vec<Delivery>, Option<Position>), ApiError> {
         let from = start.map(|at| delivery_key(webhook, at)).unwrap_or_default();
-        let (items, next) =
-            self.page(Table::WebhookDeliveries, webhook.as_bytes(), &from, limit, "delivery")?;
+        let (items, next) = self.page(DELIVERIES, webhook.as_bytes(), &from, limit, "delivery")?;
         Ok((items, next.and_then(|key| position_of_key(webhook, &key))))
     }
 
@@ -356,7 +329,7 @@ impl WebhookStore {
         let _lock = self.lock();
         let Some(mut webhook) = self.get(webhook_id)? else { return Ok(None) };
         let now = unix_now();
-        let mut batch = WriteBatch::default();
+        let mut batch = RecordBatch::default();
         let mut delivery = match self.delivery(webhook_id, at)? {
             Some(delivery) => delivery,
             None => {
@@ -400,24 +373,24 @@ impl WebhookStore {
             let next = Position { height: at.height, position: at.position + 1 };
             webhook.next = webhook.next.max(next);
         }
-        batch.put(Table::WebhookDeliveries, delivery_key(webhook_id, at), encode(&delivery)?);
-        batch.put(Table::Webhooks, webhook_id.as_bytes(), encode(&webhook)?);
+        batch.put(DELIVERIES, delivery_key(webhook_id, at), encode(&delivery)?);
+        batch.put(WEBHOOKS, webhook_id.as_bytes(), encode(&webhook)?);
         self.kv.write(batch).map_err(store_error)?;
         Ok(Some(delivery))
     }
 
     /// Adds the deletion of the webhook's oldest delivery record to `batch`.
-    fn drop_oldest(&self, webhook: &mut Webhook, batch: &mut WriteBatch) -> Result<(), ApiError> {
+    fn drop_oldest(&self, webhook: &mut Webhook, batch: &mut RecordBatch) -> Result<(), ApiError> {
         // Keys sort newest first, so the oldest is the last one under the webhook's prefix.
         let mut oldest = None;
         self.kv
-            .scan(Table::WebhookDeliveries, webhook.id.as_bytes(), b"", &mut |key, _| {
+            .scan(DELIVERIES, webhook.id.as_bytes(), b"", &mut |key, _| {
                 oldest = Some(key.to_vec());
                 Ok(ControlFlow::Continue(()))
             })
             .map_err(store_error)?;
         if let Some(key) = oldest {
-            batch.delete(Table::WebhookDeliveries, key);
+            batch.delete(DELIVERIES, key);
             webhook.history = webhook.history.saturating_sub(1);
         }
         Ok(())
@@ -439,5 +412,12 @@ mod tests {
         assert_eq!(position_of_key("00ff", &delivery_key("00ff", at)), Some(at));
         let later = Position { height: 13, position: 0 };
         assert!(delivery_key("00ff", later) < delivery_key("00ff", at), "newest sorts first");
+    }
+
+    #[test]
+    fn table_names_are_those_existing_data_directories_hold() {
+        // Renaming either would hide every webhook of a data directory written before.
+        assert_eq!(WEBHOOKS.name(), "webhooks");
+        assert_eq!(DELIVERIES.name(), "webhook_deliveries");
     }
 }

@@ -14,6 +14,7 @@
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
 //!  fee_suggestion: the tip and gas price JSON-RPC and the REST API suggest
 //!  pending_context / pending_block: the next block as simulations and `pending` see it
+//!  RecordStore: other crates' record tables (webhooks) beside the chain, never the chain's
 //! ```
 
 pub mod audit;
@@ -23,6 +24,7 @@ mod fees;
 pub mod logs;
 mod node;
 mod producer;
+mod records;
 
 pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallBlock, CallOutcome, StateOverride,

@@ -108,7 +108,7 @@ impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
 /// A node: its chain, its pool and its consensus engine. Reads are safe from any thread;
 /// blocks are produced by one [`crate::BlockProducer`] at a time.
 pub struct Node<K: KvStore> {
-    store: ChainStore<K>,
+    pub(crate) store: ChainStore<K>,
     spec: ChainSpec,
     consensus: Arc<dyn Consensus>,
     pool: Mutex<Pool>,

@@ -92,19 +92,9 @@ impl<K: KvStore> ChainStore<K> {
         Ok(Snapshot::new(self.kv.read()?))
     }
 
-    /// Writes records kept beside the chain (webhooks and their deliveries) in one atomic,
-    /// durable write; a batch that touches a chain table is refused, so those stay the chain
-    /// logic's alone.
-    pub fn write_records(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        if !batch.only_touches(&Table::RECORDS) {
-            return Err(StoreError::Backend("a record batch may not write chain tables".into()));
-        }
-        self.kv.write(batch)
-    }
-
-    /// A consistent view of the records kept beside the chain (and of the chain itself).
-    pub fn records(&self) -> Result<K::Read, StoreError> {
-        self.kv.read()
+    /// The backend, for the record tables kept beside the chain (see [`crate::RecordStore`]).
+    pub(crate) fn kv(&self) -> &K {
+        &self.kv
     }
 
     /// The newest committed header.

@@ -116,6 +116,12 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A record table was named like a chain table, whose data it would alias.
+    #[error("record table name {name:?} is taken by a chain table")]
+    RecordTableName {
+        /// The refused name.
+        name: &'static str,
+    },
     /// The state trie could not be read.
     #[error(transparent)]
     Trie(#[from] cairn_trie::TrieError),

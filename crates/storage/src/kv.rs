@@ -1,4 +1,4 @@
-use crate::StoreError;
+use crate::{RecordTable, StoreError};
 
 /// The tables of the chain store. Keys and values are raw bytes; [`crate::ChainStore`] owns
 /// their encodings.
@@ -31,17 +31,15 @@ pub enum Table {
     /// Address, then the inverted block number and transaction index (so newest sorts first),
     /// to how the address took part: the account history index.
     AddressTxs,
-    /// Webhook id to its registration and delivery cursor (the REST API's webhooks); not part
-    /// of the chain.
-    Webhooks,
-    /// Webhook id, then the inverted height and position of an event (newest first), to the
-    /// record of its delivery; not part of the chain.
-    WebhookDeliveries,
+    /// A table another crate keeps beside the chain; written only through
+    /// [`crate::RecordStore`].
+    Record(RecordTable),
 }
 
 impl Table {
-    /// Every table, so backends can create them all up front.
-    pub const ALL: [Table; 15] = [
+    /// Every table of the chain itself, so backends can create them all up front (record
+    /// tables are created by the first write to them).
+    pub const CHAIN: [Table; 13] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -55,13 +53,7 @@ impl Table {
         Table::TrieNodes,
         Table::ChangeSets,
         Table::AddressTxs,
-        Table::Webhooks,
-        Table::WebhookDeliveries,
     ];
-
-    /// The tables that hold what the node keeps beside the chain; [`crate::ChainStore`]
-    /// writes them only through `write_records`, which refuses chain tables.
-    pub const RECORDS: [Table; 2] = [Table::Webhooks, Table::WebhookDeliveries];
 
     /// Stable name used by backends.
     pub fn name(self) -> &'static str {
@@ -79,8 +71,7 @@ impl Table {
             Table::TrieNodes => "trie_nodes",
             Table::ChangeSets => "changesets",
             Table::AddressTxs => "address_txs",
-            Table::Webhooks => "webhooks",
-            Table::WebhookDeliveries => "webhook_deliveries",
+            Table::Record(table) => table.name(),
         }
     }
 }
@@ -103,11 +94,6 @@ impl WriteBatch {
     /// Removes `key`.
     pub fn delete(&mut self, table: Table, key: impl Into<Vec<u8>>) {
         self.ops.push((table, key.into(), None));
-    }
-
-    /// Whether every operation writes one of `tables`.
-    pub fn only_touches(&self, tables: &[Table]) -> bool {
-        self.ops.iter().all(|(table, ..)| tables.contains(table))
     }
 
     /// Appends another batch's operations after this one's.

@@ -6,7 +6,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use redb::{Builder, Database, ReadOnlyTable, ReadableDatabase, TableDefinition, TableError};
+use redb::{
+    Builder, Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, TableDefinition,
+    TableError,
+};
 
 use crate::error::PAGE_SIZE;
 use crate::kv::{Scanner, Visitor};
@@ -245,11 +248,14 @@ fn publish(temp: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A redb read transaction (a consistent snapshot) with every table opened once, since reads
-/// such as trie node lookups come by the thousand per block. A table the file does not have
-/// yet (a new store, or one written before the table existed) reads as empty.
+/// A redb read transaction (a consistent snapshot) with every chain table opened once, since
+/// reads such as trie node lookups come by the thousand per block; record tables are opened
+/// when read. A table the file does not have yet (a new store, one written before the table
+/// existed, a record table never written) reads as empty.
 pub struct RedbRead {
-    /// Each table, with the file offset of its root page as read when it was opened.
+    /// The transaction, to open record tables in.
+    txn: ReadTransaction,
+    /// Each chain table, with the file offset of its root page as read when it was opened.
     tables: Vec<Option<(RedbTable, Option<u64>)>>,
     failure: Failure,
 }
@@ -262,16 +268,45 @@ impl std::fmt::Debug for RedbRead {
 
 type RedbTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
 
+/// A table as a read reaches it: opened with the view, or opened for this read.
+enum Opened<'a> {
+    Chain(&'a RedbTable),
+    Record(RedbTable),
+}
+
+impl Opened<'_> {
+    fn table(&self) -> &RedbTable {
+        match self {
+            Opened::Chain(table) => table,
+            Opened::Record(table) => table,
+        }
+    }
+}
+
 impl RedbRead {
-    fn table(&self, table: Table) -> Option<(&RedbTable, Option<u64>)> {
-        let index = Table::ALL.iter().position(|t| *t == table)?;
-        self.tables.get(index)?.as_ref().map(|(table, root)| (table, *root))
+    fn table(&self, table: Table) -> Result<Option<(Opened<'_>, Option<u64>)>, StoreError> {
+        if let Table::Record(_) = table {
+            let opened =
+                guard(&self.failure, None, || match self.txn.open_table(definition(table)) {
+                    Ok(t) => Ok(Some((Opened::Record(t), last_read()))),
+                    Err(TableError::TableDoesNotExist(_)) => Ok(None),
+                    Err(e) => Err(e.into()),
+                })?;
+            return Ok(opened);
+        }
+        let Some(index) = Table::CHAIN.iter().position(|t| *t == table) else { return Ok(None) };
+        Ok(self
+            .tables
+            .get(index)
+            .and_then(Option::as_ref)
+            .map(|(table, root)| (Opened::Chain(table), *root)))
     }
 
     /// Visits entries of `table` from `from` on, in key order, until `visit` breaks;
     /// only redb's own calls run inside the panic boundary, never the visitor.
     fn walk(&self, table: Table, from: &[u8], visit: &mut Scanner<'_>) -> Result<(), StoreError> {
-        let Some((table, root)) = self.table(table) else { return Ok(()) };
+        let Some((opened, root)) = self.table(table)? else { return Ok(()) };
+        let table = opened.table();
         let mut range = guard(&self.failure, root, || Ok(table.range::<&[u8]>(from..)?))?;
         loop {
             let next = guard(&self.failure, root, || {
@@ -293,7 +328,8 @@ impl RedbRead {
 
 impl KvRead for RedbRead {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some((table, root)) = self.table(table) else { return Ok(None) };
+        let Some((opened, root)) = self.table(table)? else { return Ok(None) };
+        let table = opened.table();
         guard(&self.failure, root, || Ok(table.get(key)?.map(|v| v.value().to_vec())))
     }
 
@@ -333,12 +369,12 @@ impl KvStore for RedbKv {
     type Read = RedbRead;
 
     fn read(&self) -> Result<RedbRead, StoreError> {
-        let tables = guard(&self.failure, None, || {
+        let (txn, tables) = guard(&self.failure, None, || {
             let txn = self.db.begin_read()?;
             // The page listing the tables, which the transaction holds from here on.
             let listing = last_read();
-            let mut tables = Vec::with_capacity(Table::ALL.len());
-            for table in Table::ALL {
+            let mut tables = Vec::with_capacity(Table::CHAIN.len());
+            for table in Table::CHAIN {
                 reset_last_read(listing);
                 match txn.open_table(definition(table)) {
                     Ok(t) => tables.push(Some((t, last_read()))),
@@ -346,9 +382,9 @@ impl KvStore for RedbKv {
                     Err(e) => return Err(e.into()),
                 }
             }
-            Ok(tables)
+            Ok((txn, tables))
         })?;
-        Ok(RedbRead { tables, failure: self.failure.clone() })
+        Ok(RedbRead { txn, tables, failure: self.failure.clone() })
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
@@ -362,11 +398,15 @@ impl KvStore for RedbKv {
         guard(&self.failure, None, || {
             let txn = db.begin_write()?;
             {
-                let mut tables = Vec::with_capacity(Table::ALL.len());
-                for table in Table::ALL {
+                let mut tables = Vec::with_capacity(Table::CHAIN.len());
+                for table in Table::CHAIN {
                     tables.push((table, txn.open_table(definition(table))?));
                 }
                 for (table, key, value) in &batch.ops {
+                    // A record table is created by the first write that reaches it.
+                    if !tables.iter().any(|(name, _)| name == table) {
+                        tables.push((*table, txn.open_table(definition(*table))?));
+                    }
                     let Some((_, t)) = tables.iter_mut().find(|(name, _)| name == table) else {
                         continue;
                     };

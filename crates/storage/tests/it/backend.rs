@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use cairn_storage::{ChainStore, KvRead, KvStore, MemoryKv, RedbKv, Table, WriteBatch};
+use cairn_storage::{
+    ChainStore, KvRead, KvStore, MemoryKv, RecordTable, RedbKv, Table, WriteBatch,
+};
 use tempfile::TempDir;
 
 use crate::fixtures::dev_spec;
@@ -38,10 +40,16 @@ pub(crate) trait Backend {
     }
 }
 
-/// Every entry of every table of a read view.
+/// Record tables the suite writes, as another crate would own them.
+pub(crate) const NOTES: RecordTable = RecordTable::new("test_notes");
+/// A second record table, to check a batch spans tables atomically.
+pub(crate) const NOTE_LOG: RecordTable = RecordTable::new("test_note_log");
+
+/// Every entry of every table of a read view (the chain's and the suite's record tables).
 pub(crate) fn dump<R: KvRead>(read: &R) -> Dump {
     let mut all = Dump::new();
-    for table in Table::ALL {
+    let records = [Table::Record(NOTES), Table::Record(NOTE_LOG)];
+    for table in Table::CHAIN.into_iter().chain(records) {
         read.for_each_prefix(table, &[], &mut |key, value| {
             all.insert((table, key.to_vec()), value.to_vec());
             Ok(())

@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use cairn_storage::{ChainStore, KvRead as _, KvStore, RedbKv, StoreError, Table, WriteBatch};
+use cairn_storage::{
+    ChainStore, KvRead as _, KvStore, RecordStore as _, RecordTable, RedbKv, StoreError, Table,
+    WriteBatch,
+};
 
 use crate::backend::{Backend, Dump, Redb, dump};
 use crate::fixtures::{dev_spec, main_script, transfers};
@@ -31,9 +34,10 @@ fn read_everything(path: &Path) -> Result<Dump, StoreError> {
     let kv = RedbKv::open_read_only(path)?;
     let store = ChainStore::open_existing(kv, &dev_spec())?;
     store.head()?;
-    let read = store.records()?;
+    let kv = store.into_kv();
+    let read = kv.read()?;
     let mut all = Dump::new();
-    for table in Table::ALL {
+    for table in Table::CHAIN {
         read.for_each_prefix(table, &[], &mut |key, value| {
             all.insert((table, key.to_vec()), value.to_vec());
             Ok(())
@@ -169,4 +173,25 @@ fn a_corrupted_page_is_an_error_naming_it_and_never_a_panic() {
         }
     }
     assert!(found > 0, "no damaged page was noticed");
+}
+
+#[test]
+fn a_table_written_before_record_tables_reads_as_the_record_table_of_its_name() {
+    // Stores from before record tables held the webhook tables as plain redb tables; the
+    // record table of the same name must read them, so those stores keep their webhooks.
+    let backend = chain();
+    let path = backend.path();
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let definition = redb::TableDefinition::<&[u8], &[u8]>::new("webhooks");
+            let mut table = txn.open_table(definition).unwrap();
+            table.insert(b"hook".as_slice(), b"registration".as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let store = ChainStore::open(RedbKv::open(&path).unwrap(), &dev_spec()).unwrap();
+    let webhooks = RecordTable::new("webhooks");
+    assert_eq!(store.get(webhooks, b"hook").unwrap(), Some(b"registration".to_vec()));
 }

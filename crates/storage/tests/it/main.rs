@@ -46,5 +46,5 @@ suite_for_each_backend!(
     snapshots_are_stable_and_commits_durable,
     corrupt_records_are_reported,
     address_history_pages_newest_first,
-    records_stay_out_of_chain_tables,
+    record_tables_live_beside_the_chain,
 );

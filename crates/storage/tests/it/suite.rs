@@ -1,17 +1,19 @@
 //! The shared suite: every function runs once per backend (see `main.rs`).
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_trie::proof::verify_proof;
 use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, KECCAK_EMPTY, Nibbles};
 use cairn_primitives::ChainSpec;
 use cairn_storage::{
-    Account, AccountInfo, CHANGESET_RETENTION, ChainStore, KvRead, KvStore, Snapshot, StateChanges,
-    StateView, StoreError, Table, WriteBatch,
+    Account, AccountInfo, CHANGESET_RETENTION, ChainStore, KvRead, KvStore, RecordBatch,
+    RecordStore as _, RecordTable, Snapshot, StateChanges, StateView, StoreError, Table,
+    WriteBatch,
 };
 
-use crate::backend::{Backend, dump};
+use crate::backend::{Backend, NOTE_LOG, NOTES, dump};
 use crate::fixtures::{
     BOB, CAROL, CONTRACT, Changes, DAVE, NOBODY, Payload, alice, branch_script, dev_balance,
     dev_signers, dev_spec, info, main_script, transfers, word,
@@ -608,28 +610,48 @@ pub(crate) fn address_history_pages_newest_first<B: Backend>() {
     assert!(snapshot.address_transactions(recipient, None, 0).expect("none").is_empty());
 }
 
-/// Records beside the chain (webhooks) are written atomically, read back after a reopen, and a
-/// record batch that reaches into a chain table is refused whole.
-pub(crate) fn records_stay_out_of_chain_tables<B: Backend>() {
+/// Record tables another crate keeps beside the chain are written atomically, read back after
+/// a reopen, read as empty before their first write, and may not take a chain table's name.
+pub(crate) fn record_tables_live_beside_the_chain<B: Backend>() {
     let backend = B::create();
     let store = backend.open_store();
-    let mut batch = WriteBatch::default();
-    batch.put(Table::Webhooks, b"hook".to_vec(), b"cursor 7".to_vec());
-    batch.put(Table::WebhookDeliveries, b"hook-1".to_vec(), b"delivered".to_vec());
-    store.write_records(batch).expect("records written");
-    let before = {
-        drop(store);
-        backend.dump()
-    };
-    let store = backend.open_store();
-    let read = store.records().expect("view");
-    assert_eq!(read.get(Table::Webhooks, b"hook").expect("read"), Some(b"cursor 7".to_vec()));
+    assert_eq!(store.get(NOTES, b"hook").expect("unwritten table"), None);
+    let mut seen = 0;
+    store
+        .scan(NOTE_LOG, b"", b"", &mut |_, _| {
+            seen += 1;
+            Ok(ControlFlow::Continue(()))
+        })
+        .expect("scan of an unwritten table");
+    assert_eq!(seen, 0);
 
-    let mut mixed = WriteBatch::default();
-    mixed.put(Table::Webhooks, b"other".to_vec(), b"x".to_vec());
-    mixed.put(Table::Meta, b"head".to_vec(), b"forged".to_vec());
-    assert!(store.write_records(mixed).is_err());
-    drop(read);
+    let mut batch = RecordBatch::default();
+    batch.put(NOTES, b"hook".to_vec(), b"cursor 7".to_vec());
+    batch.put(NOTE_LOG, b"hook-1".to_vec(), b"delivered".to_vec());
+    batch.put(NOTE_LOG, b"hook-2".to_vec(), b"retrying".to_vec());
+    batch.put(NOTE_LOG, b"other-1".to_vec(), b"delivered".to_vec());
+    batch.delete(NOTE_LOG, b"hook-2".to_vec());
+    store.write(batch).expect("records written");
+    drop(store);
+    let before = backend.dump();
+
+    let store = backend.open_store();
+    assert_eq!(store.get(NOTES, b"hook").expect("read"), Some(b"cursor 7".to_vec()));
+    let mut keys = Vec::new();
+    store
+        .scan(NOTE_LOG, b"hook-", b"", &mut |key, _| {
+            keys.push(key.to_vec());
+            Ok(ControlFlow::Continue(()))
+        })
+        .expect("scan");
+    assert_eq!(keys, vec![b"hook-1".to_vec()]);
+
+    let headers = RecordTable::new("headers");
+    let mut forged = RecordBatch::default();
+    forged.put(NOTES, b"other".to_vec(), b"x".to_vec());
+    forged.put(headers, 0u64.to_be_bytes().to_vec(), b"forged".to_vec());
+    assert!(matches!(store.write(forged), Err(StoreError::RecordTableName { name: "headers" })));
+    assert!(matches!(store.get(headers, &[0; 8]), Err(StoreError::RecordTableName { .. })));
     drop(store);
     assert_eq!(backend.dump(), before, "a refused batch writes nothing");
 }
