@@ -1,6 +1,6 @@
 //! `GET /v1/accounts/{address}`, its `/transactions` (history) and its `/proof`.
 
-use alloy_primitives::{Address, KECCAK256_EMPTY};
+use alloy_primitives::KECCAK256_EMPTY;
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -8,13 +8,15 @@ use cairn_storage::TxLocation;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::model::{
     AccountProofView, AccountTransactionPage, AccountView, TransactionView, TxPosition, TxStatus,
 };
 use crate::page::{CursorKind, PageQuery, encode_pair, paged};
-use crate::server::{AppState, blocking};
+use crate::params::parse_address;
+use crate::state::AppState;
 
 /// An account in the head state; one never touched reads as empty.
 #[utoipa::path(
@@ -24,9 +26,9 @@ use crate::server::{AppState, blocking};
     params(("address" = String, Path, description = "0x + 40 hex digits", pattern = "^0x[0-9a-fA-F]{40}$")),
     responses(
         (status = 200, description = "Balance, nonce and whether it holds code", body = AccountView),
-        (status = 400, description = "Malformed address", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed address", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_account(
@@ -65,10 +67,10 @@ pub(crate) struct ProofQuery {
     params(("address" = String, Path, description = "0x + 40 hex digits", pattern = "^0x[0-9a-fA-F]{40}$"), ProofQuery),
     responses(
         (status = 200, description = "The account (or its absence) proven against the block's state root", body = AccountProofView),
-        (status = 400, description = "Malformed address or block", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed address or block", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such block", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_account_proof(
@@ -114,9 +116,9 @@ pub(crate) async fn get_account_proof(
     responses(
         (status = 200, description = "A page of the account's transactions with receipts, newest first; a `Link: <…>; rel=\"next\"` header names the next page", body = AccountTransactionPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Malformed address, `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed address, `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_account_transactions(
@@ -168,17 +170,4 @@ pub(crate) async fn list_account_transactions(
     let next = page.next.clone();
     let path = format!("/v1/accounts/{address}/transactions");
     Ok(paged(&path, limit, next.as_deref(), page))
-}
-
-pub(crate) fn parse_address(address: &str) -> Result<Address, ApiError> {
-    if address.len() == 42
-        && address.starts_with("0x")
-        && let Ok(address) = address.parse()
-    {
-        return Ok(address);
-    }
-    Err(ApiError::InvalidPath(format!(
-        "address must be 0x followed by 40 hex digits, got {:?}",
-        address.chars().take(80).collect::<String>()
-    )))
 }

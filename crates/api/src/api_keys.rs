@@ -15,7 +15,8 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ApiError;
+use crate::error::ApiError;
+use crate::scope::Scope;
 
 /// The key file's name in a data directory.
 pub const KEYS_FILE: &str = "api-keys.json";
@@ -29,40 +30,6 @@ const TOKEN_PREFIX: &str = "cairn_";
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 /// The most requests a rate may allow per period.
 const MAX_RATE: u32 = 1_000_000;
-
-/// What a key may do beyond reading. Routes ask for one with [`crate::auth::Authorized`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Scope {
-    /// Submit transactions (`POST /v1/transactions`).
-    #[serde(rename = "tx:write")]
-    TxWrite,
-    /// Start and read audits.
-    #[serde(rename = "audit:admin")]
-    AuditAdmin,
-    /// Register and manage webhooks.
-    #[serde(rename = "webhooks:write")]
-    WebhooksWrite,
-}
-
-impl Scope {
-    /// Every scope, in the order they are listed.
-    pub const ALL: [Scope; 3] = [Scope::TxWrite, Scope::AuditAdmin, Scope::WebhooksWrite];
-
-    /// The scope's name, as given to `--scopes` and shown in the OpenAPI document.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::TxWrite => "tx:write",
-            Scope::AuditAdmin => "audit:admin",
-            Scope::WebhooksWrite => "webhooks:write",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 impl FromStr for Scope {
     type Err = ApiError;

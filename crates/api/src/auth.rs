@@ -25,9 +25,10 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
-use crate::ApiError;
-use crate::api_keys::{ApiKeyFile, Rate, Scope, StoredKey, token_hash, unix_now};
+use crate::api_keys::{ApiKeyFile, Rate, StoredKey, token_hash, unix_now};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::scope::Scope;
 
 /// The longest `Authorization` header looked at; real keys are 87 characters.
 const MAX_AUTHORIZATION: usize = 256;

@@ -4,14 +4,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::model::{
     BlockDetail, BlockPage, BlockSummary, TransactionPage, TransactionView, TxPosition, TxStatus,
 };
 use crate::page::{CursorKind, PageQuery, encode, paged};
 use crate::reads::NodeReads;
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// Blocks, newest first.
 #[utoipa::path(
@@ -22,9 +23,9 @@ use crate::server::{AppState, blocking};
     responses(
         (status = 200, description = "A page of blocks, newest first; a `Link: <…>; rel=\"next\"` header names the next page", body = BlockPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Bad `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_blocks(
@@ -59,10 +60,10 @@ pub(crate) async fn list_blocks(
     params(("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`", pattern = "^(latest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$")),
     responses(
         (status = 200, description = "The block with its transaction hashes", body = BlockDetail),
-        (status = 400, description = "Malformed id", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such block", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_block(
@@ -95,10 +96,10 @@ pub(crate) async fn get_block(
     responses(
         (status = 200, description = "A page of the block's transactions; a `Link: <…>; rel=\"next\"` header names the next page", body = TransactionPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Malformed id, `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such block", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id, `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such block", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_block_transactions(

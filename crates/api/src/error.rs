@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
 
-use crate::Scope;
+use crate::scope::Scope;
 
 /// Media type of every error answer (RFC 9457).
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";

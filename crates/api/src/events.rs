@@ -1,102 +1,21 @@
 //! `GET /v1/events`: logs by contract address, topics and block range, read by the same scan
 //! as `eth_getLogs` (`cairn_node::logs`).
 
-use alloy_primitives::{Address, B256};
-use alloy_rpc_types_eth::Filter;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::ApiError;
-use crate::accounts::parse_address;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{EventPage, EventView};
 use crate::page::{CursorKind, PageQuery, encode_pair, paged};
-use crate::server::{AppState, blocking};
+use crate::params::EventFilter;
+use crate::state::AppState;
 
 /// Most blocks one events query may span (the JSON-RPC `eth_getLogs` limit).
 pub(crate) const MAX_EVENT_RANGE: u64 = 10_000;
-
-/// An event filter: one contract and up to four topics, each optional.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct EventFilter {
-    pub(crate) address: Option<Address>,
-    pub(crate) topics: [Option<B256>; 4],
-}
-
-impl EventFilter {
-    /// Parses the `address` and `topic0`..`topic3` query values.
-    pub(crate) fn parse(
-        address: Option<&str>,
-        topics: [Option<&str>; 4],
-    ) -> Result<Self, ApiError> {
-        let address = address
-            .map(|a| {
-                parse_address(a).map_err(|_| {
-                    ApiError::InvalidQuery(format!(
-                        "address must be 0x followed by 40 hex digits, got {:?}",
-                        a.chars().take(80).collect::<String>()
-                    ))
-                })
-            })
-            .transpose()?;
-        let mut parsed = [None; 4];
-        for (i, topic) in topics.into_iter().enumerate() {
-            parsed[i] = topic
-                .map(|t| {
-                    if t.len() == 66
-                        && t.starts_with("0x")
-                        && let Ok(topic) = t.parse::<B256>()
-                    {
-                        return Ok(topic);
-                    }
-                    Err(ApiError::InvalidQuery(format!(
-                        "topic{i} must be 0x followed by 64 hex digits, got {:?}",
-                        t.chars().take(80).collect::<String>()
-                    )))
-                })
-                .transpose()?;
-        }
-        Ok(Self { address, topics: parsed })
-    }
-
-    /// The same filter as the JSON-RPC uses, so both select logs alike.
-    pub(crate) fn to_filter(&self) -> Filter {
-        let mut filter = Filter::new();
-        if let Some(address) = self.address {
-            filter = filter.address(address);
-        }
-        let [t0, t1, t2, t3] = self.topics;
-        if let Some(t) = t0 {
-            filter = filter.event_signature(t);
-        }
-        if let Some(t) = t1 {
-            filter = filter.topic1(t);
-        }
-        if let Some(t) = t2 {
-            filter = filter.topic2(t);
-        }
-        if let Some(t) = t3 {
-            filter = filter.topic3(t);
-        }
-        filter
-    }
-
-    /// The filter as query parameters, for links.
-    pub(crate) fn query(&self) -> String {
-        let mut query = String::new();
-        if let Some(address) = self.address {
-            query.push_str(&format!("&address={address}"));
-        }
-        for (i, topic) in self.topics.iter().enumerate() {
-            if let Some(topic) = topic {
-                query.push_str(&format!("&topic{i}={topic}"));
-            }
-        }
-        query
-    }
-}
 
 /// `GET /v1/events` query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,9 +59,9 @@ pub(crate) struct EventsQuery {
     responses(
         (status = 200, description = "A page of matching events in chain order; a `Link: <…>; rel=\"next\"` header names the next page (with the range fixed)", body = EventPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Malformed address, topic, range, `limit` or `cursor`; `block_range_too_wide` for a range over 10,000 blocks", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed address, topic, range, `limit` or `cursor`; `block_range_too_wide` for a range over 10,000 blocks", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_events(

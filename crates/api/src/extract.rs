@@ -7,8 +7,8 @@ use axum::http::request::Parts;
 use cairn_http::BodyTimeout;
 use serde::de::DeserializeOwned;
 
-use crate::ApiError;
-use crate::server::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Path parameters; a malformed one is a 400 `invalid_path`.
 pub(crate) struct ApiPath<T>(pub(crate) T);

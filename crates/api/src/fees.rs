@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::model::Fees;
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// The fees to offer for a transaction now.
 #[utoipa::path(
@@ -14,8 +15,8 @@ use crate::server::{AppState, blocking};
     tag = "node",
     responses(
         (status = 200, description = "Suggested tip and gas price, and the base fees they rest on", body = Fees),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn fees(State(state): State<AppState>) -> Result<Json<Fees>, ApiError> {

@@ -5,8 +5,9 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::ApiError;
-use crate::server::{AppState, blocking};
+use crate::blocking::blocking;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A health check's answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,7 +39,7 @@ pub(crate) async fn live() -> Json<Health> {
     tag = "operations",
     responses(
         (status = 200, description = "The store is readable and the node is in sync", body = Health),
-        (status = 503, description = "Not ready: the store cannot be read or has failed, or the node is syncing", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: the store cannot be read or has failed, or the node is syncing", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {

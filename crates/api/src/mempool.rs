@@ -4,11 +4,12 @@ use alloy_primitives::Address;
 use axum::extract::State;
 use axum::response::Response;
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{MempoolPage, MempoolTransaction, TransactionView, TxStatus};
 use crate::page::{CursorKind, PageQuery, encode_text, paged};
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// Where a pooled transaction sorts: ready before queued, then sender, then nonce. A cursor
 /// names such a position, so a page continues after the last item shown even when the pool
@@ -49,9 +50,9 @@ fn decode_key(text: &str) -> Result<PoolKey, ApiError> {
     responses(
         (status = 200, description = "Counts and a page of pooled transactions; a `Link: <…>; rel=\"next\"` header names the next page", body = MempoolPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Bad `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "A worker failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A worker failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_mempool(

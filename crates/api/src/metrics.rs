@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use cairn_primitives::Header;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
@@ -18,9 +17,8 @@ use prometheus::{
 };
 use tokio::sync::broadcast;
 
-use crate::ApiError;
+use crate::error::ApiError;
 use crate::reads::NodeReads;
-use crate::server::{AppState, blocking};
 
 /// The route label of requests no route matched (unknown paths), so they cannot add series.
 const UNMATCHED: &str = "unmatched";
@@ -127,7 +125,7 @@ impl Metrics {
     }
 
     /// Reads the node's gauges and renders every metric as Prometheus text.
-    fn render(&self, node: &dyn NodeReads, peers: usize) -> Result<String, ApiError> {
+    pub(crate) fn render(&self, node: &dyn NodeReads, peers: usize) -> Result<String, ApiError> {
         self.peers.set(gauge(peers as u64));
         let head = node.head()?.number;
         self.head.set(gauge(head));
@@ -184,29 +182,4 @@ pub(crate) async fn observe(
     metrics.requests.with_label_values(&labels).inc();
     metrics.latency.with_label_values(&labels).observe(started.elapsed().as_secs_f64());
     response
-}
-
-/// Metrics in the Prometheus text format: request counts and latency per route and status,
-/// rate-limit refusals, mempool size, head and finalized height, peers, block processing time,
-/// signature recoveries.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
-    responses(
-        (status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let peers = crate::peers::peers(state.network.as_ref()).await?.len();
-    let node = state.node.clone();
-    let metrics = state.metrics.clone();
-    let text = blocking(move || metrics.render(node.as_ref(), peers)).await?;
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    Ok(response)
 }

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// Items on a page when `limit` is not given.
 pub(crate) const DEFAULT_LIMIT: u64 = 25;

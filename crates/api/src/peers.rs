@@ -6,8 +6,8 @@ use cairn_network::NetworkHandle;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ApiError;
-use crate::server::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The connected peers.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -59,8 +59,8 @@ pub(crate) async fn peers(network: Option<&NetworkHandle>) -> Result<Vec<PeerVie
     tag = "node",
     responses(
         (status = 200, description = "The connected peers", body = PeersView),
-        (status = 500, description = "The network task is gone", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The network task is gone", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_peers(State(state): State<AppState>) -> Result<Json<PeersView>, ApiError> {

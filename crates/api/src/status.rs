@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::model::{BlockRef, Status};
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// The node's chain and how far it is.
 #[utoipa::path(
@@ -14,8 +15,8 @@ use crate::server::{AppState, blocking};
     tag = "node",
     responses(
         (status = 200, description = "Chain identity and progress", body = Status),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), or for a submission a full mempool", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {

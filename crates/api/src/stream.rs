@@ -12,7 +12,6 @@
 //! that stops reading, ends with a close reason naming the height to resume from.
 
 use std::convert::Infallible;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use cairn_http::{SlotRefused, Slots};
+use cairn_http::SlotRefused;
 use cairn_primitives::Header;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
@@ -32,39 +31,18 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiError;
 use crate::auth::{Caller, client_address};
-use crate::events::EventFilter;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxStatus};
+use crate::params::EventFilter;
 use crate::reads::NodeReads;
-use crate::server::{AppState, blocking};
+use crate::state::{AppState, StreamHolder};
 
 /// How long one WebSocket frame may take to reach a client; longer than any stall, so a
 /// client that resumes reading gets the frames queued before its close frame.
 const SOCKET_SEND_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Who a stream is counted against: its API key, or its client's address without one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum StreamHolder {
-    /// An anonymous client, by address (IPv6 by /64).
-    Address(IpAddr),
-    /// A client with an API key, by key id: a key has its own share.
-    Key(String),
-}
-
-/// How much a stream may queue for its client and how long it waits for room.
-#[derive(Debug, Clone)]
-pub(crate) struct StreamLimits {
-    /// Messages queued per client.
-    pub(crate) buffer: usize,
-    /// How long a full queue may stay full before the client is dropped as too slow.
-    pub(crate) stall: Duration,
-    /// One slot per open stream, in all and per holder: requests only hold a concurrency
-    /// permit until their response starts, so streams are counted on their own, and one
-    /// client cannot take every slot.
-    pub(crate) open: Arc<Slots<StreamHolder>>,
-}
 
 /// `GET /v1/stream` query.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -469,10 +447,10 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, needle: &str) -> bo
     responses(
         (status = 101, description = "WebSocket: one JSON `StreamMessage` per text frame; the server closes with code 1008 (too slow), 1001 (shutting down) or 1011 (error) and a reason naming `?from=` to resume with"),
         (status = 200, description = "Server-Sent Events: event name = message type, data = the `StreamMessage`, `id` on block messages = the height to resume from; a final `close` event says why it ended", body = StreamMessage, content_type = "text/event-stream"),
-        (status = 400, description = "Malformed query or WebSocket handshake", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 406, description = "Neither a WebSocket upgrade nor `Accept: text/event-stream`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "This client (its API key, or its address without one) holds as many open streams as one client may (`too_many_streams`), or used up its rate limit (`rate_limited`)", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests or open streams in all (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed query or WebSocket handshake", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Neither a WebSocket upgrade nor `Accept: text/event-stream`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client (its API key, or its address without one) holds as many open streams as one client may (`too_many_streams`), or used up its rate limit (`rate_limited`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests or open streams in all (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn stream(

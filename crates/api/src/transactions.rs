@@ -5,11 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::ApiError;
 use crate::auth::{Authorized, scope};
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::model::{SubmitTransaction, Submitted, TransactionView, TxPosition, TxStatus};
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// A transaction from the mempool or the chain.
 #[utoipa::path(
@@ -19,10 +20,10 @@ use crate::server::{AppState, blocking};
     params(("hash" = String, Path, description = "Transaction hash, 0x + 64 hex digits", pattern = "^0x[0-9a-fA-F]{64}$")),
     responses(
         (status = 200, description = "The transaction, its status and (once included) its receipt", body = TransactionView),
-        (status = 400, description = "Malformed hash", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Neither pending nor included", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed hash", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Neither pending nor included", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_transaction(
@@ -59,13 +60,13 @@ pub(crate) async fn get_transaction(
     security(("bearer" = ["tx:write"])),
     responses(
         (status = 202, description = "Admitted to the mempool; poll its hash for inclusion", body = Submitted),
-        (status = 400, description = "Malformed body or undecodable transaction", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already in the mempool", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over the size limit", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not application/json", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Refused by the mempool (nonce, funds, fees, gas); `detail` is its reason", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body or undecodable transaction", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already in the mempool", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not application/json", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused by the mempool (nonce, funds, fees, gas); `detail` is its reason", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds), a full mempool, or a failed store (`storage_unavailable`: the node has stopped)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn submit_transaction(

@@ -10,9 +10,10 @@ use cairn_primitives::ConsensusKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiError;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::server::{AppState, blocking};
+use crate::state::AppState;
 
 /// Blocks examined for signing activity unless the request asks otherwise.
 const DEFAULT_WINDOW: u64 = 100;
@@ -112,9 +113,9 @@ impl From<Equivocation> for EvidenceView {
     params(WindowQuery),
     responses(
         (status = 200, description = "The validator set and its recent record", body = ValidatorsView),
-        (status = 400, description = "Bad `window`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad `window`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_validators(

@@ -21,12 +21,12 @@ use sha2::Sha256;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::ApiError;
 use crate::api_keys::unix_now;
-use crate::events::EventFilter;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxPosition, TxStatus};
+use crate::params::EventFilter;
 use crate::reads::NodeReads;
-use crate::server::blocking;
 use crate::webhook_destination::Destinations;
 use crate::webhook_store::{
     EventKind, Filter, Outcome, Position, Webhook, WebhookStore, delivery_id,

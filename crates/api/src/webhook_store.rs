@@ -14,8 +14,8 @@ use cairn_storage::{RecordBatch, RecordStore, RecordTable, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ApiError;
 use crate::api_keys::unix_now;
+use crate::error::ApiError;
 
 /// The longest failure reason kept per delivery: enough for an error and its causes (a DNS,
 /// connection or TLS failure names its cause at the end).

@@ -14,13 +14,14 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ApiError;
 use crate::api_keys::unix_now;
 use crate::auth::{Authorized, scope};
-use crate::events::EventFilter;
+use crate::blocking::blocking;
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::page::{CursorKind, PageQuery, encode_pair, encode_text, paged};
-use crate::server::{AppState, blocking};
+use crate::params::EventFilter;
+use crate::state::AppState;
 use crate::webhook_destination::ALLOW_HINT;
 use crate::webhook_store::{
     Delivery, EventKind, Filter, Outcome, Position, Webhook, parse_delivery_id,
@@ -234,12 +235,12 @@ fn random_hex<const N: usize>() -> String {
     responses(
         (status = 201, description = "Registered; the body holds the signing secret, shown only now", body = CreatedWebhook,
             headers(("Location" = String, description = "The webhook's URL"))),
-        (status = 400, description = "Malformed body, URL, event kinds or filter (`invalid_body`, `invalid_webhook`), or a URL whose host is or resolves to a loopback, private, link-local or the node's own address (`webhook_destination_refused`)", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "As many webhooks as the node allows exist (`too_many_webhooks`)", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over the size limit", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body not application/json", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed body, URL, event kinds or filter (`invalid_body`, `invalid_webhook`), or a URL whose host is or resolves to a loopback, private, link-local or the node's own address (`webhook_destination_refused`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "As many webhooks as the node allows exist (`too_many_webhooks`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body not application/json", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn create_webhook(
@@ -293,9 +294,9 @@ pub(crate) async fn create_webhook(
     responses(
         (status = 200, description = "A page of webhooks; a `Link: <…>; rel=\"next\"` header names the next page", body = WebhookPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Malformed `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_webhooks(
@@ -329,10 +330,10 @@ async fn load(state: &AppState, id: &str) -> Result<Webhook, ApiError> {
     params(WebhookPath),
     responses(
         (status = 200, description = "The webhook (without its secret)", body = WebhookView),
-        (status = 400, description = "Malformed id", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such webhook", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn get_webhook(
@@ -352,10 +353,10 @@ pub(crate) async fn get_webhook(
     params(WebhookPath),
     responses(
         (status = 200, description = "Removed; the body is the webhook as it was", body = WebhookView),
-        (status = 400, description = "Malformed id", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such webhook", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn delete_webhook(
@@ -384,10 +385,10 @@ pub(crate) async fn delete_webhook(
     responses(
         (status = 200, description = "A page of deliveries; a `Link: <…>; rel=\"next\"` header names the next page", body = DeliveryPage,
             headers(("Link" = String, description = "RFC 8288 link to the next page"))),
-        (status = 400, description = "Malformed id, `limit` or `cursor`", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such webhook", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id, `limit` or `cursor`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn list_deliveries(
@@ -426,10 +427,10 @@ pub(crate) async fn list_deliveries(
     params(DeliveryPath),
     responses(
         (status = 200, description = "Sent; `last_status` or `last_error` tells how the receiver answered", body = Delivery),
-        (status = 400, description = "Malformed id or delivery id", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such webhook, or no such delivery kept", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed id or delivery id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook, or no such delivery kept", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn replay_delivery(

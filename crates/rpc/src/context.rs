@@ -8,8 +8,8 @@ use jsonrpsee::RpcModule;
 use jsonrpsee::types::Params;
 use serde_json::Value;
 
-use crate::RpcConfig;
-use crate::filters::Filters;
+use crate::config::RpcConfig;
+use crate::filter_table::Filters;
 use crate::params::RpcResult;
 
 /// The node and the server-side state of its RPC: limits and installed filters.

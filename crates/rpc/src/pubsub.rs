@@ -22,7 +22,7 @@ use crate::blocks::snapshot;
 use crate::context::{Module, RpcContext};
 use crate::convert;
 use crate::error::invalid_params;
-use crate::filters::new_id;
+use crate::filter_table::new_id;
 use crate::params::{Args, RpcResult};
 use crate::transport::Transport;
 
