@@ -12,47 +12,15 @@ use std::collections::BTreeMap;
 
 use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, U256};
 use cairn_consensus::Consensus;
 use cairn_execution::execute_block;
 use cairn_primitives::{Block, ChainSpec, Receipt};
+pub use cairn_reads::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_storage::{
     Account, AddressTx, ChainStore, KvStore, MemoryKv, Snapshot, StoreError, TxLocation,
 };
 use rayon::prelude::*;
-
-/// A verified chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Height of the newest block.
-    pub height: u64,
-    /// Blocks checked, genesis excluded.
-    pub blocks: u64,
-    /// Transactions checked.
-    pub transactions: u64,
-    /// State root at `height`.
-    pub state_root: B256,
-}
-
-impl std::fmt::Display for VerifyReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "verified {} blocks, {} transactions, state root {} at height {}",
-            self.blocks, self.transactions, self.state_root, self.height
-        )
-    }
-}
-
-/// The first thing found wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("verification failed at height {height}: {what}")]
-pub struct VerifyFailure {
-    /// The first bad height.
-    pub height: u64,
-    /// What differs.
-    pub what: String,
-}
 
 fn fail(height: u64, what: impl ToString) -> VerifyFailure {
     VerifyFailure { height, what: what.to_string() }
@@ -65,15 +33,6 @@ pub fn verify_chain<K: KvStore>(
     consensus: &dyn Consensus,
 ) -> Result<VerifyReport, VerifyFailure> {
     verify_chain_with_progress(store, spec, consensus, &mut |_| {})
-}
-
-/// How far a running verification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerifyProgress {
-    /// Blocks re-checked so far (genesis excluded).
-    pub checked: u64,
-    /// Blocks to check: the head height when the verification started.
-    pub total: u64,
 }
 
 /// [`verify_chain`], reporting progress after each block, so a background job can show how

@@ -17,22 +17,7 @@ use cairn_primitives::Header;
 use cairn_storage::{KvStore, StateView};
 
 use crate::node::now_ms;
-use crate::{Node, NodeError};
-
-/// The block a simulation runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallBlock {
-    /// A stored block (at most the head): its own context and the state after it.
-    Stored(u64),
-    /// The block after the head, as [`Node::pending_context`] describes it.
-    Pending,
-}
-
-impl From<u64> for CallBlock {
-    fn from(number: u64) -> Self {
-        Self::Stored(number)
-    }
-}
+use crate::{CallBlock, Node, NodeError};
 
 impl<K: KvStore> Node<K> {
     /// Runs `request` in `block`, without committing.

@@ -12,7 +12,7 @@ use alloy_consensus::Transaction as _;
 use cairn_primitives::next_base_fee;
 use cairn_storage::KvStore;
 
-use crate::{Node, NodeError};
+use crate::{FeeSuggestion, Node, NodeError};
 
 /// Blocks the tip suggestion looks back over.
 const TIP_BLOCKS: u64 = 20;
@@ -26,22 +26,6 @@ const IGNORED_TIP: u128 = 2;
 /// The suggestion when recent blocks carried no tip worth sampling: 1 gwei, as geth and
 /// anvil use.
 const DEFAULT_TIP: u128 = 1_000_000_000;
-
-/// What a client should offer so its transaction is included soon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeeSuggestion {
-    /// The newest block, which the suggestion follows.
-    pub block_number: u64,
-    /// The newest block's base fee per gas.
-    pub latest_base_fee: u64,
-    /// The base fee per gas of the next block (the pending block's).
-    pub next_base_fee: u64,
-    /// The suggested priority fee per gas (`eth_maxPriorityFeePerGas`).
-    pub tip: u128,
-    /// The suggested price of a legacy transaction (`eth_gasPrice`): the tip on top of the
-    /// higher of the two base fees.
-    pub gas_price: u128,
-}
 
 impl<K: KvStore> Node<K> {
     /// The fees to offer now, from the newest blocks of one snapshot.

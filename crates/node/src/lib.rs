@@ -19,18 +19,17 @@
 
 pub mod audit;
 mod call;
-mod error;
 mod fees;
 pub mod logs;
 mod node;
 mod producer;
+mod reads;
 mod records;
 
+pub use cairn_reads::CallBlock;
+pub use cairn_reads::{FeeSuggestion, NodeError, Origin, TxLookup};
 pub use call::{
-    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallBlock, CallOutcome, StateOverride,
-    TransactionRequest,
+    AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
-pub use error::NodeError;
-pub use fees::FeeSuggestion;
-pub use node::{Candidate, Node, Origin, TxLookup};
+pub use node::{Candidate, Node};
 pub use producer::BlockProducer;

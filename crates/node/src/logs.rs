@@ -3,28 +3,9 @@
 
 use std::ops::ControlFlow;
 
-use alloy_primitives::{B256, Log};
 use alloy_rpc_types_eth::Filter;
+pub use cairn_reads::BlockLog;
 use cairn_storage::{KvRead, Snapshot, StoreError};
-
-/// A log with where it was emitted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockLog {
-    /// The block's height.
-    pub block_number: u64,
-    /// The block's hash.
-    pub block_hash: B256,
-    /// The block's timestamp.
-    pub block_timestamp: u64,
-    /// The emitting transaction's hash.
-    pub tx_hash: B256,
-    /// The emitting transaction's index in the block.
-    pub tx_index: u64,
-    /// The log's index among all logs of the block.
-    pub log_index: u64,
-    /// The log itself.
-    pub log: Log,
-}
 
 /// Visits, in chain order, the logs `filter` selects in blocks `from..=to`, skipping the first
 /// `skip` logs of block `from` (where a previous page stopped), until `visit` breaks or a

@@ -9,31 +9,14 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use cairn_consensus::Consensus;
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
+use cairn_primitives::{Block, ChainSpec, Header, Receipt, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
 use rayon::prelude::*;
 use tokio::sync::broadcast;
 use tracing::{info, warn};
 
-use crate::NodeError;
 use crate::audit::{VerifyFailure, VerifyProgress, VerifyReport, verify_chain_with_progress};
-
-/// A transaction found in the chain, with where it sits and what it did.
-#[derive(Debug, Clone)]
-pub struct TxLookup {
-    /// The transaction.
-    pub tx: TxEnvelope,
-    /// Its recovered sender.
-    pub sender: Address,
-    /// The block that includes it.
-    pub block_number: u64,
-    /// That block's hash.
-    pub block_hash: B256,
-    /// Its index in the block.
-    pub index: u32,
-    /// Its receipt.
-    pub receipt: Receipt,
-}
+use crate::{NodeError, Origin, TxLookup};
 
 /// A block executed on top of the head and ready to commit once agreed, with what its
 /// execution produced.
@@ -61,17 +44,6 @@ const BLOCK_BUFFER: usize = 1024;
 
 /// Admitted transaction hashes kept for a pending-transaction subscriber that falls behind.
 const PENDING_BUFFER: usize = 16_384;
-
-/// Who handed the node a transaction. Its own clients' transactions are announced to peers
-/// ([`Node::subscribe_local`]); a peer's is relayed by the gossip network itself once admitted,
-/// so announcing it again would only cost every node a duplicate message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// JSON-RPC, the REST API, or anything else local.
-    Local,
-    /// Transaction gossip.
-    Peer,
-}
 
 /// This machine's clock in milliseconds since the Unix epoch (0 if it reads before 1970).
 pub(crate) fn now_ms() -> u64 {

@@ -57,3 +57,22 @@ pub trait StateView {
     /// Hash of canonical block `number`, if known.
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError>;
 }
+
+/// A borrowed state reads as the state itself, so a view can lend out the state it holds.
+impl<T: StateView + ?Sized> StateView for &T {
+    fn account(&self, address: Address) -> Result<Option<Account>, StoreError> {
+        (**self).account(address)
+    }
+
+    fn storage(&self, address: Address, slot: U256) -> Result<U256, StoreError> {
+        (**self).storage(address, slot)
+    }
+
+    fn code(&self, hash: B256) -> Result<Option<Bytes>, StoreError> {
+        (**self).code(hash)
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
+        (**self).block_hash(number)
+    }
+}

@@ -12,6 +12,7 @@ mod fail_stop;
 mod fees;
 mod mempool;
 mod producer;
+mod reads;
 mod support;
 mod time;
 mod transfers;

@@ -1,7 +1,10 @@
+//! What a node answers with when it cannot answer: one variant per component behind it.
+
+use std::sync::Arc;
+
 use cairn_consensus::ConsensusError;
 use cairn_execution::{CallError, CallOutcome, ExecError};
 use cairn_mempool::PoolError;
-use std::sync::Arc;
 
 use cairn_storage::StoreError;
 use thiserror::Error;
