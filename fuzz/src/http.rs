@@ -169,7 +169,9 @@ impl Servers {
                 ..AuthConfig::default()
             };
             let config = ApiConfig { addr: loopback(), auth, ..ApiConfig::default() };
-            let api = cairn_api::start(node.clone(), &config).await.expect("the REST API");
+            let api = cairn_api::start(node.clone(), node.clone(), &config)
+                .await
+                .expect("the REST API");
             let config = RpcConfig { addr: loopback(), ..RpcConfig::default() };
             let (rpc, handle) = cairn_rpc::start(node.clone(), &config).await.expect("JSON-RPC");
             (api, rpc, handle)

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::blocking::blocking;
+use crate::chain;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::model::{
@@ -38,7 +39,9 @@ pub(crate) async fn get_account(
     let address = parse_address(&address)?;
     let node = state.node.clone();
     let (account, code_size) =
-        blocking(move || Ok(node.account(address)?)).await?.unwrap_or_default();
+        blocking(move || Ok(chain::account(node.view()?.as_ref(), address)?))
+            .await?
+            .unwrap_or_default();
     Ok(Json(AccountView {
         address,
         balance: account.balance.to_string(),
@@ -81,13 +84,14 @@ pub(crate) async fn get_account_proof(
     let address = parse_address(&address)?;
     let node = state.node.clone();
     let view = blocking(move || {
+        let view = node.view()?;
         let number = match query.block {
             Some(number) => number,
-            None => node.head()?.number,
+            None => view.heads()?.latest.number,
         };
         let not_found = || ApiError::BlockNotFound(number.to_string());
-        let state_root = node.header(number)?.ok_or_else(not_found)?.state_root;
-        let proof = node.proof(number, address)?.ok_or_else(not_found)?;
+        let state_root = view.header(number)?.ok_or_else(not_found)?.state_root;
+        let proof = view.proof(number, address, &[])?.ok_or_else(not_found)?;
         let exists = proof.account.is_some();
         let account = proof.account.unwrap_or_default();
         Ok(AccountProofView {
@@ -137,8 +141,9 @@ pub(crate) async fn list_account_transactions(
     };
     let node = state.node.clone();
     let page = blocking(move || {
-        let history = node.account_transactions(address, start, limit as usize)?;
-        let finalized = node.consensus().finalized_height(history.head);
+        let view = node.view()?;
+        let history = chain::account_transactions(view.as_ref(), address, start, limit as usize)?;
+        let finalized = view.heads()?.finalized;
         let items = history
             .items
             .iter()

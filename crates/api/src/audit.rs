@@ -8,17 +8,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cairn_node::audit::VerifyProgress;
+use cairn_reads::{ServedNode, VerifyProgress};
 
 use crate::audit_jobs::{AuditFailure, AuditJob, AuditJobs, AuditReport, AuditState, now};
 use crate::auth::{Authorized, scope};
 use crate::error::ApiError;
 use crate::extract::ApiPath;
-use crate::reads::NodeReads;
 use crate::state::AppState;
 
 /// Runs the audit on the blocking pool, recording progress and the outcome in `jobs`.
-fn run(node: Arc<dyn NodeReads>, jobs: Arc<AuditJobs>, id: String) {
+fn run(node: Arc<dyn ServedNode>, jobs: Arc<AuditJobs>, id: String) {
     let worker_jobs = jobs.clone();
     let worker_id = id.clone();
     let worker = tokio::task::spawn_blocking(move || {

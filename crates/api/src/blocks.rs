@@ -3,15 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use cairn_reads::{BlockSelector, BlockTag, ChainView};
 
 use crate::blocking::blocking;
+use crate::chain;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::model::{
     BlockDetail, BlockPage, BlockSummary, TransactionPage, TransactionView, TxPosition, TxStatus,
 };
 use crate::page::{CursorKind, PageQuery, encode, paged};
-use crate::reads::NodeReads;
 use crate::state::AppState;
 
 /// Blocks, newest first.
@@ -36,11 +37,11 @@ pub(crate) async fn list_blocks(
     let start = query.position(CursorKind::Blocks)?;
     let node = state.node.clone();
     let page = blocking(move || {
-        let head = node.head()?.number;
+        let view = node.view()?;
+        let head = view.heads()?.latest.number;
         let from = start.map_or(head, |start| start.min(head));
         let to = from.saturating_sub(limit - 1);
-        let items = node
-            .blocks_desc(from, to)?
+        let items = chain::blocks_desc(view.as_ref(), from, to)?
             .iter()
             .map(|block| BlockSummary::new(block, node.consensus()))
             .collect::<Result<_, _>>()?;
@@ -52,12 +53,13 @@ pub(crate) async fn list_blocks(
     Ok(paged("/v1/blocks", limit, next.as_deref(), page))
 }
 
-/// One block, by height, hash or `latest`.
+/// One block, by height, hash or tag: `latest`, `safe`, `finalized` (as the engine's finality
+/// has them, the same blocks JSON-RPC names) or `earliest`.
 #[utoipa::path(
     get,
     path = "/v1/blocks/{id}",
     tag = "blocks",
-    params(("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`", pattern = "^(latest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$")),
+    params(("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits), `latest`, `safe`, `finalized` or `earliest`", pattern = "^(latest|safe|finalized|earliest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$")),
     responses(
         (status = 200, description = "The block with its transaction hashes", body = BlockDetail),
         (status = 400, description = "Malformed id", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -73,8 +75,9 @@ pub(crate) async fn get_block(
     let id = BlockId::parse(&id)?;
     let node = state.node.clone();
     let detail = blocking(move || {
-        let number = id.resolve(node.as_ref())?;
-        let full = node.full_block(number)?.ok_or_else(|| id.not_found())?;
+        let view = node.view()?;
+        let number = id.resolve(view.as_ref())?;
+        let full = chain::full_block(view.as_ref(), number)?.ok_or_else(|| id.not_found())?;
         Ok(BlockDetail {
             summary: BlockSummary::new(&full.block, node.consensus())?,
             transactions: full.block.transactions.iter().map(|tx| *tx.tx_hash()).collect(),
@@ -90,7 +93,7 @@ pub(crate) async fn get_block(
     path = "/v1/blocks/{id}/transactions",
     tag = "blocks",
     params(
-        ("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits) or `latest`", pattern = "^(latest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$"),
+        ("id" = String, Path, description = "A height (decimal), a block hash (0x + 64 hex digits), `latest`, `safe`, `finalized` or `earliest`", pattern = "^(latest|safe|finalized|earliest|[0-9]{1,20}|0x[0-9a-fA-F]{64})$"),
         PageQuery,
     ),
     responses(
@@ -112,9 +115,10 @@ pub(crate) async fn list_block_transactions(
     let start = query.position(CursorKind::BlockTransactions)?.unwrap_or(0);
     let node = state.node.clone();
     let page = blocking(move || {
-        let number = id.resolve(node.as_ref())?;
-        let full = node.full_block(number)?.ok_or_else(|| id.not_found())?;
-        let finalized = node.consensus().finalized_height(node.head()?.number);
+        let view = node.view()?;
+        let number = id.resolve(view.as_ref())?;
+        let full = chain::full_block(view.as_ref(), number)?.ok_or_else(|| id.not_found())?;
+        let finalized = view.heads()?.finalized;
         let status = if number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let hash = full.block.hash();
         let count = full.block.transactions.len() as u64;
@@ -146,19 +150,28 @@ pub(crate) async fn list_block_transactions(
 enum BlockId {
     Number(u64),
     Hash(alloy_primitives::B256),
-    Latest,
+    Tag(BlockTag),
 }
+
+/// The tags a path may name, as the URL spells them.
+const TAGS: [(&str, BlockTag); 4] = [
+    ("latest", BlockTag::Latest),
+    ("safe", BlockTag::Safe),
+    ("finalized", BlockTag::Finalized),
+    ("earliest", BlockTag::Earliest),
+];
 
 impl BlockId {
     fn parse(id: &str) -> Result<Self, ApiError> {
         let invalid = || {
             ApiError::InvalidPath(format!(
-                "block id must be a height, a 0x-prefixed 32-byte hash or `latest`, got {:?}",
+                "block id must be a height, a 0x-prefixed 32-byte hash, `latest`, `safe`, \
+                 `finalized` or `earliest`, got {:?}",
                 id.chars().take(80).collect::<String>()
             ))
         };
-        if id == "latest" {
-            return Ok(Self::Latest);
+        if let Some((_, tag)) = TAGS.iter().find(|(name, _)| *name == id) {
+            return Ok(Self::Tag(*tag));
         }
         if id.starts_with("0x") {
             return if id.len() == 66 {
@@ -173,35 +186,56 @@ impl BlockId {
         id.parse().map(Self::Number).map_err(|_| invalid())
     }
 
-    /// The height this id names; a hash not in the canonical chain is a 404.
-    fn resolve(self, node: &dyn NodeReads) -> Result<u64, ApiError> {
-        match self {
-            Self::Number(number) => Ok(number),
-            Self::Latest => Ok(node.head()?.number),
-            Self::Hash(hash) => node.block_number(hash)?.ok_or_else(|| self.not_found()),
-        }
+    /// The height this id names in `view`, where tags resolve as they do for JSON-RPC; a
+    /// height above the head or a hash not in the canonical chain is a 404.
+    fn resolve(self, view: &dyn ChainView) -> Result<u64, ApiError> {
+        let selector = match self {
+            Self::Number(number) => BlockSelector::Number(number),
+            Self::Hash(hash) => BlockSelector::Hash(hash),
+            Self::Tag(tag) => BlockSelector::Tag(tag),
+        };
+        view.resolve(selector)?.ok_or_else(|| self.not_found())
     }
 
     fn not_found(self) -> ApiError {
         match self {
             Self::Number(number) => ApiError::BlockNotFound(number.to_string()),
             Self::Hash(hash) => ApiError::BlockNotFound(hash.to_string()),
-            Self::Latest => ApiError::BlockNotFound("latest".to_string()),
+            Self::Tag(tag) => {
+                let name = TAGS.iter().find(|(_, t)| *t == tag).map_or("latest", |(name, _)| name);
+                ApiError::BlockNotFound(name.to_string())
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use cairn_reads::BlockTag;
+
     use super::BlockId;
 
     #[test]
     fn block_ids_parse_strictly() {
         assert!(matches!(BlockId::parse("0"), Ok(BlockId::Number(0))));
-        assert!(matches!(BlockId::parse("latest"), Ok(BlockId::Latest)));
+        assert!(matches!(BlockId::parse("latest"), Ok(BlockId::Tag(BlockTag::Latest))));
+        assert!(matches!(BlockId::parse("safe"), Ok(BlockId::Tag(BlockTag::Safe))));
+        assert!(matches!(BlockId::parse("finalized"), Ok(BlockId::Tag(BlockTag::Finalized))));
+        assert!(matches!(BlockId::parse("earliest"), Ok(BlockId::Tag(BlockTag::Earliest))));
         let hash = format!("0x{}", "ab".repeat(32));
         assert!(matches!(BlockId::parse(&hash), Ok(BlockId::Hash(_))));
-        for bad in ["", "-1", "+1", "1.0", "0x12", "99999999999999999999999", "0xzz", "abc"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "0x12",
+            "99999999999999999999999",
+            "0xzz",
+            "abc",
+            "pending",
+            "Latest",
+        ] {
             assert!(BlockId::parse(bad).is_err(), "{bad}");
         }
     }

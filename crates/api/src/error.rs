@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cairn_consensus::ConsensusError;
 use cairn_mempool::PoolError;
-use cairn_node::NodeError;
+use cairn_reads::NodeError;
 use cairn_storage::StoreError;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

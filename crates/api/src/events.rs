@@ -1,5 +1,5 @@
 //! `GET /v1/events`: logs by contract address, topics and block range, read by the same scan
-//! as `eth_getLogs` (`cairn_node::logs`).
+//! as `eth_getLogs` (`ChainView::logs`, over `cairn_node::logs`).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::blocking::blocking;
+use crate::chain;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{EventPage, EventView};
@@ -90,7 +91,8 @@ pub(crate) async fn list_events(
     let node = state.node.clone();
     let link_filter = filter.clone();
     let page = blocking(move || {
-        let head = node.head()?.number;
+        let view = node.view()?;
+        let head = view.heads()?.latest.number;
         let asked_to = query.to_block.unwrap_or(head);
         let from = query.from_block.unwrap_or_else(|| asked_to.saturating_sub(MAX_EVENT_RANGE - 1));
         if from > asked_to {
@@ -111,7 +113,8 @@ pub(crate) async fn list_events(
         if start > to {
             return Ok(EventPage { items: Vec::new(), from_block: from, to_block: to, next: None });
         }
-        let logs = node.logs(&filter.to_filter(), start, to, skip, limit as usize)?;
+        let logs =
+            chain::logs(view.as_ref(), &filter.to_filter(), start, to, skip, limit as usize)?;
         let next = logs.next.map(|(block, index)| encode_pair(CursorKind::Events, block, index));
         let items = logs.items.into_iter().map(EventView::new).collect();
         Ok(EventPage { items, from_block: from, to_block: to, next })

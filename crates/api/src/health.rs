@@ -48,11 +48,12 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Result<Json<Health>,
         if let Some(failure) = node.storage_failure() {
             return Err(ApiError::NotReady(format!("storage error: {failure}")));
         }
-        let head = node.head().map_err(|e| ApiError::NotReady(format!("store unreadable: {e}")))?;
+        let heads = node.view().and_then(|view| view.heads());
+        let head = heads.map_err(|e| ApiError::NotReady(format!("store unreadable: {e}")))?;
         if node.syncing() {
             return Err(ApiError::NotReady("the node is syncing".into()));
         }
-        Ok(head.number)
+        Ok(head.latest.number)
     })
     .await?;
     Ok(Json(Health { status: "ok", head: Some(head) }))

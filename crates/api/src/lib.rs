@@ -9,7 +9,8 @@
 //!            method and refusal answered as application/problem+json with a `code`)
 //!         ─► handlers: status, fees, blocks, transactions, accounts (and their history), events,
 //!            mempool, audit, webhooks
-//!         ─► NodeReads (a narrow view of the node), on the blocking pool
+//!         ─► cairn-reads (ServedNode; one ChainView per answer, tags and finality resolved
+//!            there, as for JSON-RPC), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
 //!          ─► `/docs`: the API reference (Scalar's UI, vendored in docs-ui), reading `/v1/openapi.json`
 //!
@@ -28,6 +29,7 @@ mod audit_jobs;
 mod auth;
 mod blocking;
 mod blocks;
+mod chain;
 mod common_responses;
 mod config;
 mod docs;
@@ -44,7 +46,6 @@ mod model;
 mod page;
 mod params;
 mod peers;
-mod reads;
 mod request_id;
 mod routes;
 mod scope;

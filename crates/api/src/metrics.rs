@@ -11,6 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use cairn_primitives::Header;
+use cairn_reads::ServedNode;
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     Opts, Registry, TextEncoder,
@@ -18,7 +19,6 @@ use prometheus::{
 use tokio::sync::broadcast;
 
 use crate::error::ApiError;
-use crate::reads::NodeReads;
 
 /// The route label of requests no route matched (unknown paths), so they cannot add series.
 const UNMATCHED: &str = "unmatched";
@@ -125,11 +125,11 @@ impl Metrics {
     }
 
     /// Reads the node's gauges and renders every metric as Prometheus text.
-    pub(crate) fn render(&self, node: &dyn NodeReads, peers: usize) -> Result<String, ApiError> {
+    pub(crate) fn render(&self, node: &dyn ServedNode, peers: usize) -> Result<String, ApiError> {
         self.peers.set(gauge(peers as u64));
-        let head = node.head()?.number;
-        self.head.set(gauge(head));
-        self.finalized.set(gauge(node.consensus().finalized_height(head)));
+        let heads = node.view()?.heads()?;
+        self.head.set(gauge(heads.latest.number));
+        self.finalized.set(gauge(heads.finalized));
         let (pending, queued) = node.pool_counts();
         self.mempool_pending.set(gauge(pending as u64));
         self.mempool_queued.set(gauge(queued as u64));
@@ -146,7 +146,7 @@ impl Metrics {
     /// closes; a lagging receiver skips the blocks it missed.
     pub(crate) async fn watch_blocks(
         self: Arc<Self>,
-        node: Arc<dyn NodeReads>,
+        node: Arc<dyn ServedNode>,
         mut blocks: broadcast::Receiver<Arc<Header>>,
     ) {
         loop {

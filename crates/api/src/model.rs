@@ -412,7 +412,7 @@ pub(crate) struct EventView {
 }
 
 impl EventView {
-    pub(crate) fn new(log: cairn_node::logs::BlockLog) -> Self {
+    pub(crate) fn new(log: cairn_reads::BlockLog) -> Self {
         Self {
             address: log.log.address,
             topics: log.log.topics().to_vec(),

@@ -9,6 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_http::Slots;
+use cairn_reads::ServedNode;
 use tokio::sync::Semaphore;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -22,7 +23,6 @@ use crate::auth::{self, Guard};
 use crate::config::ApiConfig;
 use crate::error::{ApiError, Problem};
 use crate::metrics::{self, Metrics};
-use crate::reads::NodeReads;
 use crate::request_id::{self, X_REQUEST_ID};
 use crate::state::{AppState, StreamLimits};
 use crate::webhook_dispatch::Dispatcher;
@@ -103,7 +103,7 @@ pub(crate) struct Services {
 }
 
 /// The app: every route, the explorer and docs, with the layers every request passes.
-pub(crate) fn router(node: Arc<dyn NodeReads>, config: &ApiConfig, services: Services) -> Router {
+pub(crate) fn router(node: Arc<dyn ServedNode>, config: &ApiConfig, services: Services) -> Router {
     let Services { metrics, guard, webhooks, dispatcher } = services;
     let (routes, mut api) = documented().split_for_parts();
     common_responses::document(&mut api);

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use bytes::Bytes;
 use cairn_http::{ServeConfig, SlotRefused};
-use cairn_node::Node;
-use cairn_storage::{KvStore, RecordStore};
+use cairn_reads::ServedNode;
+use cairn_storage::RecordStore;
 use http_body_util::Full;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -18,7 +18,6 @@ use crate::auth::Guard;
 use crate::config::ApiConfig;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::metrics::Metrics;
-use crate::reads::NodeReads;
 use crate::routes::{Services, router};
 use crate::webhook_dispatch::Dispatcher;
 use crate::webhook_store::WebhookStore;
@@ -71,9 +70,10 @@ impl ApiServer {
 }
 
 /// Binds `config.addr`, serves the API for `node` on the current Tokio runtime, and starts
-/// delivering the webhooks stored in the node's store.
-pub async fn start<K: KvStore>(
-    node: Arc<Node<K>>,
+/// delivering the webhooks kept in `records` (the node's store, beside its chain).
+pub async fn start(
+    node: Arc<dyn ServedNode>,
+    records: Arc<dyn RecordStore>,
     config: &ApiConfig,
 ) -> Result<ApiServer, ApiError> {
     let listener = TcpListener::bind(config.addr)
@@ -84,8 +84,7 @@ pub async fn start<K: KvStore>(
     let metrics = Arc::new(Metrics::new()?);
     let guard = Arc::new(Guard::new(&config.auth, metrics.clone()));
     let blocks = node.subscribe_blocks();
-    let records: Arc<dyn RecordStore> = node.clone();
-    let reads: Arc<dyn NodeReads> = node.clone();
+    let reads = node.clone();
     let webhooks = Arc::new(WebhookStore::new(records, config.webhooks.history));
     let (dispatcher, head_follower) = Dispatcher::new(
         reads.clone(),

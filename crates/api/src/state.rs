@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use cairn_http::Slots;
 use cairn_network::NetworkHandle;
+use cairn_reads::ServedNode;
 
 use crate::audit_jobs::AuditJobs;
 use crate::metrics::Metrics;
-use crate::reads::NodeReads;
 use crate::webhook_dispatch::Dispatcher;
 use crate::webhook_store::WebhookStore;
 
@@ -38,7 +38,7 @@ pub(crate) struct StreamLimits {
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) node: Arc<dyn NodeReads>,
+    pub(crate) node: Arc<dyn ServedNode>,
     pub(crate) audits: Arc<AuditJobs>,
     pub(crate) stream: StreamLimits,
     pub(crate) max_body: usize,

@@ -23,14 +23,15 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>
     let peers = crate::peers::peers(state.network.as_ref()).await?.len() as u32;
     let node = state.node.clone();
     let status = blocking(move || {
-        let head = node.head()?;
+        let heads = node.view()?.heads()?;
+        let head = &heads.latest;
         let spec = node.spec();
         Ok(Status {
             chain_id: spec.chain_id,
             network: spec.network,
             consensus: spec.consensus,
             head: BlockRef { number: head.number, hash: head.hash(), timestamp: head.timestamp },
-            finalized_height: node.consensus().finalized_height(head.number),
+            finalized_height: heads.finalized,
             peers,
             syncing: node.syncing(),
         })

@@ -24,6 +24,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use cairn_http::SlotRefused;
 use cairn_primitives::Header;
+use cairn_reads::ServedNode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
@@ -33,11 +34,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Caller, client_address};
 use crate::blocking::blocking;
+use crate::chain;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxStatus};
 use crate::params::EventFilter;
-use crate::reads::NodeReads;
 use crate::state::{AppState, StreamHolder};
 
 /// How long one WebSocket frame may take to reach a client; longer than any stall, so a
@@ -204,17 +205,19 @@ fn message(
     Ok(StreamMessage { r#type, cursor, data })
 }
 
-/// Block `number`'s messages: its events, the block, and (if wanted) its finality.
+/// Block `number`'s messages: its events, the block, and (if wanted and the engine has
+/// finalised it) its finality, all read from one view.
 fn block_messages(
-    node: &dyn NodeReads,
+    node: &dyn ServedNode,
     options: &Options,
     number: u64,
 ) -> Result<Vec<StreamMessage>, ApiError> {
-    let full =
-        node.full_block(number)?.ok_or_else(|| ApiError::BlockNotFound(number.to_string()))?;
+    let view = node.view()?;
+    let full = chain::full_block(view.as_ref(), number)?
+        .ok_or_else(|| ApiError::BlockNotFound(number.to_string()))?;
     let mut messages = Vec::new();
     if let Some(filter) = &options.events {
-        for log in node.logs(filter, number, number, 0, usize::MAX)?.items {
+        for log in chain::logs(view.as_ref(), filter, number, number, 0, usize::MAX)?.items {
             messages.push(message(MessageType::Event, number, EventView::new(log))?);
         }
     }
@@ -223,7 +226,7 @@ fn block_messages(
         number,
         BlockSummary::new(&full.block, node.consensus())?,
     )?);
-    if options.finalized && node.consensus().finalized_height(number) >= number {
+    if options.finalized && view.heads()?.finalized >= number {
         let header = &full.block.header;
         let finalized = BlockRef { number, hash: header.hash(), timestamp: header.timestamp };
         messages.push(message(MessageType::Finalized, number, finalized)?);
@@ -257,7 +260,7 @@ async fn deliver(
 
 /// Sends blocks `*next..=to` from the store, advancing `*next` past each one delivered.
 async fn send_blocks(
-    node: &Arc<dyn NodeReads>,
+    node: &Arc<dyn ServedNode>,
     options: &Arc<Options>,
     next: &mut u64,
     to: u64,
@@ -278,14 +281,15 @@ async fn send_blocks(
 
 /// Produces a stream's messages until the client leaves or falls behind.
 async fn feed(
-    node: Arc<dyn NodeReads>,
+    node: Arc<dyn ServedNode>,
     options: Arc<Options>,
     from: Option<u64>,
     mut live: Live,
     out: mpsc::Sender<StreamMessage>,
     stall: Duration,
 ) -> End {
-    let head = |node: Arc<dyn NodeReads>| blocking(move || Ok(node.head()?.number));
+    let head =
+        |node: Arc<dyn ServedNode>| blocking(move || Ok(node.view()?.heads()?.latest.number));
     let start = match from {
         Some(from) => from,
         None => match head(node.clone()).await {
@@ -483,7 +487,7 @@ pub(crate) async fn stream(
             ApiError::TooManyStreams { max: max_per_holder }
         }
     })?;
-    let start = |node: Arc<dyn NodeReads>| {
+    let start = |node: Arc<dyn ServedNode>| {
         // Subscribe before anything is read, so no block between the two is missed.
         let live = Live {
             blocks: node.subscribe_blocks(),

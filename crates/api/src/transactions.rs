@@ -36,8 +36,9 @@ pub(crate) async fn get_transaction(
         if let Some(pooled) = node.pooled(hash) {
             return Ok(TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending));
         }
-        let found = node.transaction(hash)?.ok_or(ApiError::TransactionNotFound(hash))?;
-        let finalized = node.consensus().finalized_height(node.head()?.number);
+        let chain = node.view()?;
+        let found = chain.transaction(hash)?.ok_or(ApiError::TransactionNotFound(hash))?;
+        let finalized = chain.heads()?.finalized;
         let status =
             if found.block_number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let position = TxPosition {

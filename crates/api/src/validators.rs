@@ -133,11 +133,13 @@ pub(crate) async fn list_validators(
     };
     let node = state.node.clone();
     let view = blocking(move || {
-        let head = node.head()?.number;
+        let chain = node.view()?;
+        let head = chain.heads()?.latest.number;
         let lowest = head.saturating_sub(window - 1).max(1);
         let mut signed = Vec::new();
         for number in (lowest..=head).rev() {
-            let header = node.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
+            let header =
+                chain.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
             let signers: HashSet<Address> =
                 node.consensus().signers(&header)?.into_iter().collect();
             signed.push((number, signers));

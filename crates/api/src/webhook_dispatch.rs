@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use cairn_primitives::Header;
+use cairn_reads::ServedNode;
 use hmac::{Hmac, Mac};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
@@ -23,10 +24,10 @@ use tokio::task::JoinHandle;
 
 use crate::api_keys::unix_now;
 use crate::blocking::blocking;
+use crate::chain;
 use crate::error::ApiError;
 use crate::model::{BlockRef, BlockSummary, EventView, TransactionView, TxPosition, TxStatus};
 use crate::params::EventFilter;
-use crate::reads::NodeReads;
 use crate::webhook_destination::Destinations;
 use crate::webhook_store::{
     EventKind, Filter, Outcome, Position, Webhook, WebhookStore, delivery_id,
@@ -96,16 +97,18 @@ fn payload(webhook: &Webhook, kind: EventKind, at: Position, data: serde_json::V
 /// The events block `height` yields for a filter, in delivery order: its transactions, its
 /// matching logs, the block, its finality. `None` if the block is not stored.
 pub(crate) fn block_events(
-    node: &dyn NodeReads,
+    node: &dyn ServedNode,
     filter: &Filter,
     height: u64,
 ) -> Result<Option<Vec<(EventKind, serde_json::Value)>>, ApiError> {
-    let Some(full) = node.full_block(height)? else { return Ok(None) };
+    // The block, its logs and the heads from one view.
+    let view = node.view()?;
+    let Some(full) = chain::full_block(view.as_ref(), height)? else { return Ok(None) };
     let wants = |kind| filter.events.contains(&kind);
     let mut events = Vec::new();
     let header = &full.block.header;
     if wants(EventKind::Transaction) {
-        let status = if node.consensus().finalized_height(node.head()?.number) >= height {
+        let status = if view.heads()?.finalized >= height {
             TxStatus::Finalized
         } else {
             TxStatus::Included
@@ -120,7 +123,7 @@ pub(crate) fn block_events(
     }
     if wants(EventKind::Log) {
         let logs = EventFilter { address: filter.address, topics: filter.topics }.to_filter();
-        for log in node.logs(&logs, height, height, 0, usize::MAX)?.items {
+        for log in chain::logs(view.as_ref(), &logs, height, height, 0, usize::MAX)?.items {
             events.push((EventKind::Log, json(&EventView::new(log))?));
         }
     }
@@ -139,15 +142,30 @@ fn json(view: &impl Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(view).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// The head and the finalized height, as the dispatcher follows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tip {
+    latest: u64,
+    finalized: u64,
+}
+
+impl Tip {
+    /// The tip of the node's chain now.
+    fn read(node: &dyn ServedNode) -> Result<Self, ApiError> {
+        let heads = node.view()?.heads()?;
+        Ok(Self { latest: heads.latest.number, finalized: heads.finalized })
+    }
+}
+
 /// The highest block a webhook's events may come from: the head if it wants new blocks (and
 /// not their finality), else the finalized height. A block's events are so the same whenever
 /// they are derived, and so are their positions and delivery ids.
-fn limit(node: &dyn NodeReads, filter: &Filter, head: u64) -> u64 {
+fn limit(filter: &Filter, tip: Tip) -> u64 {
     let events = &filter.events;
     if events.contains(&EventKind::Block) && !events.contains(&EventKind::Finalized) {
-        head
+        tip.latest
     } else {
-        node.consensus().finalized_height(head)
+        tip.finalized
     }
 }
 
@@ -163,12 +181,12 @@ pub(crate) fn signature(secret: &str, timestamp: u64, body: &[u8]) -> Result<Str
 
 /// Sends webhooks: the HTTP client, the head, and one task per webhook.
 pub(crate) struct Dispatcher {
-    node: Arc<dyn NodeReads>,
+    node: Arc<dyn ServedNode>,
     store: Arc<WebhookStore>,
     client: reqwest::Client,
     destinations: Destinations,
     config: WebhookConfig,
-    head: watch::Receiver<u64>,
+    head: watch::Receiver<Tip>,
     tasks: Mutex<HashMap<String, JoinHandle<()>>>,
 }
 
@@ -176,7 +194,7 @@ impl Dispatcher {
     /// A dispatcher following `events` (the node's), with no webhook tasks yet, and the task
     /// that keeps its view of the head current.
     pub(crate) fn new(
-        node: Arc<dyn NodeReads>,
+        node: Arc<dyn ServedNode>,
         store: Arc<WebhookStore>,
         config: WebhookConfig,
         blocks: broadcast::Receiver<Arc<Header>>,
@@ -193,8 +211,7 @@ impl Dispatcher {
             .user_agent(concat!("cairn-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Internal(format!("webhook HTTP client: {e}")))?;
-        let head = node.head()?.number;
-        let (publish, head) = watch::channel(head);
+        let (publish, head) = watch::channel(Tip::read(node.as_ref())?);
         let follower = tokio::spawn(follow_head(node.clone(), blocks, publish));
         let dispatcher = Arc::new(Self {
             node,
@@ -355,7 +372,7 @@ impl Dispatcher {
             };
             let at = next.filter(|n| *n > webhook.next).unwrap_or(webhook.next);
             let newest = *head.borrow_and_update();
-            if at.height > limit(self.node.as_ref(), &webhook.filter, newest) {
+            if at.height > limit(&webhook.filter, newest) {
                 if at > webhook.next {
                     let store = self.store.clone();
                     let (lookup, moved) = (id.clone(), at);
@@ -370,7 +387,8 @@ impl Dispatcher {
             }
             if block.as_ref().is_none_or(|(height, _)| *height != at.height) {
                 let stored = self.node.clone();
-                let exists = blocking(move || Ok(stored.header(at.height)?.is_some())).await;
+                let exists =
+                    blocking(move || Ok(stored.view()?.header(at.height)?.is_some())).await;
                 if matches!(exists, Ok(false)) {
                     // Not stored (yet): wait for the next block.
                     if head.changed().await.is_err() {
@@ -441,21 +459,19 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Publishes the head height after every block, and re-reads it if the feed fell behind.
+/// Publishes the tip after every block (read from the store, where finality is known), and
+/// re-reads it if the feed fell behind.
 async fn follow_head(
-    node: Arc<dyn NodeReads>,
+    node: Arc<dyn ServedNode>,
     mut blocks: broadcast::Receiver<Arc<Header>>,
-    publish: watch::Sender<u64>,
+    publish: watch::Sender<Tip>,
 ) {
     loop {
         match blocks.recv().await {
-            Ok(header) => {
-                publish.send_replace(header.number);
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => {
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                 let reader = node.clone();
-                if let Ok(head) = blocking(move || Ok(reader.head()?.number)).await {
-                    publish.send_replace(head);
+                if let Ok(tip) = blocking(move || Tip::read(reader.as_ref())).await {
+                    publish.send_replace(tip);
                 }
             }
             Err(broadcast::error::RecvError::Closed) => return,

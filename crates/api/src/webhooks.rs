@@ -255,7 +255,7 @@ pub(crate) async fn create_webhook(
     }
     let url = url.to_string();
     let node = state.node.clone();
-    let head = blocking(move || Ok(node.head()?.number)).await?;
+    let head = blocking(move || Ok(node.view()?.heads()?.latest.number)).await?;
     let from = body.from_height.unwrap_or(head + 1);
     if from > head + 1 {
         return Err(ApiError::InvalidWebhook(format!(

@@ -151,7 +151,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     let api =
         ApiConfig { addr: args.api_addr, auth, webhooks, tls: api_tls, ..ApiConfig::default() };
-    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
+    let api_server = runtime.block_on(cairn_api::start(node.clone(), node.clone(), &api))?;
     listeners::warn_if_plaintext(
         "The REST API",
         api_server.addr(),

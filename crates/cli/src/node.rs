@@ -146,7 +146,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         webhooks,
         ..ApiConfig::default()
     };
-    let api_server = runtime.block_on(cairn_api::start(node.clone(), &api))?;
+    let api_server = runtime.block_on(cairn_api::start(node.clone(), node.clone(), &api))?;
     listeners::warn_if_plaintext(
         "The REST API",
         api_server.addr(),

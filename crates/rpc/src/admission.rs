@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  batch [send, send, call, send …] ─► Admission: raw bytes of every send
-//!      ─► spawn_blocking: Node::submit_raw_batch (senders recovered in parallel, one pool lock)
+//!      ─► spawn_blocking: TxSubmitter::submit_raw_batch (senders recovered in parallel, one pool lock)
 //!      ─► each send's verdict in its request's extensions ─► handlers answer from it
 //! ```
 //!
@@ -14,8 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use alloy_primitives::{B256, Bytes};
-use cairn_node::{Node, Origin};
-use cairn_storage::KvStore;
+use cairn_reads::{Origin, ServedNode};
 use jsonrpsee::server::middleware::rpc::{
     Batch, BatchEntry, MethodResponse, Notification, Request, RpcServiceT,
 };
@@ -39,25 +38,24 @@ pub(crate) fn raw_transaction(params: &Params<'_>) -> RpcResult<Bytes> {
 
 /// The middleware: admits the transactions of a request or batch together before the calls
 /// run.
-pub(crate) struct Admission<S, K: KvStore> {
+pub(crate) struct Admission<S> {
     pub(crate) service: S,
-    pub(crate) node: Arc<Node<K>>,
+    pub(crate) node: Arc<dyn ServedNode>,
 }
 
-impl<S: Clone, K: KvStore> Clone for Admission<S, K> {
+impl<S: Clone> Clone for Admission<S> {
     fn clone(&self) -> Self {
         Self { service: self.service.clone(), node: self.node.clone() }
     }
 }
 
-impl<S, K> RpcServiceT for Admission<S, K>
+impl<S> RpcServiceT for Admission<S>
 where
     S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse>
         + Clone
         + Send
         + Sync
         + 'static,
-    K: KvStore,
 {
     type MethodResponse = S::MethodResponse;
     type NotificationResponse = S::NotificationResponse;
@@ -126,7 +124,7 @@ fn sent(request: &Request<'_>) -> Option<Bytes> {
 }
 
 /// Admits `raws` on the blocking pool; one verdict per transaction, in order.
-async fn admit<K: KvStore>(node: Arc<Node<K>>, raws: Vec<Bytes>) -> Vec<RpcResult<B256>> {
+async fn admit(node: Arc<dyn ServedNode>, raws: Vec<Bytes>) -> Vec<RpcResult<B256>> {
     let count = raws.len();
     match tokio::task::spawn_blocking(move || node.submit_raw_batch(&raws, Origin::Local)).await {
         Ok(Ok(verdicts)) => {

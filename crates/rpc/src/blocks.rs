@@ -3,15 +3,15 @@
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, U64};
 use cairn_primitives::{Block, Receipt};
-use cairn_storage::{KvRead, KvStore, Snapshot, StoreError};
+use cairn_reads::ChainView;
 use serde_json::Value;
 
 use crate::context::{Module, RpcContext, json, register, register_blocking};
 use crate::convert::{self, Position};
 use crate::error::node_error;
-use crate::params::{Args, RpcResult, tag_number};
+use crate::params::{Args, RpcResult};
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register_blocking(module, "eth_getBlockByNumber", |params, ctx| {
         let mut args = Args::new(&params);
         let tag: BlockNumberOrTag = args.next()?;
@@ -46,9 +46,10 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
             // Receipts exist only for committed blocks.
             return Ok(Value::Null);
         }
-        let snapshot = snapshot(ctx)?;
-        let Some(number) = number_of(ctx, &snapshot, block)? else { return Ok(Value::Null) };
-        let Some(FullBlock { block, senders, receipts }) = load_with_receipts(&snapshot, number)?
+        let view = ctx.view()?;
+        let Some(number) = number_of(view.as_ref(), block)? else { return Ok(Value::Null) };
+        let Some(FullBlock { block, senders, receipts }) =
+            load_with_receipts(view.as_ref(), number)?
         else {
             return Ok(Value::Null);
         };
@@ -59,11 +60,11 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         if let Some(pooled) = ctx.node.pooled(hash) {
             return json(convert::transaction(pooled.tx, pooled.sender, None));
         }
-        let Some(found) = ctx.node.transaction(hash).map_err(node_error)? else {
+        let view = ctx.view()?;
+        let Some(found) = view.transaction(hash).map_err(node_error)? else {
             return Ok(Value::Null);
         };
-        let snapshot = snapshot(ctx)?;
-        let header = snapshot.header(found.block_number).map_err(store)?;
+        let header = view.header(found.block_number).map_err(node_error)?;
         let Some(header) = header else { return Ok(Value::Null) };
         let position = Position::in_block(&header, found.block_hash, found.index as usize);
         json(convert::transaction(found.tx, found.sender, Some(position)))
@@ -82,12 +83,12 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     });
     register(module, "eth_getTransactionReceipt", |params, ctx| {
         let hash: B256 = Args::new(&params).next()?;
-        let snapshot = snapshot(ctx)?;
-        let Some(location) = snapshot.tx_location(hash).map_err(store)? else {
+        let view = ctx.view()?;
+        let Some(location) = view.tx_location(hash).map_err(node_error)? else {
             return Ok(Value::Null);
         };
         let Some(FullBlock { block, senders, receipts }) =
-            load_with_receipts(&snapshot, location.block)?
+            load_with_receipts(view.as_ref(), location.block)?
         else {
             return Ok(Value::Null);
         };
@@ -98,33 +99,15 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     });
 }
 
-pub(crate) fn snapshot<K: KvStore>(ctx: &RpcContext<K>) -> RpcResult<Snapshot<K::Read>> {
-    ctx.node.store().snapshot().map_err(store)
+/// The height a block parameter names in `view`, or `None` if no such block is stored.
+fn number_of(view: &dyn ChainView, block: BlockId) -> RpcResult<Option<u64>> {
+    view.resolve(block.into()).map_err(node_error)
 }
 
-pub(crate) fn store(e: StoreError) -> jsonrpsee::types::ErrorObjectOwned {
-    node_error(e.into())
-}
-
-/// The height a block parameter names in `snapshot`, or `None` if no such block exists yet.
-fn number_of<K: KvStore, R: KvRead>(
-    ctx: &RpcContext<K>,
-    snapshot: &Snapshot<R>,
-    block: BlockId,
-) -> RpcResult<Option<u64>> {
-    match block {
-        BlockId::Hash(hash) => snapshot.block_number(hash.block_hash).map_err(store),
-        BlockId::Number(tag) => Ok(Some(tag_number(&ctx.node, tag)?)),
-    }
-}
-
-/// A block with its senders, read from one snapshot.
-fn load<R: KvRead>(
-    snapshot: &Snapshot<R>,
-    number: u64,
-) -> RpcResult<Option<(Block, Vec<Address>)>> {
-    let Some(block) = snapshot.block(number).map_err(store)? else { return Ok(None) };
-    let senders = snapshot.senders(number).map_err(store)?.unwrap_or_default();
+/// A block with its senders, read from one view.
+fn load(view: &dyn ChainView, number: u64) -> RpcResult<Option<(Block, Vec<Address>)>> {
+    let Some(block) = view.block(number).map_err(node_error)? else { return Ok(None) };
+    let senders = view.senders(number).map_err(node_error)?.unwrap_or_default();
     Ok(Some((block, senders)))
 }
 
@@ -135,18 +118,18 @@ pub(crate) struct FullBlock {
     pub(crate) receipts: Vec<Receipt>,
 }
 
-/// A block with its senders and receipts, read from one snapshot.
-pub(crate) fn load_with_receipts<R: KvRead>(
-    snapshot: &Snapshot<R>,
+/// A block with its senders and receipts, read from one view.
+pub(crate) fn load_with_receipts(
+    view: &dyn ChainView,
     number: u64,
 ) -> RpcResult<Option<FullBlock>> {
-    let Some((block, senders)) = load(snapshot, number)? else { return Ok(None) };
-    let receipts = snapshot.receipts(number).map_err(store)?.unwrap_or_default();
+    let Some((block, senders)) = load(view, number)? else { return Ok(None) };
+    let receipts = view.receipts(number).map_err(node_error)?.unwrap_or_default();
     Ok(Some(FullBlock { block, senders, receipts }))
 }
 
 /// Whether a block parameter names the pending block: the one this node would add next
-/// ([`cairn_node::Node::pending_block`]).
+/// ([`cairn_reads::PoolReader::pending_block`]).
 fn is_pending(id: BlockId) -> bool {
     matches!(id, BlockId::Number(BlockNumberOrTag::Pending))
 }
@@ -156,7 +139,7 @@ fn is_pending(id: BlockId) -> bool {
 /// proposer and total difficulty are not settled.
 const UNSETTLED_IN_PENDING: [&str; 4] = ["hash", "nonce", "miner", "totalDifficulty"];
 
-fn block_json<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, full: bool) -> RpcResult<Value> {
+fn block_json(ctx: &RpcContext, id: BlockId, full: bool) -> RpcResult<Value> {
     if is_pending(id) {
         let (block, senders) = ctx.node.pending_block().map_err(node_error)?;
         let mut value = json(convert::block(&block, &senders, full, false))?;
@@ -165,36 +148,36 @@ fn block_json<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, full: bool) -> RpcRe
         }
         return Ok(value);
     }
-    let snapshot = snapshot(ctx)?;
-    let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
-    let Some((block, senders)) = load(&snapshot, number)? else { return Ok(Value::Null) };
+    let view = ctx.view()?;
+    let Some(number) = number_of(view.as_ref(), id)? else { return Ok(Value::Null) };
+    let Some((block, senders)) = load(view.as_ref(), number)? else { return Ok(Value::Null) };
     json(convert::block(&block, &senders, full, true))
 }
 
-fn transaction_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<Value> {
+fn transaction_count(ctx: &RpcContext, id: BlockId) -> RpcResult<Value> {
     if is_pending(id) {
         let (block, _) = ctx.node.pending_block().map_err(node_error)?;
         return json(U64::from(block.transactions.len()));
     }
-    let snapshot = snapshot(ctx)?;
-    let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
-    let Some(block) = snapshot.block(number).map_err(store)? else { return Ok(Value::Null) };
+    let view = ctx.view()?;
+    let Some(number) = number_of(view.as_ref(), id)? else { return Ok(Value::Null) };
+    let Some(block) = view.block(number).map_err(node_error)? else { return Ok(Value::Null) };
     json(U64::from(block.transactions.len()))
 }
 
-fn uncle_count<K: KvStore>(ctx: &RpcContext<K>, id: BlockId) -> RpcResult<Value> {
+fn uncle_count(ctx: &RpcContext, id: BlockId) -> RpcResult<Value> {
     if is_pending(id) {
         return json(U64::ZERO);
     }
-    let snapshot = snapshot(ctx)?;
-    let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
-    match snapshot.header(number).map_err(store)? {
+    let view = ctx.view()?;
+    let Some(number) = number_of(view.as_ref(), id)? else { return Ok(Value::Null) };
+    match view.header(number).map_err(node_error)? {
         Some(_) => json(U64::ZERO),
         None => Ok(Value::Null),
     }
 }
 
-fn transaction_at<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, index: u64) -> RpcResult<Value> {
+fn transaction_at(ctx: &RpcContext, id: BlockId, index: u64) -> RpcResult<Value> {
     if is_pending(id) {
         let (block, senders) = ctx.node.pending_block().map_err(node_error)?;
         let i = index as usize;
@@ -203,9 +186,9 @@ fn transaction_at<K: KvStore>(ctx: &RpcContext<K>, id: BlockId, index: u64) -> R
             _ => Ok(Value::Null),
         };
     }
-    let snapshot = snapshot(ctx)?;
-    let Some(number) = number_of(ctx, &snapshot, id)? else { return Ok(Value::Null) };
-    let Some((block, senders)) = load(&snapshot, number)? else { return Ok(Value::Null) };
+    let view = ctx.view()?;
+    let Some(number) = number_of(view.as_ref(), id)? else { return Ok(Value::Null) };
+    let Some((block, senders)) = load(view.as_ref(), number)? else { return Ok(Value::Null) };
     let i = index as usize;
     let (Some(tx), Some(sender)) = (block.transactions.get(i), senders.get(i)) else {
         return Ok(Value::Null);

@@ -4,16 +4,14 @@
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Bytes, U64};
 use alloy_rpc_types_eth::{BlockOverrides, TransactionRequest, state::StateOverride};
-use cairn_node::{CallBlock, CallOutcome, NodeError};
-use cairn_storage::KvStore;
+use cairn_reads::{CallBlock, CallOutcome, NodeError};
 use jsonrpsee::types::ErrorObjectOwned;
 
-use crate::blocks::snapshot;
 use crate::context::{Module, RpcContext, json, register_blocking};
 use crate::error::{EXECUTION_REVERTED, node_error, server_error};
 use crate::params::{Args, RpcResult, existing_block};
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register_blocking(module, "eth_call", |params, ctx| {
         let mut args = Args::new(&params);
         let request: TransactionRequest = args.next()?;
@@ -50,10 +48,10 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
 
 /// The block a simulation runs in: the pending one for `pending`, else a stored block, which
 /// must exist.
-fn call_block<K: KvStore>(ctx: &RpcContext<K>, block: BlockId) -> RpcResult<CallBlock> {
+fn call_block(ctx: &RpcContext, block: BlockId) -> RpcResult<CallBlock> {
     match block {
         BlockId::Number(BlockNumberOrTag::Pending) => Ok(CallBlock::Pending),
-        stored => Ok(CallBlock::Stored(existing_block(&snapshot(ctx)?, stored)?)),
+        stored => Ok(CallBlock::Stored(existing_block(ctx.view()?.as_ref(), stored)?)),
     }
 }
 

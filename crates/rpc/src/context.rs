@@ -2,46 +2,49 @@
 
 use std::sync::Arc;
 
-use cairn_node::Node;
-use cairn_storage::KvStore;
+use cairn_reads::{ChainView, ServedNode};
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::Params;
 use serde_json::Value;
 
 use crate::config::RpcConfig;
+use crate::error::node_error;
 use crate::filter_table::Filters;
 use crate::params::RpcResult;
 
 /// The node and the server-side state of its RPC: limits and installed filters.
-pub(crate) struct RpcContext<K: KvStore> {
-    pub(crate) node: Arc<Node<K>>,
+pub(crate) struct RpcContext {
+    pub(crate) node: Arc<dyn ServedNode>,
     pub(crate) config: RpcConfig,
     pub(crate) filters: Filters,
 }
 
-/// A method: its parameters and the context in, a JSON answer or a JSON-RPC error out.
-pub(crate) type Handler<K> = fn(Params<'_>, &RpcContext<K>) -> RpcResult<Value>;
+impl RpcContext {
+    /// A consistent view of the chain: every part of one answer is read from it.
+    pub(crate) fn view(&self) -> RpcResult<Box<dyn ChainView + '_>> {
+        self.node.view().map_err(node_error)
+    }
+}
 
-pub(crate) type Module<K> = RpcModule<RpcContext<K>>;
+/// A method: its parameters and the context in, a JSON answer or a JSON-RPC error out.
+pub(crate) type Handler = fn(Params<'_>, &RpcContext) -> RpcResult<Value>;
+
+pub(crate) type Module = RpcModule<RpcContext>;
 
 /// Registers a cheap method that answers on the server's own task.
-pub(crate) fn register<K: KvStore>(module: &mut Module<K>, name: &'static str, f: Handler<K>) {
+pub(crate) fn register(module: &mut Module, name: &'static str, f: Handler) {
     // Every name is a distinct literal, so registration cannot collide.
     let _ = module.register_method(name, move |params, ctx, _| f(params, ctx));
 }
 
 /// Registers a method that may run long (block scans, EVM execution) on the blocking pool, so
 /// it never stalls the connections served alongside it.
-pub(crate) fn register_blocking<K: KvStore>(
-    module: &mut Module<K>,
-    name: &'static str,
-    f: Handler<K>,
-) {
+pub(crate) fn register_blocking(module: &mut Module, name: &'static str, f: Handler) {
     let _ = module.register_blocking_method(name, move |params, ctx, _| f(params, &ctx));
 }
 
 /// Registers a method whose answer never changes.
-pub(crate) fn register_value<K: KvStore>(module: &mut Module<K>, name: &'static str, value: Value) {
+pub(crate) fn register_value(module: &mut Module, name: &'static str, value: Value) {
     let _ = module.register_method(name, move |_, _, _| -> RpcResult<Value> { Ok(value.clone()) });
 }
 

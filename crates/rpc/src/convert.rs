@@ -157,7 +157,7 @@ pub(crate) fn block_logs(block: &Block, receipts: &[Receipt]) -> Vec<Vec<rpc::Lo
 }
 
 /// A scanned log as Ethereum clients expect it.
-pub(crate) fn log(log: cairn_node::logs::BlockLog) -> rpc::Log {
+pub(crate) fn log(log: cairn_reads::BlockLog) -> rpc::Log {
     rpc::Log {
         inner: log.log,
         block_hash: Some(log.block_hash),

@@ -1,4 +1,4 @@
-use cairn_node::NodeError;
+use cairn_reads::NodeError;
 use jsonrpsee::types::ErrorObjectOwned;
 use thiserror::Error;
 

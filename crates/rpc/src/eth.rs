@@ -4,23 +4,22 @@ use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, B256, Bytes, U64, U256, keccak256};
 use alloy_rpc_types_eth::{EIP1186AccountProofResponse, EIP1186StorageProof};
 use alloy_serde::JsonStorageKey;
-use cairn_storage::{Account, AccountProof, KvStore, StateView, StoreError};
+use cairn_storage::{AccountProof, StateView, StoreError};
 use serde_json::{Value, json};
 
 use crate::admission::{Admitted, SEND_RAW, raw_transaction};
-use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register, register_value};
-use crate::error::node_error;
+use crate::error::{node_error, server_error};
 use crate::params::{Args, RpcResult, at_most, existing_block};
 
 /// Most slots one `eth_getProof` may ask for.
 const MAX_PROOF_SLOTS: usize = 1024;
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register(module, "eth_chainId", |_, ctx| json(U64::from(ctx.node.spec().chain_id)));
     register(module, "net_version", |_, ctx| json(ctx.node.spec().chain_id.to_string()));
     register(module, "eth_blockNumber", |_, ctx| {
-        json(U64::from(ctx.node.head().map_err(node_error)?.number))
+        json(U64::from(ctx.view()?.heads().map_err(node_error)?.latest.number))
     });
     register(module, "web3_sha3", |params, _| {
         let data: Bytes = Args::new(&params).next()?;
@@ -29,7 +28,8 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register(module, "eth_getBalance", |params, ctx| {
         let mut args = Args::new(&params);
         let (address, block) = (args.next()?, args.block()?);
-        json(account_at(ctx, address, block)?.map_or(U256::ZERO, |a| a.balance))
+        let account = with_state(ctx, block, |state| state.account(address))?;
+        json(account.map_or(U256::ZERO, |a| a.balance))
     });
     register(module, "eth_getTransactionCount", |params, ctx| {
         let mut args = Args::new(&params);
@@ -37,16 +37,17 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         if block == BlockId::Number(BlockNumberOrTag::Pending) {
             return json(U64::from(ctx.node.pending_nonce(address).map_err(node_error)?));
         }
-        json(U64::from(account_at(ctx, address, block)?.map_or(0, |a| a.nonce)))
+        json(U64::from(
+            with_state(ctx, block, |state| state.account(address))?.map_or(0, |a| a.nonce),
+        ))
     });
     register(module, "eth_getCode", |params, ctx| {
         let mut args = Args::new(&params);
         let (address, block) = (args.next()?, args.block()?);
-        let Some(account) = account_at(ctx, address, block)? else { return json(Bytes::new()) };
-        let snapshot = ctx.node.store().snapshot().map_err(|e| node_error(e.into()))?;
-        json(
-            snapshot.code(account.code_hash).map_err(|e| node_error(e.into()))?.unwrap_or_default(),
-        )
+        // The account and its code from one state, so a block arriving between the two reads
+        // cannot pair one block's account with another's code.
+        let code = with_state(ctx, block, |state| code_of(state, address))?;
+        json(code.unwrap_or_default())
     });
     register(module, "eth_getStorageAt", |params, ctx| {
         let mut args = Args::new(&params);
@@ -86,41 +87,38 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     register_value(module, "eth_syncing", json!(false));
 }
 
-/// The account at any block.
-fn account_at<K: KvStore>(
-    ctx: &RpcContext<K>,
-    address: Address,
-    block: BlockId,
-) -> RpcResult<Option<Account>> {
-    with_state(ctx, block, |state| state.account(address))
+/// The code deployed at `address` in `state`.
+fn code_of(state: &dyn StateView, address: Address) -> Result<Option<Bytes>, StoreError> {
+    match state.account(address)? {
+        Some(account) => state.code(account.code_hash),
+        None => Ok(None),
+    }
 }
 
-/// Runs `read` on the state after `block`, from one snapshot: the flat tables at the head (one
+/// Runs `read` on the state after `block`, from one view: the flat tables at the head (one
 /// lookup), that block's tries before it (exact history).
-fn with_state<K: KvStore, T>(
-    ctx: &RpcContext<K>,
+fn with_state<T>(
+    ctx: &RpcContext,
     block: BlockId,
     read: impl FnOnce(&dyn StateView) -> Result<T, StoreError>,
 ) -> RpcResult<T> {
-    let snapshot = snapshot(ctx)?;
-    let number = existing_block(&snapshot, block)?;
-    if snapshot.head().map_err(store)?.number == number {
-        return read(&snapshot).map_err(store);
-    }
-    let header = snapshot.header(number).map_err(store)?;
-    let header = header.ok_or_else(|| crate::error::server_error("header not found"))?;
-    read(&snapshot.state_at(header.state_root)).map_err(store)
+    let view = ctx.view()?;
+    let number = existing_block(view.as_ref(), block)?;
+    let state = view.state_at(number).map_err(node_error)?;
+    let state = state.ok_or_else(|| server_error("header not found"))?;
+    read(state.as_ref()).map_err(|e| node_error(e.into()))
 }
 
-fn proof_at<K: KvStore>(
-    ctx: &RpcContext<K>,
+fn proof_at(
+    ctx: &RpcContext,
     address: Address,
     slots: &[B256],
     block: BlockId,
 ) -> RpcResult<AccountProof> {
-    let number = existing_block(&snapshot(ctx)?, block)?;
-    let proof = ctx.node.proof(number, address, slots).map_err(node_error)?;
-    proof.ok_or_else(|| crate::error::server_error("header not found"))
+    let view = ctx.view()?;
+    let number = existing_block(view.as_ref(), block)?;
+    let proof = view.proof(number, address, slots).map_err(node_error)?;
+    proof.ok_or_else(|| server_error("header not found"))
 }
 
 /// EIP-1186's answer; an absent account is proven with empty values, as geth does.

@@ -1,13 +1,13 @@
-//! Fee suggestions (the node's rules, [`cairn_node::FeeSuggestion`]) and fee history.
+//! Fee suggestions (the node's rules, [`cairn_reads::FeeSuggestion`]) and fee history.
 
 use alloy_consensus::Transaction as _;
 use alloy_eips::BlockNumberOrTag;
 use alloy_primitives::{U64, U128};
 use alloy_rpc_types_eth::FeeHistory;
 use cairn_primitives::{Block, Receipt, next_base_fee};
-use cairn_storage::{KvRead, KvStore, Snapshot};
+use cairn_reads::ChainView;
 
-use crate::blocks::{FullBlock, load_with_receipts, snapshot, store};
+use crate::blocks::{FullBlock, load_with_receipts};
 use crate::context::{Module, RpcContext, json, register};
 use crate::error::{invalid_params, node_error, server_error};
 use crate::params::{Args, RpcResult, at_most, tag_number};
@@ -17,7 +17,7 @@ const MAX_HISTORY: usize = 1024;
 /// Most percentiles one `eth_feeHistory` may ask for.
 const MAX_PERCENTILES: usize = 100;
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register(module, "eth_maxPriorityFeePerGas", |_, ctx| {
         json(U128::from(ctx.node.fee_suggestion().map_err(node_error)?.tip))
     });
@@ -33,8 +33,8 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     });
 }
 
-fn fee_history<K: KvStore>(
-    ctx: &RpcContext<K>,
+fn fee_history(
+    ctx: &RpcContext,
     count: u64,
     newest: BlockNumberOrTag,
     percentiles: Option<Vec<f64>>,
@@ -47,8 +47,8 @@ fn fee_history<K: KvStore>(
             return Err(invalid_params("reward percentiles must be ascending values in 0..=100"));
         }
     }
-    let snapshot = snapshot(ctx)?;
-    let head = snapshot.head().map_err(store)?.number;
+    let view = ctx.view()?;
+    let head = view.heads().map_err(node_error)?.latest.number;
     // geth refuses a range ending past the head instead of answering a shorter one.
     let newest = match newest {
         BlockNumberOrTag::Number(n) if n > head => {
@@ -56,7 +56,7 @@ fn fee_history<K: KvStore>(
                 "request beyond head block: requested {n}, head {head}"
             )));
         }
-        tag => tag_number(&ctx.node, tag)?.min(head),
+        tag => tag_number(view.as_ref(), tag)?.min(head),
     };
     let mut history = FeeHistory::default();
     if count == 0 {
@@ -66,7 +66,8 @@ fn fee_history<K: KvStore>(
     history.oldest_block = oldest;
     let mut rewards = Vec::new();
     for number in oldest..=newest {
-        let Some(FullBlock { block, receipts, .. }) = load_with_receipts(&snapshot, number)? else {
+        let Some(FullBlock { block, receipts, .. }) = load_with_receipts(view.as_ref(), number)?
+        else {
             break;
         };
         let header = &block.header;
@@ -76,14 +77,14 @@ fn fee_history<K: KvStore>(
             rewards.push(block_rewards(&block, &receipts, p));
         }
     }
-    let next = next_header_base_fee(&snapshot, newest)?;
+    let next = next_header_base_fee(view.as_ref(), newest)?;
     history.base_fee_per_gas.push(next);
     history.reward = percentiles.map(|_| rewards);
     Ok(history)
 }
 
-fn next_header_base_fee<R: KvRead>(snapshot: &Snapshot<R>, number: u64) -> RpcResult<u128> {
-    let header = snapshot.header(number).map_err(store)?.unwrap_or_default();
+fn next_header_base_fee(view: &dyn ChainView, number: u64) -> RpcResult<u128> {
+    let header = view.header(number).map_err(node_error)?.unwrap_or_default();
     Ok(u128::from(next_base_fee(&header)))
 }
 

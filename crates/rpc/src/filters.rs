@@ -3,17 +3,16 @@
 
 use alloy_eips::BlockNumberOrTag;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, FilterChanges};
-use cairn_storage::KvStore;
+use cairn_reads::ChainView;
 use serde_json::Value;
 
-use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register, register_blocking};
 use crate::error::{invalid_params, node_error};
 use crate::filter_table::{Kind, Poll};
 use crate::logs;
 use crate::params::{Args, RpcResult, tag_number};
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register(module, "eth_newFilter", |params, ctx| {
         let filter: Filter = Args::new(&params).next()?;
         if let FilterBlockOption::AtBlockHash(_) = filter.block_option {
@@ -41,19 +40,19 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
         match ctx.filters.poll(&id, head)? {
             Poll::Pending(hashes) => json(FilterChanges::<Value>::Hashes(hashes)),
             Poll::Blocks(next) => {
-                let snapshot = snapshot(ctx)?;
+                let view = ctx.view()?;
                 let mut hashes = Vec::new();
                 for number in next..=head {
-                    if let Some(header) = snapshot.header(number).map_err(store)? {
+                    if let Some(header) = view.header(number).map_err(node_error)? {
                         hashes.push(header.hash());
                     }
                 }
                 json(FilterChanges::<Value>::Hashes(hashes))
             }
             Poll::Logs(filter, next) => {
-                let (from, to) = bounds(ctx, &filter, head)?;
-                let snapshot = snapshot(ctx)?;
-                json(logs::collect(ctx, &snapshot, &filter, from.max(next), to)?)
+                let view = ctx.view()?;
+                let (from, to) = bounds(view.as_ref(), &filter, head)?;
+                json(logs::collect(ctx, view.as_ref(), &filter, from.max(next), to)?)
             }
         }
     });
@@ -64,21 +63,21 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
     });
 }
 
-fn head<K: KvStore>(ctx: &RpcContext<K>) -> RpcResult<u64> {
-    Ok(ctx.node.head().map_err(node_error)?.number)
+fn head(ctx: &RpcContext) -> RpcResult<u64> {
+    Ok(ctx.view()?.heads().map_err(node_error)?.latest.number)
 }
 
 /// The block range a log filter covers, capped at the head (block-hash filters are refused at
 /// installation, so they cover nothing).
-fn bounds<K: KvStore>(ctx: &RpcContext<K>, filter: &Filter, head: u64) -> RpcResult<(u64, u64)> {
+fn bounds(view: &dyn ChainView, filter: &Filter, head: u64) -> RpcResult<(u64, u64)> {
     match filter.block_option {
         FilterBlockOption::AtBlockHash(_) => Ok((1, 0)),
         FilterBlockOption::Range { from_block, to_block } => {
             let from = match from_block {
-                Some(tag) => tag_number(&ctx.node, tag)?,
+                Some(tag) => tag_number(view, tag)?,
                 None => 0,
             };
-            let to = tag_number(&ctx.node, to_block.unwrap_or(BlockNumberOrTag::Latest))?;
+            let to = tag_number(view, to_block.unwrap_or(BlockNumberOrTag::Latest))?;
             Ok((from, to.min(head)))
         }
     }

@@ -10,9 +10,10 @@
 //!         ─► TransportGate: eth_subscribe over HTTP refused by name, WebSocket calls counted
 //!         ─► Concurrency ─► Arity: more positional parameters than the method reads is -32602
 //!         ─► Admission: eth_sendRawTransaction of a request or batch admitted together on the
-//!            blocking pool (Node::submit_raw_batch)
+//!            blocking pool (TxSubmitter::submit_raw_batch)
 //!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub
-//!         ─► Node reads (one store snapshot per answer), Node::submit_raw, node events
+//!         ─► cairn-reads: one ChainView per answer (tags resolved there, from the engine's
+//!            finality), the pool, simulations, TxSubmitter, node events
 //! ```
 //!
 //! JSON shapes are alloy's RPC types, so they are the ones Ethereum clients parse.

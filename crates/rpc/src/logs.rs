@@ -2,19 +2,16 @@
 
 use alloy_eips::BlockNumberOrTag;
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, Log};
-use cairn_storage::{KvRead, KvStore, Snapshot};
-
 use std::ops::ControlFlow;
 
-use cairn_node::logs::scan_logs;
+use cairn_reads::ChainView;
 
-use crate::blocks::{snapshot, store};
 use crate::context::{Module, RpcContext, json, register_blocking};
 use crate::convert;
-use crate::error::{limit_exceeded, server_error};
+use crate::error::{limit_exceeded, node_error, server_error};
 use crate::params::{Args, RpcResult, tag_number};
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register_blocking(module, "eth_getLogs", |params, ctx| {
         let filter: Filter = Args::new(&params).next()?;
         json(query(ctx, &filter)?)
@@ -22,31 +19,32 @@ pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
 }
 
 /// The logs `filter` selects, over its own block range or block hash.
-pub(crate) fn query<K: KvStore>(ctx: &RpcContext<K>, filter: &Filter) -> RpcResult<Vec<Log>> {
-    let snapshot = snapshot(ctx)?;
+pub(crate) fn query(ctx: &RpcContext, filter: &Filter) -> RpcResult<Vec<Log>> {
+    let view = ctx.view()?;
+    let view = view.as_ref();
     match filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
-            let number = snapshot
+            let number = view
                 .block_number(hash)
-                .map_err(store)?
+                .map_err(node_error)?
                 .ok_or_else(|| server_error(format!("unknown block {hash}")))?;
-            collect(ctx, &snapshot, filter, number, number)
+            collect(ctx, view, filter, number, number)
         }
         FilterBlockOption::Range { from_block, to_block } => {
             let latest = BlockNumberOrTag::Latest;
-            let from = tag_number(&ctx.node, from_block.unwrap_or(latest))?;
-            let to = tag_number(&ctx.node, to_block.unwrap_or(latest))?;
-            let head = snapshot.head().map_err(store)?.number;
-            collect(ctx, &snapshot, filter, from, to.min(head))
+            let from = tag_number(view, from_block.unwrap_or(latest))?;
+            let to = tag_number(view, to_block.unwrap_or(latest))?;
+            let head = view.heads().map_err(node_error)?.latest.number;
+            collect(ctx, view, filter, from, to.min(head))
         }
     }
 }
 
 /// Matching logs in blocks `from..=to`, refusing ranges and results over the configured caps
 /// with a message that says how to narrow the query.
-pub(crate) fn collect<K: KvStore, R: KvRead>(
-    ctx: &RpcContext<K>,
-    snapshot: &Snapshot<R>,
+pub(crate) fn collect(
+    ctx: &RpcContext,
+    view: &dyn ChainView,
     filter: &Filter,
     from: u64,
     to: u64,
@@ -64,7 +62,7 @@ pub(crate) fn collect<K: KvStore, R: KvRead>(
     }
     let mut found = Vec::new();
     let mut over_at = None;
-    scan_logs(snapshot, filter, from, to, 0, &mut |log| {
+    view.logs(filter, from, to, 0, &mut |log| {
         if found.len() == max_logs {
             over_at = Some(log.block_number);
             return ControlFlow::Break(());
@@ -72,7 +70,7 @@ pub(crate) fn collect<K: KvStore, R: KvRead>(
         found.push(convert::log(log));
         ControlFlow::Continue(())
     })
-    .map_err(store)?;
+    .map_err(node_error)?;
     if let Some(number) = over_at {
         return Err(limit_exceeded(format!(
             "query returned more than {max_logs} results; retry with a range ending before \

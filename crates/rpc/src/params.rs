@@ -1,8 +1,7 @@
 //! Reading positional parameters and resolving block parameters.
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use cairn_node::Node;
-use cairn_storage::{KvRead, KvStore, Snapshot, StoreError};
+use cairn_reads::ChainView;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::de::DeserializeOwned;
 
@@ -50,40 +49,29 @@ fn explain(index: usize, error: ErrorObjectOwned) -> ErrorObjectOwned {
     invalid_params(format!("invalid argument {index}: {detail}"))
 }
 
-/// The height a tag names. A single-node or BFT chain finalises every block it commits, so
-/// `safe` and `finalized` read the head. `pending` reads the head too where a method needs a
-/// committed block (state, logs, fee history); the methods that show the pending block or
-/// simulate in it (blocks, `eth_call`, `eth_estimateGas`, `eth_createAccessList`) and
-/// `eth_getTransactionCount` (which counts the pool) handle it before asking.
-pub(crate) fn tag_number<K: KvStore>(node: &Node<K>, tag: BlockNumberOrTag) -> RpcResult<u64> {
-    match tag {
-        BlockNumberOrTag::Number(n) => Ok(n),
-        BlockNumberOrTag::Earliest => Ok(0),
-        BlockNumberOrTag::Latest
-        | BlockNumberOrTag::Pending
-        | BlockNumberOrTag::Safe
-        | BlockNumberOrTag::Finalized => Ok(node.head().map_err(node_error)?.number),
+/// The height a tag names in `view` (resolved there, from the engine's finality); a number
+/// names itself, even above the head, for callers that cap a range at the head. `pending`
+/// reads the head where a method needs a committed block (state, logs, fee history); the
+/// methods that show the pending block or simulate in it (blocks, `eth_call`,
+/// `eth_estimateGas`, `eth_createAccessList`) and `eth_getTransactionCount` (which counts the
+/// pool) handle it before asking.
+pub(crate) fn tag_number(view: &dyn ChainView, tag: BlockNumberOrTag) -> RpcResult<u64> {
+    if let BlockNumberOrTag::Number(number) = tag {
+        return Ok(number);
     }
+    view.resolve(tag.into()).map_err(node_error)?.ok_or_else(|| server_error("header not found"))
 }
 
-/// The height a block parameter names in `snapshot`, which must exist (geth's "header not
-/// found" otherwise). Tags resolve against the snapshot's own head, read once.
-pub(crate) fn existing_block<R: KvRead>(snapshot: &Snapshot<R>, block: BlockId) -> RpcResult<u64> {
-    let store = |e: StoreError| node_error(e.into());
-    let head = snapshot.head().map_err(store)?.number;
-    let number = match block {
-        BlockId::Number(BlockNumberOrTag::Number(n)) => n,
-        BlockId::Number(BlockNumberOrTag::Earliest) => 0,
-        BlockId::Number(_) => head,
-        BlockId::Hash(hash) => snapshot
-            .block_number(hash.block_hash)
-            .map_err(store)?
-            .ok_or_else(|| server_error(format!("block {} not found", hash.block_hash)))?,
-    };
-    if number > head {
-        return Err(server_error("header not found"));
+/// The height a block parameter names in `view`, which must exist (geth's "header not found"
+/// otherwise, or "block … not found" for an unknown hash).
+pub(crate) fn existing_block(view: &dyn ChainView, block: BlockId) -> RpcResult<u64> {
+    match (view.resolve(block.into()).map_err(node_error)?, block) {
+        (Some(number), _) => Ok(number),
+        (None, BlockId::Hash(hash)) => {
+            Err(server_error(format!("block {} not found", hash.block_hash)))
+        }
+        (None, BlockId::Number(_)) => Err(server_error("header not found")),
     }
-    Ok(number)
 }
 
 /// Refuses a value over a limit with a message that names both.

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use alloy_rpc_types_eth::pubsub::SubscriptionKind;
 use alloy_rpc_types_eth::{Filter, Log};
-use cairn_node::logs::scan_logs;
 use cairn_primitives::Header;
-use cairn_storage::KvStore;
 use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::core::server::SubscriptionMessage;
 use jsonrpsee::core::traits::IdProvider;
@@ -18,7 +16,6 @@ use jsonrpsee::types::{Params, SubscriptionId};
 use serde::Serialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::blocks::snapshot;
 use crate::context::{Module, RpcContext};
 use crate::convert;
 use crate::error::invalid_params;
@@ -46,7 +43,7 @@ enum Topic {
 
 const TOO_SLOW: &str = "subscriber too slow: events were dropped, subscription closed";
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     let _ = module.register_subscription(
         "eth_subscribe",
         "eth_subscription",
@@ -78,10 +75,10 @@ fn topic(params: &Params<'_>) -> RpcResult<Topic> {
     })
 }
 
-async fn serve<K: KvStore>(
+async fn serve(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
-    ctx: Arc<RpcContext<K>>,
+    ctx: Arc<RpcContext>,
 ) -> Result<(), SubscriptionError> {
     let topic = match topic(&params) {
         Ok(topic) => topic,
@@ -166,17 +163,13 @@ fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, SubscriptionError>
     serde_json::to_value(value).map_err(SubscriptionError::from)
 }
 
-fn logs<K: KvStore>(
-    ctx: &RpcContext<K>,
-    filter: &Filter,
-    header: &Header,
-) -> Result<Vec<Log>, SubscriptionError> {
+fn logs(ctx: &RpcContext, filter: &Filter, header: &Header) -> Result<Vec<Log>, SubscriptionError> {
     if !filter.matches_bloom(header.logs_bloom) {
         return Ok(Vec::new());
     }
-    let snapshot = snapshot(ctx).map_err(|e| e.message().to_string())?;
+    let view = ctx.view().map_err(|e| e.message().to_string())?;
     let mut found = Vec::new();
-    scan_logs(&snapshot, filter, header.number, header.number, 0, &mut |log| {
+    view.logs(filter, header.number, header.number, 0, &mut |log| {
         found.push(convert::log(log));
         ControlFlow::Continue(())
     })

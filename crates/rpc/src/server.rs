@@ -3,8 +3,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use cairn_http::ServeConfig;
-use cairn_node::Node;
-use cairn_storage::KvStore;
+use cairn_reads::ServedNode;
 use jsonrpsee::MethodResponse;
 use jsonrpsee::server::middleware::rpc::{
     Batch, Notification, Request, RpcServiceBuilder, RpcServiceT,
@@ -27,8 +26,8 @@ use crate::{blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Starts serving `node` over HTTP and WebSocket (HTTPS and WSS with `config.tls`); the
 /// handle stops the server. Returns the bound address (useful with port 0).
-pub async fn start<K: KvStore>(
-    node: Arc<Node<K>>,
+pub async fn start(
+    node: Arc<dyn ServedNode>,
     config: &RpcConfig,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
     start_with(node, config, jsonrpsee::Methods::new()).await
@@ -36,8 +35,8 @@ pub async fn start<K: KvStore>(
 
 /// Like [`start`], also serving `extra` methods: what the node's engine adds (a BFT network's
 /// equivocation evidence) without the RPC crate depending on the engine.
-pub async fn start_with<K: KvStore>(
-    node: Arc<Node<K>>,
+pub async fn start_with(
+    node: Arc<dyn ServedNode>,
     config: &RpcConfig,
     extra: jsonrpsee::Methods,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
@@ -85,10 +84,10 @@ pub async fn start_with<K: KvStore>(
     Ok((addr, handle))
 }
 
-pub(crate) fn module<K: KvStore>(
-    node: Arc<Node<K>>,
+pub(crate) fn module(
+    node: Arc<dyn ServedNode>,
     config: &RpcConfig,
-) -> jsonrpsee::RpcModule<RpcContext<K>> {
+) -> jsonrpsee::RpcModule<RpcContext> {
     let filters = Filters::new(config.filter_ttl, config.max_filters);
     let mut module =
         jsonrpsee::RpcModule::new(RpcContext { node, config: config.clone(), filters });

@@ -4,14 +4,13 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, U64};
 use cairn_mempool::PooledTx;
-use cairn_storage::KvStore;
 use serde_json::{Value, json};
 
 use crate::context::{Module, json, register};
 use crate::convert;
 use crate::params::RpcResult;
 
-pub(crate) fn register_all<K: KvStore>(module: &mut Module<K>) {
+pub(crate) fn register_all(module: &mut Module) {
     register(module, "txpool_status", |_, ctx| {
         let (pending, queued) = ctx.node.pool_content();
         Ok(json!({ "pending": U64::from(pending.len()), "queued": U64::from(queued.len()) }))

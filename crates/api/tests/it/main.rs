@@ -12,6 +12,7 @@ mod operations;
 mod pagination;
 mod resources;
 mod streams;
+mod tags;
 mod tls;
 mod webhooks;
 
@@ -68,7 +69,7 @@ pub async fn harness_with(config: ApiConfig) -> Harness {
     let (_, writer) = keys.create(&Scope::ALL, "1000/s".parse().unwrap(), None).unwrap();
     let auth = AuthConfig { keys_dir: Some(dir.path().to_path_buf()), ..config.auth.clone() };
     let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), auth, ..config };
-    let server = start(node.clone(), &config).await.unwrap();
+    let server = start(node.clone(), node.clone(), &config).await.unwrap();
     Harness { node, addr: server.addr(), keys, writer, server: Some(server), _dir: dir }
 }
 
@@ -150,7 +151,7 @@ impl Harness {
         }
         let auth = AuthConfig { keys_dir: Some(self._dir.path().to_path_buf()), ..config.auth };
         let config = ApiConfig { addr: "127.0.0.1:0".parse().unwrap(), auth, ..config };
-        let server = start(self.node.clone(), &config).await.unwrap();
+        let server = start(self.node.clone(), self.node.clone(), &config).await.unwrap();
         Harness { addr: server.addr(), server: Some(server), ..self }
     }
 
