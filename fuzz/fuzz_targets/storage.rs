@@ -15,7 +15,7 @@ use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::DevConsensus;
 use cairn_fuzz::chain::{dev_spec, keys, node_with_history_in};
 use cairn_node::Node;
-use cairn_storage::{KvRead, KvStore, MemoryKv, Table, TxLocation, WriteBatch};
+use cairn_storage::{ChainStore, KvRead, KvStore, MemoryKv, Table, TxLocation, WriteBatch};
 use libfuzzer_sys::fuzz_target;
 
 /// Every record of the healthy chain, by table, in key order.
@@ -87,8 +87,8 @@ fn damaged(edits: &[Edit<'_>]) -> MemoryKv {
 }
 
 /// Reads everything the chain's three blocks touched, as the APIs do.
-fn read_everything(node: &Node<MemoryKv>) {
-    let Ok(snapshot) = node.store().snapshot() else { return };
+fn read_everything(node: &Node<MemoryKv>, store: &ChainStore<MemoryKv>) {
+    let Ok(snapshot) = store.snapshot() else { return };
     let head = snapshot.head().map(|h| h.number).unwrap_or(3).min(8);
     let mut roots = Vec::new();
     let mut hashes = Vec::new();
@@ -131,15 +131,17 @@ fuzz_target!(init: cairn_fuzz::seeds::offer("storage", seeds), |data: &[u8]| {
     let kv = damaged(&edits(data));
     let consensus = Arc::new(DevConsensus::new(Address::ZERO));
     // Opening checks genesis and the chain id; a store that fails that is refused whole.
-    let Ok(node) = Node::open(kv, dev_spec(), consensus) else { return };
-    read_everything(&node);
+    let Ok(node) = Node::open(kv.clone(), dev_spec(), consensus) else { return };
+    // The node's store, reached past the node as a tool would (the node keeps it private).
+    let Ok(store) = ChainStore::open_existing(kv, &dev_spec()) else { return };
+    read_everything(&node, &store);
     // `cairn verify`: every block re-executed against what is stored.
     let _ = node.verify(&mut |_| {});
     // Unwinding reads the change sets; producing reads the head state.
     if let Ok(head) = node.head()
         && head.number > 0
     {
-        let _ = node.store().unwind_to(head.number - 1);
+        let _ = store.unwind_to(head.number - 1);
     }
     let _ = node.produce_block();
 });

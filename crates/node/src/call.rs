@@ -83,14 +83,14 @@ impl<K: KvStore> Node<K> {
                 // then in both, and its second run is skipped for its used nonce, where the
                 // other order would miss it altogether.
                 let pooled = self.ready_from(request.from.unwrap_or_default());
-                let snapshot = self.store().snapshot()?;
+                let snapshot = self.store.snapshot()?;
                 let context = self.pending_context(&snapshot.head()?);
                 let txs = pooled.iter().map(|p| (&p.tx, p.sender));
                 let state = PendingState::after(&snapshot, chain_id, context, txs)?;
                 simulate(&state, CallContext { block: context, chain_id })
             }
             CallBlock::Stored(number) => {
-                let snapshot = self.store().snapshot()?;
+                let snapshot = self.store.snapshot()?;
                 let header = snapshot.header(number)?.ok_or(NodeError::UnknownBlock(number))?;
                 let context = CallContext { block: BlockContext::of(&header), chain_id };
                 if snapshot.head_number()? == Some(number) {

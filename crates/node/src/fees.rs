@@ -30,7 +30,7 @@ const DEFAULT_TIP: u128 = 1_000_000_000;
 impl<K: KvStore> Node<K> {
     /// The fees to offer now, from the newest blocks of one snapshot.
     pub fn fee_suggestion(&self) -> Result<FeeSuggestion, NodeError> {
-        let snapshot = self.store().snapshot()?;
+        let snapshot = self.store.snapshot()?;
         let head = snapshot.head()?;
         let mut samples = Vec::new();
         for number in head.number.saturating_sub(TIP_BLOCKS - 1)..=head.number {

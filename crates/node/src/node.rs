@@ -135,11 +135,6 @@ impl<K: KvStore> Node<K> {
         self.consensus.as_ref()
     }
 
-    /// The underlying store, for reads the node does not wrap.
-    pub fn store(&self) -> &ChainStore<K> {
-        &self.store
-    }
-
     fn pool(&self) -> MutexGuard<'_, Pool> {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }

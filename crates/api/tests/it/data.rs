@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::pagination::walk;
 use crate::{Harness, harness, key, transfer};
+use cairn_reads::ChainReader as _;
 
 fn hashes(items: &[Value]) -> Vec<B256> {
     items.iter().map(|item| item["hash"].as_str().unwrap().parse().unwrap()).collect()
@@ -34,7 +35,7 @@ async fn account_history_lists_both_directions_newest_first_across_pages() {
         h.node.produce_block().unwrap();
     }
     let counter = h.deploy_counter(8, 0);
-    let creation = h.node.store().snapshot().unwrap().block(9).unwrap().unwrap();
+    let creation = h.node.view().unwrap().block(9).unwrap().unwrap();
     expected.push(*creation.transactions[0].tx_hash());
     expected.reverse();
 

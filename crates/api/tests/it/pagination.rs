@@ -7,6 +7,7 @@ use alloy_primitives::{Address, B256};
 use serde_json::Value;
 
 use crate::{Harness, harness, transfer};
+use cairn_reads::ChainReader as _;
 
 /// Follows `Link: <…>; rel="next"` from `first` to the last page; checks that the header and
 /// the body's `next` agree on every page. Returns every page's items in order.
@@ -85,10 +86,11 @@ async fn pages_neither_repeat_nor_skip_blocks_while_new_ones_arrive() {
     assert!(first >= 40);
     let expected: Vec<u64> = (0..=first).rev().collect();
     assert_eq!(seen, expected, "every height once, newest first");
-    let snapshot = h.node.store().snapshot().unwrap();
+    let view = h.node.view().unwrap();
     for (number, hash) in seen.iter().zip(&hashes) {
-        assert_eq!(snapshot.header(*number).unwrap().unwrap().hash(), *hash);
+        assert_eq!(view.header(*number).unwrap().unwrap().hash(), *hash);
     }
+    drop(view);
     h.stop().await;
 }
 

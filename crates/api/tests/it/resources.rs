@@ -6,6 +6,7 @@ use cairn_primitives::test_utils::signed_call;
 use serde_json::Value;
 
 use crate::{harness, key, transfer};
+use cairn_reads::ChainReader as _;
 
 fn parse<T: std::str::FromStr>(value: &Value) -> T
 where
@@ -205,7 +206,7 @@ async fn proofs_verify_against_the_chosen_blocks_state_root() {
 
     for (block, expected) in [(0u64, None), (1, Some(12_345u64))] {
         let proof = h.get_json(&format!("/v1/accounts/{recipient}/proof?block={block}")).await;
-        let header = h.node.store().snapshot().unwrap().header(block).unwrap().unwrap();
+        let header = h.node.view().unwrap().header(block).unwrap().unwrap();
         assert_eq!(proof["block_number"], block);
         assert_eq!(parse::<B256>(&proof["state_root"]), header.state_root);
         let nodes: Vec<Bytes> = proof["proof"].as_array().unwrap().iter().map(parse).collect();

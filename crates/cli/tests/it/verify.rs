@@ -8,7 +8,7 @@ use cairn_execution::{BlockContext, build_block};
 use cairn_node::Node;
 use cairn_primitives::test_utils::signed_transfer;
 use cairn_primitives::{ChainSpec, dev_accounts};
-use cairn_storage::{KvRead, KvStore, RedbKv, Table, WriteBatch};
+use cairn_storage::{ChainStore, KvRead, KvStore, RedbKv, Table, WriteBatch};
 
 /// The dev chain's node over a data directory's store, writing its spec there.
 fn open_node(dir: &Path) -> Node<RedbKv> {
@@ -99,18 +99,21 @@ fn verify_refuses_a_block_timed_too_far_ahead_of_the_clock() {
     let dir = tempfile::tempdir().unwrap();
     let node = open_node(dir.path());
     node.produce_block().unwrap();
-    // Block 2 as a proposer whose clock ran an hour fast would make it, written past the
-    // node's own checks.
-    let snapshot = node.store().snapshot().unwrap();
+    let spec = node.spec().clone();
+    drop(node);
+    // Block 2 as a proposer whose clock ran an hour fast would make it, written straight into
+    // the store, past the node's own checks.
+    let kv = RedbKv::open(&dir.path().join("chain.redb")).unwrap();
+    let store = ChainStore::open_existing(kv, &spec).unwrap();
+    let snapshot = store.snapshot().unwrap();
     let parent = snapshot.head().unwrap();
     let an_hour_ahead = parent.timestamp_ms + 3_600_000;
     let context = BlockContext::child_of(&parent, Address::ZERO, an_hour_ahead);
     let built =
-        build_block(&snapshot, node.spec(), &parent, context, Vec::new(), Default::default())
-            .unwrap();
-    node.store().commit_block(&built.block, &[], &[], built.state).unwrap();
+        build_block(&snapshot, &spec, &parent, context, Vec::new(), Default::default()).unwrap();
+    store.commit_block(&built.block, &[], &[], built.state).unwrap();
     drop(snapshot);
-    drop(node);
+    drop(store);
     let (ok, message) = verify(dir.path());
     assert!(!ok, "{message}");
     assert!(message.starts_with("verification failed at height 2:"), "{message}");

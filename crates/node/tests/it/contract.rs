@@ -84,7 +84,7 @@ fn reverts_are_included_with_status_zero_and_carry_their_reason() {
     assert_eq!(chain.nonce(chain.address(0)), 2);
 
     // Execute the same call on top of the head to read the revert data, as eth_call will.
-    let snapshot = chain.node.store().snapshot().unwrap();
+    let snapshot = chain.store().snapshot().unwrap();
     let head = snapshot.head().unwrap();
     let context = BlockContext::child_of(&head, Address::ZERO, head.timestamp_ms + 1);
     let mut executor = BlockExecutor::new(&snapshot, 31337, context);

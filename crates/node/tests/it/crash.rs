@@ -8,7 +8,7 @@ use alloy_primitives::Address;
 use cairn_consensus::DevConsensus;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::ChainSpec;
-use cairn_storage::RedbKv;
+use cairn_storage::{ChainStore, RedbKv};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use crate::support::{Chain, PROPOSER, sign, transfer};
@@ -55,8 +55,9 @@ fn kill_nine_at_random_points_then_restart_verify_and_continue() {
             continue;
         }
 
-        let chain = Chain::open(RedbKv::open(&dir.path().join("chain.redb")).unwrap());
-        let report = verify_chain(chain.node.store(), &spec, &DevConsensus::new(PROPOSER))
+        let kv = RedbKv::open(&dir.path().join("chain.redb")).unwrap();
+        let store = ChainStore::open(kv, &spec).unwrap();
+        let report = verify_chain(&store, &spec, &DevConsensus::new(PROPOSER))
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(report.height >= last_height, "round {round}: lost committed blocks");
         last_height = report.height;

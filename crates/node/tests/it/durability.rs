@@ -38,7 +38,7 @@ fn unwinding_and_applying_another_branch_keeps_state_and_audit_in_agreement() {
         chain.mine();
     }
     let at_one = chain.node.block(1).unwrap().unwrap().header;
-    chain.node.store().unwind_to(1).unwrap();
+    chain.store().unwind_to(1).unwrap();
     assert_eq!(chain.node.head().unwrap(), at_one);
     assert_eq!(chain.balance(to), U256::from(1));
     assert_eq!(chain.nonce(chain.address(0)), 1);
@@ -49,7 +49,7 @@ fn unwinding_and_applying_another_branch_keeps_state_and_audit_in_agreement() {
     assert_eq!(branch.number, 2);
     assert_eq!(chain.balance(to), U256::from(101));
     let spec = ChainSpec::dev().unwrap();
-    let report = verify_chain(chain.node.store(), &spec, &DevConsensus::new(PROPOSER)).unwrap();
+    let report = verify_chain(&chain.store(), &spec, &DevConsensus::new(PROPOSER)).unwrap();
     assert_eq!(report.height, 2);
     assert_eq!(report.state_root, branch.state_root);
 }

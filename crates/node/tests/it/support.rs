@@ -8,7 +8,7 @@ use alloy_signer_local::PrivateKeySigner;
 use cairn_consensus::DevConsensus;
 use cairn_node::{Node, NodeError};
 use cairn_primitives::{ChainSpec, DevAccount, Header, dev_accounts};
-use cairn_storage::{KvStore, MemoryKv};
+use cairn_storage::{ChainStore, KvStore, MemoryKv};
 
 pub const GWEI: u128 = 1_000_000_000;
 pub const PROPOSER: Address = Address::repeat_byte(0xbe);
@@ -17,11 +17,21 @@ pub const PROPOSER: Address = Address::repeat_byte(0xbe);
 pub struct Chain<K: KvStore = MemoryKv> {
     pub node: Arc<Node<K>>,
     pub accounts: Vec<DevAccount>,
+    /// The in-memory store's map, shared with the node's (for [`Chain::store`]).
+    memory: Option<MemoryKv>,
 }
 
 impl Chain<MemoryKv> {
     pub fn new() -> Self {
-        Self::open(MemoryKv::new())
+        let kv = MemoryKv::new();
+        Self { memory: Some(kv.clone()), ..Self::open(kv) }
+    }
+
+    /// The node's store reached past the node (the map is shared), as a tampering tool or an
+    /// operator's unwind would: the node keeps its own store private.
+    pub fn store(&self) -> ChainStore<MemoryKv> {
+        let kv = self.memory.clone().expect("a chain made by Chain::new");
+        ChainStore::open_existing(kv, self.node.spec()).unwrap()
     }
 }
 
@@ -29,7 +39,7 @@ impl<K: KvStore> Chain<K> {
     pub fn open(kv: K) -> Self {
         let spec = ChainSpec::dev().unwrap();
         let node = Node::open(kv, spec, Arc::new(DevConsensus::new(PROPOSER))).unwrap();
-        Self { node: Arc::new(node), accounts: dev_accounts(10).unwrap() }
+        Self { node: Arc::new(node), accounts: dev_accounts(10).unwrap(), memory: None }
     }
 
     pub fn key(&self, index: usize) -> &PrivateKeySigner {

@@ -17,7 +17,7 @@ fn now_ms() -> u64 {
 
 /// Builds an empty child of the head timed at `timestamp_ms`, committing nothing.
 fn child_at(chain: &Chain, timestamp_ms: u64) -> (Block, cairn_storage::StateUpdate) {
-    let snapshot = chain.node.store().snapshot().unwrap();
+    let snapshot = chain.store().snapshot().unwrap();
     let parent = snapshot.head().unwrap();
     let context = BlockContext::child_of(&parent, PROPOSER, timestamp_ms);
     let built =
@@ -40,7 +40,7 @@ fn blocks_faster_than_a_second_share_seconds_and_order_by_milliseconds() {
     assert!(shared > 0, "30 blocks in well under a second share a second somewhere");
     let first = headers.first().unwrap().timestamp_ms;
     assert!(first.abs_diff(now_ms()) < 60_000, "blocks are timed by the clock: {first}");
-    let report = verify_chain(chain.node.store(), chain.node.spec(), &DevConsensus::new(PROPOSER));
+    let report = verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER));
     assert_eq!(report.unwrap().height, 30);
 }
 
@@ -54,9 +54,9 @@ fn a_block_whose_time_goes_back_is_refused_by_validators_and_by_verify() {
     assert!(err.to_string().contains("timestamp_ms"), "{err}");
 
     // Written past the node's checks, as a tampering tool would: the audit finds it.
-    chain.node.store().commit_block(&block, &[], &[], state).unwrap();
-    let failure = verify_chain(chain.node.store(), chain.node.spec(), &DevConsensus::new(PROPOSER))
-        .unwrap_err();
+    chain.store().commit_block(&block, &[], &[], state).unwrap();
+    let failure =
+        verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
     assert_eq!(failure.height, 2);
     assert!(failure.what.contains("timestamp_ms"), "{failure}");
 }
@@ -73,9 +73,9 @@ fn a_block_too_far_ahead_of_the_clock_is_refused_by_validators_and_by_verify() {
     let (ahead, state) = child_at(&chain, now_ms() + drift + 60_000);
     let err = chain.node.check_candidate(ahead.clone()).unwrap_err();
     assert!(err.to_string().contains("allowed drift"), "{err}");
-    chain.node.store().commit_block(&ahead, &[], &[], state).unwrap();
-    let failure = verify_chain(chain.node.store(), chain.node.spec(), &DevConsensus::new(PROPOSER))
-        .unwrap_err();
+    chain.store().commit_block(&ahead, &[], &[], state).unwrap();
+    let failure =
+        verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
     assert_eq!(failure.height, 2);
     assert!(failure.what.contains("allowed drift"), "{failure}");
 }
