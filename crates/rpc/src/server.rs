@@ -16,13 +16,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::admission::Admission;
-use crate::arity::Arity;
 use crate::context::RpcContext;
 use crate::error::limit_exceeded;
 use crate::filters::Filters;
 use crate::front::{Front, refuse};
 use crate::pubsub::HexIds;
-use crate::transport::TransportGate;
+use crate::screen::Screen;
 use crate::{RpcError, blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Address and limits of the JSON-RPC server. Every limit answers with a JSON-RPC error that
@@ -120,9 +119,8 @@ pub async fn start_with<K: KvStore>(
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     let admitting = node.clone();
     let middleware = RpcServiceBuilder::new()
-        .layer_fn(|service| TransportGate { service })
+        .layer_fn(|service| Screen { service })
         .layer_fn(move |service| Concurrency { service, permits: permits.clone() })
-        .layer_fn(|service| Arity { service })
         .layer_fn(move |service| Admission { service, node: admitting.clone() });
     let listener = TcpListener::bind(config.addr)
         .await
