@@ -130,7 +130,8 @@ impl BftConsensus {
 impl Consensus for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
-        let seal_error = |reason: String| ConsensusError::Seal { number: header.number, reason };
+        let seal_error =
+            |reason: String| ConsensusError::Seal { number: header.number, source: reason.into() };
         let certificate = decode_seal(&header.seal).map_err(seal_error)?;
         verify_certificate(self.chain_id, &self.validators, header, &certificate)
             .map_err(seal_error)
@@ -154,8 +155,10 @@ impl Consensus for BftConsensus {
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
-        let certificate = decode_seal(&header.seal)
-            .map_err(|reason| ConsensusError::Seal { number: header.number, reason })?;
+        let certificate = decode_seal(&header.seal).map_err(|reason| ConsensusError::Seal {
+            number: header.number,
+            source: reason.into(),
+        })?;
         Ok(certificate.commit_signatures.iter().map(|s| s.address.0).collect())
     }
 

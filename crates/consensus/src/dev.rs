@@ -21,9 +21,9 @@ impl Consensus for DevConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
         if !header.seal.is_empty() {
-            return Err(ConsensusError::Seal {
+            return Err(ConsensusError::UnexpectedSeal {
                 number: header.number,
-                reason: "the dev engine seals with nothing".into(),
+                len: header.seal.len(),
             });
         }
         Ok(())
