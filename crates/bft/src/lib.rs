@@ -21,6 +21,7 @@ mod driver;
 mod engine;
 mod error;
 mod evidence;
+mod keys;
 mod seal;
 mod signing;
 
@@ -32,9 +33,8 @@ pub use context::{
 pub use engine::{BftConfig, BftEngine, start};
 pub use error::BftError;
 pub use evidence::EvidenceLog;
+pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::Keypair;
 pub use seal::{BftConsensus, decode_seal, encode_seal, validator_set, verify_certificate};
-pub use signing::{
-    ConsensusPublicKey, ConsensusSignature, ConsensusSigner, ConsensusVerifier, Secp256k1,
-};
+pub use signing::{ConsensusSigner, ConsensusVerifier};

@@ -15,7 +15,7 @@ use crate::context::{
     BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
 };
 use crate::evidence::EvidenceLog;
-use crate::signing::ConsensusPublicKey;
+use crate::keys::ConsensusPublicKey;
 
 /// The validator set a chain spec names, each key checked against its address.
 pub fn validator_set(spec: &ChainSpec) -> Result<ValidatorSet, BftError> {
