@@ -13,8 +13,8 @@ use malachitebft_core_consensus::MisbehaviorEvidence;
 use malachitebft_core_types::{NilOrVal, SignedMessage};
 use tracing::{error, warn};
 
-use crate::BftError;
 use crate::context::{CairnContext, Proposal, Vote};
+use crate::error::BftError;
 
 /// Records kept in memory (the file keeps all of them).
 const MAX_KEPT: usize = 10_000;
@@ -45,7 +45,7 @@ impl EvidenceLog {
 
     /// Opens (or creates) the log at `path`, reading what earlier runs recorded.
     pub fn open(path: PathBuf) -> Result<Self, BftError> {
-        let io = |e: std::io::Error| BftError::Evidence(format!("{}: {e}", path.display()));
+        let io = |source| BftError::Io { path: path.clone(), source };
         let mut kept = Vec::new();
         if path.exists() {
             for line in BufReader::new(File::open(&path).map_err(io)?).lines() {

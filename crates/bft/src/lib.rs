@@ -31,7 +31,7 @@ pub use context::{
     ValidatorSet, Vote,
 };
 pub use engine::{BftConfig, BftEngine, start};
-pub use error::BftError;
+pub use error::{BftError, SealError};
 pub use evidence::EvidenceLog;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;

@@ -10,30 +10,25 @@ use cairn_consensus::{
 use cairn_primitives::{ChainSpec, Header};
 use malachitebft_core_types::{CommitCertificate, NilOrVal, ValidatorSet as _, VoteType};
 
-use crate::BftError;
 use crate::context::{
     BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
 };
+use crate::error::{BftError, SealError};
 use crate::evidence::EvidenceLog;
 use crate::keys::ConsensusPublicKey;
 
 /// The validator set a chain spec names, each key checked against its address.
 pub fn validator_set(spec: &ChainSpec) -> Result<ValidatorSet, BftError> {
     if spec.validators.is_empty() {
-        return Err(BftError::Spec("the chain spec names no validators".into()));
+        return Err(BftError::NoValidators);
     }
     let mut validators = Vec::with_capacity(spec.validators.len());
     for v in &spec.validators {
-        let public_key = ConsensusPublicKey::from_slice(&v.public_key)
-            .map_err(|e| BftError::Spec(format!("validator {}: bad public key: {e}", v.address)))?;
-        let derived = public_key
-            .address()
-            .map_err(|e| BftError::Spec(format!("validator {}: {e}", v.address)))?;
+        let bad_key = |source| BftError::BadPublicKey { address: v.address, source };
+        let public_key = ConsensusPublicKey::from_slice(&v.public_key).map_err(bad_key)?;
+        let derived = public_key.address().map_err(bad_key)?;
         if derived != v.address {
-            return Err(BftError::Spec(format!(
-                "validator {}: public key belongs to {derived}",
-                v.address
-            )));
+            return Err(BftError::KeyMismatch { address: v.address, derived });
         }
         validators.push(Validator {
             address: ValidatorAddress(v.address),
@@ -54,34 +49,35 @@ pub fn encode_seal(certificate: &CommitCertificate<CairnContext>) -> Bytes {
 }
 
 /// Decodes a header seal into the certificate it carries.
-pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, String> {
-    borsh::from_slice(seal).map_err(|e| format!("seal is not a commit certificate: {e}"))
+pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, SealError> {
+    borsh::from_slice(seal).map_err(|e| SealError::Malformed { len: seal.len(), kind: e.kind() })
 }
 
 /// Checks that `certificate` proves agreement on `header` by more than two thirds of the
-/// voting power of `validators`, with precommits signed for the chain `chain_id`.
+/// voting power of `validators` (the set of the header's height), with precommits signed for
+/// the chain `chain_id`.
 pub fn verify_certificate(
     chain_id: u64,
     validators: &ValidatorSet,
     header: &Header,
     certificate: &CommitCertificate<CairnContext>,
-) -> Result<(), String> {
+) -> Result<(), SealError> {
     if certificate.height != Height(header.number) {
-        return Err(format!("certificate is for height {}", certificate.height));
+        return Err(SealError::WrongHeight { got: certificate.height.0, expected: header.number });
     }
     if certificate.value_id != BlockId(header.hash()) {
-        return Err(format!("certificate is for block {}", certificate.value_id));
+        return Err(SealError::WrongBlock { got: certificate.value_id.0, expected: header.hash() });
     }
-    let mut signed_power = 0u64;
+    let mut signed = 0u64;
     let mut last: Option<ValidatorAddress> = None;
     for commit in &certificate.commit_signatures {
         if last.is_some_and(|previous| previous >= commit.address) {
-            return Err("certificate signatures are not sorted by distinct address".into());
+            return Err(SealError::Unsorted);
         }
         last = Some(commit.address);
         let validator = validators
             .get_by_address(&commit.address)
-            .ok_or_else(|| format!("{} is not a validator", commit.address))?;
+            .ok_or(SealError::UnknownSigner { signer: commit.address.0, height: header.number })?;
         let vote = Vote::new(
             VoteType::Precommit,
             certificate.height,
@@ -90,18 +86,21 @@ pub fn verify_certificate(
             commit.address,
         );
         if !validator.public_key.verify(vote.signing_hash(chain_id), &commit.signature) {
-            return Err(format!("bad precommit signature from {}", commit.address));
+            return Err(SealError::BadSignature { signer: commit.address.0 });
         }
-        signed_power = signed_power.saturating_add(validator.voting_power);
+        signed = signed.saturating_add(validator.voting_power);
     }
     let total = validators.total_voting_power();
     // More than two thirds, in integers: 3 * signed > 2 * total.
-    if (signed_power as u128) * 3 <= (total as u128) * 2 {
-        return Err(format!(
-            "signed voting power {signed_power} of {total} is not above two thirds"
-        ));
+    if (signed as u128) * 3 <= (total as u128) * 2 {
+        return Err(SealError::NoQuorum { signed, total });
     }
     Ok(())
+}
+
+/// A seal fault as the header rules report it.
+fn invalid_seal(header: &Header, fault: SealError) -> ConsensusError {
+    ConsensusError::Seal { number: header.number, source: Box::new(fault) }
 }
 
 /// The BFT engine's chain rules: the shared header rules plus a commit certificate seal.
@@ -130,11 +129,9 @@ impl BftConsensus {
 impl Consensus for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
-        let seal_error =
-            |reason: String| ConsensusError::Seal { number: header.number, source: reason.into() };
-        let certificate = decode_seal(&header.seal).map_err(seal_error)?;
+        let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         verify_certificate(self.chain_id, &self.validators, header, &certificate)
-            .map_err(seal_error)
+            .map_err(|e| invalid_seal(header, e))
     }
 
     fn proposer(&self) -> Address {
@@ -155,10 +152,7 @@ impl Consensus for BftConsensus {
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
-        let certificate = decode_seal(&header.seal).map_err(|reason| ConsensusError::Seal {
-            number: header.number,
-            source: reason.into(),
-        })?;
+        let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         Ok(certificate.commit_signatures.iter().map(|s| s.address.0).collect())
     }
 
@@ -243,7 +237,7 @@ pub(crate) mod tests {
         Header { seal: encode_seal(certificate), ..header.clone() }
     }
 
-    fn check(validators: &ValidatorSet, header: &Header) -> Result<(), String> {
+    fn check(validators: &ValidatorSet, header: &Header) -> Result<(), SealError> {
         verify_certificate(CHAIN, validators, header, &decode_seal(&header.seal)?)
     }
 
@@ -261,8 +255,7 @@ pub(crate) mod tests {
         let signers = signers();
         let header = header();
         let block = sealed(&header, &certificate(&header, &signers[..2]));
-        let error = check(&set(&signers), &block).expect_err("refused");
-        assert!(error.contains("not above two thirds"), "{error}");
+        assert_eq!(check(&set(&signers), &block), Err(SealError::NoQuorum { signed: 2, total: 4 }));
     }
 
     #[test]
@@ -271,12 +264,25 @@ pub(crate) mod tests {
         let header = header();
         let other = Header { number: 5, gas_used: 1, ..header.clone() };
         let block = sealed(&header, &certificate(&other, &signers[..3]));
-        assert!(check(&set(&signers), &block).expect_err("refused").contains("for block"));
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::WrongBlock { got: other.hash(), expected: header.hash() })
+        );
+        let later = Header { number: 6, ..header.clone() };
+        let block = sealed(&header, &certificate(&later, &signers[..3]));
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::WrongHeight { got: 6, expected: 5 })
+        );
         let outsiders: Vec<_> = (10u8..13)
             .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), CHAIN))
             .collect();
         let block = sealed(&header, &certificate(&header, &outsiders));
-        assert!(check(&set(&signers), &block).expect_err("refused").contains("is not a validator"));
+        let first = outsiders.iter().map(|o| o.address().0).min().expect("outsiders");
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::UnknownSigner { signer: first, height: 5 })
+        );
     }
 
     #[test]
@@ -285,13 +291,15 @@ pub(crate) mod tests {
         let header = header();
         let mut forged = certificate(&header, &signers[..3]);
         forged.commit_signatures[0].signature = forged.commit_signatures[1].signature;
-        let error = check(&set(&signers), &sealed(&header, &forged)).expect_err("refused");
-        assert!(error.contains("bad precommit signature"), "{error}");
+        let forger = forged.commit_signatures[0].address.0;
+        assert_eq!(
+            check(&set(&signers), &sealed(&header, &forged)),
+            Err(SealError::BadSignature { signer: forger })
+        );
         let mut twice = certificate(&header, &signers[..3]);
         let first = twice.commit_signatures[0].clone();
         twice.commit_signatures.push(first);
-        let error = check(&set(&signers), &sealed(&header, &twice)).expect_err("refused");
-        assert!(error.contains("distinct"), "{error}");
+        assert_eq!(check(&set(&signers), &sealed(&header, &twice)), Err(SealError::Unsorted));
     }
 
     #[test]
@@ -308,8 +316,8 @@ pub(crate) mod tests {
             ),
             Ok(())
         );
-        let error = check(&set(&elsewhere), &block).expect_err("refused");
-        assert!(error.contains("bad precommit signature"), "{error}");
+        let first = block_signer(&block);
+        assert_eq!(check(&set(&elsewhere), &block), Err(SealError::BadSignature { signer: first }));
     }
 
     /// A node of a 4-validator chain on an in-memory store, under the BFT rules.
@@ -368,9 +376,71 @@ pub(crate) mod tests {
         assert_eq!(node.head().expect("head").hash(), committed.hash());
     }
 
+    /// The first signer of a sealed block's certificate (signatures are sorted by address).
+    fn block_signer(block: &Header) -> Address {
+        decode_seal(&block.seal).expect("seal").commit_signatures[0].address.0
+    }
+
     #[test]
     fn garbage_seals_are_errors_not_panics() {
-        assert!(decode_seal(&[]).is_err());
-        assert!(decode_seal(&[0xff; 100]).is_err());
+        assert!(matches!(decode_seal(&[]), Err(SealError::Malformed { len: 0, .. })));
+        assert!(matches!(decode_seal(&[0xff; 100]), Err(SealError::Malformed { len: 100, .. })));
+    }
+
+    #[test]
+    fn the_header_rules_carry_the_typed_seal_fault() {
+        let signers = signers();
+        let rules = BftConsensus::new(
+            CHAIN,
+            set(&signers),
+            Address::ZERO,
+            Arc::new(EvidenceLog::in_memory()),
+        );
+        let parent =
+            Header { gas_limit: 30_000_000, base_fee: 1_000_000_000, ..Default::default() };
+        let child = Header {
+            parent_hash: parent.hash(),
+            number: 1,
+            timestamp_ms: 1_000,
+            timestamp: 1,
+            gas_limit: parent.gas_limit,
+            base_fee: cairn_primitives::next_base_fee(&parent),
+            ..Default::default()
+        };
+        let block = sealed(&child, &certificate(&child, &signers[..2]));
+        match rules.validate_header(&parent, &block) {
+            Err(ConsensusError::Seal { number: 1, source }) => assert_eq!(
+                source.downcast_ref::<SealError>(),
+                Some(&SealError::NoQuorum { signed: 2, total: 4 })
+            ),
+            other => panic!("{other:?}"),
+        }
+        let block = sealed(&child, &certificate(&child, &signers[..3]));
+        assert!(rules.validate_header(&parent, &block).is_ok());
+    }
+
+    #[test]
+    fn a_bad_spec_key_is_named_by_its_fault() {
+        let signer = &signers()[0];
+        let other = &signers()[1];
+        let entry = |public_key: Vec<u8>| cairn_primitives::GenesisValidator {
+            name: String::new(),
+            address: signer.address().0,
+            public_key: public_key.into(),
+            power: 1,
+        };
+        let spec = |validators| ChainSpec { validators, ..ChainSpec::dev().expect("spec") };
+        assert!(matches!(validator_set(&spec(vec![])), Err(BftError::NoValidators)));
+        assert!(matches!(
+            validator_set(&spec(vec![entry(vec![5; 33])])),
+            Err(BftError::BadPublicKey { address, .. }) if address == signer.address().0
+        ));
+        match validator_set(&spec(vec![entry(other.public_key().0.to_vec())])) {
+            Err(BftError::KeyMismatch { address, derived }) => {
+                assert_eq!((address, derived), (signer.address().0, other.address().0));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(validator_set(&spec(vec![entry(signer.public_key().0.to_vec())])).is_ok());
     }
 }
