@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cairn_api::{ApiConfig, WebhookConfig};
 use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, EvidenceLog, Keypair, Multiaddr};
+use cairn_consensus::Equivocation;
 use cairn_network::NetworkConfig;
 use cairn_node::Node;
 use cairn_primitives::{ChainSpec, ConsensusKind};
@@ -180,10 +181,14 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
 }
 
 /// `cairn_getEvidence`: every equivocation this node has seen (two conflicting signed votes or
-/// proposals from one validator for one height and round), oldest first.
+/// proposals from one validator for one height and round), oldest first. Served in the shape
+/// it has always had: the proposals' proof-of-lock rounds stay in the log, for slashing.
 fn evidence_methods(log: Arc<EvidenceLog>) -> anyhow::Result<jsonrpsee::Methods> {
     let mut module = jsonrpsee::RpcModule::new(log);
-    module
-        .register_method("cairn_getEvidence", |_, log, _| Ok::<_, ErrorObjectOwned>(log.list()))?;
+    module.register_method("cairn_getEvidence", |_, log, _| {
+        let served: Vec<_> =
+            log.list().into_iter().map(|e| Equivocation { pol_rounds: None, ..e }).collect();
+        Ok::<_, ErrorObjectOwned>(served)
+    })?;
     Ok(module.into())
 }

@@ -19,7 +19,7 @@ use cairn_primitives::Header;
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
-pub use evidence::Equivocation;
+pub use evidence::{Equivocation, EquivocationKind, VotedFor};
 pub use rules::{child_timestamp_ms, validate_clock, validate_parent_link};
 
 /// A consensus engine. Contract: `validate_header` is deterministic and depends only on its
