@@ -135,28 +135,33 @@ pub(crate) async fn list_validators(
     let view = blocking(move || {
         let head = node.head()?.number;
         let lowest = head.saturating_sub(window - 1).max(1);
+        // Each block is judged against the set of its own height: a validator misses only
+        // the blocks it was a member for.
         let mut signed = Vec::new();
         for number in (lowest..=head).rev() {
             let header = node.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
             let signers: HashSet<Address> =
                 node.consensus().signers(&header)?.into_iter().collect();
-            signed.push((number, signers));
+            let members: HashSet<Address> =
+                node.consensus().validators(number)?.into_iter().map(|v| v.address).collect();
+            signed.push((number, signers, members));
         }
         let spec = node.spec();
         let validators: Vec<ValidatorView> = node
             .consensus()
-            .validators()
+            .validators(head)?
             .into_iter()
             .map(|v| {
                 let named = spec.validators.iter().find(|g| g.address == v.address);
-                let mine = signed.iter().filter(|(_, s)| s.contains(&v.address));
+                let member = signed.iter().filter(|(_, _, m)| m.contains(&v.address));
+                let mine = member.clone().filter(|(_, s, _)| s.contains(&v.address));
                 ValidatorView {
                     name: named.map(|g| g.name.clone()).filter(|n| !n.is_empty()),
                     address: v.address,
                     public_key: named.map(|g| g.public_key.clone()),
                     power: v.power,
-                    last_signed_block: mine.clone().map(|(n, _)| *n).next(),
-                    missed_blocks: (signed.len() - mine.count()) as u64,
+                    last_signed_block: mine.clone().map(|(n, _, _)| *n).next(),
+                    missed_blocks: (member.count() - mine.count()) as u64,
                 }
             })
             .collect();

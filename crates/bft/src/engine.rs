@@ -23,10 +23,11 @@ use tokio::task::JoinHandle;
 use tracing::info;
 
 use crate::codec::BorshCodec;
-use crate::context::{CairnContext, ValidatorAddress, ValidatorSet};
+use crate::context::{CairnContext, ValidatorAddress};
 use crate::driver::{Driver, DriverConfig};
 use crate::error::BftError;
 use crate::evidence::EvidenceLog;
+use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
 /// How one node takes part in BFT consensus.
@@ -124,10 +125,11 @@ impl BftEngine {
     }
 }
 
-/// Starts Malachite for `node` on the current Tokio runtime.
+/// Starts Malachite for `node` on the current Tokio runtime, each height decided by the
+/// validators `schedule` gives for it.
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
-    validators: ValidatorSet,
+    schedule: ValidatorSchedule,
     config: BftConfig,
 ) -> Result<BftEngine, BftError> {
     std::fs::create_dir_all(&config.home)
@@ -200,7 +202,7 @@ pub async fn start<K: KvStore>(
     let driver = Driver::new(
         node,
         DriverConfig {
-            validators,
+            validators: schedule,
             me: address,
             fee_recipient: config.fee_recipient,
             timeouts: timeouts(),

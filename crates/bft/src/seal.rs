@@ -5,39 +5,18 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{
-    Consensus, ConsensusError, Equivocation, ValidatorPower, validate_parent_link,
+    BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
+    Sealing, ValidatorPower, validate_parent_link,
 };
-use cairn_primitives::{ChainSpec, Header};
-use malachitebft_core_types::{CommitCertificate, NilOrVal, ValidatorSet as _, VoteType};
+use cairn_primitives::Header;
+use malachitebft_core_types::{
+    CommitCertificate, Context as _, NilOrVal, Round, ValidatorSet as _, VoteType,
+};
 
-use crate::context::{
-    BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
-};
-use crate::error::{BftError, SealError};
+use crate::context::{BlockId, CairnContext, Height, ValidatorAddress, ValidatorSet, Vote};
+use crate::error::SealError;
 use crate::evidence::EvidenceLog;
-use crate::keys::ConsensusPublicKey;
-
-/// The validator set a chain spec names, each key checked against its address.
-pub fn validator_set(spec: &ChainSpec) -> Result<ValidatorSet, BftError> {
-    if spec.validators.is_empty() {
-        return Err(BftError::NoValidators);
-    }
-    let mut validators = Vec::with_capacity(spec.validators.len());
-    for v in &spec.validators {
-        let bad_key = |source| BftError::BadPublicKey { address: v.address, source };
-        let public_key = ConsensusPublicKey::from_slice(&v.public_key).map_err(bad_key)?;
-        let derived = public_key.address().map_err(bad_key)?;
-        if derived != v.address {
-            return Err(BftError::KeyMismatch { address: v.address, derived });
-        }
-        validators.push(Validator {
-            address: ValidatorAddress(v.address),
-            public_key,
-            voting_power: v.power,
-        });
-    }
-    Ok(ValidatorSet::new(validators))
-}
+use crate::schedule::ValidatorSchedule;
 
 /// Encodes a certificate as a header seal, signatures sorted by address so a seal has one
 /// canonical form.
@@ -103,52 +82,68 @@ fn invalid_seal(header: &Header, fault: SealError) -> ConsensusError {
     ConsensusError::Seal { number: header.number, source: Box::new(fault) }
 }
 
-/// The BFT engine's chain rules: the shared header rules plus a commit certificate seal.
+/// The BFT engine's roles: the shared header rules plus a commit certificate seal checked
+/// against the validators of the header's own height; proposers in proportion to power;
+/// reads of the set, the signers and the evidence log.
 #[derive(Debug, Clone)]
 pub struct BftConsensus {
     chain_id: u64,
-    validators: ValidatorSet,
-    proposer: Address,
+    schedule: ValidatorSchedule,
+    beneficiary: Address,
     evidence: Arc<EvidenceLog>,
 }
 
 impl BftConsensus {
-    /// Rules for `validators` signing for the chain `chain_id`; blocks built locally pay
-    /// `proposer` (this node's fee recipient, or zero on a full node, which never proposes);
-    /// `evidence` is the log the engine records equivocations in.
+    /// Rules for the validators of `schedule` signing for the chain `chain_id`; blocks built
+    /// locally pay `beneficiary` (this node's fee recipient, or zero on a full node, which
+    /// never proposes); `evidence` is the log the engine records equivocations in.
     pub fn new(
         chain_id: u64,
-        validators: ValidatorSet,
-        proposer: Address,
+        schedule: ValidatorSchedule,
+        beneficiary: Address,
         evidence: Arc<EvidenceLog>,
     ) -> Self {
-        Self { chain_id, validators, proposer, evidence }
+        Self { chain_id, schedule, beneficiary, evidence }
     }
 }
 
-impl Consensus for BftConsensus {
+impl HeaderValidator for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
-        verify_certificate(self.chain_id, &self.validators, header, &certificate)
+        let validators = self.schedule.at(Height(header.number));
+        verify_certificate(self.chain_id, &validators, header, &certificate)
             .map_err(|e| invalid_seal(header, e))
     }
+}
 
-    fn proposer(&self) -> Address {
-        self.proposer
+impl BlockProduction for BftConsensus {
+    /// The proposer Malachite picks for this height and round (the same selection).
+    fn proposer(&self, height: u64, round: u32) -> Result<Option<Address>, ConsensusError> {
+        let validators = self.schedule.at(Height(height));
+        let proposer = CairnContext.select_proposer(&validators, Height(height), Round::new(round));
+        Ok(Some(proposer.address.0))
     }
 
-    /// Blocks are sealed after agreement, by the driver; never at build time.
-    fn seal(&self, _header: &Header) -> Bytes {
-        Bytes::new()
+    fn beneficiary(&self) -> Address {
+        self.beneficiary
     }
 
-    fn validators(&self) -> Vec<ValidatorPower> {
-        self.validators
+    /// The seal is the commit certificate, which the driver adds once the validators agree.
+    fn seal(&self, _header: &Header) -> Result<Sealing, ConsensusError> {
+        Ok(Sealing::AfterAgreement)
+    }
+}
+
+impl ConsensusReads for BftConsensus {
+    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        Ok(self
+            .schedule
+            .at(Height(height))
             .validators()
             .iter()
             .map(|v| ValidatorPower { address: v.address.0, power: v.voting_power })
-            .collect()
+            .collect())
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
@@ -161,8 +156,8 @@ impl Consensus for BftConsensus {
     }
 
     /// Tendermint never reverts a committed block: each is final once its certificate is.
-    fn finalized_height(&self, head: u64) -> u64 {
-        head
+    fn finality(&self, head: u64) -> Finality {
+        Finality { safe: head, finalized: head }
     }
 }
 
@@ -172,7 +167,10 @@ pub(crate) mod tests {
     use k256::ecdsa::SigningKey;
     use malachitebft_core_types::{CommitSignature, Round};
 
+    use cairn_primitives::ChainSpec;
+
     use super::*;
+    use crate::context::Validator;
     use crate::signing::ConsensusSigner;
 
     const CHAIN: u64 = 7;
@@ -338,8 +336,8 @@ pub(crate) mod tests {
             ..ChainSpec::dev().expect("spec")
         };
         let evidence = Arc::new(EvidenceLog::in_memory());
-        let rules =
-            BftConsensus::new(CHAIN, validator_set(&spec).expect("set"), Address::ZERO, evidence);
+        let schedule = ValidatorSchedule::from_spec(&spec).expect("set");
+        let rules = BftConsensus::new(CHAIN, schedule, Address::ZERO, evidence);
         cairn_node::Node::open(cairn_storage::MemoryKv::new(), spec, Arc::new(rules)).expect("node")
     }
 
@@ -392,7 +390,7 @@ pub(crate) mod tests {
         let signers = signers();
         let rules = BftConsensus::new(
             CHAIN,
-            set(&signers),
+            ValidatorSchedule::fixed(set(&signers)),
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),
         );
@@ -420,27 +418,37 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_bad_spec_key_is_named_by_its_fault() {
-        let signer = &signers()[0];
-        let other = &signers()[1];
-        let entry = |public_key: Vec<u8>| cairn_primitives::GenesisValidator {
-            name: String::new(),
-            address: signer.address().0,
-            public_key: public_key.into(),
-            power: 1,
-        };
-        let spec = |validators| ChainSpec { validators, ..ChainSpec::dev().expect("spec") };
-        assert!(matches!(validator_set(&spec(vec![])), Err(BftError::NoValidators)));
-        assert!(matches!(
-            validator_set(&spec(vec![entry(vec![5; 33])])),
-            Err(BftError::BadPublicKey { address, .. }) if address == signer.address().0
-        ));
-        match validator_set(&spec(vec![entry(other.public_key().0.to_vec())])) {
-            Err(BftError::KeyMismatch { address, derived }) => {
-                assert_eq!((address, derived), (signer.address().0, other.address().0));
-            }
-            other => panic!("{other:?}"),
+    fn the_roles_answer_per_height_from_the_schedule() {
+        use malachitebft_core_types::Context as _;
+
+        let signers = signers();
+        let rules = BftConsensus::new(
+            CHAIN,
+            ValidatorSchedule::fixed(set(&signers)),
+            Address::repeat_byte(9),
+            Arc::new(EvidenceLog::in_memory()),
+        );
+        let validators = rules.validators(12).expect("set");
+        assert_eq!(validators.len(), 4);
+        assert!(validators.iter().all(|v| v.power == 1));
+        assert_eq!(rules.beneficiary(), Address::repeat_byte(9));
+        assert_eq!(rules.seal(&header()).expect("seal"), Sealing::AfterAgreement);
+        assert_eq!(rules.finality(12), Finality { safe: 12, finalized: 12 });
+        // Equal powers: the proposer rotates through the whole set, as Malachite's does.
+        let set = set(&signers);
+        let mut proposers = std::collections::HashSet::new();
+        for height in 1..=4u64 {
+            let named = rules.proposer(height, 0).expect("proposer").expect("one");
+            let malachite =
+                CairnContext.select_proposer(&set, Height(height), Round::new(0)).address.0;
+            assert_eq!(named, malachite);
+            proposers.insert(named);
         }
-        assert!(validator_set(&spec(vec![entry(signer.public_key().0.to_vec())])).is_ok());
+        assert_eq!(proposers.len(), 4);
+        let header = header();
+        let block = sealed(&header, &certificate(&header, &signers[1..]));
+        let mut expected: Vec<Address> = signers[1..].iter().map(|s| s.address().0).collect();
+        expected.sort();
+        assert_eq!(rules.signers(&block).expect("signers"), expected);
     }
 }

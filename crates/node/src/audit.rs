@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, U256};
-use cairn_consensus::Consensus;
+use cairn_consensus::HeaderValidator;
 use cairn_execution::execute_block;
 use cairn_primitives::{Block, ChainSpec, Receipt};
 use cairn_storage::{
@@ -62,7 +62,7 @@ fn fail(height: u64, what: impl ToString) -> VerifyFailure {
 pub fn verify_chain<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn Consensus,
+    consensus: &dyn HeaderValidator,
 ) -> Result<VerifyReport, VerifyFailure> {
     verify_chain_with_progress(store, spec, consensus, &mut |_| {})
 }
@@ -81,7 +81,7 @@ pub struct VerifyProgress {
 pub fn verify_chain_with_progress<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn Consensus,
+    consensus: &dyn HeaderValidator,
     progress: &mut dyn FnMut(VerifyProgress),
 ) -> Result<VerifyReport, VerifyFailure> {
     let stored = store.snapshot().map_err(|e| fail(0, e))?;

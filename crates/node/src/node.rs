@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::Consensus;
+use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
@@ -110,7 +110,7 @@ impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
 pub struct Node<K: KvStore> {
     store: ChainStore<K>,
     spec: ChainSpec,
-    consensus: Arc<dyn Consensus>,
+    consensus: ConsensusRoles,
     pool: Mutex<Pool>,
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
@@ -124,8 +124,14 @@ pub struct Node<K: KvStore> {
 }
 
 impl<K: KvStore> Node<K> {
-    /// Opens the chain in `kv` (writing genesis from `spec` if it is new).
-    pub fn open(kv: K, spec: ChainSpec, consensus: Arc<dyn Consensus>) -> Result<Self, NodeError> {
+    /// Opens the chain in `kv` (writing genesis from `spec` if it is new), decided by the
+    /// engine whose roles `consensus` gives (an `Arc` of one engine will do).
+    pub fn open(
+        kv: K,
+        spec: ChainSpec,
+        consensus: impl Into<ConsensusRoles>,
+    ) -> Result<Self, NodeError> {
+        let consensus = consensus.into();
         let store = ChainStore::open(kv, &spec)?;
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,
@@ -158,9 +164,15 @@ impl<K: KvStore> Node<K> {
         &self.spec
     }
 
-    /// The engine deciding this chain: its validators, who signed a block, how final it is.
-    pub fn consensus(&self) -> &dyn Consensus {
-        self.consensus.as_ref()
+    /// What the engine deciding this chain tells readers: its validators per height, who
+    /// signed a block, the evidence it holds, how final the chain is.
+    pub fn consensus(&self) -> &dyn ConsensusReads {
+        self.consensus.reads.as_ref()
+    }
+
+    /// Who the blocks this node builds pay their priority fees to.
+    pub(crate) fn beneficiary(&self) -> Address {
+        self.consensus.production.beneficiary()
     }
 
     /// The underlying store, for reads the node does not wrap.
@@ -327,8 +339,11 @@ impl<K: KvStore> Node<K> {
     /// Builds, commits and announces the next block from the pool's best transactions: the
     /// loop of an engine whose local node alone decides (dev).
     pub fn produce_block(&self) -> Result<Header, NodeError> {
-        let mut candidate = self.build_candidate(self.consensus.proposer())?;
-        candidate.block.header.seal = self.consensus.seal(&candidate.block.header);
+        let mut candidate = self.build_candidate(self.beneficiary())?;
+        match self.consensus.production.seal(&candidate.block.header)? {
+            Sealing::Sealed(seal) => candidate.block.header.seal = seal,
+            Sealing::AfterAgreement => return Err(NodeError::SealedAfterAgreement),
+        }
         self.commit_candidate(candidate)
     }
 
@@ -448,7 +463,7 @@ impl<K: KvStore> Node<K> {
         let started = Instant::now();
         let Candidate { block, senders, receipts, state, rejected, work } = candidate;
         let parent = self.store.head()?;
-        self.consensus.validate_header(&parent, &block.header)?;
+        self.consensus.validator.validate_header(&parent, &block.header)?;
         self.store.commit_block(&block, &senders, &receipts, state)?;
         let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         dropped.extend(rejected);
@@ -474,7 +489,12 @@ impl<K: KvStore> Node<K> {
         &self,
         progress: &mut dyn FnMut(VerifyProgress),
     ) -> Result<VerifyReport, VerifyFailure> {
-        verify_chain_with_progress(&self.store, &self.spec, self.consensus.as_ref(), progress)
+        verify_chain_with_progress(
+            &self.store,
+            &self.spec,
+            self.consensus.validator.as_ref(),
+            progress,
+        )
     }
 
     /// The newest block's header.
