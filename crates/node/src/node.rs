@@ -2,14 +2,16 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt, TxEnvelope, next_base_fee};
+use cairn_primitives::{
+    Block, ChainSpec, Clock, Header, Receipt, SystemClock, TxEnvelope, next_base_fee,
+};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
 use rayon::prelude::*;
 use tokio::sync::broadcast;
@@ -73,13 +75,6 @@ pub enum Origin {
     Peer,
 }
 
-/// This machine's clock in milliseconds since the Unix epoch (0 if it reads before 1970).
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// The mempool's view of the head state.
 struct HeadState<R>(Snapshot<R>);
 
@@ -111,6 +106,8 @@ pub struct Node<K: KvStore> {
     store: ChainStore<K>,
     spec: ChainSpec,
     consensus: ConsensusRoles,
+    /// Where block times and the drift check read the time.
+    clock: Arc<dyn Clock>,
     pool: Mutex<Pool>,
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
@@ -148,6 +145,7 @@ impl<K: KvStore> Node<K> {
             store,
             spec,
             consensus,
+            clock: Arc::new(SystemClock),
             pool: Mutex::new(pool),
             wake,
             woken: Mutex::new(woken),
@@ -157,6 +155,18 @@ impl<K: KvStore> Node<K> {
             recoveries: AtomicU64::new(0),
             last_production: Mutex::new(None),
         })
+    }
+
+    /// The node reading time from `clock` instead of the system's (a test network runs every
+    /// node on one simulated clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The node's clock, in milliseconds since the Unix epoch.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.unix_millis()
     }
 
     /// The chain spec this node runs.
@@ -354,7 +364,7 @@ impl<K: KvStore> Node<K> {
     pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
-        let now = now_ms();
+        let now = self.now_ms();
         let built = self.build_on_head(|parent| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
             BlockContext::child_of(parent, beneficiary, time)
@@ -418,7 +428,11 @@ impl<K: KvStore> Node<K> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        cairn_consensus::validate_clock(&block.header, now_ms(), self.spec.max_clock_drift_ms)?;
+        cairn_consensus::validate_clock(
+            &block.header,
+            self.now_ms(),
+            self.spec.max_clock_drift_ms,
+        )?;
         let senders = self.senders(&block)?;
         let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
         Ok(Candidate {
@@ -493,6 +507,7 @@ impl<K: KvStore> Node<K> {
             &self.store,
             &self.spec,
             self.consensus.validator.as_ref(),
+            self.clock.as_ref(),
             progress,
         )
     }
