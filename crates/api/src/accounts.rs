@@ -136,7 +136,7 @@ pub(crate) async fn list_account_transactions(
     let node = state.node.clone();
     let page = blocking(move || {
         let history = node.account_transactions(address, start, limit as usize)?;
-        let finalized = node.consensus().finalized_height(history.head);
+        let finalized = node.consensus().finality(history.head).finalized;
         let items = history
             .items
             .iter()

@@ -113,7 +113,7 @@ pub(crate) async fn list_block_transactions(
     let page = blocking(move || {
         let number = id.resolve(node.as_ref())?;
         let full = node.full_block(number)?.ok_or_else(|| id.not_found())?;
-        let finalized = node.consensus().finalized_height(node.head()?.number);
+        let finalized = node.consensus().finality(node.head()?.number).finalized;
         let status = if number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let hash = full.block.hash();
         let count = full.block.transactions.len() as u64;

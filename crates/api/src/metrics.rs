@@ -131,7 +131,7 @@ impl Metrics {
         self.peers.set(gauge(peers as u64));
         let head = node.head()?.number;
         self.head.set(gauge(head));
-        self.finalized.set(gauge(node.consensus().finalized_height(head)));
+        self.finalized.set(gauge(node.consensus().finality(head).finalized));
         let (pending, queued) = node.pool_counts();
         self.mempool_pending.set(gauge(pending as u64));
         self.mempool_queued.set(gauge(queued as u64));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
-use cairn_consensus::Consensus;
+use cairn_consensus::ConsensusReads;
 use cairn_mempool::PooledTx;
 use cairn_node::audit::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_node::logs::{BlockLog, scan_logs};
@@ -44,7 +44,7 @@ pub(crate) struct LogPage {
 /// What the REST handlers need from a node. Every method reads one consistent snapshot.
 pub(crate) trait NodeReads: Send + Sync + 'static {
     fn spec(&self) -> &ChainSpec;
-    fn consensus(&self) -> &dyn Consensus;
+    fn consensus(&self) -> &dyn ConsensusReads;
     fn head(&self) -> Result<Header, NodeError>;
     /// The fees to offer now, by the rules JSON-RPC's fee suggestions follow.
     fn fee_suggestion(&self) -> Result<FeeSuggestion, NodeError>;
@@ -106,7 +106,7 @@ impl<K: KvStore> NodeReads for Node<K> {
         Node::spec(self)
     }
 
-    fn consensus(&self) -> &dyn Consensus {
+    fn consensus(&self) -> &dyn ConsensusReads {
         Node::consensus(self)
     }
 

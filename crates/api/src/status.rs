@@ -29,7 +29,7 @@ pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>
             network: spec.network,
             consensus: spec.consensus,
             head: BlockRef { number: head.number, hash: head.hash(), timestamp: head.timestamp },
-            finalized_height: node.consensus().finalized_height(head.number),
+            finalized_height: node.consensus().finality(head.number).finalized,
             peers,
             syncing: node.syncing(),
         })

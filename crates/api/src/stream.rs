@@ -245,7 +245,7 @@ fn block_messages(
         number,
         BlockSummary::new(&full.block, node.consensus())?,
     )?);
-    if options.finalized && node.consensus().finalized_height(number) >= number {
+    if options.finalized && node.consensus().finality(number).finalized >= number {
         let header = &full.block.header;
         let finalized = BlockRef { number, hash: header.hash(), timestamp: header.timestamp };
         messages.push(message(MessageType::Finalized, number, finalized)?);

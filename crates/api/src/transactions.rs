@@ -36,7 +36,7 @@ pub(crate) async fn get_transaction(
             return Ok(TransactionView::new(&pooled.tx, pooled.sender, None, TxStatus::Pending));
         }
         let found = node.transaction(hash)?.ok_or(ApiError::TransactionNotFound(hash))?;
-        let finalized = node.consensus().finalized_height(node.head()?.number);
+        let finalized = node.consensus().finality(node.head()?.number).finalized;
         let status =
             if found.block_number <= finalized { TxStatus::Finalized } else { TxStatus::Included };
         let position = TxPosition {

@@ -105,7 +105,7 @@ pub(crate) fn block_events(
     let mut events = Vec::new();
     let header = &full.block.header;
     if wants(EventKind::Transaction) {
-        let status = if node.consensus().finalized_height(node.head()?.number) >= height {
+        let status = if node.consensus().finality(node.head()?.number).finalized >= height {
             TxStatus::Finalized
         } else {
             TxStatus::Included
@@ -147,7 +147,7 @@ fn limit(node: &dyn NodeReads, filter: &Filter, head: u64) -> u64 {
     if events.contains(&EventKind::Block) && !events.contains(&EventKind::Finalized) {
         head
     } else {
-        node.consensus().finalized_height(head)
+        node.consensus().finality(head).finalized
     }
 }
 

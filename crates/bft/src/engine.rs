@@ -22,11 +22,12 @@ use malachitebft_app_channel::{
 use tokio::task::JoinHandle;
 use tracing::info;
 
-use crate::BftError;
 use crate::codec::BorshCodec;
-use crate::context::{CairnContext, ValidatorAddress, ValidatorSet};
+use crate::context::{CairnContext, ValidatorAddress};
 use crate::driver::{Driver, DriverConfig};
+use crate::error::BftError;
 use crate::evidence::EvidenceLog;
+use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
 /// How one node takes part in BFT consensus.
@@ -124,14 +125,15 @@ impl BftEngine {
     }
 }
 
-/// Starts Malachite for `node` on the current Tokio runtime.
+/// Starts Malachite for `node` on the current Tokio runtime, each height decided by the
+/// validators `schedule` gives for it.
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
-    validators: ValidatorSet,
+    schedule: ValidatorSchedule,
     config: BftConfig,
 ) -> Result<BftEngine, BftError> {
     std::fs::create_dir_all(&config.home)
-        .map_err(|e| BftError::Engine(format!("{}: {e}", config.home.display())))?;
+        .map_err(|source| BftError::Io { path: config.home.clone(), source })?;
     let engine_config = EngineConfig {
         moniker: config.moniker.clone(),
         consensus: ConsensusConfig {
@@ -153,11 +155,7 @@ pub async fn start<K: KvStore>(
     if let Some(signer) = &config.signer
         && signer.chain_id() != config.chain_id
     {
-        return Err(BftError::Engine(format!(
-            "the validator key signs for chain {}, the node runs chain {}",
-            signer.chain_id(),
-            config.chain_id
-        )));
+        return Err(BftError::ChainIdMismatch { key: signer.chain_id(), node: config.chain_id });
     }
     let address = config.signer.as_ref().map(ConsensusSigner::address);
     let peer_id = config.network_key.public().to_peer_id();
@@ -166,10 +164,8 @@ pub async fn start<K: KvStore>(
             let proof = signer
                 .sign_validator_proof(signer.public_key().0.to_vec(), peer_id.to_bytes())
                 .await
-                .map_err(|e| BftError::Engine(format!("cannot sign the validator proof: {e}")))?;
-            let proof = BorshCodec
-                .encode(&proof)
-                .map_err(|e| BftError::Engine(format!("cannot encode the validator proof: {e}")))?;
+                .map_err(BftError::ValidatorProof)?;
+            let proof = BorshCodec.encode(&proof)?;
             let identity = NetworkIdentity::new_validator(
                 config.moniker.clone(),
                 config.network_key.clone(),
@@ -201,12 +197,12 @@ pub async fn start<K: KvStore>(
         RequestContext::new(100),
     )
     .await
-    .map_err(|e| BftError::Engine(e.to_string()))?;
+    .map_err(|e| BftError::Start(e.into()))?;
     info!(%peer_id, listen = %config.listen, validator = ?address, "consensus engine started");
     let driver = Driver::new(
         node,
         DriverConfig {
-            validators,
+            validators: schedule,
             me: address,
             fee_recipient: config.fee_recipient,
             timeouts: timeouts(),
