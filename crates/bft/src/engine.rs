@@ -19,8 +19,8 @@ use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity,
-    NetworkMsg, RequestContext, Signer, SyncContext, WalContext, start_engine,
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkMsg,
+    RequestContext, Signer, SyncContext, WalContext, start_engine,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -200,7 +200,10 @@ fn engine_config(moniker: &str, transport: &Transport) -> EngineConfig {
         Transport::InProcess { .. } => EngineConfig {
             moniker: moniker.to_string(),
             consensus: ConsensusConfig::default(),
-            value_sync: ValueSyncConfig { max_inbound_requests_per_window: 1_000_000, ..value_sync },
+            value_sync: ValueSyncConfig {
+                max_inbound_requests_per_window: 1_000_000,
+                ..value_sync
+            },
         },
     }
 }

@@ -197,7 +197,7 @@ mod tests {
     enum Step {
         Started(u64),
         Reset(u64),
-        Append(u64, Input<CairnContext>),
+        Append(u64, Box<Input<CairnContext>>),
         Flush,
         /// The actor stops and a new one opens the same log (the process restarts cleanly).
         Restart,
@@ -221,7 +221,7 @@ mod tests {
                 acknowledged(wal.call(|r| Msg::Reset(Height(*h), r), None).await.expect("call"))
             }
             Step::Append(h, input) => {
-                let input = input.clone();
+                let input = (**input).clone();
                 let answer = wal.call(|r| Msg::Append(Height(*h), input, r), None).await;
                 acknowledged(answer.expect("call"));
             }
@@ -235,28 +235,28 @@ mod tests {
         use Step::*;
         vec![
             Started(1),
-            Append(1, vote(1, 0)),
-            Append(1, timeout(0)),
+            Append(1, Box::new(vote(1, 0))),
+            Append(1, Box::new(timeout(0))),
             Flush,
             // Another height than the actor's: ignored.
-            Append(2, vote(2, 0)),
+            Append(2, Box::new(vote(2, 0))),
             // The actor already started this height: nothing to replay.
             Started(1),
             Restart,
             Started(1),
-            Append(1, vote(1, 1)),
+            Append(1, Box::new(vote(1, 1))),
             Restart,
             Started(1),
             // A new height resets the log.
             Started(2),
             Restart,
             Started(1),
-            Append(1, timeout(1)),
+            Append(1, Box::new(timeout(1))),
             Flush,
             Reset(3),
             Restart,
             Started(3),
-            Append(3, vote(3, 0)),
+            Append(3, Box::new(vote(3, 0))),
             Flush,
             Restart,
             Started(3),
@@ -279,9 +279,8 @@ mod tests {
             let registry = SharedRegistry::global().with_moniker("simnet-wal-test");
             let (supervisor, _) =
                 spawn_node_actor(Metrics::register(&registry)).await.expect("supervisor");
-            let open_file = || {
-                spawn_wal_actor(&CairnContext, BorshCodec, &path, &registry, supervisor.clone())
-            };
+            let open_file =
+                || spawn_wal_actor(&CairnContext, BorshCodec, &path, &registry, supervisor.clone());
             let image = SharedWal::default();
             let mut file = open_file().await.expect("file log");
             let mut memory = SimWal::spawn(image.clone()).await.expect("memory log");
@@ -317,17 +316,15 @@ mod tests {
 
     #[test]
     fn a_crash_keeps_only_flushed_entries_and_silences_the_old_life() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         runtime.block_on(async {
             let image = SharedWal::default();
             let old = SimWal::spawn(image.clone()).await.expect("log");
-            for step in [Step::Started(5), Step::Append(5, vote(5, 0)), Step::Flush] {
+            for step in [Step::Started(5), Step::Append(5, Box::new(vote(5, 0))), Step::Flush] {
                 send(&old, &step).await;
             }
-            send(&old, &Step::Append(5, timeout(0))).await;
+            send(&old, &Step::Append(5, Box::new(timeout(0)))).await;
             lock(&image).crash();
             // The dead life's actor no longer writes (it gets no answer).
             let late = old.call(|r| Msg::Append(Height(5), timeout(1), r), None).await;
