@@ -5,6 +5,22 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod basic;
+mod crashes;
+
+use cairn_simnet::TestNet;
 
 /// Seeds each scenario runs unless `CAIRN_SIM_SEED` names one.
 const SEEDS: [u64; 3] = [1, 2, 3];
+
+/// Blocks in `from..=to` of node `i` that validator `v` did not sign.
+fn missed(net: &TestNet, i: usize, v: usize, from: u64, to: u64) -> usize {
+    let node = net.reads(i);
+    let validator = net.validator(v);
+    (from..=to)
+        .filter(|&n| {
+            let block = node.block(n).expect("read").expect("stored");
+            let certificate = cairn_bft::decode_seal(&block.header.seal).expect("a certificate");
+            !certificate.commit_signatures.iter().any(|s| s.address.0 == validator)
+        })
+        .count()
+}
