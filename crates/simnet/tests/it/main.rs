@@ -6,6 +6,8 @@
 
 mod basic;
 mod crashes;
+mod load;
+mod partitions;
 
 use cairn_simnet::TestNet;
 
