@@ -6,8 +6,10 @@
 
 mod basic;
 mod crashes;
+mod evidence;
 mod load;
 mod partitions;
+mod sync;
 
 use cairn_simnet::TestNet;
 
