@@ -71,6 +71,23 @@ pub(crate) enum Outbound {
     Status(Status<CairnContext>),
 }
 
+/// A message's name, in its fate and in the delivery log.
+struct Label {
+    /// What the message is, apart from anything that follows the wall clock: its kind, height,
+    /// round and signer (a transaction's own bytes). Block timestamps still come from the
+    /// system clock, so the block hashes that votes and proposals name differ from run to run;
+    /// keying fates on this instead of the message bytes gives a replay the same fates.
+    stable: String,
+    /// What it names that may differ between runs (a block hash), for the log only.
+    detail: String,
+}
+
+impl Label {
+    fn new(stable: String) -> Self {
+        Self { stable, detail: String::new() }
+    }
+}
+
 /// The kinds of traffic; part of each message's fate key, and of the delivery log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -106,17 +123,6 @@ impl Wire {
             Wire::Response(..) => Class::Response,
         }
     }
-
-    fn bytes(&self) -> &Bytes {
-        match self {
-            Wire::Consensus(b)
-            | Wire::Liveness(b)
-            | Wire::ProposalPart(b)
-            | Wire::Status(b)
-            | Wire::Request(_, b)
-            | Wire::Response(_, b) => b,
-        }
-    }
 }
 
 /// What travels over a link: a network event for the receiver's actors, or a transaction for
@@ -131,13 +137,6 @@ impl Payload {
         match self {
             Payload::Event(wire) => wire.class(),
             Payload::Tx(_) => Class::Tx,
-        }
-    }
-
-    fn bytes(&self) -> &Bytes {
-        match self {
-            Payload::Event(wire) => wire.bytes(),
-            Payload::Tx(raw) => raw,
         }
     }
 }
@@ -215,7 +214,8 @@ struct State {
     cut: BTreeSet<(usize, usize)>,
     queue: BinaryHeap<Reverse<Delivery>>,
     seq: u64,
-    /// How often each (from, to, message digest) was sent: a resent message gets its own fate.
+    /// How often each (from, to, stable label digest) was sent: a resent message gets its own
+    /// fate.
     sent: HashMap<(usize, usize, B256), u32>,
     routes: HashMap<InboundRequestId, Route>,
     triggers: Vec<(usize, CrashTrigger)>,
@@ -337,7 +337,7 @@ impl Hub {
             Outbound::Consensus(m) => state.take_trigger(node, m),
             _ => false,
         };
-        let (wire, what) = match encode(node, &state.ports[node].peer, message) {
+        let (wire, label) = match encode(node, &state.ports[node].peer, message) {
             Ok(encoded) => encoded,
             Err(e) => {
                 warn!(node, error = %e, "cannot encode a consensus message");
@@ -345,7 +345,7 @@ impl Hub {
             }
         };
         for to in state.reachable_from(node) {
-            state.schedule(node, to, &what, Payload::Event(wire.clone()));
+            state.schedule(node, to, &label, Payload::Event(wire.clone()));
         }
         if crashes_now {
             state.down(node);
@@ -385,8 +385,8 @@ impl Hub {
             inbound.clone(),
             Route { requester: node, requester_life: life, outbound: outbound.clone() },
         );
-        let what = format!("request {outbound}");
-        state.schedule(node, target, &what, Payload::Event(Wire::Request(inbound, bytes)));
+        let label = Label::new(format!("request {outbound}"));
+        state.schedule(node, target, &label, Payload::Event(Wire::Request(inbound, bytes)));
         drop(state);
         self.shared.wake.notify_one();
     }
@@ -416,9 +416,9 @@ impl Hub {
                 return;
             }
         };
-        let what = format!("response {}", route.outbound);
+        let label = Label::new(format!("response {}", route.outbound));
         let payload = Payload::Event(Wire::Response(route.outbound, bytes));
-        state.schedule(node, route.requester, &what, payload);
+        state.schedule(node, route.requester, &label, payload);
         drop(state);
         self.shared.wake.notify_one();
     }
@@ -440,8 +440,9 @@ impl Hub {
         if !state.is_current(node, life) {
             return;
         }
+        let label = Label::new(format!("tx {}", keccak256(&raw)));
         for to in state.reachable_from(node) {
-            state.schedule(node, to, "tx", Payload::Tx(raw.clone()));
+            state.schedule(node, to, &label, Payload::Tx(raw.clone()));
         }
         drop(state);
         self.shared.wake.notify_one();
@@ -547,11 +548,12 @@ impl State {
     }
 
     /// Decides the fate of one copy of a message: lost, or delivered after a delay. The fate
-    /// is a hash of the seed, the link, the message's bytes and how often the same bytes went
-    /// over this link before, so it does not depend on what else happens to be in flight.
-    fn schedule(&mut self, from: usize, to: usize, what: &str, payload: Payload) {
+    /// is a hash of the seed, the link, the message's stable label and how often a message so
+    /// labelled went over this link before, so it does not depend on what else happens to be
+    /// in flight.
+    fn schedule(&mut self, from: usize, to: usize, label: &Label, payload: Payload) {
         let class = payload.class();
-        let digest = keccak256(payload.bytes());
+        let digest = keccak256(label.stable.as_bytes());
         let sent = self.sent.entry((from, to, digest)).or_insert(0);
         let nth = *sent;
         *sent += 1;
@@ -566,14 +568,15 @@ impl State {
         let roll = u64::from_be_bytes(key[0..8].try_into().unwrap_or_default());
         let now = Instant::now();
         if (roll as f64) < self.faults.drop * u64::MAX as f64 {
-            self.note(format!("{from}->{to} {class:?} {what}: lost"));
+            self.note(format!("{from}->{to} {class:?} {} {}: lost", label.stable, label.detail));
             return;
         }
         let min = (self.faults.min_delay.as_millis() as u64).max(1);
         let max = (self.faults.max_delay.as_millis() as u64).max(min);
         let spread = u64::from_be_bytes(key[8..16].try_into().unwrap_or_default());
         let delay = Duration::from_millis(min + spread % (max - min + 1));
-        self.note(format!("{from}->{to} {class:?} {what}: in {} ms", delay.as_millis()));
+        let (stable, detail, ms) = (&label.stable, &label.detail, delay.as_millis());
+        self.note(format!("{from}->{to} {class:?} {stable} {detail}: in {ms} ms"));
         self.seq += 1;
         let life = self.ports[to].life;
         let seq = self.seq;
@@ -622,41 +625,64 @@ impl Port {
     }
 }
 
-/// A published message in its wire form, with a short description for the delivery log.
+/// A published message in its wire form, with its label.
 fn encode(
     node: usize,
     peer: &PeerId,
     message: Outbound,
-) -> Result<(Wire, String), cairn_bft::CodecError> {
+) -> Result<(Wire, Label), cairn_bft::CodecError> {
     Ok(match message {
         Outbound::Consensus(m) => {
-            let what = match &m {
-                SignedConsensusMsg::Vote(v) => format!(
-                    "{:?} h{} r{} {:?}",
-                    v.message.vote_type, v.message.height, v.message.round, v.message.value
-                ),
-                SignedConsensusMsg::Proposal(p) => format!(
-                    "proposal h{} r{} {:?}",
-                    p.message.height, p.message.round, p.message.value
-                ),
+            let label = match &m {
+                SignedConsensusMsg::Vote(v) => vote_label(&v.message),
+                SignedConsensusMsg::Proposal(p) => Label {
+                    stable: format!(
+                        "proposal h{} r{} by {}",
+                        p.message.height, p.message.round, p.message.validator_address
+                    ),
+                    detail: format!("{:?}", p.message.value),
+                },
             };
-            (Wire::Consensus(BorshCodec.encode(&m)?), what)
+            (Wire::Consensus(BorshCodec.encode(&m)?), label)
         }
-        Outbound::Liveness(m) => (Wire::Liveness(BorshCodec.encode(&m)?), "liveness".into()),
+        Outbound::Liveness(m) => {
+            let label = match &m {
+                LivenessMsg::Vote(v) => vote_label(&v.message),
+                LivenessMsg::PolkaCertificate(c) => Label {
+                    stable: format!("polka certificate h{} r{}", c.height, c.round),
+                    detail: format!("{:?}", c.value_id),
+                },
+                LivenessMsg::SkipRoundCertificate(c) => Label::new(format!(
+                    "round certificate h{} r{} {:?}",
+                    c.height, c.round, c.cert_type
+                )),
+            };
+            (Wire::Liveness(BorshCodec.encode(&m)?), label)
+        }
         Outbound::ProposalPart(m) => {
-            let what = format!("part {} #{}", m.stream_id, m.sequence);
-            (Wire::ProposalPart(BorshCodec.encode(&m)?), what)
+            let label = Label::new(format!("part {} #{}", m.stream_id, m.sequence));
+            (Wire::ProposalPart(BorshCodec.encode(&m)?), label)
         }
         Outbound::Status(s) => {
-            let what = format!("status of node {node} at {}", s.tip_height);
+            let label = Label::new(format!("status of node {node} at {}", s.tip_height));
             let status = sync::Status {
                 peer_id: *peer,
                 tip_height: s.tip_height,
                 history_min_height: s.history_min_height,
             };
-            (Wire::Status(BorshCodec.encode(&status)?), what)
+            (Wire::Status(BorshCodec.encode(&status)?), label)
         }
     })
+}
+
+fn vote_label(vote: &cairn_bft::Vote) -> Label {
+    Label {
+        stable: format!(
+            "{:?} h{} r{} by {}",
+            vote.vote_type, vote.height, vote.round, vote.validator_address
+        ),
+        detail: format!("{:?}", vote.value),
+    }
 }
 
 /// The event a receiver's actors get for a message from `from`, as libp2p's actor makes it.

@@ -14,8 +14,9 @@
 //! ```
 //!
 //! What the seed fixes, and what it cannot (Malachite's sync seeds its own random number
-//! generator from entropy, and node work runs on Tokio's blocking pool), is in the README's
-//! test section; a failing run prints the seed and the delivery log that explain it.
+//! generator from entropy, and node work runs on Tokio's blocking pool), is in ARCHITECTURE.md
+//! ("BFT networks are tested in one process"); a failing run prints the seed and leaves the
+//! delivery log that explains it.
 
 mod genesis;
 mod hub;

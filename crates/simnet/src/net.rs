@@ -192,9 +192,11 @@ impl TestNet {
         }
     }
 
-    /// Equivocations node `i` has recorded, oldest first.
+    /// Equivocations node `i` has recorded, oldest first, read through its consensus rules as
+    /// its REST API (`/v1/validators`) and JSON-RPC (`cairn_getEvidence`) serve them; panics if
+    /// it is not running.
     pub fn evidence(&self, i: usize) -> Vec<cairn_consensus::Equivocation> {
-        self.slots[i].evidence.list()
+        self.reads(i).consensus().evidence()
     }
 
     /// Node `i`'s height (the one it stopped at, if it is not running).
