@@ -221,6 +221,8 @@ struct State {
     triggers: Vec<(usize, CrashTrigger)>,
     crashes: mpsc::UnboundedSender<usize>,
     log: VecDeque<String>,
+    /// When the hub started: the log's times are simulated time since then.
+    started: Instant,
 }
 
 struct Shared {
@@ -259,6 +261,7 @@ impl Hub {
             triggers: Vec::new(),
             crashes,
             log: VecDeque::with_capacity(LOG_LINES),
+            started: Instant::now(),
         };
         let hub =
             Hub { shared: Arc::new(Shared { state: Mutex::new(state), wake: Notify::new() }) };
@@ -612,8 +615,8 @@ impl State {
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
-        let at = Instant::now();
-        self.log.push_back(format!("{at:?} {line}"));
+        let at = Instant::now().duration_since(self.started).as_secs_f64();
+        self.log.push_back(format!("{at:10.3} s {line}"));
     }
 }
 
