@@ -4,8 +4,9 @@
 //! certificate becomes the block's seal.
 //!
 //! ```text
-//!  chain spec validators ──► ValidatorSet ──► Malachite engine (its own libp2p swarm:
-//!                                               votes, proposals, value sync)
+//!  chain spec validators ──► ValidatorSet ──► Malachite engine (votes, proposals, value sync
+//!                                               over its libp2p swarm, or over network and
+//!                                               log actors the caller runs: Transport)
 //!                                                  │ AppMsg
 //!                                                  ▼
 //!  Node (build / check / commit) ◄──────────── Driver ──► EvidenceLog (equivocations)
@@ -32,7 +33,7 @@ pub use context::{
     BlockId, CairnContext, Height, Proposal, ProposalPart, Validator, ValidatorAddress,
     ValidatorSet, Vote,
 };
-pub use engine::{BftConfig, BftEngine, start};
+pub use engine::{BftConfig, BftEngine, BftParams, Transport, start, start_with};
 pub use error::{BftError, SealError};
 pub use evidence::EvidenceLog;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
