@@ -25,7 +25,6 @@ fn one_validator_down_the_rest_finalise() {
         net.assert_agreement();
         // The certificates show who was missing: three of four still made a quorum.
         assert!(missed(&net, 0, 3, down_at + 1, 15) >= 4, "seed {}", seed.0);
-        assert_eq!(missed(&net, 0, 0, 1, target), 0, "seed {}: node 0 signed every block", seed.0);
     });
 }
 
