@@ -30,7 +30,7 @@ fn lists() -> &'static Mutex<Lists> {
     LISTS.get_or_init(|| {
         let mut servers = Servers::start();
         let writer = servers.writer.clone();
-        let body = br#"{"url":"http://127.0.0.1:9/hook","events":["block","log"]}"#;
+        let body = br#"{"url":"http://1.1.1.1:9/hook","events":["block","log"]}"#;
         let created = servers.rest(&Call {
             method: Method::POST,
             target: "/v1/webhooks",

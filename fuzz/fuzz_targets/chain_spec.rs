@@ -41,7 +41,7 @@ fuzz_target!(init: cairn_fuzz::seeds::offer("chain_spec", seeds), |data: &[u8]| 
         assert_eq!(read(toml.as_bytes(), true).expect("its TOML reads back"), spec);
     }
     if spec.consensus == ConsensusKind::Bft {
-        let _ = cairn_bft::validator_set(&spec);
+        let _ = cairn_bft::ValidatorSchedule::from_spec(&spec);
     }
     let consensus = Arc::new(DevConsensus::new(Address::ZERO));
     if let Ok(node) = Node::open(MemoryKv::new(), spec, consensus) {

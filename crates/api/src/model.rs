@@ -2,7 +2,7 @@
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bytes};
-use cairn_consensus::{Consensus, ConsensusError};
+use cairn_consensus::{ConsensusError, ConsensusReads};
 use cairn_primitives::{Block, ConsensusKind, Header, NetworkKind, Receipt, TxEnvelope};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,7 +107,10 @@ pub(crate) struct BlockSummary {
 }
 
 impl BlockSummary {
-    pub(crate) fn new(block: &Block, consensus: &dyn Consensus) -> Result<Self, ConsensusError> {
+    pub(crate) fn new(
+        block: &Block,
+        consensus: &dyn ConsensusReads,
+    ) -> Result<Self, ConsensusError> {
         let header: &Header = &block.header;
         Ok(Self {
             number: header.number,

@@ -89,17 +89,18 @@ pub(crate) struct EvidenceView {
     pub(crate) second_signature: String,
 }
 
+/// The typed record in the strings this endpoint has always served.
 impl From<Equivocation> for EvidenceView {
     fn from(e: Equivocation) -> Self {
         Self {
             height: e.height,
-            round: e.round,
+            round: i64::from(e.round),
             validator: e.validator,
-            kind: e.kind,
-            first: e.first,
-            first_signature: e.first_signature,
-            second: e.second,
-            second_signature: e.second_signature,
+            kind: e.kind.to_string(),
+            first: e.first.to_string(),
+            first_signature: e.first_signature.to_string(),
+            second: e.second.to_string(),
+            second_signature: e.second_signature.to_string(),
         }
     }
 }
@@ -136,29 +137,34 @@ pub(crate) async fn list_validators(
         let chain = node.view()?;
         let head = chain.heads()?.latest.number;
         let lowest = head.saturating_sub(window - 1).max(1);
+        // Each block is judged against the set of its own height: a validator misses only
+        // the blocks it was a member for.
         let mut signed = Vec::new();
         for number in (lowest..=head).rev() {
             let header =
                 chain.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
             let signers: HashSet<Address> =
                 node.consensus().signers(&header)?.into_iter().collect();
-            signed.push((number, signers));
+            let members: HashSet<Address> =
+                node.consensus().validators(number)?.into_iter().map(|v| v.address).collect();
+            signed.push((number, signers, members));
         }
         let spec = node.spec();
         let validators: Vec<ValidatorView> = node
             .consensus()
-            .validators()
+            .validators(head)?
             .into_iter()
             .map(|v| {
                 let named = spec.validators.iter().find(|g| g.address == v.address);
-                let mine = signed.iter().filter(|(_, s)| s.contains(&v.address));
+                let member = signed.iter().filter(|(_, _, m)| m.contains(&v.address));
+                let mine = member.clone().filter(|(_, s, _)| s.contains(&v.address));
                 ValidatorView {
                     name: named.map(|g| g.name.clone()).filter(|n| !n.is_empty()),
                     address: v.address,
                     public_key: named.map(|g| g.public_key.clone()),
                     power: v.power,
-                    last_signed_block: mine.clone().map(|(n, _)| *n).next(),
-                    missed_blocks: (signed.len() - mine.count()) as u64,
+                    last_signed_block: mine.clone().map(|(n, _, _)| *n).next(),
+                    missed_blocks: (member.count() - mine.count()) as u64,
                 }
             })
             .collect();
@@ -173,4 +179,25 @@ pub(crate) async fn list_validators(
     })
     .await?;
     Ok(Json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence log lines as written before the record was typed; the view must serve them
+    /// exactly as before (the same fields, spellings and order).
+    const OLD_LINES: [&str; 2] = [
+        r#"{"height":7,"round":1,"validator":"0x4a62316623ad457f02cdc5d997ded67a383ec569","kind":"precommit","first":"nil","first_signature":"0x6d04a03bb3f38a9e301abf428e47c1c67c866969052905bb52ac7ac32f0c577263023fc1094c2fefffc9de071d33a3d58cb731185766b673b8dc04bc04b49d3b","second":"0x0202020202020202020202020202020202020202020202020202020202020202","second_signature":"0xf315f6ae2a7a85ebe324c5f1cc4e1c95e431dda70f6039c62f4174f7bd7349bb79f232dd63f386110ce1ec8300d91158d5f7c205622d441eb92fb84d0aa7b476"}"#,
+        r#"{"height":7,"round":1,"validator":"0x4a62316623ad457f02cdc5d997ded67a383ec569","kind":"proposal","first":"0x0303030303030303030303030303030303030303030303030303030303030303","first_signature":"0x194c333a8b857474af49a0aa4f388014f9c38c1ef9717894e00772d1993eee0b281ad1872af89a299be798312451a625023a25bff5a3044617efcc018badd882","second":"0x0404040404040404040404040404040404040404040404040404040404040404","second_signature":"0x64153f2bfd9dc5a54c43e79da0c3f2525e8ee1abab7ca99fd298706ef8ad8d88147d57c0acf20a2995cd40f7f341db3b29333d73363d1deffc7881771b00cedf"}"#,
+    ];
+
+    #[test]
+    fn evidence_is_served_exactly_as_before_the_record_was_typed() {
+        for line in OLD_LINES {
+            let typed: Equivocation = serde_json::from_str(line).expect("parse");
+            let view = EvidenceView::from(typed);
+            assert_eq!(serde_json::to_string(&view).expect("json"), line);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use malachitebft_engine::util::streaming::StreamMessage;
 use malachitebft_sync::{RawDecidedValue, Request, Response, Status, ValueResponse};
 
 use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress};
-use crate::signing::ConsensusSignature;
+use crate::keys::ConsensusSignature;
 
 /// Encodes consensus, sync and WAL messages with borsh.
 #[derive(Clone, Copy, Debug, Default)]

@@ -3,13 +3,13 @@
 
 use std::fmt;
 
-use alloy_primitives::{Address, B256, keccak256};
+use alloy_primitives::{Address, B256};
 use borsh::{BorshDeserialize, BorshSerialize};
 use malachitebft_core_types::{
     self as mt, LinearTimeouts, NilOrVal, Round, SignedExtension, ValueId, VoteType, VotingPower,
 };
 
-use crate::signing::{ConsensusPublicKey, Secp256k1};
+use crate::keys::{ConsensusPublicKey, Secp256k1, domain_hash};
 
 /// A block height as Malachite counts them: the number of the block being agreed.
 #[derive(
@@ -335,17 +335,6 @@ impl mt::Vote<CairnContext> for Vote {
     fn extend(self, extension: SignedExtension<CairnContext>) -> Self {
         Self { extension: Some(extension), ..self }
     }
-}
-
-/// keccak256 of a domain tag, the chain id (8 bytes, big-endian) and the borsh encoding of
-/// `content`: the digest every consensus signature covers, so a signature for one kind of
-/// message never verifies as another, nor on another chain run by the same keys.
-pub(crate) fn domain_hash(domain: &[u8], chain_id: u64, content: &impl BorshSerialize) -> B256 {
-    let mut bytes = domain.to_vec();
-    bytes.extend_from_slice(&chain_id.to_be_bytes());
-    // Writing into a Vec cannot fail.
-    let _ = content.serialize(&mut bytes);
-    keccak256(bytes)
 }
 
 /// The fractional part of the golden ratio, 0.618…, in units of 10^-18.

@@ -31,8 +31,9 @@ use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, Propose
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use tracing::{debug, error, info, warn};
 
-use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress, ValidatorSet};
+use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress};
 use crate::evidence::EvidenceLog;
+use crate::schedule::ValidatorSchedule;
 use crate::seal::{decode_seal, encode_seal};
 
 /// Most decided blocks served in one sync response (fewer when they are large).
@@ -55,7 +56,7 @@ struct PartialStream {
 
 /// What the driver needs besides the node.
 pub(crate) struct DriverConfig {
-    pub(crate) validators: ValidatorSet,
+    pub(crate) validators: ValidatorSchedule,
     /// This node's validator address; `None` on a full node.
     pub(crate) me: Option<ValidatorAddress>,
     /// Who the blocks this validator proposes pay their priority fees to.
@@ -102,9 +103,10 @@ impl<K: KvStore> Driver<K> {
         }
     }
 
-    fn params(&self) -> HeightParams<CairnContext> {
+    /// What Malachite needs to run `height`: the validators of that height among them.
+    fn params(&self, height: Height) -> HeightParams<CairnContext> {
         HeightParams::new(
-            self.config.validators.clone(),
+            self.config.validators.at(height).as_ref().clone(),
             self.config.timeouts,
             Some(self.config.block_time),
         )
@@ -133,7 +135,7 @@ impl<K: KvStore> Driver<K> {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.head_number()? + 1);
                 info!(height = %start, "consensus ready");
-                let _ = reply.send((start, self.params()));
+                let _ = reply.send((start, self.params(start)));
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(%height, %round, %proposer, ?role, "round started");
@@ -191,10 +193,10 @@ impl<K: KvStore> Driver<K> {
                 }
                 let head = self.head_number()?;
                 let next = if head >= certificate.height.0 {
-                    Next::Start(Height(head + 1), self.params())
+                    Next::Start(Height(head + 1), self.params(Height(head + 1)))
                 } else {
                     warn!(height = %certificate.height, "decided block not committed; restarting the height");
-                    Next::Restart(certificate.height, self.params())
+                    Next::Restart(certificate.height, self.params(certificate.height))
                 };
                 let _ = reply.send(next);
             }
@@ -496,7 +498,7 @@ mod tests {
         let signers = signers_for(spec.chain_id);
         let consensus = BftConsensus::new(
             spec.chain_id,
-            set(&signers),
+            ValidatorSchedule::fixed(set(&signers)),
             signers[0].address().0,
             Arc::new(EvidenceLog::in_memory()),
         );

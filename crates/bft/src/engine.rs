@@ -1,4 +1,5 @@
-//! Starting Malachite for a node: its configuration, network identity and the driver task.
+//! Starting Malachite for a node: its configuration, its transport (libp2p, or actors the
+//! caller runs) and the driver task.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,25 +12,29 @@ use cairn_storage::KvStore;
 use malachitebft_app_channel::app::config::{
     ConsensusConfig, NodeConfig, P2pConfig, ValueSyncConfig,
 };
+use malachitebft_app_channel::app::engine::network::NetworkRef;
+use malachitebft_app_channel::app::engine::wal::WalRef;
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer,
-    SyncContext, WalContext, start_engine,
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkMsg,
+    RequestContext, Signer, SyncContext, WalContext, start_engine,
 };
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{error, info};
 
-use crate::BftError;
 use crate::codec::BorshCodec;
-use crate::context::{CairnContext, ValidatorAddress, ValidatorSet};
+use crate::context::{CairnContext, ValidatorAddress};
 use crate::driver::{Driver, DriverConfig};
+use crate::error::BftError;
 use crate::evidence::EvidenceLog;
+use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
-/// How one node takes part in BFT consensus.
+/// How one node of a libp2p network takes part in BFT consensus: what `cairn node` runs.
 pub struct BftConfig {
     /// The node's name in logs and peer lists.
     pub moniker: String,
@@ -53,6 +58,71 @@ pub struct BftConfig {
     pub network_key: Keypair,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
     pub block_time: Duration,
+}
+
+/// What a node's part in BFT consensus is, whichever [`Transport`] carries its messages.
+pub struct BftParams {
+    /// The node's name in logs and peer lists.
+    pub moniker: String,
+    /// Where equivocations are recorded (the same log the node's [`crate::BftConsensus`] serves).
+    pub evidence: Arc<EvidenceLog>,
+    /// The chain id every consensus signature is bound to (the validator's signer signs for
+    /// the same one).
+    pub chain_id: u64,
+    /// The validator's consensus key; `None` runs a full node that follows and verifies.
+    pub signer: Option<ConsensusSigner>,
+    /// Who the blocks this validator proposes pay their priority fees to.
+    pub fee_recipient: alloy_primitives::Address,
+    /// Time between blocks: a height is finalised no sooner than this after it starts.
+    pub block_time: Duration,
+}
+
+/// How a node's consensus messages reach its peers and where its consensus write-ahead log
+/// lives. Everything else (Malachite's consensus, sync and host actors, Cairn's driver) is the
+/// same code whichever is chosen.
+// Built once when a node starts and consumed there: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Transport {
+    /// Malachite's libp2p swarm, and its write-ahead log in a file under `home`.
+    Libp2p {
+        /// Where the write-ahead log lives.
+        home: PathBuf,
+        /// Where the consensus network listens.
+        listen: Multiaddr,
+        /// Peers to stay connected to.
+        peers: Vec<Multiaddr>,
+        /// The node's network identity.
+        network_key: Keypair,
+    },
+    /// A network actor and a write-ahead-log actor the caller runs: the in-process test
+    /// network (`cairn-simnet`) moves messages between the nodes of one process under its own
+    /// faults and keeps each log in memory, on a simulated clock.
+    InProcess {
+        /// Speaks Malachite's network protocol (`network::Msg`) for this node.
+        network: NetworkRef<CairnContext>,
+        /// Speaks Malachite's write-ahead-log protocol (`wal::Msg`) for this node.
+        wal: WalRef<CairnContext>,
+    },
+}
+
+impl BftConfig {
+    fn split(self) -> (BftParams, Transport) {
+        let params = BftParams {
+            moniker: self.moniker,
+            evidence: self.evidence,
+            chain_id: self.chain_id,
+            signer: self.signer,
+            fee_recipient: self.fee_recipient,
+            block_time: self.block_time,
+        };
+        let transport = Transport::Libp2p {
+            home: self.home,
+            listen: self.listen,
+            peers: self.peers,
+            network_key: self.network_key,
+        };
+        (params, transport)
+    }
 }
 
 /// Malachite's view of the node configuration.
@@ -103,6 +173,42 @@ fn timeouts() -> LinearTimeouts {
     }
 }
 
+fn engine_config(moniker: &str, transport: &Transport) -> EngineConfig {
+    let value_sync = ValueSyncConfig {
+        status_update_interval: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(5),
+        ..ValueSyncConfig::default()
+    };
+    match transport {
+        Transport::Libp2p { listen, peers, .. } => EngineConfig {
+            moniker: moniker.to_string(),
+            consensus: ConsensusConfig {
+                p2p: P2pConfig {
+                    listen_addr: listen.clone(),
+                    persistent_peers: peers.clone(),
+                    pubsub_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
+                    rpc_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
+                    ..P2pConfig::default()
+                },
+                ..ConsensusConfig::default()
+            },
+            value_sync,
+        },
+        // Sync's inbound rate limiter counts requests against the wall clock, while an
+        // in-process network runs many simulated seconds per wall second: at the default
+        // (1,000 per 10 s) it would refuse an honest catch-up that a real network spreads
+        // over minutes.
+        Transport::InProcess { .. } => EngineConfig {
+            moniker: moniker.to_string(),
+            consensus: ConsensusConfig::default(),
+            value_sync: ValueSyncConfig {
+                max_inbound_requests_per_window: 1_000_000,
+                ..value_sync
+            },
+        },
+    }
+}
+
 /// A running consensus engine and its driver.
 pub struct BftEngine {
     engine: EngineHandle,
@@ -122,98 +228,146 @@ impl BftEngine {
         self.engine.handle.abort();
         self.driver.abort();
     }
+
+    /// Stops consensus the way a crash does: the driver is aborted and every actor is killed
+    /// between two messages, with nothing flushed or handed over; returns once Malachite's
+    /// supervisor has exited and signalled its children to die. The in-process network's
+    /// crashes use it.
+    pub async fn kill(self) {
+        self.driver.abort();
+        self.engine.actor.kill();
+        if let Err(e) = self.engine.handle.await
+            && !e.is_cancelled()
+        {
+            error!(error = %e, "consensus supervisor ended abnormally");
+        }
+    }
 }
 
-/// Starts Malachite for `node` on the current Tokio runtime.
+/// Starts Malachite for `node` on the current Tokio runtime, on libp2p with the write-ahead
+/// log in a file (what `cairn node` runs), each height decided by the validators `schedule`
+/// gives for it.
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
-    validators: ValidatorSet,
+    schedule: ValidatorSchedule,
     config: BftConfig,
 ) -> Result<BftEngine, BftError> {
-    std::fs::create_dir_all(&config.home)
-        .map_err(|e| BftError::Engine(format!("{}: {e}", config.home.display())))?;
-    let engine_config = EngineConfig {
-        moniker: config.moniker.clone(),
-        consensus: ConsensusConfig {
-            p2p: P2pConfig {
-                listen_addr: config.listen.clone(),
-                persistent_peers: config.peers.clone(),
-                pubsub_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
-                rpc_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
-                ..P2pConfig::default()
-            },
-            ..ConsensusConfig::default()
-        },
-        value_sync: ValueSyncConfig {
-            status_update_interval: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(5),
-            ..ValueSyncConfig::default()
-        },
-    };
-    if let Some(signer) = &config.signer
-        && signer.chain_id() != config.chain_id
-    {
-        return Err(BftError::Engine(format!(
-            "the validator key signs for chain {}, the node runs chain {}",
-            signer.chain_id(),
-            config.chain_id
-        )));
+    let (params, transport) = config.split();
+    start_with(node, schedule, params, transport).await
+}
+
+/// Starts Malachite for `node` on the current Tokio runtime over `transport`.
+pub async fn start_with<K: KvStore>(
+    node: Arc<Node<K>>,
+    schedule: ValidatorSchedule,
+    params: BftParams,
+    transport: Transport,
+) -> Result<BftEngine, BftError> {
+    if let Transport::Libp2p { home, .. } = &transport {
+        std::fs::create_dir_all(home)
+            .map_err(|source| BftError::Io { path: home.clone(), source })?;
     }
-    let address = config.signer.as_ref().map(ConsensusSigner::address);
-    let peer_id = config.network_key.public().to_peer_id();
-    let (identity, consensus) = match &config.signer {
+    let engine_config = engine_config(&params.moniker, &transport);
+    if let Some(signer) = &params.signer
+        && signer.chain_id() != params.chain_id
+    {
+        return Err(BftError::ChainIdMismatch { key: signer.chain_id(), node: params.chain_id });
+    }
+    let address = params.signer.as_ref().map(ConsensusSigner::address);
+    let verifier = Box::new(ConsensusVerifier::new(params.chain_id));
+    let consensus = match &params.signer {
         Some(signer) => {
-            let proof = signer
-                .sign_validator_proof(signer.public_key().0.to_vec(), peer_id.to_bytes())
-                .await
-                .map_err(|e| BftError::Engine(format!("cannot sign the validator proof: {e}")))?;
-            let proof = BorshCodec
-                .encode(&proof)
-                .map_err(|e| BftError::Engine(format!("cannot encode the validator proof: {e}")))?;
-            let identity = NetworkIdentity::new_validator(
-                config.moniker.clone(),
-                config.network_key.clone(),
-                signer.address().to_string(),
-                proof,
-            );
-            let consensus = ConsensusContext::new_validator(
-                signer.address(),
-                Box::new(ConsensusVerifier::new(config.chain_id)),
-                Box::new(signer.clone()),
-            );
-            (identity, consensus)
+            ConsensusContext::new_validator(signer.address(), verifier, Box::new(signer.clone()))
         }
         None => {
-            let identity =
-                NetworkIdentity::new(config.moniker.clone(), config.network_key.clone(), None);
             let placeholder = ValidatorAddress(alloy_primitives::Address::ZERO);
-            let verifier = Box::new(ConsensusVerifier::new(config.chain_id));
-            (identity, ConsensusContext::new_full_node(placeholder, verifier))
+            ConsensusContext::new_full_node(placeholder, verifier)
         }
     };
-    let (channels, engine) = start_engine(
-        CairnContext,
-        engine_config,
-        WalContext::new(config.home.join("wal"), BorshCodec),
-        NetworkContext::new(identity, BorshCodec),
-        consensus,
-        SyncContext::new(BorshCodec),
-        RequestContext::new(100),
-    )
-    .await
-    .map_err(|e| BftError::Engine(e.to_string()))?;
-    info!(%peer_id, listen = %config.listen, validator = ?address, "consensus engine started");
+    let (channels, engine) = match transport {
+        Transport::Libp2p { home, listen, peers: _, network_key } => {
+            let peer_id = network_key.public().to_peer_id();
+            let identity =
+                network_identity(&params.moniker, network_key, params.signer.as_ref()).await?;
+            let started = start_engine(
+                CairnContext,
+                engine_config,
+                WalContext::new(home.join("wal"), BorshCodec),
+                NetworkContext::new(identity, BorshCodec),
+                consensus,
+                SyncContext::new(BorshCodec),
+                RequestContext::new(100),
+            )
+            .await
+            .map_err(|e| BftError::Start(e.into()))?;
+            info!(%peer_id, %listen, validator = ?address, "consensus engine started");
+            started
+        }
+        Transport::InProcess { network, wal } => {
+            let tx_network = forward_to(network.clone());
+            let started = EngineBuilder::new(CairnContext, engine_config)
+                .with_custom_wal(wal)
+                .with_custom_network(network, tx_network)
+                .with_default_sync(SyncContext::new(BorshCodec))
+                .with_default_consensus(consensus)
+                .with_default_request(RequestContext::new(100))
+                .build()
+                .await
+                .map_err(|e| BftError::Start(e.into()))?;
+            info!(validator = ?address, "consensus engine started on an in-process network");
+            started
+        }
+    };
     let driver = Driver::new(
         node,
         DriverConfig {
-            validators,
+            validators: schedule,
             me: address,
-            fee_recipient: config.fee_recipient,
+            fee_recipient: params.fee_recipient,
             timeouts: timeouts(),
-            block_time: config.block_time,
+            block_time: params.block_time,
         },
-        config.evidence.clone(),
+        params.evidence.clone(),
     );
     let driver = tokio::spawn(driver.run(channels));
     Ok(BftEngine { engine, driver, address })
+}
+
+/// The libp2p identity of a node; a validator's carries its signed proof that this network key
+/// speaks for its consensus key.
+async fn network_identity(
+    moniker: &str,
+    network_key: Keypair,
+    signer: Option<&ConsensusSigner>,
+) -> Result<NetworkIdentity, BftError> {
+    let Some(signer) = signer else {
+        return Ok(NetworkIdentity::new(moniker.to_string(), network_key, None));
+    };
+    let peer_id = network_key.public().to_peer_id();
+    let proof = signer
+        .sign_validator_proof(signer.public_key().0.to_vec(), peer_id.to_bytes())
+        .await
+        .map_err(BftError::ValidatorProof)?;
+    let proof = BorshCodec.encode(&proof)?;
+    Ok(NetworkIdentity::new_validator(
+        moniker.to_string(),
+        network_key,
+        signer.address().to_string(),
+        proof,
+    ))
+}
+
+/// The sender the driver publishes proposal parts on, feeding a custom network actor: what
+/// Malachite's own network spawner sets up for its libp2p actor (capacity 1, so the driver
+/// waits while the network is busy).
+fn forward_to(network: NetworkRef<CairnContext>) -> mpsc::Sender<NetworkMsg<CairnContext>> {
+    let (tx, mut rx) = mpsc::channel::<NetworkMsg<CairnContext>>(1);
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            if network.cast(message.into()).is_err() {
+                break;
+            }
+        }
+    });
+    tx
 }

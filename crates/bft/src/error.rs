@@ -1,13 +1,111 @@
+use std::path::PathBuf;
+
+use alloy_primitives::{Address, B256};
+
+use crate::codec::CodecError;
+
 /// Why BFT consensus cannot start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum BftError {
-    /// The chain spec's validator set is unusable.
-    #[error("invalid validator set: {0}")]
-    Spec(String),
-    /// The evidence log cannot be read or written.
-    #[error("evidence log: {0}")]
-    Evidence(String),
+    /// The chain spec has an empty validator set.
+    #[error("invalid validator set: the chain spec names no validators")]
+    NoValidators,
+    /// A validator's public key in the chain spec does not parse.
+    #[error("invalid validator set: validator {address}: bad public key: {source}")]
+    BadPublicKey {
+        /// The validator's address in the spec.
+        address: Address,
+        /// Why the key was refused.
+        #[source]
+        source: malachitebft_signing::Error,
+    },
+    /// A validator's public key in the chain spec belongs to another address.
+    #[error("invalid validator set: validator {address}: the public key belongs to {derived}")]
+    KeyMismatch {
+        /// The address the spec names.
+        address: Address,
+        /// The address of the key it gives.
+        derived: Address,
+    },
+    /// The validator key was made for another chain than the node runs.
+    #[error("the validator key signs for chain {key}, the node runs chain {node}")]
+    ChainIdMismatch {
+        /// The key's chain id.
+        key: u64,
+        /// The node's chain id.
+        node: u64,
+    },
+    /// A file or directory of the engine (its home, the evidence log) cannot be used.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The validator cannot sign the proof that ties its consensus key to its network identity.
+    #[error("cannot sign the validator proof: {0}")]
+    ValidatorProof(#[source] malachitebft_signing::Error),
+    /// A message of the engine's own (the validator proof) cannot be encoded.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
     /// Malachite failed to start.
-    #[error("consensus engine: {0}")]
-    Engine(String),
+    #[error("the consensus engine failed to start: {0}")]
+    Start(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why a seal does not prove that the validators agreed on a header: the typed fault that
+/// `ConsensusError::Seal` carries as its source.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SealError {
+    /// The seal's bytes are not a borsh commit certificate.
+    #[error("seal is not a commit certificate ({kind:?} after {len} bytes)")]
+    Malformed {
+        /// The seal's length.
+        len: usize,
+        /// What the decoder found.
+        kind: std::io::ErrorKind,
+    },
+    /// The certificate is for another height.
+    #[error("certificate is for height {got}, the header is {expected}")]
+    WrongHeight {
+        /// The certificate's height.
+        got: u64,
+        /// The header's number.
+        expected: u64,
+    },
+    /// The certificate is for another block.
+    #[error("certificate is for block {got}, the header hashes to {expected}")]
+    WrongBlock {
+        /// The block the certificate names.
+        got: B256,
+        /// The header's hash.
+        expected: B256,
+    },
+    /// The signatures are out of order or one signer appears twice.
+    #[error("certificate signatures are not sorted by distinct address")]
+    Unsorted,
+    /// A signer is not in the validator set of the header's height.
+    #[error("{signer} is not a validator at height {height}")]
+    UnknownSigner {
+        /// The signer.
+        signer: Address,
+        /// The height whose set was asked.
+        height: u64,
+    },
+    /// A precommit signature does not verify against its validator's key for this chain.
+    #[error("bad precommit signature from {signer}")]
+    BadSignature {
+        /// The validator it claims to be from.
+        signer: Address,
+    },
+    /// The signers hold two thirds of the voting power or less.
+    #[error("signed voting power {signed} of {total} is not above two thirds")]
+    NoQuorum {
+        /// The signers' power.
+        signed: u64,
+        /// The set's power.
+        total: u64,
+    },
 }

@@ -7,14 +7,14 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use alloy_primitives::{Address, B256, hex};
-use cairn_consensus::Equivocation;
+use alloy_primitives::{Address, B512};
+use cairn_consensus::{Equivocation, EquivocationKind, VotedFor};
 use malachitebft_core_consensus::MisbehaviorEvidence;
-use malachitebft_core_types::{NilOrVal, SignedMessage};
+use malachitebft_core_types::{NilOrVal, Round, SignedMessage, VoteType};
 use tracing::{error, warn};
 
-use crate::BftError;
-use crate::context::{CairnContext, Proposal, Vote};
+use crate::context::{BlockId, CairnContext, Proposal, Vote};
+use crate::error::BftError;
 
 /// Records kept in memory (the file keeps all of them).
 const MAX_KEPT: usize = 10_000;
@@ -26,15 +26,22 @@ pub struct EvidenceLog {
     kept: Mutex<Vec<Equivocation>>,
 }
 
-fn value_name(value: &NilOrVal<crate::context::BlockId>) -> String {
+fn voted_for(value: &NilOrVal<BlockId>) -> VotedFor {
     match value {
-        NilOrVal::Nil => "nil".into(),
-        NilOrVal::Val(id) => id.0.to_string(),
+        NilOrVal::Nil => VotedFor::Nil,
+        NilOrVal::Val(id) => VotedFor::Block(id.0),
     }
 }
 
-fn signature_hex<M>(message: &SignedMessage<CairnContext, M>) -> String {
-    hex::encode_prefixed(message.signature.0)
+fn signature<M>(message: &SignedMessage<CairnContext, M>) -> B512 {
+    B512::from(message.signature.0)
+}
+
+fn vote_kind(vote_type: VoteType) -> EquivocationKind {
+    match vote_type {
+        VoteType::Prevote => EquivocationKind::Prevote,
+        VoteType::Precommit => EquivocationKind::Precommit,
+    }
 }
 
 impl EvidenceLog {
@@ -45,7 +52,7 @@ impl EvidenceLog {
 
     /// Opens (or creates) the log at `path`, reading what earlier runs recorded.
     pub fn open(path: PathBuf) -> Result<Self, BftError> {
-        let io = |e: std::io::Error| BftError::Evidence(format!("{}: {e}", path.display()));
+        let io = |source| BftError::Io { path: path.clone(), source };
         let mut kept = Vec::new();
         if path.exists() {
             for line in BufReader::new(File::open(&path).map_err(io)?).lines() {
@@ -71,13 +78,12 @@ impl EvidenceLog {
         let mut found = Vec::new();
         for (validator, doubles) in evidence.votes.iter() {
             for (first, second) in doubles {
-                let kind = format!("{:?}", first.message.vote_type).to_lowercase();
-                found.push(vote_entry(height, validator.0, kind, first, second));
+                found.extend(vote_entry(height, validator.0, first, second));
             }
         }
         for (validator, doubles) in evidence.proposals.iter() {
             for (first, second) in doubles {
-                found.push(proposal_entry(height, validator.0, first, second));
+                found.extend(proposal_entry(height, validator.0, first, second));
             }
         }
         for entry in found {
@@ -105,23 +111,33 @@ impl EvidenceLog {
     }
 }
 
+/// The round both messages were signed for; `None` (and a warning) for the nil round, which no
+/// honest engine signs and which no record can be re-verified for.
+fn signed_round(round: Round, validator: Address) -> Option<u32> {
+    let round = round.as_u32();
+    if round.is_none() {
+        warn!(%validator, "ignoring an equivocation report for the nil round");
+    }
+    round
+}
+
 fn vote_entry(
     height: u64,
     validator: Address,
-    kind: String,
     first: &SignedMessage<CairnContext, Vote>,
     second: &SignedMessage<CairnContext, Vote>,
-) -> Equivocation {
-    Equivocation {
+) -> Option<Equivocation> {
+    Some(Equivocation {
         height,
-        round: first.message.round.as_i64(),
+        round: signed_round(first.message.round, validator)?,
         validator,
-        kind,
-        first: value_name(&first.message.value),
-        first_signature: signature_hex(first),
-        second: value_name(&second.message.value),
-        second_signature: signature_hex(second),
-    }
+        kind: vote_kind(first.message.vote_type),
+        first: voted_for(&first.message.value),
+        first_signature: signature(first),
+        second: voted_for(&second.message.value),
+        second_signature: signature(second),
+        pol_rounds: None,
+    })
 }
 
 fn proposal_entry(
@@ -129,27 +145,28 @@ fn proposal_entry(
     validator: Address,
     first: &SignedMessage<CairnContext, Proposal>,
     second: &SignedMessage<CairnContext, Proposal>,
-) -> Equivocation {
-    let name = |p: &Proposal| B256::from(p.value.0).to_string();
-    Equivocation {
+) -> Option<Equivocation> {
+    Some(Equivocation {
         height,
-        round: first.message.round.as_i64(),
+        round: signed_round(first.message.round, validator)?,
         validator,
-        kind: "proposal".into(),
-        first: name(&first.message),
-        first_signature: signature_hex(first),
-        second: name(&second.message),
-        second_signature: signature_hex(second),
-    }
+        kind: EquivocationKind::Proposal,
+        first: VotedFor::Block(first.message.value.0),
+        first_signature: signature(first),
+        second: VotedFor::Block(second.message.value.0),
+        second_signature: signature(second),
+        pol_rounds: Some((first.message.pol_round.as_u32(), second.message.pol_round.as_u32())),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use alloy_primitives::B256;
     use k256::ecdsa::SigningKey;
-    use malachitebft_core_types::{Round, VoteType};
 
     use super::*;
-    use crate::context::{BlockId, Height};
+    use crate::context::{Height, ValidatorAddress};
+    use crate::keys::ConsensusSignature;
     use crate::signing::ConsensusSigner;
 
     fn signed_prevote(
@@ -190,10 +207,11 @@ mod tests {
         assert_eq!(entries.len(), 1);
         let entry = &entries[0];
         assert_eq!(entry.validator, signer.address().0);
-        assert_eq!((entry.height, entry.round, entry.kind.as_str()), (7, 1, "prevote"));
-        assert_eq!(entry.first, B256::repeat_byte(1).to_string());
-        assert_eq!(entry.second, B256::repeat_byte(2).to_string());
+        assert_eq!((entry.height, entry.round, entry.kind), (7, 1, EquivocationKind::Prevote));
+        assert_eq!(entry.first, VotedFor::Block(B256::repeat_byte(1)));
+        assert_eq!(entry.second, VotedFor::Block(B256::repeat_byte(2)));
         assert_ne!(entry.first_signature, entry.second_signature);
+        assert_eq!(entry.pol_rounds, None);
         drop(log);
         let reopened = EvidenceLog::open(path).expect("reopen");
         assert_eq!(reopened.list(), entries);
@@ -208,5 +226,84 @@ mod tests {
         };
         log.record(1, &empty);
         assert!(log.list().is_empty());
+    }
+
+    /// Lines the evidence log wrote before its fields were typed (signer `[7; 32]`, chain 1):
+    /// a precommit for nil against one for block `0x02…`, and two proposals.
+    const OLD_LINES: [&str; 2] = [
+        r#"{"height":7,"round":1,"validator":"0x4a62316623ad457f02cdc5d997ded67a383ec569","kind":"precommit","first":"nil","first_signature":"0x6d04a03bb3f38a9e301abf428e47c1c67c866969052905bb52ac7ac32f0c577263023fc1094c2fefffc9de071d33a3d58cb731185766b673b8dc04bc04b49d3b","second":"0x0202020202020202020202020202020202020202020202020202020202020202","second_signature":"0xf315f6ae2a7a85ebe324c5f1cc4e1c95e431dda70f6039c62f4174f7bd7349bb79f232dd63f386110ce1ec8300d91158d5f7c205622d441eb92fb84d0aa7b476"}"#,
+        r#"{"height":7,"round":1,"validator":"0x4a62316623ad457f02cdc5d997ded67a383ec569","kind":"proposal","first":"0x0303030303030303030303030303030303030303030303030303030303030303","first_signature":"0x194c333a8b857474af49a0aa4f388014f9c38c1ef9717894e00772d1993eee0b281ad1872af89a299be798312451a625023a25bff5a3044617efcc018badd882","second":"0x0404040404040404040404040404040404040404040404040404040404040404","second_signature":"0x64153f2bfd9dc5a54c43e79da0c3f2525e8ee1abab7ca99fd298706ef8ad8d88147d57c0acf20a2995cd40f7f341db3b29333d73363d1deffc7881771b00cedf"}"#,
+    ];
+
+    #[test]
+    fn records_written_before_typing_still_load_and_write_back_the_same() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("evidence.jsonl");
+        std::fs::write(&path, format!("{}\n{}\n", OLD_LINES[0], OLD_LINES[1])).expect("write");
+        let entries = EvidenceLog::open(path).expect("open").list();
+        assert_eq!(entries.len(), 2);
+        for (entry, line) in entries.iter().zip(OLD_LINES) {
+            assert_eq!(serde_json::to_string(entry).expect("json"), line);
+        }
+        let signer = ConsensusSigner::new(SigningKey::from_slice(&[7u8; 32]).expect("key"), 1);
+        let (vote, proposal) = (&entries[0], &entries[1]);
+        assert_eq!(vote.validator, signer.address().0);
+        assert_eq!((vote.height, vote.round, vote.kind), (7, 1, EquivocationKind::Precommit));
+        assert_eq!(vote.first, VotedFor::Nil);
+        assert_eq!(vote.second, VotedFor::Block(B256::repeat_byte(2)));
+        assert_eq!(proposal.kind, EquivocationKind::Proposal);
+        assert_eq!(proposal.first, VotedFor::Block(B256::repeat_byte(3)));
+        assert_eq!(proposal.pol_rounds, None);
+
+        // The typed record is enough to re-check both signatures, as slashing will.
+        for (value, signature) in
+            [(vote.first, vote.first_signature), (vote.second, vote.second_signature)]
+        {
+            let value = match value {
+                VotedFor::Nil => NilOrVal::Nil,
+                VotedFor::Block(hash) => NilOrVal::Val(BlockId(hash)),
+            };
+            let signed = Vote::new(
+                VoteType::Precommit,
+                Height(vote.height),
+                Round::new(vote.round),
+                value,
+                ValidatorAddress(vote.validator),
+            );
+            let signature = ConsensusSignature(signature.0);
+            assert!(signer.public_key().verify(signed.signing_hash(1), &signature));
+        }
+    }
+
+    #[test]
+    fn a_double_proposal_keeps_its_proof_of_lock_rounds() {
+        let signer = ConsensusSigner::new(SigningKey::from_slice(&[7u8; 32]).expect("key"), 1);
+        let proposal = |value: u8, pol_round: Round| {
+            let proposal = Proposal {
+                height: Height(9),
+                round: Round::new(2),
+                value: BlockId(B256::repeat_byte(value)),
+                pol_round,
+                validator_address: signer.address(),
+            };
+            let signature = signer.sign_digest(proposal.signing_hash(1)).expect("sign");
+            SignedMessage::new(proposal, signature)
+        };
+        let mut proposals = malachitebft_core_driver::proposal_keeper::EvidenceMap::new();
+        proposals.add(proposal(3, Round::Nil), proposal(4, Round::new(1)));
+        let log = EvidenceLog::in_memory();
+        log.record(
+            9,
+            &MisbehaviorEvidence {
+                proposals,
+                votes: malachitebft_core_votekeeper::EvidenceMap::new(),
+            },
+        );
+        let entries = log.list();
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].kind, entries[0].round), (EquivocationKind::Proposal, 2));
+        assert_eq!(entries[0].pol_rounds, Some((None, Some(1))));
+        let json = serde_json::to_string(&entries[0]).expect("json");
+        assert!(json.ends_with(r#","pol_rounds":[null,1]}"#), "{json}");
     }
 }

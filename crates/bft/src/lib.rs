@@ -4,16 +4,18 @@
 //! certificate becomes the block's seal.
 //!
 //! ```text
-//!  chain spec validators ──► ValidatorSet ──► Malachite engine (its own libp2p swarm:
-//!                                               votes, proposals, value sync)
+//!  chain spec validators ──► ValidatorSet ──► Malachite engine (votes, proposals, value sync
+//!                                               over its libp2p swarm, or over network and
+//!                                               log actors the caller runs: Transport)
 //!                                                  │ AppMsg
 //!                                                  ▼
 //!  Node (build / check / commit) ◄──────────── Driver ──► EvidenceLog (equivocations)
-//!  BftConsensus::validate_header: certificate in the seal, > 2/3 of the power
+//!  BftConsensus (HeaderValidator): certificate in the seal, > 2/3 of the power of the
+//!  set of the block's height; (ConsensusReads): validators per height, signers, evidence
 //! ```
 //!
-//! This crate keeps Malachite's dependency tree out of crates that only need the
-//! [`cairn_consensus::Consensus`] trait.
+//! This crate keeps Malachite's dependency tree out of crates that only need the roles of
+//! `cairn_consensus`.
 
 mod codec;
 mod context;
@@ -21,6 +23,8 @@ mod driver;
 mod engine;
 mod error;
 mod evidence;
+mod keys;
+mod schedule;
 mod seal;
 mod signing;
 
@@ -29,12 +33,12 @@ pub use context::{
     BlockId, CairnContext, Height, Proposal, ProposalPart, Validator, ValidatorAddress,
     ValidatorSet, Vote,
 };
-pub use engine::{BftConfig, BftEngine, start};
-pub use error::BftError;
+pub use engine::{BftConfig, BftEngine, BftParams, Transport, start, start_with};
+pub use error::{BftError, SealError};
 pub use evidence::EvidenceLog;
+pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::Keypair;
-pub use seal::{BftConsensus, decode_seal, encode_seal, validator_set, verify_certificate};
-pub use signing::{
-    ConsensusPublicKey, ConsensusSignature, ConsensusSigner, ConsensusVerifier, Secp256k1,
-};
+pub use schedule::ValidatorSchedule;
+pub use seal::{BftConsensus, decode_seal, encode_seal, verify_certificate};
+pub use signing::{ConsensusSigner, ConsensusVerifier};

@@ -5,44 +5,18 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{
-    Consensus, ConsensusError, Equivocation, ValidatorPower, validate_parent_link,
+    BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
+    Sealing, ValidatorPower, validate_parent_link,
 };
-use cairn_primitives::{ChainSpec, Header};
-use malachitebft_core_types::{CommitCertificate, NilOrVal, ValidatorSet as _, VoteType};
+use cairn_primitives::Header;
+use malachitebft_core_types::{
+    CommitCertificate, Context as _, NilOrVal, Round, ValidatorSet as _, VoteType,
+};
 
-use crate::BftError;
-use crate::context::{
-    BlockId, CairnContext, Height, Validator, ValidatorAddress, ValidatorSet, Vote,
-};
+use crate::context::{BlockId, CairnContext, Height, ValidatorAddress, ValidatorSet, Vote};
+use crate::error::SealError;
 use crate::evidence::EvidenceLog;
-use crate::signing::ConsensusPublicKey;
-
-/// The validator set a chain spec names, each key checked against its address.
-pub fn validator_set(spec: &ChainSpec) -> Result<ValidatorSet, BftError> {
-    if spec.validators.is_empty() {
-        return Err(BftError::Spec("the chain spec names no validators".into()));
-    }
-    let mut validators = Vec::with_capacity(spec.validators.len());
-    for v in &spec.validators {
-        let public_key = ConsensusPublicKey::from_slice(&v.public_key)
-            .map_err(|e| BftError::Spec(format!("validator {}: bad public key: {e}", v.address)))?;
-        let derived = public_key
-            .address()
-            .map_err(|e| BftError::Spec(format!("validator {}: {e}", v.address)))?;
-        if derived != v.address {
-            return Err(BftError::Spec(format!(
-                "validator {}: public key belongs to {derived}",
-                v.address
-            )));
-        }
-        validators.push(Validator {
-            address: ValidatorAddress(v.address),
-            public_key,
-            voting_power: v.power,
-        });
-    }
-    Ok(ValidatorSet::new(validators))
-}
+use crate::schedule::ValidatorSchedule;
 
 /// Encodes a certificate as a header seal, signatures sorted by address so a seal has one
 /// canonical form.
@@ -54,34 +28,35 @@ pub fn encode_seal(certificate: &CommitCertificate<CairnContext>) -> Bytes {
 }
 
 /// Decodes a header seal into the certificate it carries.
-pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, String> {
-    borsh::from_slice(seal).map_err(|e| format!("seal is not a commit certificate: {e}"))
+pub fn decode_seal(seal: &[u8]) -> Result<CommitCertificate<CairnContext>, SealError> {
+    borsh::from_slice(seal).map_err(|e| SealError::Malformed { len: seal.len(), kind: e.kind() })
 }
 
 /// Checks that `certificate` proves agreement on `header` by more than two thirds of the
-/// voting power of `validators`, with precommits signed for the chain `chain_id`.
+/// voting power of `validators` (the set of the header's height), with precommits signed for
+/// the chain `chain_id`.
 pub fn verify_certificate(
     chain_id: u64,
     validators: &ValidatorSet,
     header: &Header,
     certificate: &CommitCertificate<CairnContext>,
-) -> Result<(), String> {
+) -> Result<(), SealError> {
     if certificate.height != Height(header.number) {
-        return Err(format!("certificate is for height {}", certificate.height));
+        return Err(SealError::WrongHeight { got: certificate.height.0, expected: header.number });
     }
     if certificate.value_id != BlockId(header.hash()) {
-        return Err(format!("certificate is for block {}", certificate.value_id));
+        return Err(SealError::WrongBlock { got: certificate.value_id.0, expected: header.hash() });
     }
-    let mut signed_power = 0u64;
+    let mut signed = 0u64;
     let mut last: Option<ValidatorAddress> = None;
     for commit in &certificate.commit_signatures {
         if last.is_some_and(|previous| previous >= commit.address) {
-            return Err("certificate signatures are not sorted by distinct address".into());
+            return Err(SealError::Unsorted);
         }
         last = Some(commit.address);
         let validator = validators
             .get_by_address(&commit.address)
-            .ok_or_else(|| format!("{} is not a validator", commit.address))?;
+            .ok_or(SealError::UnknownSigner { signer: commit.address.0, height: header.number })?;
         let vote = Vote::new(
             VoteType::Precommit,
             certificate.height,
@@ -90,72 +65,89 @@ pub fn verify_certificate(
             commit.address,
         );
         if !validator.public_key.verify(vote.signing_hash(chain_id), &commit.signature) {
-            return Err(format!("bad precommit signature from {}", commit.address));
+            return Err(SealError::BadSignature { signer: commit.address.0 });
         }
-        signed_power = signed_power.saturating_add(validator.voting_power);
+        signed = signed.saturating_add(validator.voting_power);
     }
     let total = validators.total_voting_power();
     // More than two thirds, in integers: 3 * signed > 2 * total.
-    if (signed_power as u128) * 3 <= (total as u128) * 2 {
-        return Err(format!(
-            "signed voting power {signed_power} of {total} is not above two thirds"
-        ));
+    if (signed as u128) * 3 <= (total as u128) * 2 {
+        return Err(SealError::NoQuorum { signed, total });
     }
     Ok(())
 }
 
-/// The BFT engine's chain rules: the shared header rules plus a commit certificate seal.
+/// A seal fault as the header rules report it.
+fn invalid_seal(header: &Header, fault: SealError) -> ConsensusError {
+    ConsensusError::Seal { number: header.number, source: Box::new(fault) }
+}
+
+/// The BFT engine's roles: the shared header rules plus a commit certificate seal checked
+/// against the validators of the header's own height; proposers in proportion to power;
+/// reads of the set, the signers and the evidence log.
 #[derive(Debug, Clone)]
 pub struct BftConsensus {
     chain_id: u64,
-    validators: ValidatorSet,
-    proposer: Address,
+    schedule: ValidatorSchedule,
+    beneficiary: Address,
     evidence: Arc<EvidenceLog>,
 }
 
 impl BftConsensus {
-    /// Rules for `validators` signing for the chain `chain_id`; blocks built locally pay
-    /// `proposer` (this node's fee recipient, or zero on a full node, which never proposes);
-    /// `evidence` is the log the engine records equivocations in.
+    /// Rules for the validators of `schedule` signing for the chain `chain_id`; blocks built
+    /// locally pay `beneficiary` (this node's fee recipient, or zero on a full node, which
+    /// never proposes); `evidence` is the log the engine records equivocations in.
     pub fn new(
         chain_id: u64,
-        validators: ValidatorSet,
-        proposer: Address,
+        schedule: ValidatorSchedule,
+        beneficiary: Address,
         evidence: Arc<EvidenceLog>,
     ) -> Self {
-        Self { chain_id, validators, proposer, evidence }
+        Self { chain_id, schedule, beneficiary, evidence }
     }
 }
 
-impl Consensus for BftConsensus {
+impl HeaderValidator for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
-        let seal_error = |reason: String| ConsensusError::Seal { number: header.number, reason };
-        let certificate = decode_seal(&header.seal).map_err(seal_error)?;
-        verify_certificate(self.chain_id, &self.validators, header, &certificate)
-            .map_err(seal_error)
+        let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
+        let validators = self.schedule.at(Height(header.number));
+        verify_certificate(self.chain_id, &validators, header, &certificate)
+            .map_err(|e| invalid_seal(header, e))
+    }
+}
+
+impl BlockProduction for BftConsensus {
+    /// The proposer Malachite picks for this height and round (the same selection).
+    fn proposer(&self, height: u64, round: u32) -> Result<Option<Address>, ConsensusError> {
+        let validators = self.schedule.at(Height(height));
+        let proposer = CairnContext.select_proposer(&validators, Height(height), Round::new(round));
+        Ok(Some(proposer.address.0))
     }
 
-    fn proposer(&self) -> Address {
-        self.proposer
+    fn beneficiary(&self) -> Address {
+        self.beneficiary
     }
 
-    /// Blocks are sealed after agreement, by the driver; never at build time.
-    fn seal(&self, _header: &Header) -> Bytes {
-        Bytes::new()
+    /// The seal is the commit certificate, which the driver adds once the validators agree.
+    fn seal(&self, _header: &Header) -> Result<Sealing, ConsensusError> {
+        Ok(Sealing::AfterAgreement)
     }
+}
 
-    fn validators(&self) -> Vec<ValidatorPower> {
-        self.validators
+impl ConsensusReads for BftConsensus {
+    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        Ok(self
+            .schedule
+            .at(Height(height))
             .validators()
             .iter()
             .map(|v| ValidatorPower { address: v.address.0, power: v.voting_power })
-            .collect()
+            .collect())
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
-        let certificate = decode_seal(&header.seal)
-            .map_err(|reason| ConsensusError::Seal { number: header.number, reason })?;
+        let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         Ok(certificate.commit_signatures.iter().map(|s| s.address.0).collect())
     }
 
@@ -164,8 +156,8 @@ impl Consensus for BftConsensus {
     }
 
     /// Tendermint never reverts a committed block: each is final once its certificate is.
-    fn finalized_height(&self, head: u64) -> u64 {
-        head
+    fn finality(&self, head: u64) -> Finality {
+        Finality { safe: head, finalized: head }
     }
 }
 
@@ -175,7 +167,10 @@ pub(crate) mod tests {
     use k256::ecdsa::SigningKey;
     use malachitebft_core_types::{CommitSignature, Round};
 
+    use cairn_primitives::ChainSpec;
+
     use super::*;
+    use crate::context::Validator;
     use crate::signing::ConsensusSigner;
 
     const CHAIN: u64 = 7;
@@ -240,7 +235,7 @@ pub(crate) mod tests {
         Header { seal: encode_seal(certificate), ..header.clone() }
     }
 
-    fn check(validators: &ValidatorSet, header: &Header) -> Result<(), String> {
+    fn check(validators: &ValidatorSet, header: &Header) -> Result<(), SealError> {
         verify_certificate(CHAIN, validators, header, &decode_seal(&header.seal)?)
     }
 
@@ -258,8 +253,7 @@ pub(crate) mod tests {
         let signers = signers();
         let header = header();
         let block = sealed(&header, &certificate(&header, &signers[..2]));
-        let error = check(&set(&signers), &block).expect_err("refused");
-        assert!(error.contains("not above two thirds"), "{error}");
+        assert_eq!(check(&set(&signers), &block), Err(SealError::NoQuorum { signed: 2, total: 4 }));
     }
 
     #[test]
@@ -268,12 +262,25 @@ pub(crate) mod tests {
         let header = header();
         let other = Header { number: 5, gas_used: 1, ..header.clone() };
         let block = sealed(&header, &certificate(&other, &signers[..3]));
-        assert!(check(&set(&signers), &block).expect_err("refused").contains("for block"));
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::WrongBlock { got: other.hash(), expected: header.hash() })
+        );
+        let later = Header { number: 6, ..header.clone() };
+        let block = sealed(&header, &certificate(&later, &signers[..3]));
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::WrongHeight { got: 6, expected: 5 })
+        );
         let outsiders: Vec<_> = (10u8..13)
             .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), CHAIN))
             .collect();
         let block = sealed(&header, &certificate(&header, &outsiders));
-        assert!(check(&set(&signers), &block).expect_err("refused").contains("is not a validator"));
+        let first = outsiders.iter().map(|o| o.address().0).min().expect("outsiders");
+        assert_eq!(
+            check(&set(&signers), &block),
+            Err(SealError::UnknownSigner { signer: first, height: 5 })
+        );
     }
 
     #[test]
@@ -282,13 +289,15 @@ pub(crate) mod tests {
         let header = header();
         let mut forged = certificate(&header, &signers[..3]);
         forged.commit_signatures[0].signature = forged.commit_signatures[1].signature;
-        let error = check(&set(&signers), &sealed(&header, &forged)).expect_err("refused");
-        assert!(error.contains("bad precommit signature"), "{error}");
+        let forger = forged.commit_signatures[0].address.0;
+        assert_eq!(
+            check(&set(&signers), &sealed(&header, &forged)),
+            Err(SealError::BadSignature { signer: forger })
+        );
         let mut twice = certificate(&header, &signers[..3]);
         let first = twice.commit_signatures[0].clone();
         twice.commit_signatures.push(first);
-        let error = check(&set(&signers), &sealed(&header, &twice)).expect_err("refused");
-        assert!(error.contains("distinct"), "{error}");
+        assert_eq!(check(&set(&signers), &sealed(&header, &twice)), Err(SealError::Unsorted));
     }
 
     #[test]
@@ -305,8 +314,8 @@ pub(crate) mod tests {
             ),
             Ok(())
         );
-        let error = check(&set(&elsewhere), &block).expect_err("refused");
-        assert!(error.contains("bad precommit signature"), "{error}");
+        let first = block_signer(&block);
+        assert_eq!(check(&set(&elsewhere), &block), Err(SealError::BadSignature { signer: first }));
     }
 
     /// A node of a 4-validator chain on an in-memory store, under the BFT rules.
@@ -327,8 +336,8 @@ pub(crate) mod tests {
             ..ChainSpec::dev().expect("spec")
         };
         let evidence = Arc::new(EvidenceLog::in_memory());
-        let rules =
-            BftConsensus::new(CHAIN, validator_set(&spec).expect("set"), Address::ZERO, evidence);
+        let schedule = ValidatorSchedule::from_spec(&spec).expect("set");
+        let rules = BftConsensus::new(CHAIN, schedule, Address::ZERO, evidence);
         cairn_node::Node::open(cairn_storage::MemoryKv::new(), spec, Arc::new(rules)).expect("node")
     }
 
@@ -365,9 +374,81 @@ pub(crate) mod tests {
         assert_eq!(node.head().expect("head").hash(), committed.hash());
     }
 
+    /// The first signer of a sealed block's certificate (signatures are sorted by address).
+    fn block_signer(block: &Header) -> Address {
+        decode_seal(&block.seal).expect("seal").commit_signatures[0].address.0
+    }
+
     #[test]
     fn garbage_seals_are_errors_not_panics() {
-        assert!(decode_seal(&[]).is_err());
-        assert!(decode_seal(&[0xff; 100]).is_err());
+        assert!(matches!(decode_seal(&[]), Err(SealError::Malformed { len: 0, .. })));
+        assert!(matches!(decode_seal(&[0xff; 100]), Err(SealError::Malformed { len: 100, .. })));
+    }
+
+    #[test]
+    fn the_header_rules_carry_the_typed_seal_fault() {
+        let signers = signers();
+        let rules = BftConsensus::new(
+            CHAIN,
+            ValidatorSchedule::fixed(set(&signers)),
+            Address::ZERO,
+            Arc::new(EvidenceLog::in_memory()),
+        );
+        let parent =
+            Header { gas_limit: 30_000_000, base_fee: 1_000_000_000, ..Default::default() };
+        let child = Header {
+            parent_hash: parent.hash(),
+            number: 1,
+            timestamp_ms: 1_000,
+            timestamp: 1,
+            gas_limit: parent.gas_limit,
+            base_fee: cairn_primitives::next_base_fee(&parent),
+            ..Default::default()
+        };
+        let block = sealed(&child, &certificate(&child, &signers[..2]));
+        match rules.validate_header(&parent, &block) {
+            Err(ConsensusError::Seal { number: 1, source }) => assert_eq!(
+                source.downcast_ref::<SealError>(),
+                Some(&SealError::NoQuorum { signed: 2, total: 4 })
+            ),
+            other => panic!("{other:?}"),
+        }
+        let block = sealed(&child, &certificate(&child, &signers[..3]));
+        assert!(rules.validate_header(&parent, &block).is_ok());
+    }
+
+    #[test]
+    fn the_roles_answer_per_height_from_the_schedule() {
+        use malachitebft_core_types::Context as _;
+
+        let signers = signers();
+        let rules = BftConsensus::new(
+            CHAIN,
+            ValidatorSchedule::fixed(set(&signers)),
+            Address::repeat_byte(9),
+            Arc::new(EvidenceLog::in_memory()),
+        );
+        let validators = rules.validators(12).expect("set");
+        assert_eq!(validators.len(), 4);
+        assert!(validators.iter().all(|v| v.power == 1));
+        assert_eq!(rules.beneficiary(), Address::repeat_byte(9));
+        assert_eq!(rules.seal(&header()).expect("seal"), Sealing::AfterAgreement);
+        assert_eq!(rules.finality(12), Finality { safe: 12, finalized: 12 });
+        // Equal powers: the proposer rotates through the whole set, as Malachite's does.
+        let set = set(&signers);
+        let mut proposers = std::collections::HashSet::new();
+        for height in 1..=4u64 {
+            let named = rules.proposer(height, 0).expect("proposer").expect("one");
+            let malachite =
+                CairnContext.select_proposer(&set, Height(height), Round::new(0)).address.0;
+            assert_eq!(named, malachite);
+            proposers.insert(named);
+        }
+        assert_eq!(proposers.len(), 4);
+        let header = header();
+        let block = sealed(&header, &certificate(&header, &signers[1..]));
+        let mut expected: Vec<Address> = signers[1..].iter().map(|s| s.address().0).collect();
+        expected.sort();
+        assert_eq!(rules.signers(&block).expect("signers"), expected);
     }
 }

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cairn_api::{ApiConfig, WebhookConfig};
-use cairn_bft::{BftConfig, BftConsensus, ConsensusSigner, EvidenceLog, Keypair, Multiaddr};
+use cairn_bft::{
+    BftConfig, BftConsensus, ConsensusSigner, EvidenceLog, Keypair, Multiaddr, ValidatorSchedule,
+};
+use cairn_consensus::Equivocation;
 use cairn_network::NetworkConfig;
 use cairn_node::Node;
 use cairn_primitives::{ChainSpec, ConsensusKind};
@@ -75,7 +78,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         anyhow::bail!("cairn node runs bft chains; use cairn dev for a dev chain");
     }
     let (spec, kv) = DataDir::new(&config.datadir).open_chain(Some(spec))?;
-    let validators = cairn_bft::validator_set(&spec)?;
+    let schedule = ValidatorSchedule::from_spec(&spec)?;
     let signer = load_signer(&config, spec.chain_id)?;
     let network_key = load_network_key(&config)?;
     let own_address = signer.as_ref().map(|s| s.address().0);
@@ -84,12 +87,8 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
     let home = config.datadir.join("consensus");
     std::fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
     let evidence = Arc::new(EvidenceLog::open(home.join("evidence.jsonl"))?);
-    let consensus = Arc::new(BftConsensus::new(
-        spec.chain_id,
-        validators.clone(),
-        beneficiary,
-        evidence.clone(),
-    ));
+    let consensus =
+        Arc::new(BftConsensus::new(spec.chain_id, schedule.clone(), beneficiary, evidence.clone()));
     let node = Arc::new(Node::open(kv, spec.clone(), consensus)?);
     println!(
         "{} ({}) chain id {}, head at block {}",
@@ -111,7 +110,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
         network_key: network_key.clone(),
         block_time: Duration::from_millis(spec.block_time_ms),
     };
-    let engine = runtime.block_on(cairn_bft::start(node.clone(), validators, bft))?;
+    let engine = runtime.block_on(cairn_bft::start(node.clone(), schedule, bft))?;
     println!("consensus listening on {}", config.p2p_addr);
     let mut gossip_config = NetworkConfig::new(network_key, parse_multiaddr(&config.gossip_addr)?);
     gossip_config.bootstrap =
@@ -180,10 +179,14 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<()> {
 }
 
 /// `cairn_getEvidence`: every equivocation this node has seen (two conflicting signed votes or
-/// proposals from one validator for one height and round), oldest first.
+/// proposals from one validator for one height and round), oldest first. Served in the shape
+/// it has always had: the proposals' proof-of-lock rounds stay in the log, for slashing.
 fn evidence_methods(log: Arc<EvidenceLog>) -> anyhow::Result<jsonrpsee::Methods> {
     let mut module = jsonrpsee::RpcModule::new(log);
-    module
-        .register_method("cairn_getEvidence", |_, log, _| Ok::<_, ErrorObjectOwned>(log.list()))?;
+    module.register_method("cairn_getEvidence", |_, log, _| {
+        let served: Vec<_> =
+            log.list().into_iter().map(|e| Equivocation { pol_rounds: None, ..e }).collect();
+        Ok::<_, ErrorObjectOwned>(served)
+    })?;
     Ok(module.into())
 }

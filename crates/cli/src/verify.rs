@@ -3,8 +3,8 @@ use std::sync::Arc;
 
 use alloy_primitives::Address;
 use anyhow::bail;
-use cairn_bft::{BftConsensus, EvidenceLog};
-use cairn_consensus::{Consensus, DevConsensus};
+use cairn_bft::{BftConsensus, EvidenceLog, ValidatorSchedule};
+use cairn_consensus::{DevConsensus, HeaderValidator};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use clap::Args;
@@ -34,12 +34,12 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
 }
 
 /// The rules a stored chain was built under, from its spec: an audit checks every seal.
-fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn Consensus>> {
+fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn HeaderValidator>> {
     Ok(match spec.consensus {
         ConsensusKind::Dev => Box::new(DevConsensus::new(Address::ZERO)),
         ConsensusKind::Bft => Box::new(BftConsensus::new(
             spec.chain_id,
-            cairn_bft::validator_set(spec)?,
+            ValidatorSchedule::from_spec(spec)?,
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),
         )),

@@ -1,7 +1,10 @@
 use alloy_primitives::{Address, Bytes};
 use cairn_primitives::Header;
 
-use crate::{Consensus, ConsensusError, Equivocation, ValidatorPower, validate_parent_link};
+use crate::{
+    BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
+    Sealing, ValidatorPower, validate_parent_link,
+};
 
 /// The single-validator development engine: the local node proposes every block and seals it
 /// with nothing, since nobody else has to agree.
@@ -17,28 +20,37 @@ impl DevConsensus {
     }
 }
 
-impl Consensus for DevConsensus {
+impl HeaderValidator for DevConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
         if !header.seal.is_empty() {
-            return Err(ConsensusError::Seal {
+            return Err(ConsensusError::UnexpectedSeal {
                 number: header.number,
-                reason: "the dev engine seals with nothing".into(),
+                len: header.seal.len(),
             });
         }
         Ok(())
     }
+}
 
-    fn proposer(&self) -> Address {
+impl BlockProduction for DevConsensus {
+    /// The local node proposes every block.
+    fn proposer(&self, _height: u64, _round: u32) -> Result<Option<Address>, ConsensusError> {
+        Ok(Some(self.proposer))
+    }
+
+    fn beneficiary(&self) -> Address {
         self.proposer
     }
 
-    fn seal(&self, _header: &Header) -> Bytes {
-        Bytes::new()
+    fn seal(&self, _header: &Header) -> Result<Sealing, ConsensusError> {
+        Ok(Sealing::Sealed(Bytes::new()))
     }
+}
 
-    fn validators(&self) -> Vec<ValidatorPower> {
-        vec![ValidatorPower { address: self.proposer, power: 1 }]
+impl ConsensusReads for DevConsensus {
+    fn validators(&self, _height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        Ok(vec![ValidatorPower { address: self.proposer, power: 1 }])
     }
 
     /// The dev node decides alone, so a block's only voucher is whoever built it.
@@ -51,7 +63,7 @@ impl Consensus for DevConsensus {
     }
 
     /// A block is final once committed: nobody else can propose a competing one.
-    fn finalized_height(&self, head: u64) -> u64 {
-        head
+    fn finality(&self, head: u64) -> Finality {
+        Finality { safe: head, finalized: head }
     }
 }

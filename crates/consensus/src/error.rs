@@ -1,8 +1,9 @@
 use alloy_primitives::B256;
 use thiserror::Error;
 
-/// Why a header breaks the chain rules.
-#[derive(Debug, Error, PartialEq, Eq)]
+/// Why a header breaks the chain rules: one variant per rule, with the values that broke it,
+/// so import, sync and `cairn verify` can tell faults apart without reading messages.
+#[derive(Debug, Error)]
 pub enum ConsensusError {
     /// The header does not point at its parent.
     #[error("parent hash {got} is not the hash of block {parent_number} ({expected})")]
@@ -14,24 +15,107 @@ pub enum ConsensusError {
         /// The parent's number.
         parent_number: u64,
     },
-    /// A header field breaks a rule.
-    #[error("block {number}: {field} is {got}, expected {expected}")]
-    Field {
+    /// The header's number does not follow its parent's.
+    #[error("block {got}: number must be {expected}")]
+    Number {
+        /// What the header says.
+        got: u64,
+        /// The parent's number plus one.
+        expected: u64,
+    },
+    /// The header's milliseconds do not come after its parent's.
+    #[error("block {number}: timestamp_ms {got} is not after the parent's {parent}")]
+    TimestampOrder {
         /// The header's number.
         number: u64,
-        /// Which field.
-        field: &'static str,
-        /// Its value.
-        got: String,
-        /// What the rules require.
-        expected: String,
+        /// Its `timestamp_ms`.
+        got: u64,
+        /// The parent's `timestamp_ms`.
+        parent: u64,
     },
-    /// The seal does not prove agreement.
-    #[error("block {number}: invalid seal: {reason}")]
+    /// The header's seconds are not the whole seconds of its milliseconds.
+    #[error("block {number}: timestamp {got}, expected {expected} (timestamp_ms / 1000)")]
+    TimestampSeconds {
+        /// The header's number.
+        number: u64,
+        /// Its `timestamp`.
+        got: u64,
+        /// Its `timestamp_ms / 1000`.
+        expected: u64,
+    },
+    /// The header's time runs further ahead of the checking node's clock than the spec allows.
+    #[error(
+        "block {number}: timestamp_ms {got} is after {latest} (the clock {now_ms} plus the allowed drift of {max_drift_ms} ms)"
+    )]
+    ClockDrift {
+        /// The header's number.
+        number: u64,
+        /// Its `timestamp_ms`.
+        got: u64,
+        /// The latest time accepted: `now_ms + max_drift_ms`.
+        latest: u64,
+        /// The checking node's clock, in milliseconds.
+        now_ms: u64,
+        /// The spec's `max_clock_drift_ms`.
+        max_drift_ms: u64,
+    },
+    /// The gas limit differs from the parent's.
+    #[error("block {number}: gas limit {got}, expected {expected}")]
+    GasLimit {
+        /// The header's number.
+        number: u64,
+        /// Its gas limit.
+        got: u64,
+        /// The parent's.
+        expected: u64,
+    },
+    /// More gas used than the limit.
+    #[error("block {number}: gas used {used} above the limit {limit}")]
+    GasUsed {
+        /// The header's number.
+        number: u64,
+        /// Its gas used.
+        used: u64,
+        /// Its gas limit.
+        limit: u64,
+    },
+    /// The base fee is not the EIP-1559 successor of the parent's.
+    #[error("block {number}: base fee {got}, expected {expected}")]
+    BaseFee {
+        /// The header's number.
+        number: u64,
+        /// Its base fee.
+        got: u64,
+        /// What EIP-1559 gives after the parent.
+        expected: u64,
+    },
+    /// Too much extra data.
+    #[error("block {number}: extra data of {len} bytes, at most {max}")]
+    ExtraData {
+        /// The header's number.
+        number: u64,
+        /// Its extra data's length.
+        len: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// A seal on a block of an engine that seals with nothing (dev).
+    #[error("block {number}: a seal of {len} bytes, but this engine seals with nothing")]
+    UnexpectedSeal {
+        /// The header's number.
+        number: u64,
+        /// The seal's length.
+        len: usize,
+    },
+    /// The seal does not prove agreement. `source` is the engine's own typed error (BFT's
+    /// `cairn_bft::SealError`, later others), found with `downcast_ref`: a closed list of every
+    /// engine's seal faults here would tie this crate to every engine.
+    #[error("block {number}: invalid seal: {source}")]
     Seal {
         /// The header's number.
         number: u64,
-        /// What is wrong.
-        reason: String,
+        /// What the engine found wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }

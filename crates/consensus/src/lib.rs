@@ -1,60 +1,106 @@
-//! The rules that decide which blocks are acceptable and who proposes them.
+//! The rules that decide which blocks are acceptable, who makes them and how final they are,
+//! split by who asks.
 //!
 //! ```text
-//!  node ──► Consensus::proposer / seal ──► new block
-//!  node ──► Consensus::validate_header(parent, header) ──► import or audit
-//!  API  ──► Consensus::validators / signers / evidence / finalized_height ──► who decides, how final
+//!  import, sync, cairn verify ──► HeaderValidator::validate_header(parent, header)
+//!  node's block producer ───────► BlockProduction::beneficiary / seal (proposer(height, round))
+//!  REST, JSON-RPC ──────────────► ConsensusReads::validators(height) / signers / evidence / finality
 //! ```
 //!
-//! Every engine (dev today; BFT, proof of stake and proof of work later) implements
-//! [`Consensus`], so the node holds one `Arc<dyn Consensus>` and never branches on the kind.
+//! Every engine (dev and BFT today; proof of stake and proof of work later) implements the
+//! three roles; the node holds them as [`ConsensusRoles`] and never branches on the kind. Each
+//! consumer takes only the role it uses, so an engine's reads can change (per-epoch validator
+//! sets) without touching the rules import runs. Every answer that depends on the validator
+//! set takes the height it is about: proof of stake changes the set from epoch to epoch.
 
 mod dev;
 mod error;
 mod evidence;
 mod rules;
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, Bytes};
 use cairn_primitives::Header;
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
-pub use evidence::Equivocation;
+pub use evidence::{Equivocation, EquivocationKind, VotedFor};
 pub use rules::{child_timestamp_ms, validate_clock, validate_parent_link};
 
-/// A consensus engine. Contract: `validate_header` is deterministic and depends only on its
-/// arguments and the engine's configuration, so every node and every audit agrees.
+/// Header rules.
+///
+/// Contract: deterministic. The answer depends only on `parent`, `header` and chain data fixed
+/// at or before `header.number` (the spec, the validator set of that height), never on local
+/// time, peers or the pool, so import, sync and `cairn verify` on any node give the same
+/// answer forever. (How far a header may run ahead of the local clock is checked apart, by
+/// [`validate_clock`], where a block is first judged.)
 ///
 /// Fork choice: every engine so far has instant finality, so the chain only grows at its head.
 /// Of the blocks competing for the next height (proposals of several rounds, a hostile peer's
 /// block in sync), the node commits one that `validate_header` accepts against the head (for
 /// BFT, the block its commit certificate names), and a committed block is never replaced: a
-/// rival for a committed height does not link to the head, which `validate_parent_link`
-/// refuses. An engine whose blocks can be reverted (proof of work) will need a choice between
-/// branches; this trait gains one with it.
-pub trait Consensus: Send + Sync {
+/// rival for a committed height does not link to the head, which [`validate_parent_link`]
+/// refuses. An engine whose blocks can be reverted (proof of work) adds a fork-choice role.
+pub trait HeaderValidator: Send + Sync {
     /// Checks `header` against its parent: the shared chain rules plus the engine's seal.
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError>;
+}
 
-    /// Who proposes (and earns the priority fees of) the next block built locally.
-    fn proposer(&self) -> Address;
+/// Block production: who proposes, who is paid, and how a locally built block is sealed.
+///
+/// Contract: `seal` is called on a header whose every other field is final; the seal is not
+/// part of the block hash, so sealing never changes what was agreed.
+pub trait BlockProduction: Send + Sync {
+    /// The validator expected to propose block `height` in `round`, if the engine names one
+    /// (dev: this node; BFT: in proportion to power over the set of `height`; proof of work
+    /// will answer `None`: anyone mines).
+    fn proposer(&self, height: u64, round: u32) -> Result<Option<Address>, ConsensusError>;
 
-    /// The seal for a locally built header (everything else in it already final).
-    fn seal(&self, header: &Header) -> Bytes;
+    /// Who the blocks this node builds pay their priority fees (later, rewards) to.
+    fn beneficiary(&self) -> Address;
 
-    /// Who decides which blocks are final, and with what weight.
-    fn validators(&self) -> Vec<ValidatorPower>;
+    /// The seal of a block this node built, or [`Sealing::AfterAgreement`] where the seal is a
+    /// proof the network adds once it agrees (BFT's commit certificate).
+    fn seal(&self, header: &Header) -> Result<Sealing, ConsensusError>;
+}
 
-    /// The validators that vouched for `header`: the signers of its certificate, or the proposer
-    /// for an engine where one validator decides alone.
+/// How a locally built block gets its seal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sealing {
+    /// The seal, ready: the block can be committed at once.
+    Sealed(Bytes),
+    /// No seal until the validators agree; the engine's driver commits the block then.
+    AfterAgreement,
+}
+
+/// What the API reads about the engine.
+///
+/// Contract: answers describe the chain as stored; every method that depends on the validator
+/// set takes the height it is asked about, since proof of stake changes the set per epoch.
+pub trait ConsensusReads: Send + Sync {
+    /// The validators that decide block `height`, with their power, in the set's order.
+    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError>;
+
+    /// Who vouched for `header`: the signers of its certificate (of the set of its own
+    /// height), or its beneficiary for an engine where one node decides alone.
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError>;
 
     /// Misbehaviour the engine has seen, oldest first.
     fn evidence(&self) -> Vec<Equivocation>;
 
-    /// The highest block that can no longer be reverted when the newest is `head`; engines with
-    /// instant finality answer `head` itself.
-    fn finalized_height(&self, head: u64) -> u64;
+    /// How final the chain is when its newest block is `head`; engines with instant finality
+    /// answer `head` for both.
+    fn finality(&self, head: u64) -> Finality;
+}
+
+/// The newest blocks that can no longer be reverted, by how sure one can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finality {
+    /// The newest block unlikely to be reverted (JSON-RPC's `safe`).
+    pub safe: u64,
+    /// The newest block that can never be reverted (JSON-RPC's `finalized`).
+    pub finalized: u64,
 }
 
 /// A validator and its voting power.
@@ -64,4 +110,32 @@ pub struct ValidatorPower {
     pub address: Address,
     /// Its weight in every vote.
     pub power: u64,
+}
+
+/// One engine's three roles, held apart so each consumer takes only what it uses.
+#[derive(Clone)]
+pub struct ConsensusRoles {
+    /// The header rules.
+    pub validator: Arc<dyn HeaderValidator>,
+    /// Block production.
+    pub production: Arc<dyn BlockProduction>,
+    /// What the API reads.
+    pub reads: Arc<dyn ConsensusReads>,
+}
+
+impl ConsensusRoles {
+    /// The three roles of one engine.
+    pub fn of<E: HeaderValidator + BlockProduction + ConsensusReads + 'static>(
+        engine: Arc<E>,
+    ) -> Self {
+        Self { validator: engine.clone(), production: engine.clone(), reads: engine }
+    }
+}
+
+impl<E: HeaderValidator + BlockProduction + ConsensusReads + 'static> From<Arc<E>>
+    for ConsensusRoles
+{
+    fn from(engine: Arc<E>) -> Self {
+        Self::of(engine)
+    }
 }

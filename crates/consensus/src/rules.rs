@@ -2,14 +2,8 @@ use cairn_primitives::{Header, next_base_fee};
 
 use crate::ConsensusError;
 
-fn field(
-    number: u64,
-    field: &'static str,
-    got: impl ToString,
-    expected: impl ToString,
-) -> ConsensusError {
-    ConsensusError::Field { number, field, got: got.to_string(), expected: expected.to_string() }
-}
+/// The most extra data a header may carry, in bytes (Ethereum's limit).
+const MAX_EXTRA_DATA: usize = 32;
 
 /// The time of a block built on `parent` when the builder's clock reads `now_ms`: the clock,
 /// or one millisecond after the parent if the clock has not passed it (blocks made faster than
@@ -29,12 +23,13 @@ pub fn validate_clock(
 ) -> Result<(), ConsensusError> {
     let latest = now_ms.saturating_add(max_drift_ms);
     if header.timestamp_ms > latest {
-        return Err(field(
-            header.number,
-            "timestamp_ms",
-            header.timestamp_ms,
-            format!("<= {latest} (the clock {now_ms} plus the allowed drift of {max_drift_ms} ms)"),
-        ));
+        return Err(ConsensusError::ClockDrift {
+            number: header.number,
+            got: header.timestamp_ms,
+            latest,
+            now_ms,
+            max_drift_ms,
+        });
     }
     Ok(())
 }
@@ -52,36 +47,46 @@ pub fn validate_parent_link(parent: &Header, header: &Header) -> Result<(), Cons
         });
     }
     if number != parent.number + 1 {
-        return Err(field(number, "number", number, parent.number + 1));
+        return Err(ConsensusError::Number { got: number, expected: parent.number + 1 });
     }
     if header.timestamp_ms <= parent.timestamp_ms {
-        return Err(field(
+        return Err(ConsensusError::TimestampOrder {
             number,
-            "timestamp_ms",
-            header.timestamp_ms,
-            format!("> {} (the parent's)", parent.timestamp_ms),
-        ));
+            got: header.timestamp_ms,
+            parent: parent.timestamp_ms,
+        });
     }
     if header.timestamp != header.timestamp_ms / 1000 {
-        return Err(field(
+        return Err(ConsensusError::TimestampSeconds {
             number,
-            "timestamp",
-            header.timestamp,
-            format!("{} (timestamp_ms / 1000)", header.timestamp_ms / 1000),
-        ));
+            got: header.timestamp,
+            expected: header.timestamp_ms / 1000,
+        });
     }
     if header.gas_limit != parent.gas_limit {
-        return Err(field(number, "gas limit", header.gas_limit, parent.gas_limit));
+        return Err(ConsensusError::GasLimit {
+            number,
+            got: header.gas_limit,
+            expected: parent.gas_limit,
+        });
     }
     if header.gas_used > header.gas_limit {
-        return Err(field(number, "gas used", header.gas_used, format!("<= {}", header.gas_limit)));
+        return Err(ConsensusError::GasUsed {
+            number,
+            used: header.gas_used,
+            limit: header.gas_limit,
+        });
     }
     let base_fee = next_base_fee(parent);
     if header.base_fee != base_fee {
-        return Err(field(number, "base fee", header.base_fee, base_fee));
+        return Err(ConsensusError::BaseFee { number, got: header.base_fee, expected: base_fee });
     }
-    if header.extra_data.len() > 32 {
-        return Err(field(number, "extra data length", header.extra_data.len(), "<= 32"));
+    if header.extra_data.len() > MAX_EXTRA_DATA {
+        return Err(ConsensusError::ExtraData {
+            number,
+            len: header.extra_data.len(),
+            max: MAX_EXTRA_DATA,
+        });
     }
     Ok(())
 }
@@ -111,37 +116,60 @@ mod tests {
             base_fee: 1_000_000_000,
             ..Default::default()
         };
-        assert_eq!(validate_parent_link(&parent, &child(&parent)), Ok(()));
+        assert!(validate_parent_link(&parent, &child(&parent)).is_ok());
 
         let mut bad = child(&parent);
         bad.parent_hash = Default::default();
         assert!(matches!(
             validate_parent_link(&parent, &bad),
-            Err(ConsensusError::ParentHash { .. })
+            Err(ConsensusError::ParentHash { got, parent_number: 0, .. }) if got.is_zero()
         ));
 
-        for (name, mutate) in [
-            ("number", (|h: &mut Header| h.number += 1) as fn(&mut Header)),
-            ("base fee", |h| h.base_fee += 1),
-            ("gas limit", |h| h.gas_limit += 1),
-            ("gas used", |h| h.gas_used = h.gas_limit + 1),
-            ("extra data length", |h| h.extra_data = vec![0u8; 33].into()),
-            ("timestamp", |h| h.timestamp -= 1),
-            ("timestamp", |h| h.timestamp += 1),
-            ("timestamp_ms", |h| {
-                h.timestamp_ms -= 400;
-                h.timestamp = h.timestamp_ms / 1000;
-            }),
-            ("timestamp_ms", |h| {
-                h.timestamp_ms -= 401;
-                h.timestamp = h.timestamp_ms / 1000;
-            }),
-        ] {
+        let broken = |mutate: fn(&mut Header)| {
             let mut bad = child(&parent);
             mutate(&mut bad);
+            validate_parent_link(&parent, &bad).expect_err("refused")
+        };
+        let number = parent.number + 1;
+        let ms = parent.timestamp_ms + 400;
+        assert!(matches!(
+            broken(|h| h.number += 1),
+            ConsensusError::Number { got: 2, expected: 1 }
+        ));
+        assert!(matches!(
+            broken(|h| h.base_fee += 1),
+            ConsensusError::BaseFee { number: 1, got: 875_000_001, expected: 875_000_000 }
+        ));
+        assert!(matches!(
+            broken(|h| h.gas_limit += 1),
+            ConsensusError::GasLimit { number: 1, got: 30_000_001, expected: 30_000_000 }
+        ));
+        assert!(matches!(
+            broken(|h| h.gas_used = h.gas_limit + 1),
+            ConsensusError::GasUsed { number: 1, used: 30_000_001, limit: 30_000_000 }
+        ));
+        assert!(matches!(
+            broken(|h| h.extra_data = vec![0u8; 33].into()),
+            ConsensusError::ExtraData { number: 1, len: 33, max: 32 }
+        ));
+        for mutate in [(|h: &mut Header| h.timestamp -= 1) as fn(&mut Header), |h| h.timestamp += 1]
+        {
+            match broken(mutate) {
+                ConsensusError::TimestampSeconds { number: n, expected, .. } => {
+                    assert_eq!((n, expected), (number, ms / 1000));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        for back in [400, 401] {
+            let mut bad = child(&parent);
+            bad.timestamp_ms -= back;
+            bad.timestamp = bad.timestamp_ms / 1000;
             match validate_parent_link(&parent, &bad) {
-                Err(ConsensusError::Field { field, .. }) => assert_eq!(field, name),
-                other => panic!("{name}: {other:?}"),
+                Err(ConsensusError::TimestampOrder { number: n, got, parent: p }) => {
+                    assert_eq!((n, got, p), (number, ms - back, parent.timestamp_ms));
+                }
+                other => panic!("{back}: {other:?}"),
             }
         }
     }
@@ -159,7 +187,7 @@ mod tests {
         same_second.timestamp_ms = parent.timestamp_ms + 1;
         same_second.timestamp = same_second.timestamp_ms / 1000;
         assert_eq!(same_second.timestamp, parent.timestamp);
-        assert_eq!(validate_parent_link(&parent, &same_second), Ok(()));
+        assert!(validate_parent_link(&parent, &same_second).is_ok());
     }
 
     #[test]
@@ -173,10 +201,21 @@ mod tests {
     #[test]
     fn the_clock_check_allows_the_drift_and_no_more() {
         let header = Header { number: 3, timestamp_ms: 20_000, ..Default::default() };
-        assert_eq!(validate_clock(&header, 5_000, 15_000), Ok(()));
-        match validate_clock(&header, 4_999, 15_000) {
-            Err(ConsensusError::Field { field, .. }) => assert_eq!(field, "timestamp_ms"),
-            other => panic!("{other:?}"),
-        }
+        assert!(validate_clock(&header, 5_000, 15_000).is_ok());
+        let refused = validate_clock(&header, 4_999, 15_000).expect_err("refused");
+        assert!(matches!(
+            refused,
+            ConsensusError::ClockDrift {
+                number: 3,
+                got: 20_000,
+                latest: 19_999,
+                now_ms: 4_999,
+                max_drift_ms: 15_000
+            }
+        ));
+        assert!(
+            refused.to_string().contains("timestamp_ms")
+                && refused.to_string().contains("allowed drift")
+        );
     }
 }

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, U256};
-use cairn_consensus::Consensus;
+use cairn_consensus::HeaderValidator;
 use cairn_execution::execute_block;
-use cairn_primitives::{Block, ChainSpec, Receipt};
+use cairn_primitives::{Block, ChainSpec, Clock, Receipt, SystemClock};
 pub use cairn_reads::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_storage::{
     Account, AddressTx, ChainStore, KvStore, MemoryKv, Snapshot, StoreError, TxLocation,
@@ -26,21 +26,23 @@ fn fail(height: u64, what: impl ToString) -> VerifyFailure {
     VerifyFailure { height, what: what.to_string() }
 }
 
-/// Walks the stored chain from genesis and re-checks everything it commits to.
+/// Walks the stored chain from genesis and re-checks everything it commits to, times against
+/// this machine's clock.
 pub fn verify_chain<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn Consensus,
+    consensus: &dyn HeaderValidator,
 ) -> Result<VerifyReport, VerifyFailure> {
-    verify_chain_with_progress(store, spec, consensus, &mut |_| {})
+    verify_chain_with_progress(store, spec, consensus, &SystemClock, &mut |_| {})
 }
 
-/// [`verify_chain`], reporting progress after each block, so a background job can show how
-/// far it is.
+/// [`verify_chain`] with times judged against `clock`, reporting progress after each block,
+/// so a background job can show how far it is.
 pub fn verify_chain_with_progress<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn Consensus,
+    consensus: &dyn HeaderValidator,
+    clock: &dyn Clock,
     progress: &mut dyn FnMut(VerifyProgress),
 ) -> Result<VerifyReport, VerifyFailure> {
     let stored = store.snapshot().map_err(|e| fail(0, e))?;
@@ -56,7 +58,7 @@ pub fn verify_chain_with_progress<K: KvStore>(
         ));
     }
     let mut transactions = 0u64;
-    let now = crate::node::now_ms();
+    let now = clock.unix_millis();
     progress(VerifyProgress { checked: 0, total: head });
     for number in 1..=head {
         let block = stored

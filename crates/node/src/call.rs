@@ -16,7 +16,6 @@ pub use cairn_execution::{CALL_GAS_CAP, CallOutcome};
 use cairn_primitives::Header;
 use cairn_storage::{KvStore, StateView};
 
-use crate::node::now_ms;
 use crate::{CallBlock, Node, NodeError};
 
 impl<K: KvStore> Node<K> {
@@ -65,7 +64,7 @@ impl<K: KvStore> Node<K> {
     /// counts the work that only runs once time has moved on, and never less.
     pub fn pending_context(&self, head: &Header) -> BlockContext {
         let earliest = head.timestamp.saturating_add(1).saturating_mul(1000);
-        BlockContext::child_of(head, self.consensus().proposer(), now_ms().max(earliest))
+        BlockContext::child_of(head, self.beneficiary(), self.now_ms().max(earliest))
     }
 
     /// Runs `simulate` in `block`: on the state after a stored block in its own context, or in

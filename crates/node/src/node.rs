@@ -2,14 +2,14 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::Consensus;
+use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt, next_base_fee};
+use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
 use rayon::prelude::*;
 use tokio::sync::broadcast;
@@ -45,13 +45,6 @@ const BLOCK_BUFFER: usize = 1024;
 /// Admitted transaction hashes kept for a pending-transaction subscriber that falls behind.
 const PENDING_BUFFER: usize = 16_384;
 
-/// This machine's clock in milliseconds since the Unix epoch (0 if it reads before 1970).
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// The mempool's view of the head state.
 struct HeadState<R>(Snapshot<R>);
 
@@ -82,7 +75,9 @@ impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
 pub struct Node<K: KvStore> {
     pub(crate) store: ChainStore<K>,
     spec: ChainSpec,
-    consensus: Arc<dyn Consensus>,
+    consensus: ConsensusRoles,
+    /// Where block times and the drift check read the time.
+    clock: Arc<dyn Clock>,
     pool: Mutex<Pool>,
     wake: SyncSender<()>,
     woken: Mutex<Receiver<()>>,
@@ -96,8 +91,14 @@ pub struct Node<K: KvStore> {
 }
 
 impl<K: KvStore> Node<K> {
-    /// Opens the chain in `kv` (writing genesis from `spec` if it is new).
-    pub fn open(kv: K, spec: ChainSpec, consensus: Arc<dyn Consensus>) -> Result<Self, NodeError> {
+    /// Opens the chain in `kv` (writing genesis from `spec` if it is new), decided by the
+    /// engine whose roles `consensus` gives (an `Arc` of one engine will do).
+    pub fn open(
+        kv: K,
+        spec: ChainSpec,
+        consensus: impl Into<ConsensusRoles>,
+    ) -> Result<Self, NodeError> {
+        let consensus = consensus.into();
         let store = ChainStore::open(kv, &spec)?;
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,
@@ -114,6 +115,7 @@ impl<K: KvStore> Node<K> {
             store,
             spec,
             consensus,
+            clock: Arc::new(SystemClock),
             pool: Mutex::new(pool),
             wake,
             woken: Mutex::new(woken),
@@ -125,14 +127,32 @@ impl<K: KvStore> Node<K> {
         })
     }
 
+    /// The node reading time from `clock` instead of the system's (a test network runs every
+    /// node on one simulated clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The node's clock, in milliseconds since the Unix epoch.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.unix_millis()
+    }
+
     /// The chain spec this node runs.
     pub fn spec(&self) -> &ChainSpec {
         &self.spec
     }
 
-    /// The engine deciding this chain: its validators, who signed a block, how final it is.
-    pub fn consensus(&self) -> &dyn Consensus {
-        self.consensus.as_ref()
+    /// What the engine deciding this chain tells readers: its validators per height, who
+    /// signed a block, the evidence it holds, how final the chain is.
+    pub fn consensus(&self) -> &dyn ConsensusReads {
+        self.consensus.reads.as_ref()
+    }
+
+    /// Who the blocks this node builds pay their priority fees to.
+    pub(crate) fn beneficiary(&self) -> Address {
+        self.consensus.production.beneficiary()
     }
 
     fn pool(&self) -> MutexGuard<'_, Pool> {
@@ -294,8 +314,11 @@ impl<K: KvStore> Node<K> {
     /// Builds, commits and announces the next block from the pool's best transactions: the
     /// loop of an engine whose local node alone decides (dev).
     pub fn produce_block(&self) -> Result<Header, NodeError> {
-        let mut candidate = self.build_candidate(self.consensus.proposer())?;
-        candidate.block.header.seal = self.consensus.seal(&candidate.block.header);
+        let mut candidate = self.build_candidate(self.beneficiary())?;
+        match self.consensus.production.seal(&candidate.block.header)? {
+            Sealing::Sealed(seal) => candidate.block.header.seal = seal,
+            Sealing::AfterAgreement => return Err(NodeError::SealedAfterAgreement),
+        }
         self.commit_candidate(candidate)
     }
 
@@ -306,7 +329,7 @@ impl<K: KvStore> Node<K> {
     pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
-        let now = now_ms();
+        let now = self.now_ms();
         let built = self.build_on_head(|parent| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
             BlockContext::child_of(parent, beneficiary, time)
@@ -370,7 +393,11 @@ impl<K: KvStore> Node<K> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        cairn_consensus::validate_clock(&block.header, now_ms(), self.spec.max_clock_drift_ms)?;
+        cairn_consensus::validate_clock(
+            &block.header,
+            self.now_ms(),
+            self.spec.max_clock_drift_ms,
+        )?;
         let senders = self.senders(&block)?;
         let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
         Ok(Candidate {
@@ -415,7 +442,7 @@ impl<K: KvStore> Node<K> {
         let started = Instant::now();
         let Candidate { block, senders, receipts, state, rejected, work } = candidate;
         let parent = self.store.head()?;
-        self.consensus.validate_header(&parent, &block.header)?;
+        self.consensus.validator.validate_header(&parent, &block.header)?;
         self.store.commit_block(&block, &senders, &receipts, state)?;
         let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         dropped.extend(rejected);
@@ -441,7 +468,13 @@ impl<K: KvStore> Node<K> {
         &self,
         progress: &mut dyn FnMut(VerifyProgress),
     ) -> Result<VerifyReport, VerifyFailure> {
-        verify_chain_with_progress(&self.store, &self.spec, self.consensus.as_ref(), progress)
+        verify_chain_with_progress(
+            &self.store,
+            &self.spec,
+            self.consensus.validator.as_ref(),
+            self.clock.as_ref(),
+            progress,
+        )
     }
 
     /// The newest block's header.

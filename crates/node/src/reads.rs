@@ -9,7 +9,7 @@ use std::time::Duration;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{AccessListResult, BlockOverrides, Filter, TransactionRequest};
-use cairn_consensus::Consensus;
+use cairn_consensus::ConsensusReads;
 use cairn_execution::CallOutcome;
 use cairn_mempool::{PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt};
@@ -29,7 +29,7 @@ use crate::{Node, NodeError};
 /// One store snapshot and the engine that says how final it is.
 struct View<'a, R> {
     snapshot: Snapshot<R>,
-    consensus: &'a dyn Consensus,
+    consensus: &'a dyn ConsensusReads,
 }
 
 impl<K: KvStore> ChainReader for Node<K> {
@@ -40,11 +40,12 @@ impl<K: KvStore> ChainReader for Node<K> {
 }
 
 impl<R: KvRead> ChainView for View<'_, R> {
-    /// The one place finality is read: the engine's finalized height for this view's head.
+    /// The one place finality is read: the engine's safe and finalized heights for this view's
+    /// head.
     fn heads(&self) -> Result<Heads, NodeError> {
         let latest = self.snapshot.head()?;
-        let finalized = self.consensus.finalized_height(latest.number);
-        Ok(Heads::new(latest, finalized))
+        let finality = self.consensus.finality(latest.number);
+        Ok(Heads::new(latest, finality))
     }
 
     fn resolve(&self, block: BlockSelector) -> Result<Option<u64>, NodeError> {
@@ -229,7 +230,7 @@ impl<K: KvStore> NodeReads for Node<K> {
         Node::spec(self)
     }
 
-    fn consensus(&self) -> &dyn Consensus {
+    fn consensus(&self) -> &dyn ConsensusReads {
         Node::consensus(self)
     }
 

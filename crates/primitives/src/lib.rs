@@ -11,6 +11,7 @@
 //! (the consensus seal, the chain spec).
 
 mod block;
+mod clock;
 mod dev;
 mod error;
 mod fees;
@@ -23,6 +24,7 @@ pub mod test_utils;
 pub use alloy_consensus::{Signed, TxEnvelope, TxType};
 pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
 pub use block::{Block, Header, MAX_BLOCK_TX_BYTES};
+pub use clock::{Clock, SystemClock};
 pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
 pub use error::PrimitivesError;
 pub use fees::next_base_fee;

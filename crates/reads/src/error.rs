@@ -49,6 +49,10 @@ pub enum NodeError {
     /// written.
     #[error("node is not accepting transactions: storage error: {0}")]
     NotAcceptingTransactions(Arc<StoreError>),
+    /// The node was asked to make a block alone, but its engine seals blocks only once the
+    /// validators agree (BFT): its consensus driver builds and commits them instead.
+    #[error("this engine seals blocks after the validators agree; its driver commits them")]
+    SealedAfterAgreement,
     /// The requested block is not in the canonical chain (geth's wording).
     #[error("header not found")]
     UnknownBlock(u64),

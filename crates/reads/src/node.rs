@@ -7,7 +7,7 @@ use std::time::Duration;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{AccessListResult, BlockOverrides, TransactionRequest};
-use cairn_consensus::Consensus;
+use cairn_consensus::ConsensusReads;
 use cairn_execution::CallOutcome;
 use cairn_mempool::{PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header};
@@ -99,7 +99,7 @@ pub trait NodeReads: ChainReader + PoolReader + Simulator + NodeEvents + 'static
 
     /// The engine: its validators, who signed a block, what it saw go wrong. How final the
     /// chain is comes from [`crate::ChainView::heads`], not from here.
-    fn consensus(&self) -> &dyn Consensus;
+    fn consensus(&self) -> &dyn ConsensusReads;
 
     /// Whether the node is still catching up with its peers.
     fn syncing(&self) -> bool;

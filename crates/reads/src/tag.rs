@@ -2,6 +2,7 @@
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::B256;
+use cairn_consensus::Finality;
 use cairn_primitives::Header;
 
 /// Which block a request names: JSON-RPC's block parameter and the REST API's block id both
@@ -65,11 +66,13 @@ pub struct Heads {
 }
 
 impl Heads {
-    /// The heads of a chain whose newest block is `latest`, given the engine's finalized height
-    /// for it. No engine so far tells safe from final, so `safe` is the finalized block.
-    pub fn new(latest: Header, finalized: u64) -> Self {
-        let finalized = finalized.min(latest.number);
-        Self { latest, safe: finalized, finalized }
+    /// The heads of a chain whose newest block is `latest`, given the engine's finality for it
+    /// (`ConsensusReads::finality`). Clamped so that `finalized <= safe <= latest` holds even
+    /// for an engine that answers past the head, and the tags never name a block not stored.
+    pub fn new(latest: Header, finality: Finality) -> Self {
+        let finalized = finality.finalized.min(latest.number);
+        let safe = finality.safe.clamp(finalized, latest.number);
+        Self { latest, safe, finalized }
     }
 
     /// The height `tag` names.
@@ -90,18 +93,26 @@ mod tests {
     #[test]
     fn tags_name_the_heads() {
         let latest = Header { number: 9, ..Header::default() };
-        let heads = Heads::new(latest, 6);
+        let heads = Heads::new(latest, Finality { safe: 8, finalized: 6 });
         assert_eq!(heads.number(BlockTag::Latest), 9);
         assert_eq!(heads.number(BlockTag::Pending), 9);
-        assert_eq!(heads.number(BlockTag::Safe), 6);
+        assert_eq!(heads.number(BlockTag::Safe), 8);
         assert_eq!(heads.number(BlockTag::Finalized), 6);
         assert_eq!(heads.number(BlockTag::Earliest), 0);
     }
 
     #[test]
     fn finality_never_passes_the_head() {
-        let heads = Heads::new(Header { number: 3, ..Header::default() }, 7);
+        let heads = Heads::new(
+            Header { number: 3, ..Header::default() },
+            Finality { safe: 9, finalized: 7 },
+        );
         assert_eq!((heads.safe, heads.finalized), (3, 3));
+        let heads = Heads::new(
+            Header { number: 9, ..Header::default() },
+            Finality { safe: 2, finalized: 5 },
+        );
+        assert_eq!((heads.safe, heads.finalized), (5, 5));
     }
 
     #[test]

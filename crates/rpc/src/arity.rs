@@ -4,16 +4,10 @@
 //! answer to a question it did not ask.
 //!
 //! Handlers read their parameters one at a time ([`crate::params::Args`]), so the most each
-//! reads is listed here, next to the middleware that enforces it before any handler runs (and
-//! before `eth_sendRawTransaction` is admitted). A unit test checks that every registered
+//! reads is listed here; [`crate::screen`] enforces it before any handler runs (and before
+//! `eth_sendRawTransaction` is admitted). A unit test checks that every registered
 //! method is listed.
 
-use std::future::Future;
-
-use jsonrpsee::MethodResponse;
-use jsonrpsee::server::middleware::rpc::{
-    Batch, BatchEntry, BatchEntryErr, Notification, Request, RpcServiceT,
-};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::value::RawValue;
 
@@ -75,63 +69,11 @@ pub(crate) fn max_params(method: &str) -> Option<usize> {
 }
 
 /// Why a call's parameters are refused before its handler runs, if they are.
-fn check(method: &str, params: &Params<'_>) -> Option<ErrorObjectOwned> {
+pub(crate) fn check(method: &str, params: &Params<'_>) -> Option<ErrorObjectOwned> {
     let max = max_params(method)?;
     // Only an array is positional; anything else is left to the handler to explain.
     let given = serde_json::from_str::<Vec<&RawValue>>(params.as_str()?).ok()?.len();
     (given > max).then(|| invalid_params(format!("too many arguments, want at most {max}")))
-}
-
-/// The middleware: answers calls with too many positional parameters with -32602.
-#[derive(Clone)]
-pub(crate) struct Arity<S> {
-    pub(crate) service: S,
-}
-
-impl<S> RpcServiceT for Arity<S>
-where
-    S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    type MethodResponse = S::MethodResponse;
-    type NotificationResponse = S::NotificationResponse;
-    type BatchResponse = S::BatchResponse;
-
-    fn call<'a>(
-        &self,
-        request: Request<'a>,
-    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
-        let service = self.service.clone();
-        async move {
-            match check(request.method_name(), &request.params()) {
-                Some(error) => MethodResponse::error(request.id, error),
-                None => service.call(request).await,
-            }
-        }
-    }
-
-    fn batch<'a>(
-        &self,
-        mut batch: Batch<'a>,
-    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
-        for entry in batch.iter_mut() {
-            let Ok(BatchEntry::Call(request)) = entry else { continue };
-            if let Some(error) = check(request.method_name(), &request.params()) {
-                *entry = Err(BatchEntryErr::new(request.id.clone().into_owned(), error));
-            }
-        }
-        self.service.batch(batch)
-    }
-
-    fn notification<'a>(
-        &self,
-        notification: Notification<'a>,
-    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
-        self.service.notification(notification)
-    }
 }
 
 #[cfg(test)]

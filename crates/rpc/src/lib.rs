@@ -7,8 +7,9 @@
 //!            marked; an idle WebSocket (no subscription, no call) closed
 //!         ─► jsonrpsee server (size, batch, concurrency and subscription limits;
 //!            -32700 / -32600 / -32601 / -32602 answered by the framework)
-//!         ─► TransportGate: eth_subscribe over HTTP refused by name, WebSocket calls counted
-//!         ─► Concurrency ─► Arity: more positional parameters than the method reads is -32602
+//!         ─► Screen: eth_subscribe over HTTP refused by name, more positional parameters
+//!            than the method reads refused (-32602), WebSocket calls counted
+//!         ─► Concurrency
 //!         ─► Admission: eth_sendRawTransaction of a request or batch admitted together on the
 //!            blocking pool (TxSubmitter::submit_raw_batch)
 //!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub
@@ -34,6 +35,7 @@ mod front;
 mod logs;
 mod params;
 mod pubsub;
+mod screen;
 mod server;
 mod transport;
 mod txpool;

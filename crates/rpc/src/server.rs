@@ -14,14 +14,13 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::admission::Admission;
-use crate::arity::Arity;
 use crate::config::RpcConfig;
 use crate::context::RpcContext;
 use crate::error::{RpcError, limit_exceeded};
 use crate::filter_table::Filters;
 use crate::front::{Front, refuse};
 use crate::pubsub::HexIds;
-use crate::transport::TransportGate;
+use crate::screen::Screen;
 use crate::{blocks, calls, eth, fees, filters, logs, pubsub, txpool};
 
 /// Starts serving `node` over HTTP and WebSocket (HTTPS and WSS with `config.tls`); the
@@ -52,9 +51,8 @@ pub async fn start_with(
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     let admitting = node.clone();
     let middleware = RpcServiceBuilder::new()
-        .layer_fn(|service| TransportGate { service })
+        .layer_fn(|service| Screen { service })
         .layer_fn(move |service| Concurrency { service, permits: permits.clone() })
-        .layer_fn(|service| Arity { service })
         .layer_fn(move |service| Admission { service, node: admitting.clone() });
     let listener = TcpListener::bind(config.addr)
         .await

@@ -3,16 +3,11 @@
 //! WebSocket that holds no subscription and sends nothing for a while is closed, so idle
 //! connections cannot hold the server's connection slots.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use cairn_http::Peer;
-use jsonrpsee::MethodResponse;
-use jsonrpsee::server::middleware::rpc::{
-    Batch, BatchEntry, BatchEntryErr, Notification, Request, RpcServiceT,
-};
 use jsonrpsee::types::ErrorObjectOwned;
 
 /// The subscription methods, which only a WebSocket can serve.
@@ -93,7 +88,7 @@ pub(crate) async fn close_when_idle(peer: Peer, activity: Arc<Activity>, limit: 
 }
 
 /// Why a call is refused on its transport, if it is.
-fn refusal(method: &str, transport: Option<&Transport>) -> Option<ErrorObjectOwned> {
+pub(crate) fn refusal(method: &str, transport: Option<&Transport>) -> Option<ErrorObjectOwned> {
     let over_http = matches!(transport, Some(Transport::Http));
     (over_http && SUBSCRIPTION_METHODS.contains(&method)).then(|| {
         ErrorObjectOwned::owned(
@@ -107,65 +102,9 @@ fn refusal(method: &str, transport: Option<&Transport>) -> Option<ErrorObjectOwn
     })
 }
 
-fn touch(transport: Option<&Transport>) {
+/// Counts a call on a WebSocket as activity.
+pub(crate) fn touch(transport: Option<&Transport>) {
     if let Some(Transport::WebSocket(activity)) = transport {
         activity.touch();
-    }
-}
-
-/// The middleware: refuses subscriptions over HTTP and counts WebSocket calls as activity.
-#[derive(Clone)]
-pub(crate) struct TransportGate<S> {
-    pub(crate) service: S,
-}
-
-impl<S> RpcServiceT for TransportGate<S>
-where
-    S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    type MethodResponse = S::MethodResponse;
-    type NotificationResponse = S::NotificationResponse;
-    type BatchResponse = S::BatchResponse;
-
-    fn call<'a>(
-        &self,
-        request: Request<'a>,
-    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
-        let service = self.service.clone();
-        async move {
-            let transport = request.extensions().get::<Transport>();
-            touch(transport);
-            match refusal(request.method_name(), transport) {
-                Some(error) => MethodResponse::error(request.id, error),
-                None => service.call(request).await,
-            }
-        }
-    }
-
-    fn batch<'a>(
-        &self,
-        mut batch: Batch<'a>,
-    ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
-        for entry in batch.iter_mut() {
-            let Ok(BatchEntry::Call(request)) = entry else { continue };
-            let transport = request.extensions().get::<Transport>();
-            touch(transport);
-            if let Some(error) = refusal(request.method_name(), transport) {
-                *entry = Err(BatchEntryErr::new(request.id.clone().into_owned(), error));
-            }
-        }
-        self.service.batch(batch)
-    }
-
-    fn notification<'a>(
-        &self,
-        notification: Notification<'a>,
-    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
-        touch(notification.extensions().get::<Transport>());
-        self.service.notification(notification)
     }
 }

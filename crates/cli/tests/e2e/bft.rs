@@ -1,9 +1,10 @@
 //! A BFT network of real `cairn node` processes on loopback, each with its own store on disk,
-//! written by `cairn testnet init` and observed with cast: agreement, crash and recovery,
-//! loss of quorum, and a late full node that syncs.
+//! written by `cairn testnet init` and observed with cast: agreement, crash and recovery from
+//! disk, and a late full node that syncs. The smoke layer over libp2p, real sockets and the
+//! file write-ahead log; quorum loss, partitions, lossy links and double signing run on the
+//! in-process network (`crates/simnet/tests/it`), in seconds and without sleeps.
 
 use std::fs::File;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{ACCOUNT1, KEY0, cast_bin, free_ports, get_json, run, run_ok};
-use crate::proxy::Link;
 
 /// How long the network gets to reach a height on a loaded 2-core machine.
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
@@ -23,7 +23,6 @@ struct Network {
     rpc: Vec<String>,
     api: Vec<String>,
     children: Vec<Option<Child>>,
-    p2p_base: u16,
 }
 
 impl Network {
@@ -46,73 +45,11 @@ impl Network {
         let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
         let api = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + nodes + i)).collect();
         let children = (0..nodes).map(|_| None).collect();
-        Network { dir, rpc, api, children, p2p_base: base + 2 * nodes }
-    }
-
-    fn config(&self, i: usize) -> toml::Table {
-        let text = std::fs::read_to_string(self.node_dir(i).join("config.toml")).unwrap();
-        text.parse().unwrap()
-    }
-
-    fn set_config(&self, i: usize, config: &toml::Table) {
-        std::fs::write(self.node_dir(i).join("config.toml"), config.to_string()).unwrap();
-    }
-
-    /// Makes every node dial every other through a proxy the test controls; returns the
-    /// proxies by (dialer, dialed).
-    fn route_through_proxies(&self) -> Vec<((usize, usize), Link)> {
-        let nodes = self.rpc.len();
-        let mut links = Vec::new();
-        for i in 0..nodes {
-            let mut peers = Vec::new();
-            for j in (0..nodes).filter(|&j| j != i) {
-                let target = SocketAddr::from(([127, 0, 0, 1], self.p2p_base + j as u16));
-                let link = Link::start(target);
-                peers.push(toml::Value::from(format!("/ip4/127.0.0.1/tcp/{}", link.port)));
-                links.push(((i, j), link));
-            }
-            let mut config = self.config(i);
-            config.insert("peers".into(), toml::Value::Array(peers));
-            self.set_config(i, &config);
-        }
-        links
-    }
-
-    /// Turns full node `spare` into a second copy of validator `of`: same consensus key, its
-    /// own store, network identity and ports, and another fee recipient, so whenever validator
-    /// `of` proposes, its two copies sign different blocks for the same height and round.
-    fn make_double(&self, spare: usize, of: usize) {
-        let original = self.config(of);
-        let keys = self.node_dir(of);
-        let mut config = self.config(spare);
-        for field in ["validator_key", "validator_password_file"] {
-            let path = keys.join(original[field].as_str().unwrap());
-            config.insert(field.into(), toml::Value::from(path.display().to_string()));
-        }
-        config.insert("fee_recipient".into(), toml::Value::from(ACCOUNT1));
-        self.set_config(spare, &config);
-    }
-
-    /// Validator `i`'s address, from the chain spec.
-    fn validator_address(&self, i: usize) -> String {
-        let genesis = std::fs::read_to_string(self.dir.path().join("genesis.json")).unwrap();
-        let spec: Value = serde_json::from_str(&genesis).unwrap();
-        let name = format!("node{i}");
-        let validator = spec["validators"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == name.as_str())
-            .unwrap_or_else(|| panic!("{name} is not in the validator set: {spec}"));
-        validator["address"].as_str().unwrap().to_lowercase()
+        Network { dir, rpc, api, children }
     }
 
     fn evidence(&self, i: usize) -> Value {
         serde_json::from_str(&run_ok(self.cast(i).args(["rpc", "cairn_getEvidence"]))).unwrap()
-    }
-
-    fn heights(&self, nodes: &[usize]) -> Vec<u64> {
-        nodes.iter().map(|&i| self.height(i).unwrap()).collect()
     }
 
     fn node_dir(&self, i: usize) -> PathBuf {
@@ -314,123 +251,4 @@ fn four_validators_agree_survive_a_crash_and_a_late_node_syncs() {
             .arg(net.node_dir(4).join("data")),
     );
     assert!(report.starts_with("verified"), "{report}");
-}
-
-#[test]
-fn without_quorum_nothing_is_finalised_and_one_return_resumes() {
-    let mut net = Network::init(4, 0);
-    for i in 0..4 {
-        net.start(i);
-    }
-    net.wait_height(0, 2);
-    net.kill9(2);
-    net.kill9(3);
-    // A block already agreed when the two stopped may still land; then nothing more can.
-    thread::sleep(Duration::from_secs(3));
-    let stalled = net.height(0).unwrap();
-    thread::sleep(Duration::from_secs(5));
-    assert_eq!(net.height(0), Some(stalled), "finalised without a quorum\n{}", net.logs());
-    assert_eq!(net.height(1).unwrap(), stalled, "{}", net.logs());
-    net.assert_same_block(&[0, 1], stalled);
-
-    net.start(2);
-    net.wait_height(0, stalled + 2);
-    net.wait_height(2, stalled + 2);
-    net.assert_same_block(&[0, 1, 2], stalled + 2);
-}
-
-#[test]
-fn a_partition_halts_finality_without_forks_and_healing_resumes_it() {
-    let mut net = Network::init(4, 0);
-    let links = net.route_through_proxies();
-    for i in 0..4 {
-        net.start(i);
-    }
-    for i in 0..4 {
-        net.wait_height(i, 2);
-    }
-
-    // Every message delayed: slower, still live and in agreement.
-    for (_, link) in &links {
-        link.set_delay(Duration::from_millis(50));
-    }
-    let target = net.height(0).unwrap() + 3;
-    for i in 0..4 {
-        net.wait_height(i, target);
-    }
-    net.assert_same_block(&[0, 1, 2, 3], target);
-    for (_, link) in &links {
-        link.set_delay(Duration::ZERO);
-    }
-
-    // 2 + 2: neither side holds more than two thirds, so neither finalises.
-    let side = |i: usize| i < 2;
-    for ((from, to), link) in &links {
-        link.set_cut(side(*from) != side(*to));
-    }
-    thread::sleep(Duration::from_secs(3));
-    let stalled = net.heights(&[0, 1, 2, 3]);
-    thread::sleep(Duration::from_secs(5));
-    assert_eq!(net.heights(&[0, 1, 2, 3]), stalled, "finalised while split\n{}", net.logs());
-    let common = *stalled.iter().min().unwrap();
-    net.assert_same_block(&[0, 1, 2, 3], common);
-
-    // Healed: finality resumes and everyone agrees.
-    for (_, link) in &links {
-        link.set_cut(false);
-    }
-    let target = stalled.iter().max().unwrap() + 2;
-    for i in 0..4 {
-        net.wait_height(i, target);
-    }
-    net.assert_same_block(&[0, 1, 2, 3], target);
-}
-
-#[test]
-fn a_validator_running_twice_cannot_fork_the_chain() {
-    let mut net = Network::init(4, 1);
-    for i in 0..4 {
-        net.start(i);
-    }
-    net.wait_height(0, 2);
-    net.make_double(4, 3);
-    net.start(4);
-    net.wait_height(4, net.height(0).unwrap());
-
-    // Validator 3 proposes every fourth height: each time, both copies sign a proposal and a
-    // prevote for their own block, and every honest node records the pair as evidence.
-    let double = net.validator_address(3);
-    let by_double = |evidence: &Value| -> Vec<Value> {
-        let entries = evidence.as_array().unwrap().iter();
-        entries
-            .filter(|e| e["validator"].as_str().map(str::to_lowercase) == Some(double.clone()))
-            .cloned()
-            .collect()
-    };
-    for i in 0..3 {
-        let deadline = Instant::now() + PROGRESS_TIMEOUT;
-        while by_double(&net.evidence(i)).is_empty() {
-            assert!(Instant::now() < deadline, "node{i} recorded no evidence\n{}", net.logs());
-            thread::sleep(Duration::from_millis(250));
-        }
-        let evidence = net.evidence(i);
-        // Only the validator running twice equivocated, with two different blocks.
-        assert_eq!(by_double(&evidence).len(), evidence.as_array().unwrap().len(), "{evidence}");
-        assert!(
-            by_double(&evidence).iter().any(|e| {
-                (e["kind"] == "proposal" || e["kind"] == "prevote") && e["first"] != e["second"]
-            }),
-            "{evidence}"
-        );
-    }
-    // The REST API serves the same evidence.
-    let set = get_json(&net.api[0], "/v1/validators");
-    assert!(!by_double(&set["evidence"]).is_empty(), "{set}");
-
-    // Whichever copy won each height, every node holds the same chain and stays live.
-    let target = net.height(0).unwrap() + 4;
-    for i in 0..5 {
-        net.wait_height(i, target);
-    }
-    net.assert_same_block(&[0, 1, 2, 3, 4], target);
 }

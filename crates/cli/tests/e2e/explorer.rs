@@ -4,35 +4,20 @@
 //! Screenshots go to `$CAIRN_SCREENSHOTS` (default `<target>/explorer-screenshots`).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::harness::{Node, Target, node_script, run_flow_within, tool};
+use crate::harness::{Node, Target, node_script, require_browser, run_flow_within, screenshot_dir};
 
 /// The browser flow sends about thirty transactions and opens some twenty pages; on two busy
 /// cores that takes well under this.
 const FLOW_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Where the explorer's screenshots go.
-fn screenshot_dir() -> PathBuf {
-    match std::env::var_os("CAIRN_SCREENSHOTS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("../explorer-screenshots"),
-    }
-}
-
 #[test]
 fn explorer_in_a_browser() {
-    tool("node_modules/playwright-core/package.json");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "{chromium} is missing: scripts/test installs Debian's chromium (apt-get install chromium)"
-    );
+    require_browser();
     let node = Node::start(Target::Cairn);
-    let dir = screenshot_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = dir.canonicalize().unwrap();
+    let dir = screenshot_dir("explorer-screenshots");
     run_flow_within(
         node_script("explorer_flow.mjs").arg(node.api_http()).arg(&node.http).arg(&dir),
         "ok: explorer flow done",

@@ -242,6 +242,28 @@ pub fn tool(relative: &str) -> PathBuf {
     path
 }
 
+/// Checks that the browser flows can run: playwright-core from the npm packages and Debian's
+/// chromium (or the one `$CHROMIUM` names).
+pub fn require_browser() {
+    tool("node_modules/playwright-core/package.json");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: scripts/test installs Debian's chromium (apt-get install chromium)"
+    );
+}
+
+/// Where a browser flow's screenshots go, created: `$CAIRN_SCREENSHOTS`, else `name` beside
+/// the test binaries' temporary directory.
+pub fn screenshot_dir(name: &str) -> PathBuf {
+    let dir = match std::env::var_os("CAIRN_SCREENSHOTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("..").join(name),
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
 /// The cast binary from the npm package.
 pub fn cast_bin() -> PathBuf {
     tool("node_modules/@foundry-rs/cast-linux-amd64/bin/cast")

@@ -20,7 +20,6 @@ mod harness;
 mod keys;
 mod pending;
 mod proof;
-mod proxy;
 mod schemathesis;
 mod stream;
 mod tls;

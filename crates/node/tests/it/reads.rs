@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, B256, Bytes};
-use cairn_consensus::{Consensus, ConsensusError, DevConsensus, Equivocation, ValidatorPower};
+use alloy_primitives::{Address, B256};
+use cairn_consensus::{
+    ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
+    ValidatorPower,
+};
 use cairn_node::Node;
 use cairn_primitives::{ChainSpec, Header};
 use cairn_reads::{BlockSelector, BlockTag, ChainReader as _};
@@ -12,25 +15,13 @@ use cairn_storage::MemoryKv;
 
 use crate::support::{Chain, PROPOSER};
 
-/// The dev engine, but final only two blocks behind the head: an engine whose finality lags,
+/// The dev engine's reads, but safe one block and final two blocks behind the head: an engine whose finality lags,
 /// as proof of work's will.
 struct Lagging(DevConsensus);
 
-impl Consensus for Lagging {
-    fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
-        self.0.validate_header(parent, header)
-    }
-
-    fn proposer(&self) -> Address {
-        self.0.proposer()
-    }
-
-    fn seal(&self, header: &Header) -> Bytes {
-        self.0.seal(header)
-    }
-
-    fn validators(&self) -> Vec<ValidatorPower> {
-        self.0.validators()
+impl ConsensusReads for Lagging {
+    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        self.0.validators(height)
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
@@ -41,8 +32,19 @@ impl Consensus for Lagging {
         self.0.evidence()
     }
 
-    fn finalized_height(&self, head: u64) -> u64 {
-        head.saturating_sub(2)
+    fn finality(&self, head: u64) -> Finality {
+        Finality { safe: head.saturating_sub(1), finalized: head.saturating_sub(2) }
+    }
+}
+
+/// The dev engine's rules and production with [`Lagging`]'s reads: only what the API is told
+/// about finality differs.
+fn lagging(proposer: Address) -> ConsensusRoles {
+    let dev = Arc::new(DevConsensus::new(proposer));
+    ConsensusRoles {
+        validator: dev.clone(),
+        production: dev.clone(),
+        reads: Arc::new(Lagging((*dev).clone())),
     }
 }
 
@@ -77,8 +79,7 @@ fn tags_resolve_to_the_head_on_an_instantly_final_chain() {
 #[test]
 fn safe_and_finalized_follow_the_engine_when_finality_lags() {
     let spec = ChainSpec::dev().unwrap();
-    let engine = Arc::new(Lagging(DevConsensus::new(PROPOSER)));
-    let node = Node::open(MemoryKv::new(), spec, engine).unwrap();
+    let node = Node::open(MemoryKv::new(), spec, lagging(PROPOSER)).unwrap();
     let view = node.view().unwrap();
     assert_eq!(view.resolve(tag(BlockTag::Finalized)).unwrap(), Some(0), "genesis is final");
     drop(view);
@@ -87,9 +88,9 @@ fn safe_and_finalized_follow_the_engine_when_finality_lags() {
     }
     let view = node.view().unwrap();
     let heads = view.heads().unwrap();
-    assert_eq!((heads.latest.number, heads.safe, heads.finalized), (5, 3, 3));
+    assert_eq!((heads.latest.number, heads.safe, heads.finalized), (5, 4, 3));
     assert_eq!(view.resolve(tag(BlockTag::Latest)).unwrap(), Some(5));
-    assert_eq!(view.resolve(tag(BlockTag::Safe)).unwrap(), Some(3));
+    assert_eq!(view.resolve(tag(BlockTag::Safe)).unwrap(), Some(4));
     assert_eq!(view.resolve(tag(BlockTag::Finalized)).unwrap(), Some(3));
 }
 

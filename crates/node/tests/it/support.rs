@@ -18,7 +18,7 @@ pub struct Chain<K: KvStore = MemoryKv> {
     pub node: Arc<Node<K>>,
     pub accounts: Vec<DevAccount>,
     /// The in-memory store's map, shared with the node's (for [`Chain::store`]).
-    memory: Option<MemoryKv>,
+    pub memory: Option<MemoryKv>,
 }
 
 impl Chain<MemoryKv> {

@@ -1,0 +1,78 @@
+//! The keys and genesis of a simulated network, all drawn from its seed.
+
+use std::time::Duration;
+
+use alloy_primitives::{B256, Bytes, U256};
+use alloy_signer_local::PrivateKeySigner;
+use cairn_bft::{ConsensusSigner, Keypair, ValidatorSchedule};
+use cairn_primitives::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator};
+use k256::ecdsa::SigningKey;
+use malachitebft_network::PeerId;
+use rand::Rng;
+use rand::rngs::StdRng;
+
+/// Accounts funded at genesis for the scenarios' transactions.
+const ACCOUNTS: usize = 20;
+/// Each account's starting balance: 1,000 ether.
+const BALANCE_WEI: u128 = 1_000 * 10u128.pow(18);
+
+/// A simulated network's chain and keys.
+pub(crate) struct Genesis {
+    pub(crate) spec: ChainSpec,
+    pub(crate) schedule: ValidatorSchedule,
+    /// Validator `i`'s consensus key.
+    pub(crate) signers: Vec<ConsensusSigner>,
+    /// Funded accounts.
+    pub(crate) accounts: Vec<PrivateKeySigner>,
+}
+
+/// 32 random bytes that are a valid secp256k1 secret key.
+fn secret(rng: &mut StdRng) -> SigningKey {
+    loop {
+        let mut bytes = [0u8; 32];
+        rng.fill(&mut bytes);
+        if let Ok(key) = SigningKey::from_slice(&bytes) {
+            return key;
+        }
+    }
+}
+
+/// The development chain as a BFT chain of `validators` equal validators, with
+/// [`ACCOUNTS`] more accounts funded.
+pub(crate) fn draw(rng: &mut StdRng, validators: usize, block_time: Duration) -> Genesis {
+    let mut spec = ChainSpec::dev().expect("the development chain spec");
+    spec.consensus = ConsensusKind::Bft;
+    spec.block_time_ms = block_time.as_millis() as u64;
+    let signers: Vec<ConsensusSigner> =
+        (0..validators).map(|_| ConsensusSigner::new(secret(rng), spec.chain_id)).collect();
+    spec.validators = signers
+        .iter()
+        .enumerate()
+        .map(|(i, signer)| GenesisValidator {
+            name: format!("node{i}"),
+            address: signer.address().0,
+            public_key: Bytes::copy_from_slice(&signer.public_key().0),
+            power: 1,
+        })
+        .collect();
+    let accounts: Vec<PrivateKeySigner> = (0..ACCOUNTS)
+        .map(|_| {
+            let key = B256::from_slice(&secret(rng).to_bytes());
+            PrivateKeySigner::from_bytes(&key).expect("a valid secret key")
+        })
+        .collect();
+    for account in &accounts {
+        let funded = GenesisAccount { balance: U256::from(BALANCE_WEI), ..Default::default() };
+        spec.alloc.insert(account.address(), funded);
+    }
+    let schedule = ValidatorSchedule::from_spec(&spec).expect("a valid validator set");
+    Genesis { spec, schedule, signers, accounts }
+}
+
+/// A network identity from an ed25519 key drawn from the seed, as a real node's would be.
+pub(crate) fn peer_id(rng: &mut StdRng) -> PeerId {
+    let mut secret = [0u8; 32];
+    rng.fill(&mut secret);
+    let key = Keypair::ed25519_from_bytes(secret).expect("any 32 bytes are an ed25519 key");
+    PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).expect("a libp2p peer id")
+}
