@@ -8,8 +8,8 @@
 //!         ─► jsonrpsee server (size, batch, concurrency and subscription limits;
 //!            -32700 / -32600 / -32601 / -32602 answered by the framework)
 //!         ─► Screen: eth_subscribe over HTTP refused by name, more positional parameters
-//!            than the method reads refused (-32602), WebSocket calls counted
-//!         ─► Concurrency
+//!            than the method reads refused (-32602), WebSocket calls counted, a concurrency
+//!            permit per request (-32005 beyond the limit)
 //!         ─► Admission: eth_sendRawTransaction of a request or batch admitted together on the
 //!            blocking pool (TxSubmitter::submit_raw_batch)
 //!         ─► RpcModule<RpcContext>: eth, blocks, calls, logs, filters, fees, txpool, pubsub

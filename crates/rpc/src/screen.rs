@@ -1,16 +1,20 @@
-//! The checks every call passes before it takes a concurrency permit and reaches its handler:
-//! the transport it needs ([`crate::transport`]) and the positional parameters its method reads
-//! ([`crate::arity`]). One middleware, so a call and each call of a batch are checked alike.
+//! The checks every call passes before its handler: the transport it needs
+//! ([`crate::transport`]), the positional parameters its method reads ([`crate::arity`]), and a
+//! concurrency permit (a request beyond the limit is refused at once, not queued behind slow
+//! ones). One middleware, so a call and each call of a batch are checked alike.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use jsonrpsee::MethodResponse;
 use jsonrpsee::server::middleware::rpc::{
     Batch, BatchEntry, BatchEntryErr, Notification, Request, RpcServiceT,
 };
-use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::{ErrorObjectOwned, Id};
+use tokio::sync::Semaphore;
 
 use crate::arity;
+use crate::error::limit_exceeded;
 use crate::transport::{self, Transport};
 
 /// Why `request` is refused before its handler runs, if it is; a call on a WebSocket counts as
@@ -22,10 +26,14 @@ fn refusal(request: &Request<'_>) -> Option<ErrorObjectOwned> {
         .or_else(|| arity::check(request.method_name(), &request.params()))
 }
 
-/// The middleware: answers a refused call with its error instead of calling the service.
+const BUSY: &str = "too many concurrent requests; retry shortly";
+
+/// The middleware: answers a refused call with its error instead of calling the service; a
+/// request (a call, or a whole batch) holds one of `permits` while it runs.
 #[derive(Clone)]
 pub(crate) struct Screen<S> {
     pub(crate) service: S,
+    pub(crate) permits: Arc<Semaphore>,
 }
 
 impl<S> RpcServiceT for Screen<S>
@@ -45,10 +53,14 @@ where
         request: Request<'a>,
     ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
         let service = self.service.clone();
+        let permits = self.permits.clone();
         async move {
-            match refusal(&request) {
-                Some(error) => MethodResponse::error(request.id, error),
-                None => service.call(request).await,
+            if let Some(error) = refusal(&request) {
+                return MethodResponse::error(request.id, error);
+            }
+            match permits.try_acquire_owned() {
+                Ok(_permit) => service.call(request).await,
+                Err(_) => MethodResponse::error(request.id, limit_exceeded(BUSY)),
             }
         }
     }
@@ -63,7 +75,14 @@ where
                 *entry = Err(BatchEntryErr::new(request.id.clone().into_owned(), error));
             }
         }
-        self.service.batch(batch)
+        let service = self.service.clone();
+        let permit = self.permits.clone().try_acquire_owned();
+        async move {
+            match permit {
+                Ok(_permit) => service.batch(batch).await,
+                Err(_) => MethodResponse::error(Id::Null, limit_exceeded(BUSY)),
+            }
+        }
     }
 
     fn notification<'a>(

@@ -1,22 +1,17 @@
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use cairn_http::ServeConfig;
 use cairn_reads::ServedNode;
-use jsonrpsee::MethodResponse;
-use jsonrpsee::server::middleware::rpc::{
-    Batch, Notification, Request, RpcServiceBuilder, RpcServiceT,
-};
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
 use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle, stop_channel};
-use jsonrpsee::types::Id;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::admission::Admission;
 use crate::config::RpcConfig;
 use crate::context::RpcContext;
-use crate::error::{RpcError, limit_exceeded};
+use crate::error::RpcError;
 use crate::filter_table::Filters;
 use crate::front::{Front, refuse};
 use crate::pubsub::HexIds;
@@ -51,8 +46,7 @@ pub async fn start_with(
     let permits = Arc::new(Semaphore::new(config.max_concurrent_requests));
     let admitting = node.clone();
     let middleware = RpcServiceBuilder::new()
-        .layer_fn(|service| Screen { service })
-        .layer_fn(move |service| Concurrency { service, permits: permits.clone() })
+        .layer_fn(move |service| Screen { service, permits: permits.clone() })
         .layer_fn(move |service| Admission { service, node: admitting.clone() });
     let listener = TcpListener::bind(config.addr)
         .await
@@ -98,59 +92,4 @@ pub(crate) fn module(
     txpool::register_all(&mut module);
     pubsub::register_all(&mut module);
     module
-}
-
-/// Refuses requests beyond the concurrency limit at once, with a JSON-RPC error, instead of
-/// queueing them behind slow ones.
-#[derive(Clone)]
-struct Concurrency<S> {
-    service: S,
-    permits: Arc<Semaphore>,
-}
-
-const BUSY: &str = "too many concurrent requests; retry shortly";
-
-impl<S> RpcServiceT for Concurrency<S>
-where
-    S: RpcServiceT<MethodResponse = MethodResponse, BatchResponse = MethodResponse>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-{
-    type MethodResponse = S::MethodResponse;
-    type NotificationResponse = S::NotificationResponse;
-    type BatchResponse = S::BatchResponse;
-
-    fn call<'a>(
-        &self,
-        request: Request<'a>,
-    ) -> impl Future<Output = Self::MethodResponse> + Send + 'a {
-        let service = self.service.clone();
-        let permit = self.permits.clone().try_acquire_owned();
-        async move {
-            match permit {
-                Ok(_permit) => service.call(request).await,
-                Err(_) => MethodResponse::error(request.id, limit_exceeded(BUSY)),
-            }
-        }
-    }
-
-    fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
-        let service = self.service.clone();
-        let permit = self.permits.clone().try_acquire_owned();
-        async move {
-            match permit {
-                Ok(_permit) => service.batch(batch).await,
-                Err(_) => MethodResponse::error(Id::Null, limit_exceeded(BUSY)),
-            }
-        }
-    }
-
-    fn notification<'a>(
-        &self,
-        notification: Notification<'a>,
-    ) -> impl Future<Output = Self::NotificationResponse> + Send + 'a {
-        self.service.notification(notification)
-    }
 }
