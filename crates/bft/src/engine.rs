@@ -222,6 +222,13 @@ impl BftEngine {
         self.address
     }
 
+    /// Whether consensus ended by itself: Malachite's supervisor stops when any of its actors
+    /// dies, and the driver when the engine's channels close. A node then no longer follows
+    /// the chain.
+    pub fn is_finished(&self) -> bool {
+        self.engine.handle.is_finished() || self.driver.is_finished()
+    }
+
     /// Stops consensus and its network.
     pub fn stop(self) {
         self.engine.actor.stop(None);

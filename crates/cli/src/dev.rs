@@ -1,25 +1,20 @@
+//! `cairn dev`: a development chain, one node started by the node library, or with
+//! `--validators N` a local BFT network of node processes.
+
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, utils::format_ether};
 use cairn_api::{ApiConfig, AuthConfig, Rate, WebhookConfig};
-use cairn_consensus::DevConsensus;
-use cairn_node::{BlockProducer, Node};
+use cairn_launch::{DataDir, EngineSetup, NodeBuilder};
 use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
 use cairn_rpc::RpcConfig;
 use clap::Args;
 
-use crate::datadir::DataDir;
 use crate::devnet::{self, DevNetwork};
-use crate::fail_stop;
-use crate::listeners;
 use crate::signals::StopSignals;
-
-/// How long requests in flight get to finish once a stop signal arrives.
-const API_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -113,9 +108,9 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         });
     }
     let rpc_tls =
-        listeners::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
+        cairn_launch::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
     let api_tls =
-        listeners::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
+        cairn_launch::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
     let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -125,18 +120,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     let (spec, kv) = DataDir::new(&root).open_chain(given)?;
     let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
-    let node = Arc::new(Node::open(kv, spec.clone(), Arc::new(DevConsensus::new(Address::ZERO)))?);
-    print_banner(&spec, &root, node.head()?.number)?;
-
     let rpc = RpcConfig { addr: args.rpc_addr, tls: rpc_tls, ..RpcConfig::default() };
-    let (rpc_addr, rpc_server) = runtime.block_on(cairn_rpc::start(node.clone(), &rpc))?;
-    listeners::warn_if_plaintext(
-        "JSON-RPC",
-        rpc_addr,
-        rpc.tls.is_some(),
-        "--rpc-tls-cert and --rpc-tls-key",
-    );
-    println!("JSON-RPC listening on {}://{rpc_addr}", listeners::scheme(rpc.tls.is_some()));
     let auth = AuthConfig {
         keys_dir: Some(root.clone()),
         require_key: args.api_require_key,
@@ -151,29 +135,14 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     let api =
         ApiConfig { addr: args.api_addr, auth, webhooks, tls: api_tls, ..ApiConfig::default() };
-    let api_server = runtime.block_on(cairn_api::start(node.clone(), node.clone(), &api))?;
-    listeners::warn_if_plaintext(
-        "The REST API",
-        api_server.addr(),
-        api.tls.is_some(),
-        "--api-tls-cert and --api-tls-key",
-    );
-    println!(
-        "REST API listening on {}://{}",
-        listeners::scheme(api.tls.is_some()),
-        api_server.addr()
-    );
-    let producer = BlockProducer::start(node.clone(), block_time);
-    // The producer stops by itself when the store fails.
-    let failure = runtime.block_on(fail_stop::serve(stop, &node, || {}));
-    tracing::info!("shutting down");
-    runtime.block_on(api_server.stop(API_GRACE));
-    let _ = rpc_server.stop();
-    producer.stop();
-    match failure {
-        Some(failure) => Err(fail_stop::exit_error(&failure)),
-        None => Ok(()),
+    let engine = EngineSetup::Dev { block_time, beneficiary: Address::ZERO };
+    let builder = NodeBuilder::new(spec.clone(), kv, engine).with_rpc(rpc).with_api(api);
+    let node = runtime.block_on(builder.start())?;
+    print_banner(&spec, &root, node.started_at())?;
+    for line in node.banner() {
+        println!("{line}");
     }
+    Ok(runtime.block_on(node.serve_until(stop.wait()))?)
 }
 
 fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::Result<()> {

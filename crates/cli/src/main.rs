@@ -2,17 +2,11 @@
 
 mod api_keys;
 mod bench;
-mod config;
-mod datadir;
 mod dev;
 mod devnet;
-mod fail_stop;
-mod gossip;
 mod init;
 mod keys;
-mod listeners;
 mod node;
-mod secret_file;
 mod signals;
 mod testnet;
 mod verify;

@@ -11,8 +11,8 @@ use cairn_keys::KeystoreDir;
 use cairn_primitives::{ChainSpec, ConsensusKind, GenesisValidator, NetworkKind};
 use clap::{Args, Subcommand};
 
-use crate::config::NodeConfig;
-use crate::secret_file::write_secret;
+use cairn_launch::NodeConfig;
+use cairn_launch::write_secret;
 
 /// Most validators a testnet folder is written for.
 const MAX_VALIDATORS: usize = 64;

@@ -9,7 +9,7 @@ use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use clap::Args;
 
-use crate::datadir::DataDir;
+use cairn_launch::DataDir;
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {

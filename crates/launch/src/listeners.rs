@@ -4,21 +4,30 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use anyhow::Context;
 use cairn_http::TlsConfig;
 
+use crate::LaunchError;
+
+/// How an operator turns on TLS for JSON-RPC, named in the plain-text warning.
+pub(crate) const RPC_TLS_HINT: &str =
+    "rpc_tls_cert and rpc_tls_key in the node config (cairn dev: --rpc-tls-cert and --rpc-tls-key)";
+
+/// How an operator turns on TLS for the REST API, named in the plain-text warning.
+pub(crate) const API_TLS_HINT: &str =
+    "api_tls_cert and api_tls_key in the node config (cairn dev: --api-tls-cert and --api-tls-key)";
+
 /// TLS for a listener from its certificate and key files (both, or neither).
-pub(crate) fn tls(
-    what: &str,
+pub fn tls(
+    what: &'static str,
     cert: Option<&Path>,
     key: Option<&Path>,
-) -> anyhow::Result<Option<TlsConfig>> {
+) -> Result<Option<TlsConfig>, LaunchError> {
     match (cert, key) {
         (None, None) => Ok(None),
         (Some(cert), Some(key)) => cairn_http::server_config(cert, key)
             .map(Some)
-            .with_context(|| format!("loading the {what} TLS certificate")),
-        _ => anyhow::bail!("{what} TLS needs both a certificate and its private key"),
+            .map_err(|source| LaunchError::Tls { what, source }),
+        _ => Err(LaunchError::TlsIncomplete { what }),
     }
 }
 

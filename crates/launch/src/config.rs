@@ -4,83 +4,83 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
+
+use crate::LaunchError;
 
 /// Largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// One node of a network.
+/// One node of a network, as its operator configured it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct NodeConfig {
+pub struct NodeConfig {
     /// The node's name in logs and peer lists.
-    pub(crate) name: String,
+    pub name: String,
     /// Where the chain is stored.
-    pub(crate) datadir: PathBuf,
+    pub datadir: PathBuf,
     /// The network's chain spec.
-    pub(crate) genesis: PathBuf,
+    pub genesis: PathBuf,
     /// Where Ethereum JSON-RPC listens.
-    pub(crate) rpc_addr: SocketAddr,
+    pub rpc_addr: SocketAddr,
     /// Where the REST API listens.
-    pub(crate) api_addr: SocketAddr,
+    pub api_addr: SocketAddr,
     /// Where the consensus network listens (a multiaddr such as `/ip4/10.0.0.1/tcp/26656`).
-    pub(crate) p2p_addr: String,
+    pub p2p_addr: String,
     /// Other nodes' consensus addresses, kept connected.
     #[serde(default)]
-    pub(crate) peers: Vec<String>,
+    pub peers: Vec<String>,
     /// Where transaction gossip listens (a second swarm, beside consensus).
-    pub(crate) gossip_addr: String,
+    pub gossip_addr: String,
     /// Other nodes' gossip addresses, each ending in `/p2p/<peer id>`.
     #[serde(default)]
-    pub(crate) gossip_peers: Vec<String>,
+    pub gossip_peers: Vec<String>,
     /// Transactions taken from one gossip peer per second before the excess is dropped
     /// (default 10,000); raise it for a network that carries more than that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) gossip_max_txs_per_peer_per_sec: Option<u32>,
+    pub gossip_max_txs_per_peer_per_sec: Option<u32>,
     /// The node's network identity key (hex of libp2p's protobuf encoding, file mode 0600).
-    pub(crate) network_key: PathBuf,
+    pub network_key: PathBuf,
     /// The validator's consensus key, an encrypted V3 keystore; absent on a full node.
     #[serde(default)]
-    pub(crate) validator_key: Option<PathBuf>,
+    pub validator_key: Option<PathBuf>,
     /// A file holding the keystore's password; without it `CAIRN_KEY_PASSWORD` is read.
     #[serde(default)]
-    pub(crate) validator_password_file: Option<PathBuf>,
+    pub validator_password_file: Option<PathBuf>,
     /// Serve JSON-RPC over HTTPS and WSS with this PEM certificate chain (with
     /// `rpc_tls_key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) rpc_tls_cert: Option<PathBuf>,
+    pub rpc_tls_cert: Option<PathBuf>,
     /// The PEM private key of `rpc_tls_cert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) rpc_tls_key: Option<PathBuf>,
+    pub rpc_tls_key: Option<PathBuf>,
     /// Serve the REST API over HTTPS with this PEM certificate chain (with `api_tls_key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) api_tls_cert: Option<PathBuf>,
+    pub api_tls_cert: Option<PathBuf>,
     /// The PEM private key of `api_tls_cert`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) api_tls_key: Option<PathBuf>,
+    pub api_tls_key: Option<PathBuf>,
     /// Deliver webhooks to loopback, private, link-local and this machine's own addresses
     /// too (local development); by default only public addresses receive webhooks.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) webhook_allow_private: bool,
+    pub webhook_allow_private: bool,
     /// The account the blocks this validator proposes pay their priority fees to (the
     /// block's `beneficiary`, Ethereum's coinbase); the validator's own address when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) fee_recipient: Option<alloy_primitives::Address>,
+    pub fee_recipient: Option<alloy_primitives::Address>,
 }
 
 impl NodeConfig {
     /// Reads a config and makes its paths absolute.
-    pub(crate) fn load(path: &Path) -> anyhow::Result<Self> {
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, LaunchError> {
+        let read = |source| LaunchError::Read { path: path.to_path_buf(), source };
+        let meta = std::fs::metadata(path).map_err(read)?;
         if meta.len() > MAX_CONFIG_BYTES {
-            anyhow::bail!("{} is larger than 1 MiB", path.display());
+            return Err(LaunchError::ConfigTooLarge { path: path.to_path_buf() });
         }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut config: Self =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(read)?;
+        let mut config: Self = toml::from_str(&text)
+            .map_err(|source| LaunchError::ParseConfig { path: path.to_path_buf(), source })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let absolute = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
         config.datadir = absolute(&config.datadir);
@@ -100,9 +100,10 @@ impl NodeConfig {
     }
 
     /// Writes the config as TOML.
-    pub(crate) fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let text = toml::to_string_pretty(self).context("rendering the node config")?;
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+    pub fn save(&self, path: &Path) -> Result<(), LaunchError> {
+        let text = toml::to_string_pretty(self).map_err(LaunchError::RenderConfig)?;
+        std::fs::write(path, text)
+            .map_err(|source| LaunchError::Write { path: path.to_path_buf(), source })
     }
 }
 

@@ -1,4 +1,4 @@
-//! Transaction gossip for `cairn node`: transactions this node's own clients submitted are
+//! Transaction gossip for a node of a network: transactions this node's own clients submitted are
 //! published to peers once the pool admits them, and peers' transactions enter the pool,
 //! relayed onwards by gossipsub only when the pool admits them (cairn-network forwards nothing
 //! before that verdict) and never published again by this node.
@@ -29,7 +29,7 @@ impl Gossip {
     pub(crate) async fn start<K: KvStore>(
         node: Arc<Node<K>>,
         config: NetworkConfig,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, cairn_network::NetworkError> {
         let (handle, mut inbound) = cairn_network::start(config).await?;
         let admit = {
             let (node, handle) = (node.clone(), handle.clone());

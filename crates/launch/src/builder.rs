@@ -1,0 +1,198 @@
+//! [`NodeBuilder`]: what a node is made of, then one `start` that wires it in a fixed order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use cairn_api::ApiConfig;
+use cairn_bft::{
+    BftConsensus, BftParams, ConsensusSigner, EvidenceLog, Transport, ValidatorSchedule,
+};
+use cairn_consensus::{ConsensusRoles, DevConsensus};
+use cairn_network::NetworkConfig;
+use cairn_node::{BlockProducer, Node};
+use cairn_primitives::{ChainSpec, Clock, SystemClock};
+use cairn_rpc::RpcConfig;
+use cairn_storage::KvStore;
+
+use crate::LaunchError;
+use crate::evidence::evidence_methods;
+use crate::gossip::Gossip;
+use crate::listeners;
+use crate::running::{Engine, RunningNode};
+
+/// How blocks are agreed on this node.
+// Built once when a node starts and consumed there: boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum EngineSetup {
+    /// One local validator: a block as soon as transactions wait, else every `block_time`.
+    Dev {
+        /// Time between empty blocks.
+        block_time: Duration,
+        /// Who the blocks pay their priority fees to.
+        beneficiary: Address,
+    },
+    /// A node of a BFT network (a validator, or a full node that follows and verifies).
+    Bft(BftSetup),
+}
+
+/// A node's part in a BFT network.
+pub struct BftSetup {
+    /// The node's name in logs and peer lists.
+    pub moniker: String,
+    /// Where equivocations this node sees are recorded and read back from.
+    pub evidence: Arc<EvidenceLog>,
+    /// The validator's consensus key; `None` runs a full node.
+    pub signer: Option<ConsensusSigner>,
+    /// Who the blocks this validator proposes pay their priority fees to.
+    pub fee_recipient: Address,
+    /// How consensus messages travel: libp2p (`cairn node`) or actors the caller runs (the
+    /// in-process test network).
+    pub transport: Transport,
+}
+
+/// Everything a node is made of, before anything runs. `cairn dev`, `cairn node` and the
+/// in-process test network all start nodes through it, so they run the same wiring.
+pub struct NodeBuilder<K: KvStore> {
+    pub(crate) spec: ChainSpec,
+    store: K,
+    engine: EngineSetup,
+    clock: Arc<dyn Clock>,
+    rpc: Option<RpcConfig>,
+    api: Option<ApiConfig>,
+    gossip: Option<NetworkConfig>,
+}
+
+impl<K: KvStore> NodeBuilder<K> {
+    /// A node of the chain `spec` over `store` (genesis is written if it is new), decided by
+    /// `engine`; no servers and no gossip until asked for, time from the system clock.
+    pub fn new(spec: ChainSpec, store: K, engine: EngineSetup) -> Self {
+        Self {
+            spec,
+            store,
+            engine,
+            clock: Arc::new(SystemClock),
+            rpc: None,
+            api: None,
+            gossip: None,
+        }
+    }
+
+    /// Reads the time (block timestamps, the drift check, the dev block schedule) from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Serves Ethereum JSON-RPC as `config` says.
+    pub fn with_rpc(mut self, config: RpcConfig) -> Self {
+        self.rpc = Some(config);
+        self
+    }
+
+    /// Serves the REST API as `config` says (its peer list from gossip, when gossip runs).
+    pub fn with_api(mut self, config: ApiConfig) -> Self {
+        self.api = Some(config);
+        self
+    }
+
+    /// Gossips transactions with peers over libp2p as `config` says.
+    pub fn with_gossip(mut self, config: NetworkConfig) -> Self {
+        self.gossip = Some(config);
+        self
+    }
+
+    /// Opens the chain and starts, in order, the engine (block producer or consensus),
+    /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
+    pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
+        let Self { spec, store, engine, clock, rpc, api, gossip } = self;
+        let roles = match &engine {
+            EngineSetup::Dev { beneficiary, .. } => {
+                ConsensusRoles::of(Arc::new(DevConsensus::new(*beneficiary)))
+            }
+            EngineSetup::Bft(setup) => ConsensusRoles::of(Arc::new(BftConsensus::new(
+                spec.chain_id,
+                ValidatorSchedule::from_spec(&spec)?,
+                setup.fee_recipient,
+                setup.evidence.clone(),
+            ))),
+        };
+        let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
+        let started_at = node.head()?.number;
+        let mut listening = Vec::new();
+        let (engine, moniker, validator) = match engine {
+            EngineSetup::Dev { block_time, .. } => {
+                (Engine::Dev(BlockProducer::start(node.clone(), block_time)), None, None)
+            }
+            EngineSetup::Bft(setup) => {
+                if let Transport::Libp2p { listen, .. } = &setup.transport {
+                    listening.push(format!("consensus listening on {listen}"));
+                }
+                let params = BftParams {
+                    moniker: setup.moniker.clone(),
+                    evidence: setup.evidence,
+                    chain_id: spec.chain_id,
+                    signer: setup.signer,
+                    fee_recipient: setup.fee_recipient,
+                    block_time: Duration::from_millis(spec.block_time_ms),
+                };
+                let schedule = ValidatorSchedule::from_spec(&spec)?;
+                let engine =
+                    cairn_bft::start_with(node.clone(), schedule, params, setup.transport).await?;
+                let validator = engine.address().map(|a| a.0);
+                (Engine::Bft(engine), Some(setup.moniker), validator)
+            }
+        };
+        let mut running = RunningNode::new(node, engine, moniker, validator, started_at);
+        running.listening = listening;
+        // A part that cannot start stops the parts already running.
+        match serve(&mut running, gossip, rpc, api).await {
+            Ok(()) => Ok(running),
+            Err(e) => {
+                running.abort().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Starts transaction gossip, JSON-RPC and the REST API for `running`, each as configured.
+async fn serve<K: KvStore>(
+    running: &mut RunningNode<K>,
+    gossip: Option<NetworkConfig>,
+    rpc: Option<RpcConfig>,
+    api: Option<ApiConfig>,
+) -> Result<(), LaunchError> {
+    let node = running.node().clone();
+    if let Some(config) = gossip {
+        let listen = config.listen.clone();
+        running.gossip = Some(Gossip::start(node.clone(), config).await?);
+        running.listening.push(format!("transaction gossip listening on {listen}"));
+    }
+    if let Some(config) = rpc {
+        let extra = match running.moniker {
+            Some(_) => evidence_methods(node.clone())?,
+            None => jsonrpsee::Methods::new(),
+        };
+        let (addr, server) = cairn_rpc::start_with(node.clone(), &config, extra).await?;
+        running.rpc = Some((addr, server));
+        let tls = config.tls.is_some();
+        listeners::warn_if_plaintext("JSON-RPC", addr, tls, listeners::RPC_TLS_HINT);
+        running
+            .listening
+            .push(format!("JSON-RPC listening on {}://{addr}", listeners::scheme(tls)));
+    }
+    if let Some(mut config) = api {
+        if let Some(gossip) = &running.gossip {
+            config.network = Some(gossip.handle());
+        }
+        let server = cairn_api::start(node.clone(), node, &config).await?;
+        let (addr, tls) = (server.addr(), config.tls.is_some());
+        running.api = Some(server);
+        listeners::warn_if_plaintext("The REST API", addr, tls, listeners::API_TLS_HINT);
+        running
+            .listening
+            .push(format!("REST API listening on {}://{addr}", listeners::scheme(tls)));
+    }
+    Ok(())
+}
