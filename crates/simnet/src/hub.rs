@@ -73,10 +73,12 @@ pub(crate) enum Outbound {
 
 /// A message's name, in its fate and in the delivery log.
 struct Label {
-    /// What the message is, apart from anything that follows the wall clock: its kind, height,
-    /// round and signer (a transaction's own bytes). Block timestamps still come from the
-    /// system clock, so the block hashes that votes and proposals name differ from run to run;
-    /// keying fates on this instead of the message bytes gives a replay the same fates.
+    /// What the message is, apart from anything that follows task timing: its kind, height,
+    /// round and signer (a transaction's own bytes). Block times follow the simulated clock,
+    /// but the instant a proposal is built and the transactions it holds depend on when
+    /// blocking-pool work completes, so the block hashes that votes and proposals name may
+    /// differ from run to run; keying fates on this instead of the message bytes gives a
+    /// replay the same fates.
     stable: String,
     /// What it names that may differ between runs (a block hash), for the log only.
     detail: String,

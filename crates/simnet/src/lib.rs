@@ -18,6 +18,7 @@
 //! ("BFT networks are tested in one process"); a failing run prints the seed and leaves the
 //! delivery log that explains it.
 
+mod clock;
 mod genesis;
 mod hub;
 mod net;

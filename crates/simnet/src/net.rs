@@ -8,7 +8,7 @@ use alloy_primitives::Address;
 use alloy_signer_local::PrivateKeySigner;
 use cairn_bft::{CairnContext, EvidenceLog, decode_seal, verify_certificate};
 use cairn_node::Node;
-use cairn_primitives::ChainSpec;
+use cairn_primitives::{ChainSpec, Clock};
 use cairn_storage::MemoryKv;
 use malachitebft_core_consensus::SignedConsensusMsg;
 use rand::SeedableRng;
@@ -17,6 +17,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::clock::SimClock;
 use crate::genesis::{self, Genesis};
 use crate::hub::{Hub, LinkFaults};
 use crate::node::{self, Life, Slot};
@@ -128,6 +129,7 @@ impl NetBuilder {
             hub,
             deliveries,
             crashes,
+            clock: Arc::new(SimClock::new()),
             progress: Arc::new(Notify::new()),
             last_heights: vec![0; slots.len()],
             slots,
@@ -150,6 +152,8 @@ pub struct TestNet {
     deliveries: JoinHandle<()>,
     /// Nodes a crash trigger fired for, whose crash the harness completes.
     crashes: mpsc::UnboundedReceiver<usize>,
+    /// The simulated wall clock every node reads.
+    clock: Arc<dyn Clock>,
     /// Woken by every block any node commits.
     progress: Arc<Notify>,
     /// Each stopped node's height when it stopped.
@@ -350,7 +354,9 @@ impl TestNet {
 
     async fn launch(&mut self, i: usize) {
         assert!(self.lives[i].is_none(), "seed {}: node {i} is already running", self.seed.0);
-        let life = node::start(&self.slots[i], &self.genesis, &self.hub, &self.progress).await;
+        let life =
+            node::start(&self.slots[i], &self.genesis, &self.hub, &self.clock, &self.progress)
+                .await;
         self.lives[i] = Some(life);
     }
 

@@ -1,13 +1,15 @@
-//! Starting and crashing one life of a simulated node. This is the one place that wires a node
-//! together (store, engine rules, node, consensus engine, transaction relay), so a node library
-//! that starts nodes for `cairn node` can replace it here alone.
+//! Starting and crashing one life of a simulated node: the node library (`cairn-launch`, the
+//! code `cairn node` starts nodes with) over an in-memory store, the in-process transport and
+//! the network's simulated clock, plus the hub's transaction relay in place of libp2p gossip.
 
 use std::sync::Arc;
 
 use alloy_primitives::Address;
 use bytes::Bytes;
-use cairn_bft::{BftConsensus, BftEngine, BftParams, ConsensusSigner, EvidenceLog, Transport};
+use cairn_bft::{ConsensusSigner, EvidenceLog, Transport};
+use cairn_launch::{BftSetup, EngineSetup, NodeBuilder, RunningNode};
 use cairn_node::{Node, Origin};
+use cairn_primitives::Clock;
 use cairn_storage::MemoryKv;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, mpsc};
@@ -36,32 +38,22 @@ pub(crate) struct Slot {
 /// One life of a running node.
 pub(crate) struct Life {
     pub(crate) node: Arc<Node<SimKv>>,
-    engine: BftEngine,
+    running: RunningNode<SimKv>,
     store: SimKv,
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Starts `slot`'s node over what its store and log hold, with its links in `hub`; every block
-/// it commits wakes `progress`.
+/// Starts `slot`'s node over what its store and log hold, with its links in `hub` and its time
+/// from `clock`; every block it commits wakes `progress`.
 pub(crate) async fn start(
     slot: &Slot,
     genesis: &Genesis,
     hub: &Hub,
+    clock: &Arc<dyn Clock>,
     progress: &Arc<Notify>,
 ) -> Life {
     let span = tracing::info_span!("node", i = slot.index);
     let store = SimKv::new(slot.memory.clone());
-    let spec = genesis.spec.clone();
-    let rules = BftConsensus::new(
-        spec.chain_id,
-        genesis.schedule.clone(),
-        slot.fee_recipient,
-        slot.evidence.clone(),
-    );
-    let node = Arc::new(Node::open(store.clone(), spec.clone(), Arc::new(rules)).expect("node"));
-    // Subscribed before anything can commit a block or admit a transaction.
-    let blocks = node.subscribe_blocks();
-    let local = node.subscribe_local();
     let (txs, inbox) = mpsc::unbounded_channel();
     let life = hub.begin_life(slot.index, txs);
     let network = SimNetwork::spawn(slot.index, life, hub.clone())
@@ -69,25 +61,31 @@ pub(crate) async fn start(
         .await
         .expect("network actor");
     let wal = SimWal::spawn(slot.wal.clone()).instrument(span.clone()).await.expect("log actor");
-    let params = BftParams {
+    let engine = EngineSetup::Bft(BftSetup {
         moniker: slot.name.clone(),
         evidence: slot.evidence.clone(),
-        chain_id: spec.chain_id,
         signer: slot.signer.clone(),
         fee_recipient: slot.fee_recipient,
-        block_time: std::time::Duration::from_millis(spec.block_time_ms),
-    };
-    let transport = Transport::InProcess { network, wal };
-    let engine = cairn_bft::start_with(node.clone(), genesis.schedule.clone(), params, transport)
+        transport: Transport::InProcess { network, wal },
+    });
+    let running = NodeBuilder::new(genesis.spec.clone(), store.clone(), engine)
+        .with_clock(clock.clone())
+        .start()
         .instrument(span.clone())
         .await
-        .expect("consensus engine");
+        .expect("node");
+    let node = running.node().clone();
     let tasks = vec![
-        tokio::spawn(announce_blocks(blocks, progress.clone()).instrument(span.clone())),
-        tokio::spawn(relay_local(local, hub.clone(), slot.index, life).instrument(span.clone())),
+        tokio::spawn(
+            announce_blocks(node.subscribe_blocks(), progress.clone()).instrument(span.clone()),
+        ),
+        tokio::spawn(
+            relay_local(node.subscribe_local(), hub.clone(), slot.index, life)
+                .instrument(span.clone()),
+        ),
         tokio::spawn(admit_relayed(inbox, node.clone()).instrument(span)),
     ];
-    Life { node, engine, store, tasks }
+    Life { node, running, store, tasks }
 }
 
 impl Life {
@@ -98,7 +96,7 @@ impl Life {
         for task in &self.tasks {
             task.abort();
         }
-        self.engine.kill().await;
+        self.running.abort().await;
         wal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).crash();
     }
 }
