@@ -1,0 +1,4 @@
+//! Nodes started in-process through the node library, read over real HTTP.
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+mod tags;
