@@ -41,9 +41,9 @@ pub(crate) enum Engine {
 }
 
 impl Engine {
-    fn stop(self) {
+    async fn stop(self) {
         match self {
-            Self::Dev(producer) => producer.stop(),
+            Self::Dev(producer) => producer.stop().await,
             Self::Bft(engine) => engine.stop(),
         }
     }
@@ -174,7 +174,7 @@ impl<K: KvStore> RunningNode<K> {
                     "the store failed: blocks and transactions stopped; exiting after the drain period"
                 );
                 if let Some(engine) = self.engine.take() {
-                    engine.stop();
+                    engine.stop().await;
                 }
                 tokio::select! {
                     () = &mut stop => {}
@@ -196,7 +196,7 @@ impl<K: KvStore> RunningNode<K> {
     /// the REST API (requests in flight get at most `grace`), JSON-RPC.
     pub async fn stop(mut self, grace: Duration) {
         if let Some(engine) = self.engine.take() {
-            engine.stop();
+            engine.stop().await;
         }
         if let Some(gossip) = self.gossip.take() {
             gossip.stop().await;
@@ -215,7 +215,7 @@ impl<K: KvStore> RunningNode<K> {
     pub async fn abort(mut self) {
         match self.engine.take() {
             Some(Engine::Bft(engine)) => engine.kill().await,
-            Some(Engine::Dev(producer)) => producer.stop(),
+            Some(Engine::Dev(producer)) => producer.abort(),
             None => {}
         }
         if let Some(gossip) = self.gossip.take() {

@@ -1,6 +1,5 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,7 @@ use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
 use rayon::prelude::*;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 use tracing::{info, warn};
 
 use crate::audit::{VerifyFailure, VerifyProgress, VerifyReport, verify_chain_with_progress};
@@ -79,8 +78,8 @@ pub struct Node<K: KvStore> {
     /// Where block times and the drift check read the time.
     clock: Arc<dyn Clock>,
     pool: Mutex<Pool>,
-    wake: SyncSender<()>,
-    woken: Mutex<Receiver<()>>,
+    /// Woken when the pool admits a transaction: the dev producer's cue for a block.
+    admitted: Notify,
     blocks: broadcast::Sender<Arc<Header>>,
     pending: broadcast::Sender<B256>,
     local: broadcast::Sender<Bytes>,
@@ -107,7 +106,6 @@ impl<K: KvStore> Node<K> {
             min_priority_fee: 1,
             ..PoolConfig::default()
         });
-        let (wake, woken) = sync_channel(1);
         let (blocks, _) = broadcast::channel(BLOCK_BUFFER);
         let (pending, _) = broadcast::channel(PENDING_BUFFER);
         let (local, _) = broadcast::channel(PENDING_BUFFER);
@@ -117,8 +115,7 @@ impl<K: KvStore> Node<K> {
             consensus,
             clock: Arc::new(SystemClock),
             pool: Mutex::new(pool),
-            wake,
-            woken: Mutex::new(woken),
+            admitted: Notify::new(),
             blocks,
             pending,
             local,
@@ -159,8 +156,9 @@ impl<K: KvStore> Node<K> {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn woken(&self) -> MutexGuard<'_, Receiver<()>> {
-        self.woken.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Resolves once the pool admitted a transaction since the last call returned.
+    pub(crate) async fn admitted(&self) {
+        self.admitted.notified().await;
     }
 
     /// Admits a raw signed transaction (EIP-2718 bytes) into the mempool and wakes the
@@ -223,7 +221,7 @@ impl<K: KvStore> Node<K> {
             recovered.into_iter().map(|tx| pool.add(tx?, &state, base_fee)).collect()
         };
         if admitted.iter().any(Result::is_ok) {
-            let _ = self.wake.try_send(());
+            self.admitted.notify_one();
         }
         for hash in admitted.iter().flatten() {
             let _ = self.pending.send(*hash);

@@ -1,77 +1,92 @@
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cairn_storage::KvStore;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tracing::error;
 
 use crate::Node;
 
 /// The dev chain's block loop: a block as soon as transactions are waiting, and an empty one
-/// every `block_time` otherwise. Runs on its own thread; stopped by [`BlockProducer::stop`],
-/// or for good when the store fails.
+/// every `block_time` otherwise. A Tokio task that waits on Tokio's time (so a paused, simulated
+/// clock drives it) racing the node's admissions, and builds each block on the blocking pool;
+/// stopped by [`BlockProducer::stop`], or for good when the store fails.
 pub struct BlockProducer {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
 }
 
 impl BlockProducer {
-    /// Starts producing blocks on `node`.
+    /// Starts producing blocks on `node`, on the current Tokio runtime.
     pub fn start<K: KvStore>(node: Arc<Node<K>>, block_time: Duration) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("block-producer".into())
-            .spawn(move || run(&node, block_time, &flag))
-            .ok();
-        if thread.is_none() {
-            error!("cannot start the block producer thread");
-        }
-        Self { stop, thread }
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(node, block_time, stopped));
+        Self { stop, task }
     }
 
     /// Stops after the block in progress, if any, is committed.
-    pub fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            error!(error = %e, "the block producer ended abnormally");
         }
+    }
+
+    /// Stops at once, for a crash: a block being built on the blocking pool may still commit.
+    pub fn abort(self) {
+        self.task.abort();
     }
 }
 
-/// How often the loop looks at the stop flag while idle.
-const POLL: Duration = Duration::from_millis(100);
-
-fn run<K: KvStore>(node: &Node<K>, block_time: Duration, stop: &AtomicBool) {
+async fn run<K: KvStore>(
+    node: Arc<Node<K>>,
+    block_time: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut last = Instant::now();
     let mut woken = false;
-    while !stop.load(Ordering::SeqCst) {
+    while !*stop.borrow_and_update() {
         if let Some(failure) = node.storage_failure() {
             error!(error = %failure, "block production stopped: the store failed");
             return;
         }
-        // A block time too long to add to the clock means no empty blocks at all.
-        let due = last.checked_add(block_time);
-        let now = Instant::now();
-        if !woken && due.is_none_or(|due| now < due) {
-            let wait = due.map_or(POLL, |due| (due - now).min(POLL));
-            match node.woken().recv_timeout(wait) {
-                Ok(()) => woken = true,
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
+        if !woken {
+            // A block time too long to add to the clock means no empty blocks at all.
+            let due = last.checked_add(block_time);
+            tokio::select! {
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                () = node.admitted() => woken = true,
+                () = sleep_until(due) => woken = true,
             }
             continue;
         }
-        match node.produce_block() {
+        let producer = node.clone();
+        match tokio::task::spawn_blocking(move || producer.produce_block()).await {
             // A block that took transactions while more wait is followed at once.
-            Ok(header) => woken = header.gas_used > 0 && node.pending_count() > 0,
-            Err(e) => {
+            Ok(Ok(header)) => woken = header.gas_used > 0 && node.pending_count() > 0,
+            Ok(Err(e)) => {
                 error!(error = %e, "block production failed");
+                woken = false;
+            }
+            Err(e) => {
+                error!(error = %e, "block production panicked");
                 woken = false;
             }
         }
         last = Instant::now();
+    }
+}
+
+/// Sleeps until `due`, or forever without one.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }

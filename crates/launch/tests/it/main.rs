@@ -1,4 +1,5 @@
 //! Nodes started in-process through the node library, read over real HTTP.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod clock;
 mod tags;

@@ -84,24 +84,24 @@ fn a_failed_write_stops_blocks_and_transactions() {
     assert_eq!(chain.balance(to), alloy_primitives::U256::from(1));
 }
 
-#[test]
-fn the_block_producer_stops_once_the_store_failed() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_block_producer_stops_once_the_store_failed() {
     let kv = FillableKv::default();
     let chain = Chain::open(kv.clone());
     let producer = BlockProducer::start(chain.node.clone(), Duration::from_millis(5));
     let deadline = Instant::now() + Duration::from_secs(10);
     while chain.node.head().unwrap().number < 2 {
         assert!(Instant::now() < deadline, "no blocks produced");
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     kv.full.store(true, Ordering::SeqCst);
     while chain.node.storage_failure().is_none() {
         assert!(Instant::now() < deadline, "the producer never hit the full store");
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Forty block times later the producer has not tried again: it stopped.
     let attempts = kv.writes.load(Ordering::SeqCst);
-    std::thread::sleep(Duration::from_millis(200));
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(kv.writes.load(Ordering::SeqCst), attempts);
-    producer.stop();
+    producer.stop().await;
 }
