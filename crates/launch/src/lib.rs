@@ -27,5 +27,5 @@ pub use config::NodeConfig;
 pub use datadir::DataDir;
 pub use error::LaunchError;
 pub use listeners::tls;
-pub use running::{API_GRACE, DRAIN, Failure, RunningNode, run_until_stopped};
+pub use running::{Failure, RunningNode, run_until_stopped};
 pub use secret::{read_secret, write_secret};

@@ -26,10 +26,10 @@ use crate::gossip::Gossip;
 
 /// How long a node whose store failed keeps answering (readiness 503, transactions refused
 /// with the reason) before it stops, so load balancers and clients learn why it goes away.
-pub const DRAIN: Duration = Duration::from_secs(10);
+pub(crate) const DRAIN: Duration = Duration::from_secs(10);
 
 /// How long requests in flight get to finish once a node is asked to stop.
-pub const API_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const API_GRACE: Duration = Duration::from_secs(5);
 
 /// How often a running node's health (its store, its consensus) is looked at.
 const POLL: Duration = Duration::from_millis(100);
@@ -158,7 +158,7 @@ impl<K: KvStore> RunningNode<K> {
 
     /// Serves until `stop` resolves or the node fails, then stops. A failed store stops the
     /// engine at once (the node neither proposes nor votes) and the servers keep answering for
-    /// [`DRAIN`] (or until `stop`), so clients learn why; the failure is returned.
+    /// `DRAIN` (10 s, or until `stop`), so clients learn why; the failure is returned.
     pub async fn serve_until(mut self, stop: impl Future<Output = ()>) -> Result<(), LaunchError> {
         tokio::pin!(stop);
         let failure = tokio::select! {
