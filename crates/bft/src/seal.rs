@@ -327,6 +327,9 @@ pub(crate) mod tests {
                 address: s.address().0,
                 public_key: s.public_key().0.to_vec().into(),
                 power: 1,
+                stake: None,
+                operator: None,
+                commission_bps: None,
             })
             .collect();
         let spec = ChainSpec {

@@ -18,8 +18,10 @@ mod fees;
 mod receipt;
 mod revert;
 mod spec;
+mod staking;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
+mod validators;
 
 pub use alloy_consensus::{Signed, TxEnvelope, TxType};
 pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
@@ -31,3 +33,5 @@ pub use fees::next_base_fee;
 pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
 pub use revert::revert_reason;
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};
+pub use staking::{Ratio, STAKING_ADDRESS, StakingParams};
+pub use validators::{MAX_TOTAL_POWER, SetMember, ValidatorSetRecord};
