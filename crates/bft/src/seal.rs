@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{
     BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
-    Sealing, ValidatorPower, validate_parent_link,
+    Sealing, ValidatorPower, validate_fixed_set_header, validate_parent_link,
 };
 use cairn_primitives::Header;
 use malachitebft_core_types::{
@@ -110,6 +110,7 @@ impl BftConsensus {
 impl HeaderValidator for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
+        validate_fixed_set_header(header)?;
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         let validators = self.schedule.at(Height(header.number));
         verify_certificate(self.chain_id, &validators, header, &certificate)

@@ -58,7 +58,7 @@ pub fn build_block<R: KvRead>(
     let state = snapshot.prepare_state(parent.state_root, &outcome.changes)?;
     let header = header_for(parent, &context, &transactions, &outcome, &state, extra_data);
     Ok(BuiltBlock {
-        block: Block { header, transactions },
+        block: Block { consensus: None, header, transactions },
         senders,
         receipts: outcome.receipts,
         state,
@@ -134,6 +134,7 @@ fn header_for(
     extra_data: Bytes,
 ) -> Header {
     Header {
+        commitments: None,
         parent_hash: parent.hash(),
         number: context.number,
         timestamp: context.timestamp,

@@ -23,6 +23,16 @@ pub enum PrimitivesError {
         /// Which kind of value was being decoded.
         what: &'static str,
     },
+    /// A part of a block is larger than any honest proposer makes it.
+    #[error("{what} too large: {size} over the limit of {max}")]
+    TooLarge {
+        /// Which part.
+        what: &'static str,
+        /// Its size (bytes or items).
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A validator set breaks a rule every engine relies on.
     #[error("invalid validator set: {reason}")]
     ValidatorSet {
