@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use cairn_consensus::{ConsensusError, ConsensusReads, ConsensusRoles, Sealing};
-use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
+use cairn_execution::{BlockContext, BuiltBlock, NoBlockEnd, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
@@ -381,6 +381,7 @@ impl<K: KvStore> Node<K> {
             context,
             candidates.iter().map(|p| (p.tx.clone(), p.sender)),
             Default::default(),
+            &NoBlockEnd,
         )?)
     }
 
@@ -406,7 +407,9 @@ impl<K: KvStore> Node<K> {
             self.spec.max_clock_drift_ms,
         )?;
         let senders = self.senders(&block)?;
-        let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
+        let executed =
+            execute_block(&snapshot, &self.spec, &parent, &block, &senders, &NoBlockEnd)?;
+        let (receipts, state) = (executed.receipts, executed.state);
         Ok(Candidate {
             block,
             senders,
