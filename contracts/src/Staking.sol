@@ -32,7 +32,7 @@ contract Staking is IValidatorSetSource {
     /// secp256k1 n/2: signatures with a larger s are refused, as k256 refuses them natively.
     uint256 constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
     /// The secp256k1 field prime.
-    uint256 constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
+    uint256 constant P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F;
 
     /// Chain parameters, set once from the chain spec by the constructor.
     struct Params {
@@ -221,7 +221,6 @@ contract Staking is IValidatorSetSource {
     mapping(address => mapping(uint64 => Pool)) internal unbondingPools; // validator => start epoch
     mapping(uint64 => SetMember[]) internal sets; // epoch => members sorted by address
     mapping(uint64 => uint256) internal setTotalPower;
-    mapping(uint64 => mapping(address => uint256)) internal setPosition; // 1-based
     mapping(address => mapping(uint256 => uint256)) internal missedBits; // validator => word => bits
 
     event ValidatorRegistered(
@@ -522,7 +521,8 @@ contract Staking is IValidatorSetSource {
         if (currentEpoch > epoch + config.unbondingEpochs) revert EvidenceTooOld(epoch, currentEpoch);
         Validator storage v = _known(e.validator);
         if (v.tombstoned) revert ValidatorIsTombstoned(e.validator);
-        if (setPosition[epoch][e.validator] == 0) revert NotInSet(e.validator, e.height);
+        (bool member,) = _memberIndex(epoch, e.validator);
+        if (!member) revert NotInSet(e.validator, e.height);
         bytes32 first = _evidenceDigest(e, e.first);
         bytes32 second = _evidenceDigest(e, e.second);
         if (first == second || (e.kind == 2 && (e.first.isNil || e.second.isNil))) revert NotConflicting();
@@ -599,7 +599,7 @@ contract Staking is IValidatorSetSource {
         while (i < candidates.length) {
             address c = candidates[i];
             Validator storage v = validatorRecords[c];
-            if (v.tombstoned || (v.tokens == 0 && setPosition[e][c] == 0)) {
+            if (v.tombstoned || (v.tokens == 0 && !_isMember(e, c))) {
                 _removeCandidate(c);
                 continue;
             }
@@ -618,9 +618,13 @@ contract Staking is IValidatorSetSource {
         validators = new address[](chosen.length);
         publicKeys = new bytes[](chosen.length);
         powers = new uint64[](chosen.length);
+        // Both sets are sorted by address: one merge walk finds the newcomers.
+        SetMember[] storage old = sets[e];
+        uint256 j;
         for (uint256 k; k < chosen.length; ++k) {
             address a = chosen[k].validator;
-            if (setPosition[e][a] == 0) _resetWindow(a, validatorRecords[a]);
+            while (j < old.length && old[j].validator < a) ++j;
+            if (j == old.length || old[j].validator != a) _resetWindow(a, validatorRecords[a]);
             validators[k] = a;
             publicKeys[k] = _publicKey(validatorRecords[a]);
             powers[k] = chosen[k].power;
@@ -651,7 +655,7 @@ contract Staking is IValidatorSetSource {
     /// @notice Everything a wallet shows about one validator.
     function validatorInfo(address validatorAddress) public view returns (ValidatorInfo memory info) {
         Validator storage v = _known(validatorAddress);
-        uint256 position = setPosition[currentEpoch][validatorAddress];
+        (bool member, uint256 index) = _memberIndex(currentEpoch, validatorAddress);
         info.validator = validatorAddress;
         info.operator = v.operator;
         info.publicKey = _publicKey(v);
@@ -664,7 +668,7 @@ contract Staking is IValidatorSetSource {
         info.jailedUntil = v.jailedUntil;
         info.missedInWindow = v.missedInWindow;
         info.windowCounter = v.windowCounter;
-        info.power = position == 0 ? 0 : sets[currentEpoch][position - 1].power;
+        info.power = member ? sets[currentEpoch][index].power : 0;
         info.commissionOwed = v.commissionOwed;
     }
 
@@ -949,7 +953,7 @@ contract Staking is IValidatorSetSource {
         if (v.tombstoned) return Status.Tombstoned;
         if (v.jailed) return Status.Jailed;
         if (_stakeOf(v.operator, v, validator) < config.minSelfStake) return Status.Unbonding;
-        if (setPosition[currentEpoch][validator] != 0) return Status.Active;
+        if (_isMember(currentEpoch, validator)) return Status.Active;
         return Status.Candidate;
     }
 
@@ -1082,17 +1086,48 @@ contract Staking is IValidatorSetSource {
         }
     }
 
-    /// Insertion sort: the chosen set is at most `maxValidators` (≤ 200 by spec) long.
+    /// Heapsort by address: O(k log k) for a set of k (insertion sort cost millions of gas at 200).
     function _sortByAddress(SetMember[] memory s) internal pure {
-        for (uint256 i = 1; i < s.length; ++i) {
-            SetMember memory x = s[i];
-            uint256 j = i;
-            while (j > 0 && s[j - 1].validator > x.validator) {
-                s[j] = s[j - 1];
-                --j;
-            }
-            s[j] = x;
+        uint256 n = s.length;
+        for (uint256 i = n / 2; i > 0; --i) {
+            _siftByAddress(s, i - 1, n);
         }
+        for (uint256 end = n; end > 1; --end) {
+            (s[0], s[end - 1]) = (s[end - 1], s[0]);
+            _siftByAddress(s, 0, end - 1);
+        }
+    }
+
+    function _siftByAddress(SetMember[] memory s, uint256 i, uint256 size) internal pure {
+        while (true) {
+            uint256 top = i;
+            uint256 l = 2 * i + 1;
+            if (l < size && s[l].validator > s[top].validator) top = l;
+            if (l + 1 < size && s[l + 1].validator > s[top].validator) top = l + 1;
+            if (top == i) return;
+            (s[i], s[top]) = (s[top], s[i]);
+            i = top;
+        }
+    }
+
+    /// Binary search of a set (sorted by address): O(log n) reads instead of a stored index,
+    /// which would cost a fresh storage slot per member per epoch.
+    function _memberIndex(uint64 epoch, address a) internal view returns (bool found, uint256 index) {
+        SetMember[] storage members = sets[epoch];
+        uint256 lo;
+        uint256 hi = members.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            address m = members[mid].validator;
+            if (m == a) return (true, mid);
+            if (m < a) lo = mid + 1;
+            else hi = mid;
+        }
+        return (false, 0);
+    }
+
+    function _isMember(uint64 epoch, address a) internal view returns (bool found) {
+        (found,) = _memberIndex(epoch, a);
     }
 
     function _writeSet(uint64 epoch, SetMember[] memory members) internal {
@@ -1100,7 +1135,6 @@ contract Staking is IValidatorSetSource {
         uint256 total;
         for (uint256 i; i < members.length; ++i) {
             stored.push(members[i]);
-            setPosition[epoch][members[i].validator] = i + 1;
             total += members[i].power;
         }
         setTotalPower[epoch] = total;
