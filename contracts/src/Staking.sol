@@ -420,6 +420,7 @@ contract Staking is IValidatorSetSource {
     function withdraw() external nonReentrant returns (uint256 paid) {
         UnbondingEntry[] storage entries = unbondings[msg.sender];
         uint64 next;
+        bool matured;
         uint256 i;
         while (i < entries.length) {
             UnbondingEntry memory e = entries[i];
@@ -429,6 +430,7 @@ contract Staking is IValidatorSetSource {
                 ++i;
                 continue;
             }
+            matured = true;
             Pool storage pool = unbondingPools[e.validator][e.startEpoch];
             uint256 value = e.poolShares * pool.tokens / pool.shares;
             pool.tokens -= value;
@@ -439,9 +441,10 @@ contract Staking is IValidatorSetSource {
             entries.pop();
             _closeIfDone(msg.sender, e.validator);
         }
-        if (paid == 0) revert NothingToWithdraw(next);
+        // A matured entry worth nothing (its pool slashed to zero) is still cleared.
+        if (!matured) revert NothingToWithdraw(next);
         emit Withdrawn(msg.sender, paid);
-        _pay(msg.sender, paid);
+        if (paid > 0) _pay(msg.sender, paid);
     }
 
     /// @notice Pays the sender's rewards from `validator`, and its commission if the sender is

@@ -332,3 +332,38 @@ fn unjail_needs_the_minimum_self_stake() {
         })
     );
 }
+
+/// A chain whose downtime slash takes everything: the emptied pool refuses new stake (its
+/// shares would be worth nothing), and a matured unbonding entry worth zero is still cleared.
+#[test]
+fn a_pool_slashed_to_zero_refuses_stake_and_its_entries_still_clear() {
+    let params =
+        cairn_staking::StakingParams { slash_downtime_bps: 10_000, ..crate::harness::params() };
+    let mut chain = Chain::new(&params, &crate::harness::genesis_validators(4, ether(1_000)), 10);
+    let d = account(100);
+    let offline = v(2);
+    chain.send(d, ether(10), Staking::delegateCall { validator: offline }).unwrap();
+    chain
+        .send(d, U256::ZERO, Staking::undelegateCall { validator: offline, amount: ether(10) })
+        .unwrap();
+    while chain.status(offline) != ValidatorStatus::Jailed {
+        let signers: Vec<Address> = if chain.number == 1 {
+            vec![]
+        } else {
+            chain.previous_set().into_iter().filter(|a| *a != offline).collect()
+        };
+        chain.end_block_signed_by(&signers, U256::ZERO);
+    }
+    assert_eq!(chain.info(offline).totalStake, U256::ZERO);
+    assert_eq!(
+        refusal(chain.send(d, ether(1), Staking::delegateCall { validator: offline })),
+        E::ValidatorPoolEmpty(Staking::ValidatorPoolEmpty { validator: offline })
+    );
+    while chain.epoch() < 3 {
+        chain.next_epoch();
+    }
+    let out = chain.send(d, U256::ZERO, Staking::withdrawCall {}).unwrap();
+    assert_eq!(out.events::<Staking::Withdrawn>()[0].amount, U256::ZERO);
+    assert!(chain.view(Staking::delegationsOfCall { delegator: d }).entries.is_empty());
+    assert_eq!(chain.books().surplus, U256::ZERO);
+}
