@@ -6,6 +6,7 @@ mod digests;
 mod epochs;
 mod genesis;
 mod harness;
+mod model;
 mod registration;
 mod rewards;
 mod slashing;

@@ -24,7 +24,7 @@ fn signed(
 }
 
 /// Two precommits of validator `seed` for different blocks at `height`, round 0.
-fn double_precommit(seed: u64, height: u64, epoch: u64) -> Staking::DoubleSign {
+pub(crate) fn double_precommit(seed: u64, height: u64, epoch: u64) -> Staking::DoubleSign {
     let key = ConsensusKey::from_seed(seed);
     let (a, b) = (B256::repeat_byte(0xa1), B256::repeat_byte(0xb2));
     Staking::DoubleSign {
