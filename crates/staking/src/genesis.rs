@@ -111,15 +111,15 @@ pub fn staking_account(
     cfg.limit_contract_initcode_size = Some(usize::MAX);
     let block = BlockEnv { number: U256::ZERO, ..BlockEnv::default() };
     let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).with_block(block).build_mainnet();
-    let tx = TxEnv::builder()
-        .caller(DEPLOYER)
-        .kind(TxKind::Create)
-        .data(data.into())
-        .value(total)
-        .gas_limit(CREATION_GAS)
-        .gas_price(0)
-        .build()
-        .map_err(|_| StakingError::NotCreated(DEPLOYER))?;
+    let tx = TxEnv {
+        caller: DEPLOYER,
+        kind: TxKind::Create,
+        data: data.into(),
+        value: total,
+        gas_limit: CREATION_GAS,
+        gas_price: 0,
+        ..TxEnv::default()
+    };
     let result = evm.transact_commit(tx)?;
     let created = match result.created_address() {
         Some(created) if result.is_success() => created,
