@@ -116,8 +116,8 @@ pub(crate) struct Chain {
 }
 
 impl Chain {
-    /// Genesis from the builder the node will use, placed at the staking address, plus ten
-    /// funded accounts `account(1..=10)` (operators of the genesis validators among them) and
+    /// Genesis from the builder the node will use, placed at the staking address, plus funded
+    /// accounts `account(1..=20)` (the genesis validators' operators among them) and
     /// `account(100..=110)` for delegators.
     pub(crate) fn new(
         params: &StakingParams,
@@ -258,6 +258,11 @@ impl Chain {
 
     pub(crate) fn view<C: SolCall>(&mut self, call: C) -> C::Return {
         self.try_view(call).unwrap()
+    }
+
+    /// Gives `who` a balance (for tests that need more accounts than `new` funds).
+    pub(crate) fn fund(&mut self, who: Address, amount: U256) {
+        self.db.insert_account_info(who, AccountInfo { balance: amount, ..AccountInfo::default() });
     }
 
     pub(crate) fn balance(&self, who: Address) -> U256 {

@@ -206,3 +206,15 @@ fn plain_transfers_and_unknown_selectors_get_named_errors() {
         E::UnknownFunction(Staking::UnknownFunction { selector: [0xde, 0xad, 0xbe, 0xef].into() })
     );
 }
+
+/// With a minimum self-stake of zero a registration still has to bond something: a validator
+/// with no shares would have no operator bond to check.
+#[test]
+fn a_registration_bonding_nothing_is_refused() {
+    let p = cairn_staking::StakingParams { min_self_stake: U256::ZERO, ..crate::harness::params() };
+    let mut chain = Chain::new(&p, &crate::harness::genesis_validators(4, ether(1_000)), 10);
+    assert_eq!(
+        refusal(chain.register(&ConsensusKey::from_seed(90), account(12), U256::ZERO, 0)),
+        E::AmountTooSmall(Staking::AmountTooSmall { amount: U256::ZERO })
+    );
+}

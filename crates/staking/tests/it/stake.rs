@@ -267,3 +267,28 @@ fn commission_changes_are_scheduled_bounded_and_applied_at_the_epoch_end() {
     // A new epoch allows the next step.
     chain.send(op, U256::ZERO, Staking::setCommissionCall { commissionBps: 1_200 }).unwrap();
 }
+
+#[test]
+fn a_delegator_holds_positions_with_at_most_32_validators() {
+    let p = cairn_staking::StakingParams { max_candidates: 40, ..crate::harness::params() };
+    let mut chain = Chain::new(&p, &crate::harness::genesis_validators(4, ether(1_000)), 10);
+    let d = account(100);
+    for seed in 1..=4 {
+        chain.send(d, ether(1), Staking::delegateCall { validator: v(seed) }).unwrap();
+    }
+    for seed in 200..229 {
+        let operator = account(seed);
+        chain.fund(operator, ether(1_000));
+        chain.register(&ConsensusKey::from_seed(seed), operator, ether(100), 0).unwrap();
+        if seed < 228 {
+            chain.send(d, ether(1), Staking::delegateCall { validator: v(seed) }).unwrap();
+        }
+    }
+    assert_eq!(chain.view(Staking::delegationsOfCall { delegator: d }).positions.len(), 32);
+    assert_eq!(
+        refusal(chain.send(d, ether(1), Staking::delegateCall { validator: v(228) })),
+        E::TooManyDelegations(Staking::TooManyDelegations { maximum: U256::from(32) })
+    );
+    // Adding to an existing position is always possible.
+    chain.send(d, ether(1), Staking::delegateCall { validator: v(1) }).unwrap();
+}
