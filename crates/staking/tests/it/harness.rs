@@ -158,6 +158,8 @@ impl Chain {
         cfg.chain_id = CHAIN_ID;
         cfg.disable_nonce_check = true;
         cfg.disable_block_gas_limit = true;
+        // Lets a test send from an account with code (a wallet contract refusing payments).
+        cfg.disable_eip3607 = true;
         cfg
     }
 
@@ -263,6 +265,29 @@ impl Chain {
     /// Gives `who` a balance (for tests that need more accounts than `new` funds).
     pub(crate) fn fund(&mut self, who: Address, amount: U256) {
         self.db.insert_account_info(who, AccountInfo { balance: amount, ..AccountInfo::default() });
+    }
+
+    /// Puts `code` at `who`, keeping its balance.
+    pub(crate) fn set_code(&mut self, who: Address, code: Bytes) {
+        let balance = self.balance(who);
+        self.db.insert_account_info(
+            who,
+            AccountInfo {
+                balance,
+                code_hash: keccak256(&code),
+                code: Some(Bytecode::new_raw(code)),
+                ..AccountInfo::default()
+            },
+        );
+    }
+
+    pub(crate) fn storage(&self, who: Address, slot: U256) -> U256 {
+        self.db
+            .cache
+            .accounts
+            .get(&who)
+            .and_then(|a| a.storage.get(&slot).copied())
+            .unwrap_or_default()
     }
 
     pub(crate) fn balance(&self, who: Address) -> U256 {

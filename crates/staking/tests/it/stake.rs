@@ -292,3 +292,59 @@ fn a_delegator_holds_positions_with_at_most_32_validators() {
     // Adding to an existing position is always possible.
     chain.send(d, ether(1), Staking::delegateCall { validator: v(1) }).unwrap();
 }
+
+/// A payout to an account that refuses ether fails as a whole with a named error, and the
+/// position is left as it was.
+#[test]
+fn a_refused_payout_changes_nothing() {
+    let mut chain = Chain::standard();
+    let wallet = account(105);
+    chain.send(wallet, ether(10), Staking::delegateCall { validator: v(1) }).unwrap();
+    chain
+        .send(wallet, U256::ZERO, Staking::undelegateCall { validator: v(1), amount: ether(10) })
+        .unwrap();
+    for _ in 0..3 {
+        chain.next_epoch();
+    }
+    // PUSH1 0 PUSH1 0 REVERT: every call, with or without value, reverts.
+    chain.set_code(wallet, alloy_primitives::Bytes::from_static(&[0x60, 0x00, 0x60, 0x00, 0xfd]));
+    assert_eq!(
+        refusal(chain.send(wallet, U256::ZERO, Staking::withdrawCall {})),
+        E::TransferFailed(Staking::TransferFailed { to: wallet, amount: ether(10) })
+    );
+    let entries = chain.view(Staking::delegationsOfCall { delegator: wallet }).entries;
+    assert_eq!((entries.len(), entries[0].amount, entries[0].withdrawable), (1, ether(10), true));
+    assert_eq!(chain.books().unbonding, ether(10));
+}
+
+/// A wallet whose payment hook calls back into `withdraw()` is refused with `Reentrant()` and
+/// is paid once.
+#[test]
+fn a_payout_cannot_be_reentered() {
+    let mut chain = Chain::standard();
+    let wallet = account(106);
+    chain.send(wallet, ether(10), Staking::delegateCall { validator: v(1) }).unwrap();
+    chain
+        .send(wallet, U256::ZERO, Staking::undelegateCall { validator: v(1), amount: ether(4) })
+        .unwrap();
+    for _ in 0..3 {
+        chain.next_epoch();
+    }
+    // On any call: call 0x…1000 withdraw(), copy the first 4 bytes it returned into slot 0.
+    #[rustfmt::skip]
+    let code: &[u8] = &[
+        0x63, 0x3c, 0xcf, 0xd6, 0x0b, 0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52, // mstore(0, selector << 224)
+        0x60, 0x00, 0x60, 0x00, 0x60, 0x04, 0x60, 0x00, 0x60, 0x00, 0x61, 0x10, 0x00, 0x5a, 0xf1, 0x50, // call
+        0x60, 0x04, 0x60, 0x00, 0x60, 0x00, 0x3e, // returndatacopy(0, 0, 4)
+        0x60, 0x00, 0x51, 0x60, 0x00, 0x55, 0x00, // sstore(0, mload(0)); stop
+    ];
+    chain.set_code(wallet, alloy_primitives::Bytes::from_static(code));
+    let before = chain.balance(wallet);
+    let out = chain.send(wallet, U256::ZERO, Staking::withdrawCall {}).unwrap();
+    assert_eq!(out.events::<Staking::Withdrawn>().len(), 1);
+    assert_eq!(chain.balance(wallet), before + ether(4));
+    let reentrant = <Staking::Reentrant as alloy_sol_types::SolError>::SELECTOR;
+    let stored = chain.storage(wallet, U256::ZERO).to_be_bytes::<32>();
+    assert_eq!(stored[..4], reentrant);
+    assert_eq!(chain.books().unbonding, U256::ZERO);
+}
