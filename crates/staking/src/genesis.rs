@@ -4,7 +4,7 @@
 
 use alloy_primitives::{Address, Bytes, TxKind, U256, address};
 use alloy_sol_types::SolConstructor;
-use cairn_primitives::GenesisAccount;
+use cairn_primitives::{GenesisAccount, StakingParams};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
 use revm::database::InMemoryDB;
 use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
@@ -20,32 +20,6 @@ const DEPLOYER: Address = address!("0x00000000000000000000000000000000000c0de0")
 /// Gas for the creation: generous, since only the in-memory EVM pays it (a few hundred
 /// thousand gas per genesis validator).
 const CREATION_GAS: u64 = 2_000_000_000;
-
-/// The chain's staking parameters as the contract takes them. Why each exists is in the
-/// contract's `Params` (contracts/src/Staking.sol); limits are the chain spec's to enforce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StakingParams {
-    /// Wei per unit of voting power.
-    pub power_reduction: U256,
-    /// Wei an operator must keep bonded to its validator to be eligible.
-    pub min_self_stake: U256,
-    /// Size of the validator set.
-    pub max_validators: u32,
-    /// Registered validators the contract keeps (bounds every epoch-end loop).
-    pub max_candidates: u32,
-    /// Epochs unbonding stake stays slashable before `withdraw()` pays it.
-    pub unbonding_epochs: u64,
-    /// Blocks over which downtime is measured.
-    pub signed_blocks_window: u64,
-    /// Share of the window a validator must sign, in basis points.
-    pub min_signed_per_window_bps: u16,
-    /// Blocks a validator jailed for downtime waits before `unjail()`.
-    pub downtime_jail_blocks: u64,
-    /// Share of stake a double sign costs, in basis points.
-    pub slash_double_sign_bps: u16,
-    /// Share of stake downtime costs, in basis points.
-    pub slash_downtime_bps: u16,
-}
 
 /// A validator of the chain spec, bonded at genesis without a proof of possession.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +43,10 @@ impl From<&StakingParams> for Staking::InitParams {
             maxCandidates: p.max_candidates,
             unbondingEpochs: p.unbonding_epochs,
             signedBlocksWindow: p.signed_blocks_window,
-            minSignedPerWindowBps: p.min_signed_per_window_bps,
+            minSignedPerWindowBps: p.min_signed_per_window.bps(),
             downtimeJailBlocks: p.downtime_jail_blocks,
-            slashDoubleSignBps: p.slash_double_sign_bps,
-            slashDowntimeBps: p.slash_downtime_bps,
+            slashDoubleSignBps: p.slash_double_sign.bps(),
+            slashDowntimeBps: p.slash_downtime.bps(),
         }
     }
 }

@@ -15,15 +15,13 @@ mod results;
 
 pub use artifact::{creation_code, runtime_code};
 pub use bindings::Staking;
+pub use cairn_primitives::{STAKING_ADDRESS, StakingParams};
 pub use error::StakingError;
-pub use genesis::{GenesisValidator, StakingParams, staking_account};
+pub use genesis::{GenesisValidator, staking_account};
 pub use pop::pop_digest;
 pub use results::{NextSet, ValidatorStatus, decode_output};
 
-use alloy_primitives::{Address, address};
-
-/// Where the staking contract lives from genesis on: a fixed address users and tools can type.
-pub const STAKING_ADDRESS: Address = address!("0x0000000000000000000000000000000000001000");
+use alloy_primitives::Address;
 
 /// revm's caller of system calls: the contract accepts its protocol functions only from here,
 /// and no transaction can be sent from it (nobody holds its key).

@@ -4,6 +4,7 @@
 
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
+use cairn_primitives::Ratio;
 use cairn_staking::{
     GenesisValidator, STAKING_ADDRESS, SYSTEM_ADDRESS, Staking, StakingError, StakingParams,
     ValidatorStatus, decode_output, pop_digest, staking_account,
@@ -32,10 +33,11 @@ pub(crate) fn params() -> StakingParams {
         max_candidates: 10,
         unbonding_epochs: 2,
         signed_blocks_window: 10,
-        min_signed_per_window_bps: 5_000,
+        min_signed_per_window: Ratio::from_bps(5_000).unwrap(),
         downtime_jail_blocks: 20,
-        slash_double_sign_bps: 500,
-        slash_downtime_bps: 100,
+        slash_double_sign: Ratio::from_bps(500).unwrap(),
+        slash_downtime: Ratio::from_bps(100).unwrap(),
+        block_reward: U256::ZERO,
     }
 }
 

@@ -337,8 +337,10 @@ fn unjail_needs_the_minimum_self_stake() {
 /// shares would be worth nothing), and a matured unbonding entry worth zero is still cleared.
 #[test]
 fn a_pool_slashed_to_zero_refuses_stake_and_its_entries_still_clear() {
-    let params =
-        cairn_staking::StakingParams { slash_downtime_bps: 10_000, ..crate::harness::params() };
+    let params = cairn_staking::StakingParams {
+        slash_downtime: cairn_primitives::Ratio::from_bps(10_000).unwrap(),
+        ..crate::harness::params()
+    };
     let mut chain = Chain::new(&params, &crate::harness::genesis_validators(4, ether(1_000)), 10);
     let d = account(100);
     let offline = v(2);
