@@ -62,6 +62,9 @@ fn seeds() -> Vec<Vec<u8>> {
                 address: Address::from_public_key(public),
                 public_key: Bytes::copy_from_slice(public.to_encoded_point(true).as_bytes()),
                 power: u64::from(i) * 10,
+                stake: None,
+                operator: None,
+                commission_bps: None,
             }
         })
         .collect();

@@ -227,6 +227,7 @@ fn seeds() -> Vec<Vec<u8>> {
             alloy_eips::eip2718::Decodable2718::decode_2718(&mut transfer(1, 0, 2, 1).as_slice())
                 .expect("a transaction"),
         ],
+        consensus: None,
     }
     .encode_to_vec();
     let part = ProposalPart {

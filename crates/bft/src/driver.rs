@@ -553,7 +553,7 @@ mod tests {
         alloy_rlp::Header { list: false, payload_length: raw.len() }.encode(&mut wrapped);
         wrapped.extend_from_slice(&raw);
         let tx = alloy_rlp::Decodable::decode(&mut wrapped.as_slice()).expect("a transaction");
-        let block = Block { header: Default::default(), transactions: vec![tx] };
+        let block = Block { consensus: None, header: Default::default(), transactions: vec![tx] };
         let mut bytes = block.encode_to_vec();
         assert_eq!(decode_block(&bytes).expect("canonical"), block);
         // The last item's wrapper: `b8 <length>` before the type byte.

@@ -73,6 +73,9 @@ mod tests {
             address: signer.address().0,
             public_key: public_key.into(),
             power: 1,
+            stake: None,
+            operator: None,
+            commission_bps: None,
         };
         let spec = |validators| ChainSpec { validators, ..ChainSpec::dev().expect("spec") };
         assert!(matches!(ValidatorSchedule::from_spec(&spec(vec![])), Err(BftError::NoValidators)));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{
     BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
-    Sealing, ValidatorPower, validate_parent_link,
+    Sealing, ValidatorPower, validate_fixed_set_header, validate_parent_link,
 };
 use cairn_primitives::Header;
 use malachitebft_core_types::{
@@ -110,6 +110,7 @@ impl BftConsensus {
 impl HeaderValidator for BftConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
+        validate_fixed_set_header(header)?;
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         let validators = self.schedule.at(Height(header.number));
         verify_certificate(self.chain_id, &validators, header, &certificate)
@@ -327,6 +328,9 @@ pub(crate) mod tests {
                 address: s.address().0,
                 public_key: s.public_key().0.to_vec().into(),
                 power: 1,
+                stake: None,
+                operator: None,
+                commission_bps: None,
             })
             .collect();
         let spec = ChainSpec {

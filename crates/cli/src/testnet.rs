@@ -131,6 +131,9 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
                 address: signer.address(),
                 public_key: public_key.0.to_vec().into(),
                 power: 1,
+                stake: None,
+                operator: None,
+                commission_bps: None,
             });
             Some((file.path, password_file, signer.address()))
         } else {

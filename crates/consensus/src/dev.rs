@@ -3,7 +3,7 @@ use cairn_primitives::Header;
 
 use crate::{
     BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
-    Sealing, ValidatorPower, validate_parent_link,
+    Sealing, ValidatorPower, validate_fixed_set_header, validate_parent_link,
 };
 
 /// The single-validator development engine: the local node proposes every block and seals it
@@ -23,6 +23,7 @@ impl DevConsensus {
 impl HeaderValidator for DevConsensus {
     fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
+        validate_fixed_set_header(header)?;
         if !header.seal.is_empty() {
             return Err(ConsensusError::UnexpectedSeal {
                 number: header.number,

@@ -99,6 +99,20 @@ pub enum ConsensusError {
         /// The most allowed.
         max: usize,
     },
+    /// Validator-set commitments in a header of an engine whose set never changes (dev, BFT).
+    #[error(
+        "block {number}: unexpected consensus commitments (this engine's validator set never changes)"
+    )]
+    UnexpectedCommitments {
+        /// The header's number.
+        number: u64,
+    },
+    /// Consensus data in a block of an engine that takes none (dev, BFT).
+    #[error("block {number}: unexpected consensus data in the body (this engine takes none)")]
+    UnexpectedConsensusData {
+        /// The block's number.
+        number: u64,
+    },
     /// A seal on a block of an engine that seals with nothing (dev).
     #[error("block {number}: a seal of {len} bytes, but this engine seals with nothing")]
     UnexpectedSeal {

@@ -26,7 +26,9 @@ use cairn_primitives::Header;
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::{Equivocation, EquivocationKind, VotedFor};
-pub use rules::{child_timestamp_ms, validate_clock, validate_parent_link};
+pub use rules::{
+    child_timestamp_ms, validate_clock, validate_fixed_set_header, validate_parent_link,
+};
 
 /// Header rules.
 ///

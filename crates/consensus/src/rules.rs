@@ -91,6 +91,15 @@ pub fn validate_parent_link(parent: &Header, header: &Header) -> Result<(), Cons
     Ok(())
 }
 
+/// The header rule of engines whose validator set never changes (dev, BFT): their headers
+/// commit to no set, so no header carries bytes that no rule reads.
+pub fn validate_fixed_set_header(header: &Header) -> Result<(), ConsensusError> {
+    if header.commitments.is_some() {
+        return Err(ConsensusError::UnexpectedCommitments { number: header.number });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +114,17 @@ mod tests {
             base_fee: next_base_fee(parent),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn fixed_set_headers_carry_no_commitments() {
+        let header = Header { number: 4, ..Default::default() };
+        assert!(validate_fixed_set_header(&header).is_ok());
+        let committed = Header { commitments: Some(Default::default()), ..header };
+        assert!(matches!(
+            validate_fixed_set_header(&committed),
+            Err(ConsensusError::UnexpectedCommitments { number: 4 })
+        ));
     }
 
     #[test]

@@ -29,7 +29,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use cairn_execution::{BlockContext, BlockExecutor, build_block};
+use cairn_execution::{BlockContext, BlockExecutor, NoBlockEnd, build_block};
 use cairn_primitives::{ChainSpec, GenesisAccount, Header, TxEnvelope};
 use cairn_storage::{ChainStore, KvRead, MemoryKv, RedbKv, Snapshot};
 use criterion::measurement::WallTime;
@@ -180,8 +180,9 @@ fn build_and_commit(c: &mut Criterion) {
             },
             |(parent, context, txs)| {
                 let snapshot = store.snapshot().expect("snapshot");
-                let built = build_block(&snapshot, &spec, &parent, context, txs, Bytes::new())
-                    .expect("block builds");
+                let built =
+                    build_block(&snapshot, &spec, &parent, context, txs, Bytes::new(), &NoBlockEnd)
+                        .expect("block builds");
                 assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected.first());
                 assert_eq!(built.block.transactions.len(), TXS);
                 store

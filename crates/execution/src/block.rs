@@ -3,6 +3,7 @@ use alloy_primitives::{Address, Bytes};
 use cairn_primitives::{Block, ChainSpec, Header, MAX_BLOCK_TX_BYTES, Receipt, TxEnvelope};
 use cairn_storage::{KvRead, Snapshot, StateUpdate};
 
+use crate::system::{BlockEnd, EndOfBlock};
 use crate::{BlockContext, BlockExecutor, ExecError, ExecutionOutcome};
 
 /// A block assembled by a proposer, ready to be committed.
@@ -18,10 +19,24 @@ pub struct BuiltBlock {
     pub state: StateUpdate,
     /// Candidates left out because they were invalid against the state.
     pub rejected: Vec<(TxEnvelope, ExecError)>,
+    /// What the block's protocol calls produced besides state.
+    pub end: EndOfBlock,
+}
+
+/// A block re-executed and found to match its header.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    /// Receipts, in order.
+    pub receipts: Vec<Receipt>,
+    /// State writes and the new state root.
+    pub state: StateUpdate,
+    /// What the block's protocol calls produced besides state.
+    pub end: EndOfBlock,
 }
 
 /// Builds the child of `parent` from candidate transactions (best first), skipping any that is
-/// invalid against the state or does not fit, so a proposer never produces an invalid block.
+/// invalid against the state or does not fit, so a proposer never produces an invalid block;
+/// then runs the engine's protocol calls (`end`).
 pub fn build_block<R: KvRead>(
     snapshot: &Snapshot<R>,
     spec: &ChainSpec,
@@ -29,6 +44,7 @@ pub fn build_block<R: KvRead>(
     context: BlockContext,
     candidates: impl IntoIterator<Item = (TxEnvelope, Address)>,
     extra_data: Bytes,
+    end: &dyn BlockEnd,
 ) -> Result<BuiltBlock, ExecError> {
     let mut executor = BlockExecutor::new(snapshot, spec.chain_id, context);
     let mut transactions = Vec::new();
@@ -54,27 +70,31 @@ pub fn build_block<R: KvRead>(
             Err(e) => return Err(e),
         }
     }
+    let end = end.finish(&mut executor)?;
     let outcome = executor.finish();
     let state = snapshot.prepare_state(parent.state_root, &outcome.changes)?;
-    let header = header_for(parent, &context, &transactions, &outcome, &state, extra_data);
+    let header = header_for(parent, &context, &transactions, &outcome, &state, &end, extra_data);
     Ok(BuiltBlock {
-        block: Block { header, transactions },
+        block: Block { consensus: end.consensus.clone(), header, transactions },
         senders,
         receipts: outcome.receipts,
         state,
         rejected,
+        end,
     })
 }
 
-/// Re-executes a block received from elsewhere (or read back for audit) and checks that every
-/// field its header commits to matches what execution produced.
+/// Re-executes a block received from elsewhere (or read back for audit), with the engine's
+/// protocol calls (`end`), and checks that every field its header commits to matches what
+/// execution produced.
 pub fn execute_block<R: KvRead>(
     snapshot: &Snapshot<R>,
     spec: &ChainSpec,
     parent: &Header,
     block: &Block,
     senders: &[Address],
-) -> Result<(Vec<Receipt>, StateUpdate), ExecError> {
+    end: &dyn BlockEnd,
+) -> Result<ExecutedBlock, ExecError> {
     let header = &block.header;
     let number = header.number;
     let invalid = |reason: String| ExecError::InvalidBlock { number, reason };
@@ -94,6 +114,10 @@ pub fn execute_block<R: KvRead>(
             .execute(tx, *sender)
             .map_err(|e| invalid(format!("transaction {index} ({}): {e}", tx.tx_hash())))?;
     }
+    let end = end.finish(&mut executor)?;
+    if block.consensus != end.consensus {
+        return Err(invalid("consensus data differs from what the protocol calls took".into()));
+    }
     let outcome = executor.finish();
     let state = snapshot.prepare_state(parent.state_root, &outcome.changes)?;
     let expected = header_for(
@@ -102,6 +126,7 @@ pub fn execute_block<R: KvRead>(
         &block.transactions,
         &outcome,
         &state,
+        &end,
         header.extra_data.clone(),
     );
     let checks = [
@@ -114,6 +139,11 @@ pub fn execute_block<R: KvRead>(
             expected.transactions_root.to_string(),
             header.transactions_root.to_string(),
         ),
+        (
+            "consensus commitments",
+            format!("{:?}", expected.commitments),
+            format!("{:?}", header.commitments),
+        ),
     ];
     for (what, computed, stored) in checks {
         if computed != stored {
@@ -122,7 +152,7 @@ pub fn execute_block<R: KvRead>(
             )));
         }
     }
-    Ok((outcome.receipts, state))
+    Ok(ExecutedBlock { receipts: outcome.receipts, state, end })
 }
 
 fn header_for(
@@ -131,9 +161,16 @@ fn header_for(
     transactions: &[TxEnvelope],
     outcome: &ExecutionOutcome,
     state: &StateUpdate,
+    end: &EndOfBlock,
     extra_data: Bytes,
 ) -> Header {
+    // The protocol calls' logs are in the bloom, so log filters that test blooms find them.
+    let mut logs_bloom = outcome.logs_bloom;
+    for log in &end.logs {
+        logs_bloom.accrue_log(log);
+    }
     Header {
+        commitments: end.commitments.clone(),
         parent_hash: parent.hash(),
         number: context.number,
         timestamp: context.timestamp,
@@ -142,7 +179,7 @@ fn header_for(
         transactions_root: Block::compute_transactions_root(transactions),
         receipts_root: Receipt::compute_root(&outcome.receipts),
         state_root: state.root,
-        logs_bloom: outcome.logs_bloom,
+        logs_bloom,
         gas_limit: context.gas_limit,
         gas_used: outcome.gas_used,
         base_fee: context.base_fee,

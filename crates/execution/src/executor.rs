@@ -1,13 +1,17 @@
 use alloy_consensus::{Eip658Value, ReceiptEnvelope, Transaction};
-use alloy_primitives::{Address, Bloom, Bytes};
+use alloy_primitives::{Address, Bloom, Bytes, U256};
 use cairn_primitives::{MAX_REVERT_OUTPUT, Receipt, TxEnvelope};
 use cairn_storage::{StateChanges, StateView};
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{CfgEnv, Context};
-use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext, MainnetContext, MainnetEvm};
+use revm::database_interface::DatabaseCommit;
+use revm::handler::{
+    ExecuteCommitEvm, MainBuilder, MainContext, MainnetContext, MainnetEvm, SystemCallEvm,
+};
 
 use crate::env::tx_env;
 use crate::overlay::Overlay;
+use crate::system::{SYSTEM_ADDRESS, SystemCallOutcome, SystemCaller};
 use crate::{BlockContext, ExecError, SPEC};
 
 /// What a block's execution produced.
@@ -41,6 +45,7 @@ pub struct BlockExecutor<'a, S: StateView> {
     gas_used: u64,
     receipts: Vec<Receipt>,
     logs_bloom: Bloom,
+    priority_fees: U256,
 }
 
 impl<'a, S: StateView> BlockExecutor<'a, S> {
@@ -53,7 +58,14 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             .with_cfg(cfg)
             .with_block(context.block_env())
             .build_mainnet();
-        Self { evm, context, gas_used: 0, receipts: Vec::new(), logs_bloom: Bloom::ZERO }
+        Self {
+            evm,
+            context,
+            gas_used: 0,
+            receipts: Vec::new(),
+            logs_bloom: Bloom::ZERO,
+            priority_fees: U256::ZERO,
+        }
     }
 
     /// Gas still available in the block.
@@ -104,6 +116,9 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
         self.logs_bloom |= receipt.logs_bloom;
         let base_fee = self.context.base_fee;
         let effective_gas_price = tx.effective_gas_price(Some(base_fee));
+        // What revm credited the beneficiary: the tip on every unit of gas used.
+        let tip = effective_gas_price.saturating_sub(u128::from(base_fee));
+        self.priority_fees += U256::from(tip) * U256::from(gas_used);
         let receipt = Receipt {
             envelope: ReceiptEnvelope::from_typed(tx.tx_type(), receipt),
             gas_used,
@@ -118,6 +133,8 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
     }
 
     /// Ends the block and hands over everything it produced.
+    ///
+    /// Protocol calls ([`SystemCaller`]) made before this are part of the changes.
     pub fn finish(self) -> ExecutionOutcome {
         let overlay = self.evm.ctx.journaled_state.database;
         ExecutionOutcome {
@@ -126,5 +143,45 @@ impl<'a, S: StateView> BlockExecutor<'a, S> {
             logs_bloom: self.logs_bloom,
             changes: overlay.into_changes(),
         }
+    }
+}
+
+impl<S: StateView> SystemCaller for BlockExecutor<'_, S> {
+    fn block(&self) -> &BlockContext {
+        &self.context
+    }
+
+    fn priority_fees(&self) -> U256 {
+        self.priority_fees
+    }
+
+    fn mint(&mut self, to: Address, amount: U256) -> Result<(), ExecError> {
+        self.evm.ctx.journaled_state.database.increment_balance(to, amount)
+    }
+
+    fn call(&mut self, to: Address, input: Bytes) -> Result<SystemCallOutcome, ExecError> {
+        let outcome = match self.evm.system_call_with_caller(SYSTEM_ADDRESS, to, input) {
+            Ok(outcome) => outcome,
+            Err(EVMError::Database(e)) => return Err(ExecError::Store(e.0)),
+            Err(e) => return Err(ExecError::Evm(e.to_string())),
+        };
+        let mut state = outcome.state;
+        // The system address pays nothing and keeps no nonce; it is never recorded, so an
+        // empty account can never be written (or deleted) for it.
+        state.remove(&SYSTEM_ADDRESS);
+        self.evm.ctx.journaled_state.database.commit(state);
+        Ok(match outcome.result {
+            ExecutionResult::Success { output, logs, gas, .. } => SystemCallOutcome::Success {
+                output: output.into_data(),
+                logs,
+                gas_used: gas.tx_gas_used(),
+            },
+            ExecutionResult::Revert { output, .. } => {
+                SystemCallOutcome::Failed { output, reason: "reverted".to_string() }
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                SystemCallOutcome::Failed { output: Bytes::new(), reason: format!("{reason:?}") }
+            }
+        })
     }
 }

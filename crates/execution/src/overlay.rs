@@ -7,9 +7,9 @@ use revm::database_interface::{Database, DatabaseCommit, DatabaseRef};
 use revm::primitives::AddressMap;
 use revm::state::{Account, AccountInfo as EvmAccountInfo, Bytecode};
 
-use crate::SPEC;
 use crate::error::DbError;
 use crate::state_db::StateDb;
+use crate::{ExecError, SPEC};
 
 /// An account as this block has left it so far.
 #[derive(Debug, Default)]
@@ -31,6 +31,33 @@ pub(crate) struct Overlay<'a, S> {
 impl<'a, S: StateView> Overlay<'a, S> {
     pub(crate) fn new(base: &'a S) -> Self {
         Self { base, accounts: HashMap::new(), code: HashMap::new() }
+    }
+
+    /// Adds `amount` to `address`'s balance between transactions (revm's journal is empty
+    /// then, so the next transaction or call loads the new balance from here).
+    pub(crate) fn increment_balance(
+        &mut self,
+        address: Address,
+        amount: U256,
+    ) -> Result<(), ExecError> {
+        let current = match self.accounts.get(&address) {
+            Some(pending) => pending.info,
+            None => self.base.account(address)?.map(|a| AccountInfo {
+                nonce: a.nonce,
+                balance: a.balance,
+                code_hash: a.code_hash,
+            }),
+        };
+        let mut info = current.unwrap_or(AccountInfo {
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: KECCAK_EMPTY,
+        });
+        info.balance = info.balance.checked_add(amount).ok_or_else(|| {
+            ExecError::Evm(format!("minting {amount} overflows {address}'s balance"))
+        })?;
+        self.accounts.entry(address).or_default().info = Some(info);
+        Ok(())
     }
 
     pub(crate) fn into_changes(self) -> StateChanges {

@@ -14,7 +14,7 @@ use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, U256};
 use cairn_consensus::HeaderValidator;
-use cairn_execution::execute_block;
+use cairn_execution::{NoBlockEnd, execute_block};
 use cairn_primitives::{Block, ChainSpec, Clock, Receipt, SystemClock};
 pub use cairn_reads::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_storage::{
@@ -75,8 +75,9 @@ pub fn verify_chain_with_progress<K: KvStore>(
             return Err(fail(number, "stored senders differ from the signatures"));
         }
         let replayed = replay.snapshot().map_err(|e| fail(number, e))?;
-        let (receipts, state) = execute_block(&replayed, spec, &parent, &block, &senders)
+        let executed = execute_block(&replayed, spec, &parent, &block, &senders, &NoBlockEnd)
             .map_err(|e| fail(number, e))?;
+        let (receipts, state) = (executed.receipts, executed.state);
         let stored_receipts = stored.receipts(number).map_err(|e| fail(number, e))?;
         if stored_receipts.as_ref() != Some(&receipts) {
             return Err(fail(number, "stored receipts differ from re-execution"));

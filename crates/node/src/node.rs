@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing};
-use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
+use cairn_consensus::{ConsensusError, ConsensusReads, ConsensusRoles, Sealing};
+use cairn_execution::{BlockContext, BuiltBlock, NoBlockEnd, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
 use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
@@ -379,6 +379,7 @@ impl<K: KvStore> Node<K> {
             context,
             candidates.iter().map(|p| (p.tx.clone(), p.sender)),
             Default::default(),
+            &NoBlockEnd,
         )?)
     }
 
@@ -391,13 +392,22 @@ impl<K: KvStore> Node<K> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         cairn_consensus::validate_parent_link(&parent, &block.header)?;
+        // No engine yet commits to validator sets or takes consensus data in a block body, so
+        // a proposal carrying either is refused before anyone votes for it.
+        cairn_consensus::validate_fixed_set_header(&block.header)?;
+        if block.consensus.is_some() {
+            let number = block.header.number;
+            return Err(ConsensusError::UnexpectedConsensusData { number }.into());
+        }
         cairn_consensus::validate_clock(
             &block.header,
             self.now_ms(),
             self.spec.max_clock_drift_ms,
         )?;
         let senders = self.senders(&block)?;
-        let (receipts, state) = execute_block(&snapshot, &self.spec, &parent, &block, &senders)?;
+        let executed =
+            execute_block(&snapshot, &self.spec, &parent, &block, &senders, &NoBlockEnd)?;
+        let (receipts, state) = (executed.receipts, executed.state);
         Ok(Candidate {
             block,
             senders,

@@ -3,11 +3,12 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
 use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
-use crate::PrimitivesError;
+use crate::{BlockConsensusData, ConsensusCommitments, PrimitivesError};
 
 /// A block header. Its hash is keccak256 of its RLP, so changing any field of a stored block
 /// changes its hash and breaks the `parent_hash` link from its child.
 #[derive(Debug, Clone, PartialEq, Eq, Default, RlpEncodable, RlpDecodable)]
+#[rlp(trailing)]
 pub struct Header {
     /// Hash of the previous block; zero for genesis.
     pub parent_hash: B256,
@@ -40,6 +41,10 @@ pub struct Header {
     pub extra_data: Bytes,
     /// Proof from the consensus engine that this block is agreed (empty for the dev engine).
     pub seal: Bytes,
+    /// What a chain with changing validator sets commits to beyond execution; absent on dev
+    /// and fixed-set BFT chains, whose headers then encode and hash exactly as before it
+    /// existed.
+    pub commitments: Option<ConsensusCommitments>,
 }
 
 impl Header {
@@ -63,12 +68,16 @@ impl Header {
 pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
 
 /// A header with its ordered transactions.
-#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, RlpEncodable, RlpDecodable)]
+#[rlp(trailing)]
 pub struct Block {
     /// The header that commits to everything below.
     pub header: Header,
     /// Transactions in execution order.
     pub transactions: Vec<TxEnvelope>,
+    /// What the block carries for consensus; present on chains with changing validator sets
+    /// only (absent, the block encodes as before it existed).
+    pub consensus: Option<BlockConsensusData>,
 }
 
 impl Block {
@@ -105,6 +114,9 @@ impl Block {
         if block.length() != bytes.len() || block.encode_to_vec() != bytes {
             return Err(PrimitivesError::NonCanonical { what: "block" });
         }
+        if let Some(consensus) = &block.consensus {
+            consensus.check_bounds()?;
+        }
         Ok(block)
     }
 }
@@ -114,6 +126,79 @@ mod tests {
     use alloy_consensus::SignableTransaction as _;
 
     use super::*;
+    use crate::MAX_LAST_COMMIT_BYTES;
+
+    /// A block with every header field set and a 70-byte seal, as encoded before consensus
+    /// data existed.
+    const GOLDEN_BLOCK: &str = "f90204f90200a001010101010101010101010101010101010101010101010101010101010101012a846553f10086018bcfe5687b940202020202020202020202020202020202020202a00303030303030303030303030303030303030303030303030303030303030303a00404040404040404040404040404040404040404040404040404040404040404a00505050505050505050505050505050505050505050505050505050505050505b90100060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606060606068401c9c3808252080785636169726eb84609090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909c0";
+
+    /// A header and block as every engine wrote them before consensus data existed: their
+    /// bytes and hash must never change, or stored chains would stop verifying.
+    #[test]
+    fn encodings_before_consensus_data_are_unchanged() {
+        let header = Header {
+            parent_hash: B256::repeat_byte(1),
+            number: 42,
+            timestamp: 1_700_000_000,
+            timestamp_ms: 1_700_000_000_123,
+            beneficiary: Address::repeat_byte(2),
+            transactions_root: B256::repeat_byte(3),
+            receipts_root: B256::repeat_byte(4),
+            state_root: B256::repeat_byte(5),
+            logs_bloom: Bloom::repeat_byte(6),
+            gas_limit: 30_000_000,
+            gas_used: 21_000,
+            base_fee: 7,
+            extra_data: Bytes::from_static(b"cairn"),
+            seal: Bytes::from_static(&[9; 70]),
+            ..Default::default()
+        };
+        let block = Block { header: header.clone(), transactions: vec![], ..Default::default() };
+        let bytes = block.encode_to_vec();
+        // Pinned from the encoder before `commitments` and `consensus` were added.
+        let golden = alloy_primitives::hex::decode(GOLDEN_BLOCK).expect("hex");
+        assert_eq!(bytes, golden);
+        assert_eq!(
+            header.hash(),
+            B256::from(alloy_primitives::hex!(
+                "130a9ceda78eb5e91f99de96da15f90e3ece7185571e432e6384ea069f7722a9"
+            ))
+        );
+        let decoded = Block::decode_bytes(&golden).expect("decodes");
+        assert!(decoded.header.commitments.is_none() && decoded.consensus.is_none());
+        assert_eq!(decoded, block);
+    }
+
+    #[test]
+    fn consensus_data_round_trips_inside_blocks_and_is_hashed() {
+        let header = Header { number: 5, ..Default::default() };
+        let committed = Header {
+            commitments: Some(ConsensusCommitments {
+                validators_hash: B256::repeat_byte(1),
+                ..Default::default()
+            }),
+            ..header.clone()
+        };
+        assert_ne!(committed.hash(), header.hash(), "commitments are inside the hash");
+        let block = Block {
+            header: committed,
+            transactions: vec![],
+            consensus: Some(BlockConsensusData {
+                last_commit: Bytes::from_static(&[1, 2, 3]),
+                evidence: vec![],
+            }),
+        };
+        assert_eq!(Block::decode_bytes(&block.encode_to_vec()).expect("decodes"), block);
+        let oversized = Block {
+            consensus: Some(BlockConsensusData {
+                last_commit: Bytes::from(vec![0u8; MAX_LAST_COMMIT_BYTES + 1]),
+                evidence: vec![],
+            }),
+            ..block
+        };
+        let err = Block::decode_bytes(&oversized.encode_to_vec()).expect_err("refused");
+        assert!(matches!(err, PrimitivesError::TooLarge { what: "last commit", .. }), "{err}");
+    }
 
     #[test]
     fn any_header_change_changes_the_hash() {
@@ -125,8 +210,11 @@ mod tests {
 
     #[test]
     fn block_round_trips_and_rejects_trailing_bytes() {
-        let block =
-            Block { header: Header { number: 3, ..Default::default() }, transactions: vec![] };
+        let block = Block {
+            consensus: None,
+            header: Header { number: 3, ..Default::default() },
+            transactions: vec![],
+        };
         let mut bytes = block.encode_to_vec();
         assert_eq!(Block::decode_bytes(&bytes).expect("decodes"), block);
         bytes.push(0);
@@ -148,6 +236,7 @@ mod tests {
         let signature =
             alloy_signer::SignerSync::sign_hash_sync(&signer, &tx.signature_hash()).expect("signs");
         let block = Block {
+            consensus: None,
             header: Header { number: 1, ..Default::default() },
             transactions: vec![TxEnvelope::Eip1559(tx.into_signed(signature))],
         };

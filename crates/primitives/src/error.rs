@@ -23,6 +23,28 @@ pub enum PrimitivesError {
         /// Which kind of value was being decoded.
         what: &'static str,
     },
+    /// A part of a block is larger than any honest proposer makes it.
+    #[error("{what} too large: {size} over the limit of {max}")]
+    TooLarge {
+        /// Which part.
+        what: &'static str,
+        /// Its size (bytes or items).
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A validator set breaks a rule every engine relies on.
+    #[error("invalid validator set: {reason}")]
+    ValidatorSet {
+        /// Which rule.
+        reason: &'static str,
+    },
+    /// A share in a spec is not a decimal between 0 and 1 with at most four decimals.
+    #[error("{text:?} is not a ratio between 0 and 1 with at most four decimals (e.g. \"0.05\")")]
+    Ratio {
+        /// What the spec said.
+        text: String,
+    },
     /// The development mnemonic could not produce a key (never expected; reported, not panicked).
     #[error("cannot derive development key {index}: {reason}")]
     DevKey {

@@ -12,22 +12,31 @@
 
 mod block;
 mod clock;
+mod consensus_data;
 mod dev;
 mod error;
 mod fees;
 mod receipt;
 mod revert;
 mod spec;
+mod staking;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
+mod validators;
 
 pub use alloy_consensus::{Signed, TxEnvelope, TxType};
 pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
 pub use block::{Block, Header, MAX_BLOCK_TX_BYTES};
 pub use clock::{Clock, SystemClock};
+pub use consensus_data::{
+    BlockConsensusData, ConsensusCommitments, DoubleSign, MAX_EVIDENCE_PER_BLOCK,
+    MAX_LAST_COMMIT_BYTES, SignedValue,
+};
 pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
 pub use error::PrimitivesError;
 pub use fees::next_base_fee;
 pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
 pub use revert::revert_reason;
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};
+pub use staking::{Ratio, STAKING_ADDRESS, StakingParams};
+pub use validators::{MAX_TOTAL_POWER, SetMember, ValidatorSetRecord};

@@ -4,7 +4,7 @@ use std::path::Path;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::{PrimitivesError, dev_accounts};
+use crate::{PrimitivesError, STAKING_ADDRESS, StakingParams, dev_accounts};
 
 /// Who may join the network; decides peer and account permissioning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -85,9 +85,16 @@ pub struct ChainSpec {
     /// Accounts that exist at genesis.
     #[serde(default)]
     pub alloc: BTreeMap<Address, GenesisAccount>,
-    /// The validator set of a BFT chain (empty for the dev engine).
+    /// The validator set of a BFT chain, or the genesis validators of a proof-of-stake chain
+    /// (empty for the dev engine).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<GenesisValidator>,
+    /// Blocks per epoch: how often a proof-of-stake chain chooses its validator set again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_length: Option<u64>,
+    /// How a proof-of-stake chain chooses, pays and punishes validators (defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staking: Option<StakingParams>,
 }
 
 /// A validator of a BFT chain: who signs votes, with which key, and with what weight.
@@ -101,8 +108,17 @@ pub struct GenesisValidator {
     pub address: Address,
     /// Its consensus public key, SEC1 compressed (33 bytes).
     pub public_key: Bytes,
-    /// Its weight in every vote.
+    /// Its weight in every vote (on a proof-of-stake chain, `stake / power_reduction`).
     pub power: u64,
+    /// Proof of stake: the wei its operator bonded at genesis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stake: Option<U256>,
+    /// Proof of stake: the account that controls it (withdraws, changes commission, unjails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Address>,
+    /// Proof of stake: its share of its delegators' rewards, in basis points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_bps: Option<u16>,
 }
 
 /// The clock drift a spec allows when it names none: 15 s, geth's allowance for future blocks.
@@ -145,6 +161,8 @@ impl ChainSpec {
             extra_data: Bytes::new(),
             alloc,
             validators: Vec::new(),
+            epoch_length: None,
+            staking: None,
         })
     }
 
@@ -211,6 +229,81 @@ impl ChainSpec {
         if total.is_none() {
             return fail("total validator power overflows");
         }
+        if self.consensus == ConsensusKind::Pos {
+            self.validate_pos()
+        } else {
+            self.refuse_pos_fields()
+        }
+    }
+
+    /// The staking parameters of a proof-of-stake chain: the spec's `[staking]`, or the
+    /// defaults where it has none.
+    pub fn staking_params(&self) -> StakingParams {
+        self.staking.clone().unwrap_or_default()
+    }
+
+    /// A proof-of-stake spec's own rules: epochs, bounded parameters, genesis validators that
+    /// each carry a stake worth their power, and the staking contract's account holding
+    /// exactly their stakes.
+    fn validate_pos(&self) -> Result<(), PrimitivesError> {
+        let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
+        if self.epoch_length.is_none_or(|length| length == 0) {
+            return fail("a pos chain needs epoch_length of at least 1 block");
+        }
+        let params = self.staking_params();
+        params.validate()?;
+        if self.validators.is_empty() || self.validators.len() > params.max_validators as usize {
+            return fail("a pos chain needs between 1 and staking.max_validators validators");
+        }
+        let mut operators = std::collections::BTreeSet::new();
+        let mut stakes = U256::ZERO;
+        for validator in &self.validators {
+            let (Some(stake), Some(operator), Some(commission)) =
+                (validator.stake, validator.operator, validator.commission_bps)
+            else {
+                return fail("every pos validator needs stake, operator and commission_bps");
+            };
+            if commission > 10_000 {
+                return fail("commission_bps must be at most 10000");
+            }
+            if stake < params.min_self_stake {
+                return fail("every pos validator's stake must be at least staking.min_self_stake");
+            }
+            if validator.power != params.power_of(stake) {
+                return fail("a pos validator's power must be its stake / staking.power_reduction");
+            }
+            if !operators.insert(operator) {
+                return fail("pos validator operators must be distinct");
+            }
+            stakes += stake;
+        }
+        let Some(contract) = self.alloc.get(&STAKING_ADDRESS) else {
+            return fail("a pos chain's alloc needs the staking contract at 0x…1000");
+        };
+        if contract.code.is_empty() || contract.balance != stakes {
+            return fail("the staking contract's alloc needs its code and a balance of all stakes");
+        }
+        let supply = self.alloc.values().try_fold(U256::ZERO, |sum, a| sum.checked_add(a.balance));
+        if supply.is_none_or(|supply| supply > U256::from(1u8) << 96) {
+            return fail("a pos chain's alloc balances must total at most 2^96 wei");
+        }
+        Ok(())
+    }
+
+    /// Staking fields mean nothing outside proof of stake; a spec carrying them is refused
+    /// rather than silently ignored.
+    fn refuse_pos_fields(&self) -> Result<(), PrimitivesError> {
+        let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
+        if self.epoch_length.is_some() || self.staking.is_some() {
+            return fail("epoch_length and [staking] apply to pos chains only");
+        }
+        if self
+            .validators
+            .iter()
+            .any(|v| v.stake.is_some() || v.operator.is_some() || v.commission_bps.is_some())
+        {
+            return fail("validator stake, operator and commission_bps apply to pos chains only");
+        }
         Ok(())
     }
 }
@@ -250,6 +343,99 @@ mod tests {
         let late = ChainSpec { timestamp: MAX_GENESIS_TIMESTAMP + 1, ..spec.clone() };
         assert!(late.validate().is_err());
         assert!(ChainSpec { timestamp: MAX_GENESIS_TIMESTAMP, ..spec }.validate().is_ok());
+    }
+
+    /// A valid one-validator proof-of-stake spec (the staking contract's code is a stand-in:
+    /// spec validation checks that code is there, not what it is).
+    fn pos_spec() -> ChainSpec {
+        let ether = U256::from(10u64.pow(18));
+        let stake = ether * U256::from(150);
+        let mut spec = ChainSpec {
+            consensus: ConsensusKind::Pos,
+            epoch_length: Some(20),
+            validators: vec![GenesisValidator {
+                name: "v0".into(),
+                address: Address::repeat_byte(0xaa),
+                public_key: Bytes::from([2u8; 33]),
+                power: 150,
+                stake: Some(stake),
+                operator: Some(Address::repeat_byte(0xbb)),
+                commission_bps: Some(500),
+            }],
+            ..ChainSpec::dev().expect("dev spec")
+        };
+        let contract = GenesisAccount {
+            balance: stake,
+            code: Bytes::from_static(&[0x60, 0x00]),
+            ..Default::default()
+        };
+        spec.alloc.insert(STAKING_ADDRESS, contract);
+        spec
+    }
+
+    #[test]
+    fn a_pos_spec_round_trips_and_validates() {
+        let spec = pos_spec();
+        spec.validate().expect("valid");
+        let text = spec.render(true).expect("toml");
+        assert_eq!(toml::from_str::<ChainSpec>(&text).expect("parse"), spec);
+        let with_params = ChainSpec {
+            staking: Some(StakingParams { max_validators: 4, ..StakingParams::default() }),
+            ..spec
+        };
+        let text = with_params.render(false).expect("json");
+        assert!(text.contains("\"slash_double_sign\": \"0.05\""), "{text}");
+        assert_eq!(serde_json::from_str::<ChainSpec>(&text).expect("parse"), with_params);
+    }
+
+    #[test]
+    fn a_pos_spec_is_refused_when_its_parts_disagree() {
+        let refused = |edit: fn(&mut ChainSpec)| {
+            let mut spec = pos_spec();
+            edit(&mut spec);
+            spec.validate().expect_err("refused").to_string()
+        };
+        assert!(refused(|s| s.epoch_length = None).contains("epoch_length"));
+        assert!(refused(|s| s.epoch_length = Some(0)).contains("epoch_length"));
+        assert!(refused(|s| s.validators[0].power = 149).contains("power"));
+        assert!(refused(|s| s.validators[0].operator = None).contains("operator"));
+        assert!(refused(|s| s.validators[0].commission_bps = Some(10_001)).contains("commission"));
+        assert!(
+            refused(|s| s.validators[0].stake = Some(U256::from(10u64.pow(18)) * U256::from(99)))
+                .contains("min_self_stake")
+        );
+        assert!(refused(|s| s.alloc.clear()).contains("staking contract"));
+        assert!(
+            refused(|s| s.alloc.get_mut(&STAKING_ADDRESS).expect("there").balance = U256::ZERO)
+                .contains("balance of all stakes")
+        );
+        assert!(
+            refused(|s| s.staking = Some(StakingParams { max_validators: 0, ..Default::default() }))
+                .contains("max_validators")
+        );
+        assert!(
+            refused(|s| {
+                let mut twin = s.validators[0].clone();
+                twin.address = Address::repeat_byte(0xcc);
+                s.validators.push(twin);
+            })
+            .contains("distinct")
+        );
+    }
+
+    #[test]
+    fn staking_fields_are_refused_outside_pos() {
+        let mut bft = pos_spec();
+        bft.consensus = ConsensusKind::Bft;
+        assert!(bft.validate().is_err(), "epoch_length on a bft chain");
+        bft.epoch_length = None;
+        assert!(bft.validate().is_err(), "validator stake on a bft chain");
+        for v in &mut bft.validators {
+            (v.stake, v.operator, v.commission_bps) = (None, None, None);
+        }
+        bft.validate().expect("a plain bft spec");
+        bft.staking = Some(StakingParams::default());
+        assert!(bft.validate().is_err(), "[staking] on a bft chain");
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub(crate) fn draw(rng: &mut StdRng, validators: usize, block_time: Duration) ->
             address: signer.address().0,
             public_key: Bytes::copy_from_slice(&signer.public_key().0),
             power: 1,
+            stake: None,
+            operator: None,
+            commission_bps: None,
         })
         .collect();
     let accounts: Vec<PrivateKeySigner> = (0..ACCOUNTS)

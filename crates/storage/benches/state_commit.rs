@@ -68,7 +68,7 @@ fn commit_changes(store: &ChainStore<RedbKv>, accounts: u64, seed: &mut u64) -> 
         transactions_root: B256::ZERO,
         ..head.clone()
     };
-    let block = Block { header, transactions: vec![] };
+    let block = Block { consensus: None, header, transactions: vec![] };
     store.commit_block(&block, &[], &[], update).expect("commit");
     started.elapsed()
 }

@@ -266,6 +266,7 @@ fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
     }
     let update = snapshot.prepare_state(EMPTY_ROOT_HASH, &changes)?;
     let header = Header {
+        commitments: None,
         parent_hash: B256::ZERO,
         number: 0,
         timestamp: spec.timestamp,
@@ -281,5 +282,5 @@ fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
         extra_data: spec.extra_data.clone(),
         seal: Bytes::new(),
     };
-    Ok((Block { header, transactions: vec![] }, update))
+    Ok((Block { consensus: None, header, transactions: vec![] }, update))
 }

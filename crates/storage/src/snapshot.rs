@@ -111,7 +111,7 @@ impl<R: KvRead> Snapshot<R> {
             .get(Table::Bodies, &number_key(number))?
             .ok_or_else(|| StoreError::corrupt("body", format!("block {number} has no body")))?;
         let transactions: Vec<TxEnvelope> = decode_exact("body", &body)?;
-        Ok(Some(Block { header, transactions }))
+        Ok(Some(Block { consensus: None, header, transactions }))
     }
 
     /// The number of the canonical block with this hash.

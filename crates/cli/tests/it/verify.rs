@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use alloy_primitives::Address;
 use cairn_consensus::DevConsensus;
-use cairn_execution::{BlockContext, build_block};
+use cairn_execution::{BlockContext, NoBlockEnd, build_block};
 use cairn_node::Node;
 use cairn_primitives::test_utils::signed_transfer;
 use cairn_primitives::{ChainSpec, dev_accounts};
@@ -109,8 +109,16 @@ fn verify_refuses_a_block_timed_too_far_ahead_of_the_clock() {
     let parent = snapshot.head().unwrap();
     let an_hour_ahead = parent.timestamp_ms + 3_600_000;
     let context = BlockContext::child_of(&parent, Address::ZERO, an_hour_ahead);
-    let built =
-        build_block(&snapshot, &spec, &parent, context, Vec::new(), Default::default()).unwrap();
+    let built = build_block(
+        &snapshot,
+        &spec,
+        &parent,
+        context,
+        Vec::new(),
+        Default::default(),
+        &NoBlockEnd,
+    )
+    .unwrap();
     store.commit_block(&built.block, &[], &[], built.state).unwrap();
     drop(snapshot);
     drop(store);

@@ -4,6 +4,7 @@
 mod admission;
 mod block_size;
 mod call;
+mod consensus_data;
 mod contract;
 mod crash;
 mod durability;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cairn_consensus::{ConsensusError, DevConsensus};
-use cairn_execution::{BlockContext, build_block};
+use cairn_execution::{BlockContext, NoBlockEnd, build_block};
 use cairn_node::NodeError;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{Block, ChainSpec, Clock, Header, SystemClock};
@@ -23,9 +23,16 @@ fn child_at(chain: &Chain, timestamp_ms: u64) -> (Block, cairn_storage::StateUpd
     let snapshot = chain.store().snapshot().unwrap();
     let parent = snapshot.head().unwrap();
     let context = BlockContext::child_of(&parent, PROPOSER, timestamp_ms);
-    let built =
-        build_block(&snapshot, chain.node.spec(), &parent, context, Vec::new(), Default::default())
-            .unwrap();
+    let built = build_block(
+        &snapshot,
+        chain.node.spec(),
+        &parent,
+        context,
+        Vec::new(),
+        Default::default(),
+        &NoBlockEnd,
+    )
+    .unwrap();
     (built.block, built.state)
 }
 

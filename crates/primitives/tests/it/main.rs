@@ -28,6 +28,11 @@ fn header() -> impl Strategy<Value = Header> {
                 base_fee,
                 extra_data: Bytes::from(extra.clone()),
                 seal: Bytes::from(extra),
+                // Present on chains with changing validator sets, absent elsewhere.
+                commitments: (number % 2 == 0).then(|| cairn_primitives::ConsensusCommitments {
+                    validators_hash: B256::from(parent),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }
         })
@@ -43,7 +48,7 @@ proptest! {
 
     #[test]
     fn blocks_round_trip(header in header()) {
-        let block = Block { header, transactions: vec![] };
+        let block = Block { consensus: None, header, transactions: vec![] };
         let bytes = block.encode_to_vec();
         prop_assert_eq!(Block::decode_bytes(&bytes).unwrap(), block.clone());
         let mut flipped = bytes.clone();

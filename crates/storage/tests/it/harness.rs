@@ -92,7 +92,7 @@ impl<B: Backend> Harness<B> {
         let update =
             self.snapshot().prepare_state(parent.state_root, changes).expect("prepare state");
         let header = child_header(parent, update.root, payload, tag);
-        (Block { header, transactions: payload.transactions.clone() }, update)
+        (Block { consensus: None, header, transactions: payload.transactions.clone() }, update)
     }
 
     /// Commits the child of the head, updates the model and checks the whole store.
@@ -173,6 +173,7 @@ fn child_header(parent: &Header, state_root: B256, payload: &Payload, tag: u8) -
         logs_bloom.accrue_bloom(&receipt.bloom());
     }
     Header {
+        commitments: None,
         parent_hash: parent.hash(),
         number: parent.number + 1,
         timestamp: parent.timestamp + 1,

@@ -561,7 +561,7 @@ pub(crate) fn reopen_after_genesis_storage_changed<B: Backend>() {
         state_root: update.root,
         ..head.clone()
     };
-    let block = cairn_primitives::Block { header, transactions: vec![] };
+    let block = cairn_primitives::Block { consensus: None, header, transactions: vec![] };
     store.commit_block(&block, &[], &[], update).expect("commit");
     drop(store);
     let reopened = ChainStore::open(backend.kv(), &spec).expect("reopen");
