@@ -186,7 +186,13 @@ fn build_and_commit(c: &mut Criterion) {
                 assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected.first());
                 assert_eq!(built.block.transactions.len(), TXS);
                 store
-                    .commit_block(&built.block, &built.senders, &built.receipts, built.state)
+                    .commit_block(
+                        &built.block,
+                        &built.senders,
+                        &built.receipts,
+                        built.state,
+                        &Default::default(),
+                    )
                     .expect("block commits");
             },
             // Setup must run right before its routine: it reads the head the previous

@@ -4,6 +4,7 @@
 
 use alloy_primitives::{Address, Bytes, Log, U256};
 use cairn_primitives::{BlockConsensusData, ConsensusCommitments, ValidatorSetRecord};
+use cairn_storage::BlockExtras;
 pub use revm::handler::SYSTEM_ADDRESS;
 
 use crate::{BlockContext, ExecError};
@@ -62,6 +63,13 @@ pub struct EndOfBlock {
     pub commitments: Option<ConsensusCommitments>,
     /// What the block body carries for consensus.
     pub consensus: Option<BlockConsensusData>,
+}
+
+impl EndOfBlock {
+    /// What the store keeps of it beside the block (its consensus data travels in the block).
+    pub fn into_extras(self) -> BlockExtras {
+        BlockExtras { next_validators: self.next_validators, system_logs: self.logs }
+    }
 }
 
 /// The end of a block on engines with no protocol state (dev, BFT with a fixed set).

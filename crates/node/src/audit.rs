@@ -18,7 +18,8 @@ use cairn_execution::{NoBlockEnd, execute_block};
 use cairn_primitives::{Block, ChainSpec, Clock, Receipt, SystemClock};
 pub use cairn_reads::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_storage::{
-    Account, AddressTx, ChainStore, KvStore, MemoryKv, Snapshot, StoreError, TxLocation,
+    Account, AddressTx, BlockExtras, ChainStore, KvStore, MemoryKv, Snapshot, StoreError,
+    TxLocation,
 };
 use rayon::prelude::*;
 
@@ -78,12 +79,16 @@ pub fn verify_chain_with_progress<K: KvStore>(
         let executed = execute_block(&replayed, spec, &parent, &block, &senders, &NoBlockEnd)
             .map_err(|e| fail(number, e))?;
         let (receipts, state) = (executed.receipts, executed.state);
+        let extras = executed.end.into_extras();
+        check_extras(&stored, number, &extras).map_err(|e| fail(number, e))?;
         let stored_receipts = stored.receipts(number).map_err(|e| fail(number, e))?;
         if stored_receipts.as_ref() != Some(&receipts) {
             return Err(fail(number, "stored receipts differ from re-execution"));
         }
         check_history(&stored, &block, &senders, &receipts).map_err(|e| fail(number, e))?;
-        replay.commit_block(&block, &senders, &receipts, state).map_err(|e| fail(number, e))?;
+        replay
+            .commit_block(&block, &senders, &receipts, state, &extras)
+            .map_err(|e| fail(number, e))?;
         transactions += block.transactions.len() as u64;
         parent = block.header;
         progress(VerifyProgress { checked: number, total: head });
@@ -117,6 +122,24 @@ fn check_indexes<R: cairn_storage::KvRead>(
         if location.map(|l| (l.block, l.index as usize)) != Some((number, index)) {
             return Err(format!("transaction index for {} is wrong", tx.tx_hash()));
         }
+    }
+    Ok(())
+}
+
+/// What a block's protocol calls left in the store (their logs, the next epoch's validator
+/// set) must be what re-executing them gives.
+fn check_extras<R: cairn_storage::KvRead>(
+    stored: &Snapshot<R>,
+    number: u64,
+    replayed: &BlockExtras,
+) -> Result<(), String> {
+    if stored.system_logs(number).map_err(|e| e.to_string())? != replayed.system_logs {
+        return Err("stored protocol-call logs differ from re-execution".into());
+    }
+    let next = stored.validator_set_record(number + 1).map_err(|e| e.to_string())?;
+    let recorded_here = next.filter(|set| set.first_height == number + 1);
+    if recorded_here != replayed.next_validators {
+        return Err("stored next validator set differs from re-execution".into());
     }
     Ok(())
 }

@@ -9,7 +9,9 @@ use cairn_consensus::{ConsensusError, ConsensusReads, ConsensusRoles, Sealing};
 use cairn_execution::{BlockContext, BuiltBlock, NoBlockEnd, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
-use cairn_storage::{ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError};
+use cairn_storage::{
+    BlockExtras, ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError,
+};
 use rayon::prelude::*;
 use tokio::sync::{Notify, broadcast};
 use tracing::{info, warn};
@@ -29,6 +31,8 @@ pub struct Candidate {
     pub receipts: Vec<Receipt>,
     /// Its state writes.
     pub state: StateUpdate,
+    /// What its protocol calls left beyond state (the next epoch's set, their logs).
+    pub extras: BlockExtras,
     /// Pool transactions the builder found invalid, to drop from the pool on commit.
     pub rejected: Vec<B256>,
     /// Time spent building or checking it (commit time is added for the block processing
@@ -342,6 +346,7 @@ impl<K: KvStore> Node<K> {
             senders: built.senders,
             receipts: built.receipts,
             state: built.state,
+            extras: built.end.into_extras(),
             rejected,
             work: started.elapsed(),
         })
@@ -407,12 +412,12 @@ impl<K: KvStore> Node<K> {
         let senders = self.senders(&block)?;
         let executed =
             execute_block(&snapshot, &self.spec, &parent, &block, &senders, &NoBlockEnd)?;
-        let (receipts, state) = (executed.receipts, executed.state);
         Ok(Candidate {
             block,
             senders,
-            receipts,
-            state,
+            receipts: executed.receipts,
+            state: executed.state,
+            extras: executed.end.into_extras(),
             rejected: Vec::new(),
             work: started.elapsed(),
         })
@@ -448,10 +453,10 @@ impl<K: KvStore> Node<K> {
     pub fn commit_candidate(&self, candidate: Candidate) -> Result<Header, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
-        let Candidate { block, senders, receipts, state, rejected, work } = candidate;
+        let Candidate { block, senders, receipts, state, extras, rejected, work } = candidate;
         let parent = self.store.head()?;
         self.consensus.validator.validate_header(&parent, &block.header)?;
-        self.store.commit_block(&block, &senders, &receipts, state)?;
+        self.store.commit_block(&block, &senders, &receipts, state, &extras)?;
         let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         dropped.extend(rejected);
         let state = HeadState(self.store.snapshot()?);

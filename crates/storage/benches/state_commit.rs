@@ -69,7 +69,7 @@ fn commit_changes(store: &ChainStore<RedbKv>, accounts: u64, seed: &mut u64) -> 
         ..head.clone()
     };
     let block = Block { consensus: None, header, transactions: vec![] };
-    store.commit_block(&block, &[], &[], update).expect("commit");
+    store.commit_block(&block, &[], &[], update, &Default::default()).expect("commit");
     started.elapsed()
 }
 

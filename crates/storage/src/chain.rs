@@ -5,16 +5,27 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt};
+use cairn_primitives::{Block, ChainSpec, Header, Log, Receipt, ValidatorSetRecord};
 
 use crate::codec::{
     ADDRESS_RECEIVED, ADDRESS_SENT, CHAIN_ID_KEY, HEAD_KEY, address_tx_key, number_key,
-    storage_key, tx_location,
+    storage_key, tx_location, validator_set_key,
 };
 use crate::{
     AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError,
     Table, WriteBatch,
 };
+
+/// What a block leaves in the store beyond itself, its receipts and its state: the outcome
+/// of its protocol calls.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BlockExtras {
+    /// The validator set of the next epoch, when this block ended one (it decides heights
+    /// from this block's number + 1 on).
+    pub next_validators: Option<ValidatorSetRecord>,
+    /// Logs its protocol calls emitted, in call order.
+    pub system_logs: Vec<Log>,
+}
 
 /// How many recent blocks keep the change set that lets them be unwound.
 pub const CHANGESET_RETENTION: u64 = 1024;
@@ -102,14 +113,15 @@ impl<K: KvStore> ChainStore<K> {
         self.snapshot()?.head()
     }
 
-    /// Commits a block on top of the head with its senders, receipts and state update, in one
-    /// atomic, durable write.
+    /// Commits a block on top of the head with its senders, receipts, state update and what
+    /// its protocol calls produced, in one atomic, durable write.
     pub fn commit_block(
         &self,
         block: &Block,
         senders: &[Address],
         receipts: &[Receipt],
         state: StateUpdate,
+        extras: &BlockExtras,
     ) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let head = self.head()?;
@@ -129,8 +141,21 @@ impl<K: KvStore> ChainStore<K> {
         if senders.len() != block.transactions.len() || receipts.len() != block.transactions.len() {
             return Err(inconsistent("senders, receipts and transactions differ in count"));
         }
+        if extras.next_validators.as_ref().is_some_and(|set| set.first_height != number + 1) {
+            return Err(inconsistent("a block's next validator set must start at the next height"));
+        }
         let mut batch = state.batch;
         batch.extend(block_batch(block, senders, receipts));
+        let key = number_key(number);
+        if let Some(consensus) = &block.consensus {
+            batch.put(Table::BlockConsensus, key, alloy_rlp::encode(consensus));
+        }
+        if !extras.system_logs.is_empty() {
+            batch.put(Table::SystemLogs, key, alloy_rlp::encode(&extras.system_logs));
+        }
+        if let Some(set) = &extras.next_validators {
+            batch.put(Table::ValidatorSets, validator_set_key(number + 1), alloy_rlp::encode(set));
+        }
         batch.put(Table::ChangeSets, number_key(number), alloy_rlp::encode(&state.changeset));
         if let Some(old) = number.checked_sub(CHANGESET_RETENTION) {
             batch.delete(Table::ChangeSets, number_key(old));
@@ -176,11 +201,18 @@ impl<K: KvStore> ChainStore<K> {
                 batch.delete(Table::AddressTxs, key);
             }
             let key = number_key(number);
-            for table in
-                [Table::Headers, Table::Bodies, Table::Receipts, Table::Senders, Table::ChangeSets]
-            {
+            for table in [
+                Table::Headers,
+                Table::Bodies,
+                Table::Receipts,
+                Table::Senders,
+                Table::ChangeSets,
+                Table::BlockConsensus,
+                Table::SystemLogs,
+            ] {
                 batch.delete(table, key);
             }
+            batch.delete(Table::ValidatorSets, validator_set_key(number + 1));
             batch.delete(Table::BlockNumbers, block.hash().as_slice());
         }
         if head > target {

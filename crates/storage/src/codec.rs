@@ -12,6 +12,12 @@ pub(crate) fn number_key(number: u64) -> [u8; 8] {
     number.to_be_bytes()
 }
 
+/// The key of the validator set deciding heights from `first_height` on: inverted, so the
+/// newest record at or below a height sorts first from that height's key.
+pub(crate) fn validator_set_key(first_height: u64) -> [u8; 8] {
+    number_key(u64::MAX - first_height)
+}
+
 pub(crate) fn decode_number(bytes: &[u8]) -> Result<u64, StoreError> {
     let array: [u8; 8] =
         bytes.try_into().map_err(|_| StoreError::corrupt("block number", "not 8 bytes"))?;

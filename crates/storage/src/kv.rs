@@ -31,6 +31,13 @@ pub enum Table {
     /// Address, then the inverted block number and transaction index (so newest sorts first),
     /// to how the address took part: the account history index.
     AddressTxs,
+    /// Inverted first height (`u64::MAX - first_height`, so the newest record at or below a
+    /// height is one forward seek away) to the RLP validator set deciding heights from there.
+    ValidatorSets,
+    /// Block number to the RLP consensus data its body carried (chains with changing sets).
+    BlockConsensus,
+    /// Block number to the RLP list of logs its protocol calls emitted.
+    SystemLogs,
     /// A table another crate keeps beside the chain; written only through
     /// [`crate::RecordStore`].
     Record(RecordTable),
@@ -38,8 +45,9 @@ pub enum Table {
 
 impl Table {
     /// Every table of the chain itself, so backends can create them all up front (record
-    /// tables are created by the first write to them).
-    pub const CHAIN: [Table; 13] = [
+    /// tables are created by the first write to them). A store written before a table existed
+    /// lacks it; reads find it empty, and the next write creates it.
+    pub const CHAIN: [Table; 16] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -53,6 +61,9 @@ impl Table {
         Table::TrieNodes,
         Table::ChangeSets,
         Table::AddressTxs,
+        Table::ValidatorSets,
+        Table::BlockConsensus,
+        Table::SystemLogs,
     ];
 
     /// Stable name used by backends.
@@ -71,6 +82,9 @@ impl Table {
             Table::TrieNodes => "trie_nodes",
             Table::ChangeSets => "changesets",
             Table::AddressTxs => "address_txs",
+            Table::ValidatorSets => "validator_sets",
+            Table::BlockConsensus => "block_consensus",
+            Table::SystemLogs => "system_logs",
             Table::Record(table) => table.name(),
         }
     }

@@ -27,7 +27,7 @@ mod snapshot;
 mod state;
 
 pub use alloy_trie::TrieAccount as Account;
-pub use chain::{CHANGESET_RETENTION, ChainStore};
+pub use chain::{BlockExtras, CHANGESET_RETENTION, ChainStore};
 pub use error::StoreError;
 pub use kv::{KvRead, KvStore, Scanner, Table, Visitor, WriteBatch};
 pub use memory::MemoryKv;

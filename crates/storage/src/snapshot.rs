@@ -1,15 +1,16 @@
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
-use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
+use cairn_primitives::{Block, Header, Log, Receipt, TxEnvelope, ValidatorSetRecord};
 use cairn_trie::{NodeReader, Trie, TrieError};
 
 use crate::codec::{
     ADDRESS_RECEIVED, ADDRESS_SENT, AccountPrev, CHAIN_ID_KEY, ChangeSet, HEAD_KEY, SlotPrev,
     address_tx_key, decode_exact, decode_number, decode_u256, number_key, split_address_tx_key,
-    split_storage_key, storage_key,
+    split_storage_key, storage_key, validator_set_key,
 };
 use crate::{Account, KvRead, StateChanges, StateUpdate, StateView, StoreError, Table, WriteBatch};
 
@@ -111,7 +112,41 @@ impl<R: KvRead> Snapshot<R> {
             .get(Table::Bodies, &number_key(number))?
             .ok_or_else(|| StoreError::corrupt("body", format!("block {number} has no body")))?;
         let transactions: Vec<TxEnvelope> = decode_exact("body", &body)?;
-        Ok(Some(Block { consensus: None, header, transactions }))
+        let consensus = self
+            .kv
+            .get(Table::BlockConsensus, &number_key(number))?
+            .map(|b| decode_exact("block consensus data", &b))
+            .transpose()?;
+        Ok(Some(Block { consensus, header, transactions }))
+    }
+
+    /// The logs block `number`'s protocol calls emitted (empty when it made none).
+    pub fn system_logs(&self, number: u64) -> Result<Vec<Log>, StoreError> {
+        self.kv
+            .get(Table::SystemLogs, &number_key(number))?
+            .map(|b| decode_exact("system logs", &b))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The newest stored validator set deciding `height`: the record with the greatest first
+    /// height at or below it. `None` when no block has recorded one (the spec's genesis set
+    /// then decides, on every chain whose set never changes).
+    pub fn validator_set_record(
+        &self,
+        height: u64,
+    ) -> Result<Option<ValidatorSetRecord>, StoreError> {
+        let mut found = None;
+        self.kv.scan_prefix_from(
+            Table::ValidatorSets,
+            &[],
+            &validator_set_key(height),
+            &mut |_, value| {
+                found = Some(value.to_vec());
+                Ok(ControlFlow::Break(()))
+            },
+        )?;
+        found.map(|b| decode_exact("validator set", &b)).transpose()
     }
 
     /// The number of the canonical block with this hash.

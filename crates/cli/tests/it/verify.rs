@@ -119,7 +119,7 @@ fn verify_refuses_a_block_timed_too_far_ahead_of_the_clock() {
         &NoBlockEnd,
     )
     .unwrap();
-    store.commit_block(&built.block, &[], &[], built.state).unwrap();
+    store.commit_block(&built.block, &[], &[], built.state, &Default::default()).unwrap();
     drop(snapshot);
     drop(store);
     let (ok, message) = verify(dir.path());

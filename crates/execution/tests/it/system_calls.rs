@@ -83,7 +83,15 @@ fn protocol_calls_change_state_log_and_are_reproduced_on_import() {
     assert!(header.commitments.is_some(), "the engine's commitments are in the header");
 
     let (block, end) = (built.block.clone(), built.end.clone());
-    store.commit_block(&built.block, &built.senders, &built.receipts, built.state).unwrap();
+    store
+        .commit_block(
+            &built.block,
+            &built.senders,
+            &built.receipts,
+            built.state,
+            &Default::default(),
+        )
+        .unwrap();
     let after = store.snapshot().unwrap();
     assert_eq!(after.account(TREASURY).unwrap().unwrap().balance, U256::from(1_000));
     let recorded = after.storage(RECORDER_AT, U256::ZERO).unwrap();

@@ -66,7 +66,7 @@ fn a_block_whose_time_goes_back_is_refused_by_validators_and_by_verify() {
     );
 
     // Written past the node's checks, as a tampering tool would: the audit finds it.
-    chain.store().commit_block(&block, &[], &[], state).unwrap();
+    chain.store().commit_block(&block, &[], &[], state, &Default::default()).unwrap();
     let failure =
         verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
     assert_eq!(failure.height, 2);
@@ -88,7 +88,7 @@ fn a_block_too_far_ahead_of_the_clock_is_refused_by_validators_and_by_verify() {
         matches!(err, NodeError::Consensus(ConsensusError::ClockDrift { number: 2, .. })),
         "{err}"
     );
-    chain.store().commit_block(&ahead, &[], &[], state).unwrap();
+    chain.store().commit_block(&ahead, &[], &[], state, &Default::default()).unwrap();
     let failure =
         verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
     assert_eq!(failure.height, 2);
@@ -182,7 +182,7 @@ fn blocks_are_timed_and_judged_by_the_injected_clock() {
     );
 
     // So does the node's own audit, while one against the system clock (years later) passes.
-    chain.store().commit_block(&ahead, &[], &[], state).unwrap();
+    chain.store().commit_block(&ahead, &[], &[], state, &Default::default()).unwrap();
     let failure = chain.node.verify(&mut |_| {}).unwrap_err();
     assert_eq!(failure.height, 4);
     let rules = DevConsensus::new(PROPOSER);

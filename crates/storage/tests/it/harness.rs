@@ -106,7 +106,7 @@ impl<B: Backend> Harness<B> {
     pub(crate) fn commit_unchecked(&mut self, changes: &StateChanges, payload: Payload, tag: u8) {
         let (block, update) = self.next_block(changes, &payload, tag);
         self.store()
-            .commit_block(&block, &payload.senders, &payload.receipts, update)
+            .commit_block(&block, &payload.senders, &payload.receipts, update, &Default::default())
             .expect("commit block");
         let mut state = self.state().clone();
         apply(&mut state, changes);

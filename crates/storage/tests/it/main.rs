@@ -47,4 +47,5 @@ suite_for_each_backend!(
     corrupt_records_are_reported,
     address_history_pages_newest_first,
     record_tables_live_beside_the_chain,
+    protocol_call_outcomes_commit_and_unwind_with_their_block,
 );

@@ -162,8 +162,13 @@ pub(crate) fn commit_refuses_blocks_off_the_head<B: Backend>() {
         let (mut block, update) = harness.next_block(changes, &payload, b'X');
         block.header.parent_hash = parent_hash;
         block.header.number = number;
-        let result =
-            harness.store().commit_block(&block, &payload.senders, &payload.receipts, update);
+        let result = harness.store().commit_block(
+            &block,
+            &payload.senders,
+            &payload.receipts,
+            update,
+            &Default::default(),
+        );
         match result {
             Err(StoreError::NotOnHead { number: n, parent, head: found }) => {
                 assert_eq!((n, parent, found), (number, parent_hash, head.hash()));
@@ -562,7 +567,7 @@ pub(crate) fn reopen_after_genesis_storage_changed<B: Backend>() {
         ..head.clone()
     };
     let block = cairn_primitives::Block { consensus: None, header, transactions: vec![] };
-    store.commit_block(&block, &[], &[], update).expect("commit");
+    store.commit_block(&block, &[], &[], update, &Default::default()).expect("commit");
     drop(store);
     let reopened = ChainStore::open(backend.kv(), &spec).expect("reopen");
     assert_eq!(reopened.head().expect("head"), block.header);
@@ -654,4 +659,78 @@ pub(crate) fn record_tables_live_beside_the_chain<B: Backend>() {
     assert!(matches!(store.get(headers, &[0; 8]), Err(StoreError::RecordTableName { .. })));
     drop(store);
     assert_eq!(backend.dump(), before, "a refused batch writes nothing");
+}
+
+/// What a block's protocol calls leave (its consensus data, their logs, the next epoch's
+/// validator set) is written with the block, read back, found by height, and unwound with it.
+pub(crate) fn protocol_call_outcomes_commit_and_unwind_with_their_block<B: Backend>() {
+    use cairn_primitives::{BlockConsensusData, Log, SetMember, ValidatorSetRecord};
+    use cairn_storage::BlockExtras;
+
+    let harness = Harness::<B>::new();
+    let set = |epoch: u64, first_height: u64, power: u64| ValidatorSetRecord {
+        epoch,
+        first_height,
+        members: vec![SetMember {
+            address: Address::repeat_byte(1),
+            public_key: vec![2u8; 33].into(),
+            power,
+        }],
+    };
+    let log =
+        Log::new_unchecked(Address::repeat_byte(0x10), vec![B256::repeat_byte(3)], vec![].into());
+    let empty = Changes::default().build();
+    // An empty child of the store's head.
+    let child = || {
+        let head = harness.store().head().expect("head");
+        let snapshot = harness.store().snapshot().expect("snapshot");
+        let update = snapshot.prepare_state(head.state_root, &empty).expect("prepare");
+        let header = cairn_primitives::Header {
+            parent_hash: head.hash(),
+            number: head.number + 1,
+            state_root: update.root,
+            ..head
+        };
+        (cairn_primitives::Block { consensus: None, header, transactions: vec![] }, update)
+    };
+    let mut committed = Vec::new();
+    for number in 1..=4u64 {
+        let (mut block, update) = child();
+        let mut extras = BlockExtras::default();
+        if number == 1 {
+            block.consensus =
+                Some(BlockConsensusData { last_commit: vec![9u8; 5].into(), evidence: vec![] });
+            extras.system_logs = vec![log.clone()];
+        }
+        if number % 2 == 0 {
+            extras.next_validators = Some(set(number / 2, number + 1, number));
+        }
+        harness.store().commit_block(&block, &[], &[], update, &extras).expect("commit");
+        committed.push(block);
+    }
+    let snapshot = harness.store().snapshot().expect("snapshot");
+    assert_eq!(snapshot.block(1).expect("read"), Some(committed[0].clone()));
+    assert_eq!(snapshot.block(2).expect("read").expect("block").consensus, None);
+    assert_eq!(snapshot.system_logs(1).expect("logs"), vec![log]);
+    assert!(snapshot.system_logs(2).expect("logs").is_empty());
+    let power_at = |height| {
+        snapshot.validator_set_record(height).expect("read").map(|set| set.members[0].power)
+    };
+    assert_eq!(
+        [1, 2, 3, 4, 5, 6, 100].map(power_at),
+        [None, None, Some(2), Some(2), Some(4), Some(4), Some(4)]
+    );
+
+    harness.store().unwind_to(2).expect("unwind");
+    let snapshot = harness.store().snapshot().expect("snapshot");
+    assert_eq!(snapshot.validator_set_record(100).expect("read"), Some(set(1, 3, 2)));
+    harness.store().unwind_to(0).expect("unwind");
+    let snapshot = harness.store().snapshot().expect("snapshot");
+    assert_eq!(snapshot.validator_set_record(100).expect("read"), None);
+    assert!(snapshot.system_logs(1).expect("logs").is_empty());
+
+    let (block, update) = child();
+    let misplaced = BlockExtras { next_validators: Some(set(1, 5, 1)), ..Default::default() };
+    let refused = harness.store().commit_block(&block, &[], &[], update, &misplaced);
+    assert!(matches!(refused, Err(StoreError::Inconsistent { number: 1, .. })), "{refused:?}");
 }
