@@ -17,6 +17,8 @@ mod dev;
 mod error;
 mod evidence;
 mod rules;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
 
 use std::sync::Arc;
 

@@ -9,6 +9,7 @@ use cairn_consensus::{ConsensusError, ConsensusReads, ConsensusRoles, Sealing};
 use cairn_execution::{BlockContext, BuiltBlock, NoBlockEnd, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
+use cairn_reads::ChainReader as _;
 use cairn_storage::{
     BlockExtras, ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError,
 };
@@ -509,29 +510,9 @@ impl<K: KvStore> Node<K> {
         }
     }
 
-    /// An included transaction with its receipt.
+    /// An included transaction with its receipt (as the node's reader finds it).
     pub fn transaction(&self, hash: B256) -> Result<Option<TxLookup>, NodeError> {
-        let snapshot = self.store.snapshot()?;
-        let Some(location) = snapshot.tx_location(hash)? else { return Ok(None) };
-        let corrupt = |what: &str| cairn_storage::StoreError::Corrupt {
-            what: "transaction index",
-            reason: format!("{what} missing for {hash}"),
-        };
-        let block = snapshot.block(location.block)?.ok_or_else(|| corrupt("block"))?;
-        let index = location.index as usize;
-        let tx = block.transactions.get(index).cloned().ok_or_else(|| corrupt("transaction"))?;
-        let receipts = snapshot.receipts(location.block)?.ok_or_else(|| corrupt("receipts"))?;
-        let receipt = receipts.get(index).cloned().ok_or_else(|| corrupt("receipt"))?;
-        let senders = snapshot.senders(location.block)?.ok_or_else(|| corrupt("senders"))?;
-        let sender = senders.get(index).copied().ok_or_else(|| corrupt("sender"))?;
-        Ok(Some(TxLookup {
-            tx,
-            sender,
-            block_number: location.block,
-            block_hash: block.hash(),
-            index: location.index,
-            receipt,
-        }))
+        self.view()?.transaction(hash)
     }
 
     /// The head state's account at `address` (nonce, balance, code hash, storage root).

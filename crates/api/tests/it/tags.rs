@@ -8,49 +8,14 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use axum::http::Method;
 use cairn_api::{ApiConfig, AuthConfig, start};
-use cairn_consensus::{
-    ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
-    ValidatorPower,
-};
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::Node;
-use cairn_primitives::{ChainSpec, Header};
+use cairn_primitives::ChainSpec;
 use cairn_rpc::RpcConfig;
 use cairn_storage::MemoryKv;
 use serde_json::{Value, json};
 
 use crate::{request, transfer};
-
-/// The dev engine's reads, but safe one block and final two blocks behind the head (as proof of work will be).
-struct Lagging(DevConsensus);
-
-impl ConsensusReads for Lagging {
-    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
-        self.0.validators(height)
-    }
-
-    fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
-        self.0.signers(header)
-    }
-
-    fn evidence(&self) -> Vec<Equivocation> {
-        self.0.evidence()
-    }
-
-    fn finality(&self, head: u64) -> Finality {
-        Finality { safe: head.saturating_sub(1), finalized: head.saturating_sub(2) }
-    }
-}
-
-/// The dev engine's rules and production with [`Lagging`]'s reads: only what the API is told
-/// about finality differs.
-fn lagging(proposer: Address) -> ConsensusRoles {
-    let dev = Arc::new(DevConsensus::new(proposer));
-    ConsensusRoles {
-        validator: dev.clone(),
-        production: dev.clone(),
-        reads: Arc::new(Lagging((*dev).clone())),
-    }
-}
 
 /// Both servers of one node; they stop with the test's runtime.
 struct Served {
@@ -125,6 +90,6 @@ async fn both_apis_name_the_same_blocks_on_a_dev_chain() {
 
 #[tokio::test]
 async fn both_apis_name_the_same_blocks_when_finality_lags_the_head() {
-    let engine = lagging(Address::ZERO);
+    let engine = cairn_consensus::test_utils::lagging_roles(Address::ZERO);
     both_name(engine, [("latest", 5), ("safe", 4), ("finalized", 3), ("earliest", 0)]).await;
 }

@@ -1,52 +1,13 @@
 //! The node's reader (`cairn-reads`): tags resolve from the engine's finality in one view, and
 //! a view stays on the head it was taken at.
 
-use std::sync::Arc;
-
-use alloy_primitives::{Address, B256};
-use cairn_consensus::{
-    ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
-    ValidatorPower,
-};
+use alloy_primitives::B256;
 use cairn_node::Node;
-use cairn_primitives::{ChainSpec, Header};
+use cairn_primitives::ChainSpec;
 use cairn_reads::{BlockSelector, BlockTag, ChainReader as _};
 use cairn_storage::MemoryKv;
 
 use crate::support::{Chain, PROPOSER};
-
-/// The dev engine's reads, but safe one block and final two blocks behind the head: an engine whose finality lags,
-/// as proof of work's will.
-struct Lagging(DevConsensus);
-
-impl ConsensusReads for Lagging {
-    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
-        self.0.validators(height)
-    }
-
-    fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
-        self.0.signers(header)
-    }
-
-    fn evidence(&self) -> Vec<Equivocation> {
-        self.0.evidence()
-    }
-
-    fn finality(&self, head: u64) -> Finality {
-        Finality { safe: head.saturating_sub(1), finalized: head.saturating_sub(2) }
-    }
-}
-
-/// The dev engine's rules and production with [`Lagging`]'s reads: only what the API is told
-/// about finality differs.
-fn lagging(proposer: Address) -> ConsensusRoles {
-    let dev = Arc::new(DevConsensus::new(proposer));
-    ConsensusRoles {
-        validator: dev.clone(),
-        production: dev.clone(),
-        reads: Arc::new(Lagging((*dev).clone())),
-    }
-}
 
 fn tag(tag: BlockTag) -> BlockSelector {
     BlockSelector::Tag(tag)
@@ -79,7 +40,9 @@ fn tags_resolve_to_the_head_on_an_instantly_final_chain() {
 #[test]
 fn safe_and_finalized_follow_the_engine_when_finality_lags() {
     let spec = ChainSpec::dev().unwrap();
-    let node = Node::open(MemoryKv::new(), spec, lagging(PROPOSER)).unwrap();
+    let node =
+        Node::open(MemoryKv::new(), spec, cairn_consensus::test_utils::lagging_roles(PROPOSER))
+            .unwrap();
     let view = node.view().unwrap();
     assert_eq!(view.resolve(tag(BlockTag::Finalized)).unwrap(), Some(0), "genesis is final");
     drop(view);

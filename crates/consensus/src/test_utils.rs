@@ -1,0 +1,44 @@
+//! Test doubles other crates' tests share.
+
+use std::sync::Arc;
+
+use alloy_primitives::Address;
+use cairn_primitives::Header;
+
+use crate::{
+    ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
+    ValidatorPower,
+};
+
+/// The dev engine's reads, but safe one block and final two blocks behind the head: an engine
+/// whose finality lags, as proof of work's will.
+struct Lagging(DevConsensus);
+
+impl ConsensusReads for Lagging {
+    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        self.0.validators(height)
+    }
+
+    fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
+        self.0.signers(header)
+    }
+
+    fn evidence(&self) -> Vec<Equivocation> {
+        self.0.evidence()
+    }
+
+    fn finality(&self, head: u64) -> Finality {
+        Finality { safe: head.saturating_sub(1), finalized: head.saturating_sub(2) }
+    }
+}
+
+/// The dev engine's rules and production with lagging finality: only what readers are told
+/// about finality differs.
+pub fn lagging_roles(proposer: Address) -> ConsensusRoles {
+    let dev = Arc::new(DevConsensus::new(proposer));
+    ConsensusRoles {
+        validator: dev.clone(),
+        production: dev.clone(),
+        reads: Arc::new(Lagging((*dev).clone())),
+    }
+}
