@@ -25,6 +25,7 @@ mod node;
 mod producer;
 mod reads;
 mod records;
+mod staking_genesis;
 
 pub use cairn_reads::CallBlock;
 pub use cairn_reads::{FeeSuggestion, NodeError, Origin, TxLookup};

@@ -103,6 +103,7 @@ impl<K: KvStore> Node<K> {
         consensus: impl Into<ConsensusRoles>,
     ) -> Result<Self, NodeError> {
         let consensus = consensus.into();
+        crate::staking_genesis::check_staking_genesis(&spec)?;
         let store = ChainStore::open(kv, &spec)?;
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,

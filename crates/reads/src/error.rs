@@ -53,6 +53,25 @@ pub enum NodeError {
     /// validators agree (BFT): its consensus driver builds and commits them instead.
     #[error("this engine seals blocks after the validators agree; its driver commits them")]
     SealedAfterAgreement,
+    /// The chain spec breaks its own rules.
+    #[error("invalid chain spec: {0}")]
+    Spec(#[from] cairn_primitives::PrimitivesError),
+    /// A proof-of-stake spec whose staking contract state (its `alloc` at `0x…1000`) disagrees
+    /// with its `[staking]` table or validators: the chain would change to validators nobody
+    /// intended at its first epoch end, so the node does not open it.
+    #[error(
+        "the staking contract's genesis state differs from the spec's [staking]/validators: \
+         {field} is {contract} in the contract but {spec} in the spec; regenerate the spec with \
+         cairn testnet init"
+    )]
+    StakingGenesis {
+        /// What differs (a parameter, a validator's field, the set of epoch 0).
+        field: String,
+        /// The contract's value.
+        contract: String,
+        /// The spec's value.
+        spec: String,
+    },
     /// The requested block is not in the canonical chain (geth's wording).
     #[error("header not found")]
     UnknownBlock(u64),

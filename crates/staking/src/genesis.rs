@@ -4,7 +4,7 @@
 
 use alloy_primitives::{Address, Bytes, TxKind, U256, address};
 use alloy_sol_types::SolConstructor;
-use cairn_primitives::{GenesisAccount, StakingParams};
+use cairn_primitives::{ChainSpec, GenesisAccount, StakingParams};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
 use revm::database::InMemoryDB;
 use revm::handler::{ExecuteCommitEvm, MainBuilder, MainContext};
@@ -127,4 +127,21 @@ pub fn staking_account(
             .map(|(slot, value)| ((*slot).into(), *value))
             .collect(),
     })
+}
+
+/// The staking account a proof-of-stake spec's `alloc` must hold, built from the spec's own
+/// `[staking]` table and validators: the one function the tools write specs with, so the
+/// contract's genesis state and the spec cannot disagree.
+pub fn spec_staking_account(spec: &ChainSpec) -> Result<GenesisAccount, StakingError> {
+    let validators: Vec<GenesisValidator> = spec
+        .validators
+        .iter()
+        .map(|v| GenesisValidator {
+            public_key: v.public_key.clone(),
+            operator: v.operator.unwrap_or_default(),
+            stake: v.stake.unwrap_or_default(),
+            commission_bps: v.commission_bps.unwrap_or_default(),
+        })
+        .collect();
+    staking_account(&spec.staking_params(), &validators)
 }

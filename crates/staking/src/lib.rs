@@ -17,7 +17,7 @@ pub use artifact::{creation_code, runtime_code};
 pub use bindings::Staking;
 pub use cairn_primitives::{STAKING_ADDRESS, StakingParams};
 pub use error::StakingError;
-pub use genesis::{GenesisValidator, staking_account};
+pub use genesis::{GenesisValidator, spec_staking_account, staking_account};
 pub use pop::pop_digest;
 pub use results::{NextSet, ValidatorStatus, decode_output};
 
