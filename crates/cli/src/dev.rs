@@ -1,5 +1,6 @@
 //! `cairn dev`: a development chain, one node started by the node library, or with
-//! `--validators N` a local BFT network of node processes.
+//! `--validators N` a local BFT (or, with `--consensus pos`, proof-of-stake) network of node
+//! processes.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -15,6 +16,7 @@ use clap::Args;
 
 use crate::devnet::{self, DevNetwork};
 use crate::signals::StopSignals;
+use crate::testnet::{Engine, PosArgs};
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -76,6 +78,13 @@ pub(crate) struct DevArgs {
     /// Consensus peer-to-peer port of node 0 with --validators; node i uses this plus i.
     #[arg(long, default_value_t = 26656, requires = "validators")]
     p2p_port: u16,
+    /// How the validators of a --validators network are chosen: a fixed set (bft) or by
+    /// stake every epoch (pos).
+    #[arg(long, value_enum, default_value_t = Engine::Bft)]
+    consensus: Engine,
+    /// Blocks per epoch of a --consensus pos network.
+    #[arg(long, default_value_t = 20)]
+    epoch_length: u64,
 }
 
 /// The shortest block time: the chain spec counts it in whole milliseconds, and anything
@@ -98,14 +107,23 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
     let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
     if let Some(validators) = args.validators {
+        let kind = match args.consensus {
+            Engine::Bft => "bft",
+            Engine::Pos => "pos",
+        };
         return devnet::run(DevNetwork {
-            root: root.join(format!("bft-{validators}")),
+            root: root.join(format!("{kind}-{validators}")),
             validators,
             rpc_addr: args.rpc_addr,
             api_addr: args.api_addr,
             p2p_port: args.p2p_port,
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
+            consensus: args.consensus,
+            pos: PosArgs { epoch_length: args.epoch_length, ..PosArgs::default() },
         });
+    }
+    if args.consensus == Engine::Pos {
+        anyhow::bail!("proof of stake needs a network: add --validators N");
     }
     let rpc_tls =
         cairn_launch::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;

@@ -1,4 +1,5 @@
-//! `cairn dev --validators N`: a local BFT network of N validator processes on loopback, one
+//! `cairn dev --validators N [--consensus pos]`: a local BFT or proof-of-stake network of N
+//! validator processes on loopback, one
 //! command to start and one Ctrl-C to stop. Each node is a `cairn node` child with its own
 //! folder and ports; its output is prefixed with its name. A node that exits is reported and
 //! the others keep running; the nodes stop with the supervisor, even when it is killed.
@@ -14,7 +15,7 @@ use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
 
 use crate::signals::StopSignals;
-use crate::testnet::{self, InitArgs};
+use crate::testnet::{self, Engine, InitArgs, PosArgs};
 
 /// Most validators `cairn dev` starts on one machine.
 pub(crate) const MAX_DEV_VALIDATORS: usize = 7;
@@ -27,6 +28,8 @@ pub(crate) struct DevNetwork {
     pub(crate) api_addr: SocketAddr,
     pub(crate) p2p_port: u16,
     pub(crate) block_time: Duration,
+    pub(crate) consensus: Engine,
+    pub(crate) pos: PosArgs,
 }
 
 /// Sends each line of `from` to `to` behind `prefix`.
@@ -82,6 +85,9 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
             gossip_port: network.p2p_port.saturating_add(1000),
             block_time: network.block_time,
             gas_limit: None,
+            consensus: network.consensus,
+            pos: network.pos.clone(),
+            dev_operators: true,
         })?
     };
     for config in &configs {
@@ -95,11 +101,22 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
         StopSignals::listen()?
     };
     let exe = std::env::current_exe().context("finding the cairn binary")?;
-    println!(
-        "Cairn BFT dev network: {} validators in {}, dev accounts funded as in `cairn dev`",
-        network.validators,
-        network.root.display()
-    );
+    match network.consensus {
+        Engine::Bft => println!(
+            "Cairn BFT dev network: {} validators in {}, dev accounts funded as in `cairn dev`",
+            network.validators,
+            network.root.display()
+        ),
+        Engine::Pos => println!(
+            "Cairn proof-of-stake dev network: {} validators in {}, {}-block epochs, dev \
+             accounts funded as in `cairn dev`; dev accounts 0 to {} operate the genesis \
+             validators",
+            network.validators,
+            network.root.display(),
+            network.pos.epoch_length,
+            network.validators - 1,
+        ),
+    }
     let mut nodes = Vec::new();
     for (i, config) in configs.iter().enumerate() {
         let name = format!("node{i}");

@@ -1,21 +1,70 @@
-//! `cairn testnet init`: everything a BFT network of N validators needs, one folder per node:
-//! a shared chain spec, each validator's encrypted consensus key, a network key, and a node
-//! config that `cairn node --config` runs.
+//! `cairn testnet init`: everything a BFT or proof-of-stake network of N validators needs, one
+//! folder per node: a shared chain spec, each validator's encrypted consensus key, a network
+//! key, and a node config that `cairn node --config` runs. A proof-of-stake network also gets
+//! an operator key per genesis validator, a consensus key for every full node (so it can stake
+//! and sign later without a restart), and the staking contract's genesis state in the spec.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use alloy_primitives::{Address, U256};
 use anyhow::{Context, bail};
 use cairn_bft::{ConsensusPublicKey, Keypair};
 use cairn_keys::KeystoreDir;
-use cairn_primitives::{ChainSpec, ConsensusKind, GenesisValidator, NetworkKind};
-use clap::{Args, Subcommand};
+use cairn_primitives::{
+    ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind, STAKING_ADDRESS,
+    StakingParams,
+};
+use clap::{Args, Subcommand, ValueEnum};
 
 use cairn_launch::NodeConfig;
 use cairn_launch::write_secret;
 
 /// Most validators a testnet folder is written for.
 const MAX_VALIDATORS: usize = 64;
+
+/// Commission of the genesis validators of a proof-of-stake testnet (5%).
+const GENESIS_COMMISSION_BPS: u16 = 500;
+
+/// What each genesis operator account holds to pay for its staking transactions.
+const OPERATOR_FUNDS_ETHER: u64 = 100;
+
+/// How the validators of the network are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Engine {
+    /// A fixed set of validators named in the spec.
+    Bft,
+    /// Validators chosen by stake every epoch, from the staking contract.
+    Pos,
+}
+
+/// The proof-of-stake choices of a testnet.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct PosArgs {
+    /// Blocks per epoch (pos): the validator set changes at epoch boundaries.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) epoch_length: u64,
+    /// Epochs an undelegation waits before it can be withdrawn (pos).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) unbonding_epochs: u64,
+    /// New coins minted to the stakers each block (pos), e.g. 1ether, 0.5ether, 0.
+    #[arg(long, value_parser = crate::amount::parse_amount, default_value = "1ether")]
+    pub(crate) block_reward: U256,
+    /// Self-stake of each genesis validator (pos), e.g. 1000ether.
+    #[arg(long, value_parser = crate::amount::parse_amount, default_value = "1000ether")]
+    pub(crate) stake: U256,
+}
+
+impl Default for PosArgs {
+    fn default() -> Self {
+        Self {
+            epoch_length: 20,
+            unbonding_epochs: 2,
+            block_reward: crate::amount::ether(1),
+            stake: crate::amount::ether(1_000),
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct TestnetArgs {
@@ -25,13 +74,16 @@ pub(crate) struct TestnetArgs {
 
 #[derive(Debug, Subcommand)]
 enum TestnetCommand {
-    /// Write the chain spec, keys and node configs of a BFT network.
+    /// Write the chain spec, keys and node configs of a BFT or proof-of-stake network.
     Init(InitArgs),
 }
 
 #[derive(Debug, Args, Clone)]
 pub(crate) struct InitArgs {
-    /// How many validators.
+    /// How validators are chosen: a fixed set (bft) or by stake every epoch (pos).
+    #[arg(long, value_enum, default_value_t = Engine::Bft)]
+    pub(crate) consensus: Engine,
+    /// How many validators (pos: the genesis validators).
     #[arg(long, default_value_t = 4)]
     pub(crate) validators: usize,
     /// How many non-validator full nodes to add after them.
@@ -63,13 +115,27 @@ pub(crate) struct InitArgs {
     /// transactions a second the network can carry.
     #[arg(long)]
     pub(crate) gas_limit: Option<u64>,
+    #[command(flatten)]
+    pub(crate) pos: PosArgs,
+    /// Pos: the genesis validators' operators are the dev accounts (`cairn dev`), not new
+    /// operator keys.
+    #[arg(skip)]
+    pub(crate) dev_operators: bool,
 }
 
 pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
     match args.command {
         TestnetCommand::Init(args) => {
             let configs = init(&args)?;
-            println!("wrote a {}-validator network to {}", args.validators, args.out.display());
+            let kind = match args.consensus {
+                Engine::Bft => "BFT",
+                Engine::Pos => "proof-of-stake",
+            };
+            println!(
+                "wrote a {}-validator {kind} network to {}",
+                args.validators,
+                args.out.display()
+            );
             for path in configs {
                 println!("  cairn node --config {}", path.display());
             }
@@ -98,8 +164,13 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         gas_limit: args.gas_limit.unwrap_or(dev.gas_limit),
         ..dev
     };
-    // The block rules are checked before any key is written, so bad arguments leave nothing.
-    spec.validate()?;
+    let spec = match args.consensus {
+        Engine::Bft => spec,
+        Engine::Pos => pos_spec(spec, &args.pos),
+    };
+    // The block and staking rules are checked before any key is written, so bad arguments
+    // leave nothing.
+    draft(&spec, args)?.validate()?;
     let genesis_path = args.out.join("genesis.json");
     if genesis_path.exists() {
         bail!("{} already holds a testnet", args.out.display());
@@ -108,6 +179,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let host = |i: usize| args.hosts.get(i).or(args.hosts.first()).copied();
     let mut validators = Vec::new();
+    let mut operators = Vec::new();
+    let dev_operators = match args.dev_operators {
+        true => cairn_primitives::dev_accounts(u32::try_from(args.validators)?)?,
+        false => Vec::new(),
+    };
     let mut layouts = Vec::new();
     for i in 0..nodes {
         let name = format!("node{i}");
@@ -119,29 +195,47 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         let peer_id = keypair.public().to_peer_id();
         let encoded = keypair.to_protobuf_encoding().context("encoding a network key")?;
         write_secret(&network_key, alloy_primitives::hex::encode(encoded).as_bytes())?;
-        let validator = if i < args.validators {
+        let pos = args.consensus == Engine::Pos;
+        let validator = if i < args.validators || pos {
             let password = alloy_primitives::hex::encode(rand::random::<[u8; 16]>());
             let password_file = keys.join("password");
             write_secret(&password_file, password.as_bytes())?;
             let file = KeystoreDir::new(keys.join("validator")).create(&password)?;
             let signer = cairn_keys::decrypt(&file.path, &password)?;
-            let public_key = ConsensusPublicKey::of(signer.credential());
-            validators.push(GenesisValidator {
-                name: name.clone(),
-                address: signer.address(),
-                public_key: public_key.0.to_vec().into(),
-                power: 1,
-                stake: None,
-                operator: None,
-                commission_bps: None,
-            });
+            if i < args.validators {
+                let public_key = ConsensusPublicKey::of(signer.credential());
+                let mut validator = GenesisValidator {
+                    name: name.clone(),
+                    address: signer.address(),
+                    public_key: public_key.0.to_vec().into(),
+                    power: 1,
+                    stake: None,
+                    operator: None,
+                    commission_bps: None,
+                };
+                if pos {
+                    let operator = if args.dev_operators {
+                        dev_operators.get(i).context("more validators than dev accounts")?.address
+                    } else {
+                        let file = KeystoreDir::new(keys.join("operator")).create(&password)?;
+                        let operator = cairn_keys::decrypt(&file.path, &password)?.address();
+                        operators.push(operator);
+                        operator
+                    };
+                    staked(&mut validator, &spec, args.pos.stake, operator);
+                }
+                validators.push(validator);
+            }
             Some((file.path, password_file, signer.address()))
         } else {
             None
         };
         layouts.push((name, dir, network_key, peer_id, validator));
     }
-    let spec = ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec };
+    let spec = match args.consensus {
+        Engine::Bft => ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec },
+        Engine::Pos => with_staking(ChainSpec { validators, ..spec }, &operators)?,
+    };
     spec.validate()?;
     std::fs::write(&genesis_path, spec.render(false)?)
         .with_context(|| format!("writing {}", genesis_path.display()))?;
@@ -176,7 +270,11 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             network_key: relative(&dir, &network_key),
             validator_key: validator.as_ref().map(|(key, _, _)| relative(&dir, key)),
             validator_password_file: validator.as_ref().map(|(_, pw, _)| relative(&dir, pw)),
-            fee_recipient: validator.as_ref().map(|(_, _, address)| *address),
+            // On a proof-of-stake chain fees go to the stakers, never to a recipient.
+            fee_recipient: match args.consensus {
+                Engine::Bft => validator.as_ref().map(|(_, _, address)| *address),
+                Engine::Pos => None,
+            },
             rpc_tls_cert: None,
             rpc_tls_key: None,
             api_tls_cert: None,
@@ -188,6 +286,76 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// The proof-of-stake parts of the spec that do not depend on keys.
+fn pos_spec(spec: ChainSpec, pos: &PosArgs) -> ChainSpec {
+    ChainSpec {
+        network: NetworkKind::Public,
+        consensus: ConsensusKind::Pos,
+        epoch_length: Some(pos.epoch_length),
+        staking: Some(StakingParams {
+            unbonding_epochs: pos.unbonding_epochs,
+            block_reward: pos.block_reward,
+            ..StakingParams::default()
+        }),
+        ..spec
+    }
+}
+
+/// `spec` with stand-in validators, so the rules that involve them (a stake below the
+/// minimum, a stake worth no power) refuse bad arguments before any key exists.
+fn draft(spec: &ChainSpec, args: &InitArgs) -> anyhow::Result<ChainSpec> {
+    if args.consensus == Engine::Bft {
+        return Ok(spec.clone());
+    }
+    let mut validators = Vec::new();
+    let mut operators = Vec::new();
+    for i in 0..args.validators {
+        let key = alloy_signer_local::PrivateKeySigner::random();
+        let public_key = ConsensusPublicKey::of(key.credential());
+        let mut validator = GenesisValidator {
+            name: format!("node{i}"),
+            address: key.address(),
+            public_key: public_key.0.to_vec().into(),
+            power: 1,
+            stake: None,
+            operator: None,
+            commission_bps: None,
+        };
+        let operator = alloy_signer_local::PrivateKeySigner::random().address();
+        staked(&mut validator, spec, args.pos.stake, operator);
+        validators.push(validator);
+        operators.push(operator);
+    }
+    with_staking(ChainSpec { validators, ..spec.clone() }, &operators)
+}
+
+/// Makes `validator` a genesis validator bonded with `stake` and run by `operator`.
+fn staked(validator: &mut GenesisValidator, spec: &ChainSpec, stake: U256, operator: Address) {
+    let power = spec.staking_params().power_of(stake);
+    validator.power = power;
+    validator.stake = Some(stake);
+    validator.operator = Some(operator);
+    validator.commission_bps = Some(GENESIS_COMMISSION_BPS);
+}
+
+/// Funds the new operator accounts and puts the staking contract's genesis state in `alloc`.
+fn with_staking(mut spec: ChainSpec, operators: &[Address]) -> anyhow::Result<ChainSpec> {
+    for operator in operators {
+        let funds = crate::amount::ether(OPERATOR_FUNDS_ETHER);
+        spec.alloc.insert(*operator, GenesisAccount { balance: funds, ..Default::default() });
+    }
+    let min = spec.staking_params().min_self_stake;
+    let staking = cairn_staking::spec_staking_account(&spec).with_context(|| {
+        format!(
+            "the staking contract refused the genesis validators (each needs a stake of at \
+             least min_self_stake, {} ether)",
+            alloy_primitives::utils::format_ether(min)
+        )
+    })?;
+    spec.alloc.insert(STAKING_ADDRESS, staking);
+    Ok(spec)
 }
 
 fn relative(base: &Path, path: &Path) -> PathBuf {

@@ -135,3 +135,63 @@ fn a_log_written_to_a_pipe_has_no_colour_codes() {
     assert!(log.contains(" INFO "), "{log}");
     assert!(!log.contains('\u{1b}'), "escape sequences in a piped log: {log:?}");
 }
+
+#[test]
+fn testnet_init_pos_writes_staked_validators_keys_for_every_node_and_the_staking_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused_dir = dir.path().join("refused");
+    let refused = cairn()
+        .args(["testnet", "init", "--consensus", "pos", "--validators", "2", "--stake", "1ether"])
+        .arg("--out")
+        .arg(&refused_dir)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("min_self_stake"), "{stderr}");
+    assert!(!refused_dir.exists(), "nothing written for a refused network");
+
+    let out = dir.path().join("net");
+    let status = cairn()
+        .args(["testnet", "init", "--consensus", "pos", "--validators", "3", "--full-nodes", "1"])
+        .args(["--epoch-length", "10", "--unbonding-epochs", "3", "--block-reward", "0.5ether"])
+        .args(["--stake", "2000ether", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let spec = ChainSpec::from_file(&out.join("genesis.json")).unwrap();
+    spec.validate().unwrap();
+    assert_eq!(spec.consensus, cairn_primitives::ConsensusKind::Pos);
+    assert_eq!(spec.network, cairn_primitives::NetworkKind::Public);
+    assert_eq!(spec.epoch_length, Some(10));
+    let staking = spec.staking_params();
+    assert_eq!(staking.unbonding_epochs, 3);
+    assert_eq!(staking.block_reward, alloy_primitives::U256::from(5u64) * ether() / ten());
+    assert_eq!(spec.validators.len(), 3);
+    for validator in &spec.validators {
+        assert_eq!(validator.stake, Some(alloy_primitives::U256::from(2_000) * ether()));
+        assert_eq!(validator.power, 2_000);
+        let operator = validator.operator.expect("an operator");
+        assert_eq!(spec.alloc[&operator].balance, alloy_primitives::U256::from(100) * ether());
+    }
+    let contract = &spec.alloc[&cairn_primitives::STAKING_ADDRESS];
+    assert_eq!(contract.balance, alloy_primitives::U256::from(6_000) * ether());
+    assert_eq!(contract, &cairn_staking::spec_staking_account(&spec).unwrap());
+    for node in 0..4 {
+        let keys = out.join(format!("node{node}/keys"));
+        assert!(keys.join("validator").read_dir().unwrap().next().is_some(), "node{node}");
+        assert_eq!(keys.join("operator").exists(), node < 3, "node{node}");
+        let config = std::fs::read_to_string(out.join(format!("node{node}/config.toml"))).unwrap();
+        assert!(config.contains("validator_key"), "{config}");
+        assert!(!config.contains("fee_recipient"), "fees go to the stakers: {config}");
+    }
+}
+
+fn ether() -> alloy_primitives::U256 {
+    alloy_primitives::U256::from(10u64).pow(alloy_primitives::U256::from(18))
+}
+
+fn ten() -> alloy_primitives::U256 {
+    alloy_primitives::U256::from(10)
+}
