@@ -4,18 +4,22 @@
 use alloy_primitives::U256;
 use alloy_primitives::utils::parse_units;
 
-/// The units an amount may name, as alloy spells them.
-const UNITS: [&str; 3] = ["ether", "gwei", "wei"];
+/// The units an amount may name, as alloy spells them, with their decimals.
+const UNITS: [(&str, usize); 3] = [("ether", 18), ("gwei", 9), ("wei", 0)];
 
 /// Parses an amount into wei.
 pub(crate) fn parse_amount(text: &str) -> Result<U256, String> {
     let text = text.trim();
-    let (number, unit) = match UNITS.iter().find(|unit| text.ends_with(*unit)) {
-        Some(unit) => (text[..text.len() - unit.len()].trim(), *unit),
-        None => (text, "wei"),
+    let (number, (unit, decimals)) = match UNITS.iter().find(|(unit, _)| text.ends_with(unit)) {
+        Some(&(unit, decimals)) => (text[..text.len() - unit.len()].trim(), (unit, decimals)),
+        None => (text, ("wei", 0)),
     };
     if number.is_empty() || number.starts_with('-') {
         return Err(format!("{text:?} is not an amount (e.g. 1000ether, 1.5ether, 100gwei)"));
+    }
+    // alloy drops digits past the unit's decimals; an amount is taken exactly or not at all.
+    if number.split_once('.').is_some_and(|(_, fraction)| fraction.len() > decimals) {
+        return Err(format!("{text:?} is finer than a wei"));
     }
     let parsed = parse_units(number, unit).map_err(|e| format!("{text:?}: {e}"))?;
     Ok(parsed.get_absolute())
