@@ -3,6 +3,7 @@
 
 use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolCall;
+use cairn_primitives::{PrimitivesError, SetMember, ValidatorSetRecord};
 use revm::context::result::{ExecutionResult, HaltReason, Output};
 
 use crate::{Staking, StakingError};
@@ -57,6 +58,30 @@ impl TryFrom<Staking::endEpochReturn> for NextSet {
             return Err(StakingError::BadSet("a power is zero"));
         }
         Ok(Self { validators: r.validators, public_keys: r.publicKeys, powers: r.powers })
+    }
+}
+
+impl NextSet {
+    /// The record the store keeps and consensus reads for `epoch`, deciding heights from
+    /// `first_height` on, refused when its total power is past what consensus can sum.
+    pub fn into_record(
+        self,
+        epoch: u64,
+        first_height: u64,
+    ) -> Result<ValidatorSetRecord, StakingError> {
+        let members = self
+            .validators
+            .into_iter()
+            .zip(self.public_keys)
+            .zip(self.powers)
+            .map(|((address, public_key), power)| SetMember { address, public_key, power })
+            .collect();
+        let record = ValidatorSetRecord { epoch, first_height, members };
+        match record.check() {
+            Ok(()) => Ok(record),
+            Err(PrimitivesError::ValidatorSet { reason }) => Err(StakingError::BadSet(reason)),
+            Err(_) => Err(StakingError::BadSet("refused by the set rules")),
+        }
     }
 }
 
@@ -141,5 +166,22 @@ mod tests {
         let mut short_key = set(vec![a], 1, vec![1]);
         short_key.publicKeys[0] = Bytes::from(vec![2u8; 32]);
         assert!(matches!(NextSet::try_from(short_key), Err(StakingError::BadSet(_))));
+    }
+
+    #[test]
+    fn a_next_set_becomes_a_record_within_the_power_bound() {
+        let a = address!("0x0000000000000000000000000000000000000001");
+        let b = address!("0x0000000000000000000000000000000000000002");
+        let record =
+            NextSet::try_from(set(vec![a, b], 2, vec![1, 2])).unwrap().into_record(3, 31).unwrap();
+        assert_eq!((record.epoch, record.first_height), (3, 31));
+        assert_eq!(
+            record.members.iter().map(|m| (m.address, m.power)).collect::<Vec<_>>(),
+            [(a, 1), (b, 2)]
+        );
+        let heavy = NextSet::try_from(set(vec![a, b], 2, vec![u64::MAX / 2, u64::MAX / 2]))
+            .unwrap()
+            .into_record(3, 31);
+        assert!(matches!(heavy, Err(StakingError::BadSet(_))));
     }
 }
