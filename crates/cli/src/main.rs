@@ -5,6 +5,7 @@ mod bench;
 mod dev;
 mod devnet;
 mod init;
+mod jsonrpc;
 mod keys;
 mod node;
 mod signals;
