@@ -209,6 +209,20 @@ async fn register_bonds_a_candidate_and_refusals_send_nothing() {
     );
     assert_eq!(pending_nonce(&url, accounts[2].address).await, json!("0x0"));
 
+    // A config of another chain than the endpoint serves: refused before anything is sent.
+    let other_genesis = dir.path().join("other.json");
+    let other_chain = ChainSpec { chain_id: 4242, ..ChainSpec::from_file(&genesis).unwrap() };
+    std::fs::write(&other_genesis, other_chain.render(false).unwrap()).unwrap();
+    let (foreign_config, _) = node_config(dir.path(), "node3", &other_genesis);
+    let mut args = register_args(&foreign_config, "1000ether", &url);
+    args.extend(["--from-env", "OPERATOR_KEY"].map(str::to_string));
+    let out = cairn(args, vec![("OPERATOR_KEY", accounts[2].private_key.to_string())]).await;
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("serves chain 31337, but"), "{stderr}");
+    assert!(stderr.contains("chain spec is chain 4242"), "{stderr}");
+    assert_eq!(pending_nonce(&url, accounts[2].address).await, json!("0x0"));
+
     node.stop(Duration::from_secs(1)).await;
 }
 
