@@ -8,6 +8,7 @@ use cairn_staking::STAKING_ADDRESS;
 use cairn_staking::Staking::StakingErrors;
 use serde_json::{Value, json};
 
+use super::amounts::ether;
 use crate::jsonrpc::{Rpc, RpcFailure, quantity};
 
 /// A node's JSON-RPC endpoint on a chain that has the staking contract.
@@ -109,7 +110,6 @@ fn argument(kind: &str, word: B256) -> String {
 
 /// What the refusals an operator meets when registering mean, in words.
 fn meaning(error: &StakingErrors) -> Option<String> {
-    use crate::staking::amounts::ether;
     Some(match error {
         StakingErrors::KeyAlreadyRegistered(e) => format!(
             "this consensus key is already registered as validator {} (a key registers once)",

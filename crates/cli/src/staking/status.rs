@@ -8,7 +8,7 @@ use alloy_sol_types::SolEvent;
 use anyhow::Context;
 use cairn_staking::{STAKING_ADDRESS, Staking, ValidatorStatus};
 use clap::Args;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use super::amounts::{ether, percent};
@@ -49,7 +49,8 @@ struct Status {
 
 #[derive(Debug, Serialize)]
 struct Set {
-    total_power: String,
+    #[serde(serialize_with = "decimal")]
+    total_power: U256,
     members: Vec<Member>,
 }
 
@@ -66,13 +67,16 @@ struct Validator {
     public_key: Bytes,
     status: &'static str,
     power: u64,
-    stake: String,
-    self_stake: String,
+    #[serde(serialize_with = "decimal")]
+    stake: U256,
+    #[serde(serialize_with = "decimal")]
+    self_stake: U256,
     commission_bps: u16,
     pending_commission_bps: u16,
     jailed_until: u64,
     missed_in_window: u64,
-    commission_owed: String,
+    #[serde(serialize_with = "decimal")]
+    commission_owed: U256,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,8 +84,10 @@ struct Slash {
     validator: Address,
     reason: &'static str,
     infraction_height: u64,
-    bonded_slashed: String,
-    unbonding_slashed: String,
+    #[serde(serialize_with = "decimal")]
+    bonded_slashed: U256,
+    #[serde(serialize_with = "decimal")]
+    unbonding_slashed: U256,
     block: u64,
     transaction: Option<B256>,
 }
@@ -128,13 +134,13 @@ async fn read(chain: &StakingRpc) -> anyhow::Result<Status> {
                 public_key: info.publicKey,
                 status: status.as_str(),
                 power: info.power,
-                stake: info.totalStake.to_string(),
-                self_stake: info.selfStake.to_string(),
+                stake: info.totalStake,
+                self_stake: info.selfStake,
                 commission_bps: info.commissionBps,
                 pending_commission_bps: info.pendingCommissionBps,
                 jailed_until: info.jailedUntil,
                 missed_in_window: info.missedInWindow,
-                commission_owed: info.commissionOwed.to_string(),
+                commission_owed: info.commissionOwed,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -148,7 +154,7 @@ async fn read(chain: &StakingRpc) -> anyhow::Result<Status> {
         epoch_start,
         epoch_length,
         next_set_from: epoch_length.map(|length| epoch_start.saturating_add(length)),
-        set: Set { total_power: active.totalPower.to_string(), members: members(active.members) },
+        set: Set { total_power: active.totalPower, members: members(active.members) },
         validators,
         projected_set: members(projected),
         recent_slashes,
@@ -183,8 +189,8 @@ async fn slashes(chain: &StakingRpc, from: u64, to: u64) -> anyhow::Result<Vec<S
                 _ => "unknown",
             },
             infraction_height: event.infractionHeight,
-            bonded_slashed: event.bondedSlashed.to_string(),
-            unbonding_slashed: event.unbondingSlashed.to_string(),
+            bonded_slashed: event.bondedSlashed,
+            unbonding_slashed: event.unbondingSlashed,
             block: quantity(&log["blockNumber"])?,
             transaction: serde_json::from_value(log["transactionHash"].clone()).ok(),
         });
@@ -193,8 +199,9 @@ async fn slashes(chain: &StakingRpc, from: u64, to: u64) -> anyhow::Result<Vec<S
     Ok(slashes)
 }
 
-fn wei(text: &str) -> U256 {
-    text.parse().unwrap_or_default()
+/// Wei as a decimal string in JSON: exact at any size, unlike a JSON number.
+fn decimal<S: Serializer>(wei: &U256, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(wei)
 }
 
 /// The table `status` prints without `--json`.
@@ -221,8 +228,8 @@ fn render(s: &Status) -> String {
             "  {}  power {}  stake {}  self {}  commission {}  {}",
             v.validator,
             v.power,
-            ether(wei(&v.stake)),
-            ether(wei(&v.self_stake)),
+            ether(v.stake),
+            ether(v.self_stake),
             percent(v.commission_bps),
             v.status
         )
@@ -268,8 +275,8 @@ fn render(s: &Status) -> String {
                 slash.validator,
                 slash.reason,
                 slash.infraction_height,
-                ether(wei(&slash.bonded_slashed)),
-                ether(wei(&slash.unbonding_slashed)),
+                ether(slash.bonded_slashed),
+                ether(slash.unbonding_slashed),
                 slash.block
             );
         }
@@ -286,19 +293,20 @@ mod tests {
     fn the_table_shows_set_candidates_projection_and_slashes() {
         let a = address!("0x00000000000000000000000000000000000000aa");
         let b = address!("0x00000000000000000000000000000000000000bb");
-        let validator = |validator, status, power, stake: &str| Validator {
+        let eth = |n: u64| U256::from(n) * U256::from(10u64).pow(U256::from(18u8));
+        let validator = |validator, status, power, stake: u64| Validator {
             validator,
             operator: Address::ZERO,
             public_key: Bytes::new(),
             status,
             power,
-            stake: stake.to_string(),
-            self_stake: "100000000000000000000".to_string(),
+            stake: eth(stake),
+            self_stake: eth(100),
             commission_bps: 500,
             pending_commission_bps: 500,
             jailed_until: 0,
             missed_in_window: 0,
-            commission_owed: "0".to_string(),
+            commission_owed: U256::ZERO,
         };
         let status = Status {
             chain_id: 1,
@@ -308,13 +316,10 @@ mod tests {
             epoch_length: Some(20),
             next_set_from: Some(161),
             set: Set {
-                total_power: "1100".to_string(),
+                total_power: U256::from(1100u16),
                 members: vec![Member { validator: a, power: 1100 }],
             },
-            validators: vec![
-                validator(a, "active", 1100, "1100000000000000000000"),
-                validator(b, "candidate", 0, "500000000000000000000"),
-            ],
+            validators: vec![validator(a, "active", 1100, 1100), validator(b, "candidate", 0, 500)],
             projected_set: vec![
                 Member { validator: a, power: 1100 },
                 Member { validator: b, power: 500 },
@@ -323,8 +328,8 @@ mod tests {
                 validator: b,
                 reason: "double sign",
                 infraction_height: 97,
-                bonded_slashed: "50000000000000000000".to_string(),
-                unbonding_slashed: "5000000000000000000".to_string(),
+                bonded_slashed: eth(50),
+                unbonding_slashed: eth(5),
                 block: 99,
                 transaction: None,
             }],
@@ -346,5 +351,10 @@ mod tests {
             &format!("  {b} double sign at 97: 50 ether bonded, 5 ether unbonding (block 99)"),
         ];
         assert_eq!(table.lines().collect::<Vec<_>>(), expected);
+        // JSON carries wei as exact decimal strings.
+        let json = serde_json::to_value(&status).unwrap_or_default();
+        assert_eq!(json["validators"][0]["stake"], "1100000000000000000000");
+        assert_eq!(json["set"]["total_power"], "1100");
+        assert_eq!(json["recent_slashes"][0]["unbonding_slashed"], "5000000000000000000");
     }
 }
