@@ -6,9 +6,11 @@ mod bench;
 mod dev;
 mod devnet;
 mod init;
+mod jsonrpc;
 mod keys;
 mod node;
 mod signals;
+mod staking;
 mod testnet;
 mod verify;
 
@@ -45,6 +47,9 @@ enum Command {
     /// REST read benchmark: requests per second and latency percentiles per path, from
     /// concurrent clients for a fixed time.
     ApiBench(bench::api::ApiBenchArgs),
+    /// Register a node's consensus key as a proof-of-stake validator, or print the validator
+    /// set, from any node's JSON-RPC.
+    Staking(staking::StakingArgs),
 }
 
 /// Cairn's own events at info; Malachite and libp2p log every vote and dial at info, so only
@@ -79,5 +84,6 @@ fn main() -> anyhow::Result<()> {
         Command::ApiKeys(args) => api_keys::run(args),
         Command::Bench(args) => bench::run(args),
         Command::ApiBench(args) => bench::api::run(args),
+        Command::Staking(args) => staking::run(args),
     }
 }

@@ -13,7 +13,7 @@ use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use serde_json::{Value, json};
 
-use super::rpc::{Rpc, hex_quantity, quantity};
+use crate::jsonrpc::{Rpc, hex_quantity, quantity};
 
 /// How often the head is polled in case a notification was missed.
 const POLL: Duration = Duration::from_millis(100);

@@ -14,7 +14,6 @@
 pub(crate) mod api;
 mod follow;
 mod report;
-mod rpc;
 mod workload;
 
 use std::path::PathBuf;
@@ -28,9 +27,9 @@ use clap::Args;
 use futures_util::future::try_join_all;
 use serde_json::json;
 
+use crate::jsonrpc::{Rpc, quantity};
 use follow::{Shared, Tracker, follow};
 use report::Summary;
-use rpc::{Rpc, quantity};
 use workload::{Chain, Funder, Mix, Signed};
 
 /// How often a submitter waiting for room in the window looks again.

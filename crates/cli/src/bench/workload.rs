@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::rpc::{Rpc, quantity};
+use crate::jsonrpc::{Rpc, quantity};
 
 /// Creation code of `e2e/contracts/Token.sol` (a minimal ERC-20), compiled with
 /// `node e2e/compile.mjs Token` (solc-js 0.8.37, evmVersion cancun, optimizer 200 runs).

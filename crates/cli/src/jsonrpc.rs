@@ -1,5 +1,7 @@
 //! JSON-RPC 2.0 over HTTP with reqwest: single calls and batches, as any Ethereum node serves.
+//! Shared by `cairn bench` and `cairn staking`.
 
+use std::fmt;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -29,9 +31,20 @@ impl Rpc {
 
     /// Calls `method` and returns its result, or the node's error message as an error.
     pub(crate) async fn call(&self, method: &str, params: Value) -> anyhow::Result<Value> {
+        self.try_call(method, params)
+            .await?
+            .map_err(|failure| anyhow::anyhow!("{method} on {}: {failure}", self.url))
+    }
+
+    /// Calls `method`; the outer error is a transport failure, the inner one the node's error
+    /// object, whose `data` carries what a caller may decode (an `eth_call`'s revert data).
+    pub(crate) async fn try_call(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<Result<Value, RpcFailure>> {
         let body = json!({ "jsonrpc": "2.0", "id": 0, "method": method, "params": params });
-        let reply = self.post(&body).await?;
-        outcome(reply).map_err(|message| anyhow::anyhow!("{method} on {}: {message}", self.url))
+        Ok(outcome(self.post(&body).await?))
     }
 
     /// Sends `calls` as one batch and returns each call's result or error message, in order.
@@ -58,7 +71,7 @@ impl Rpc {
                 .and_then(Value::as_u64)
                 .and_then(|id| usize::try_from(id).ok().and_then(|id| results.get_mut(id)));
             if let Some(slot) = slot {
-                *slot = outcome(item);
+                *slot = outcome(item).map_err(|failure| failure.message);
             }
         }
         Ok(results)
@@ -81,11 +94,32 @@ impl Rpc {
     }
 }
 
-/// The result of one JSON-RPC response object, or its error message.
-fn outcome(mut item: Value) -> Result<Value, String> {
+/// A JSON-RPC error object as the node sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RpcFailure {
+    /// The error code (3 is a revert, as geth answers).
+    pub(crate) code: i64,
+    /// The node's message.
+    pub(crate) message: String,
+    /// Extra data, if any (a revert's data as a hex string).
+    pub(crate) data: Option<Value>,
+}
+
+impl fmt::Display for RpcFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The result of one JSON-RPC response object, or its error object.
+fn outcome(mut item: Value) -> Result<Value, RpcFailure> {
     if let Some(error) = item.get("error") {
         let message = error.get("message").and_then(Value::as_str);
-        return Err(message.map_or_else(|| error.to_string(), str::to_string));
+        return Err(RpcFailure {
+            code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
+            message: message.map_or_else(|| error.to_string(), str::to_string),
+            data: error.get("data").cloned().filter(|data| !data.is_null()),
+        });
     }
     Ok(item.get_mut("result").map(Value::take).unwrap_or(Value::Null))
 }
@@ -119,7 +153,10 @@ mod tests {
         assert_eq!(outcome(json!({ "id": 1, "result": "0x1" })), Ok(json!("0x1")));
         assert_eq!(
             outcome(json!({ "id": 1, "error": { "code": -32000, "message": "nonce too low" } })),
-            Err("nonce too low".to_string())
+            Err(RpcFailure { code: -32000, message: "nonce too low".to_string(), data: None })
         );
+        let reverted = outcome(json!({ "id": 1, "error": {
+            "code": 3, "message": "execution reverted", "data": "0x1234" } }));
+        assert_eq!(reverted.map_err(|failure| failure.data), Err(Some(json!("0x1234"))));
     }
 }
