@@ -1,6 +1,5 @@
 //! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
 
-mod amount;
 mod api_keys;
 mod bench;
 mod dev;

@@ -48,10 +48,10 @@ pub(crate) struct PosArgs {
     #[arg(long, default_value_t = 2)]
     pub(crate) unbonding_epochs: u64,
     /// New coins minted to the stakers each block (pos), e.g. 1ether, 0.5ether, 0.
-    #[arg(long, value_parser = crate::amount::parse_amount, default_value = "1ether")]
+    #[arg(long, value_parser = crate::staking::parse_amount, default_value = "1ether")]
     pub(crate) block_reward: U256,
     /// Self-stake of each genesis validator (pos), e.g. 1000ether.
-    #[arg(long, value_parser = crate::amount::parse_amount, default_value = "1000ether")]
+    #[arg(long, value_parser = crate::staking::parse_amount, default_value = "1000ether")]
     pub(crate) stake: U256,
 }
 
@@ -60,8 +60,8 @@ impl Default for PosArgs {
         Self {
             epoch_length: 20,
             unbonding_epochs: 2,
-            block_reward: crate::amount::ether(1),
-            stake: crate::amount::ether(1_000),
+            block_reward: whole_ether(1),
+            stake: whole_ether(1_000),
         }
     }
 }
@@ -343,7 +343,7 @@ fn staked(validator: &mut GenesisValidator, spec: &ChainSpec, stake: U256, opera
 /// Funds the new operator accounts and puts the staking contract's genesis state in `alloc`.
 fn with_staking(mut spec: ChainSpec, operators: &[Address]) -> anyhow::Result<ChainSpec> {
     for operator in operators {
-        let funds = crate::amount::ether(OPERATOR_FUNDS_ETHER);
+        let funds = whole_ether(OPERATOR_FUNDS_ETHER);
         spec.alloc.insert(*operator, GenesisAccount { balance: funds, ..Default::default() });
     }
     let min = spec.staking_params().min_self_stake;
@@ -356,6 +356,11 @@ fn with_staking(mut spec: ChainSpec, operators: &[Address]) -> anyhow::Result<Ch
     })?;
     spec.alloc.insert(STAKING_ADDRESS, staking);
     Ok(spec)
+}
+
+/// `n` ether in wei.
+fn whole_ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
 }
 
 fn relative(base: &Path, path: &Path) -> PathBuf {

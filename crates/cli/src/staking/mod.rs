@@ -8,6 +8,8 @@ mod operator;
 mod register;
 mod status;
 
+pub(crate) use amounts::parse_amount;
+
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]

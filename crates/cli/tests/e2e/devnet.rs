@@ -15,15 +15,22 @@ use crate::harness::free_ports;
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The supervisor and everything it printed so far.
-struct Supervisor {
+pub(crate) struct Supervisor {
     child: Child,
     output: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
     api: Vec<String>,
+    /// Each node's JSON-RPC URL.
+    pub(crate) rpc: Vec<String>,
 }
 
 impl Supervisor {
     fn start(validators: u16) -> Supervisor {
+        Self::start_with(validators, &[])
+    }
+
+    /// `cairn dev --validators N` with `args` added.
+    pub(crate) fn start_with(validators: u16, args: &[&str]) -> Supervisor {
         // Node i's gossip port is the consensus port plus 1000, outside the checked range.
         let base = loop {
             let base = free_ports(validators);
@@ -40,6 +47,7 @@ impl Supervisor {
             .args(["--rpc-addr", &format!("127.0.0.1:{base}")])
             .args(["--api-addr", &format!("127.0.0.1:{}", base + validators)])
             .args(["--p2p-port", &(base + 2 * validators).to_string()])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -52,10 +60,11 @@ impl Supervisor {
         let api = (0..validators)
             .map(|i| format!("http://127.0.0.1:{}", base + validators + i))
             .collect();
-        Supervisor { child, output, _dir: dir, api }
+        let rpc = (0..validators).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
+        Supervisor { child, output, _dir: dir, api, rpc }
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }
 
@@ -93,7 +102,7 @@ impl Supervisor {
         status["finalized_height"].as_u64()
     }
 
-    fn wait_finalized(&self, i: usize, target: u64) {
+    pub(crate) fn wait_finalized(&self, i: usize, target: u64) {
         let deadline = Instant::now() + PROGRESS_TIMEOUT;
         while self.height(i) < Some(target) {
             assert!(

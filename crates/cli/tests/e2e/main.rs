@@ -19,6 +19,7 @@ mod explorer;
 mod harness;
 mod keys;
 mod pending;
+mod pos;
 mod proof;
 mod schemathesis;
 mod stream;

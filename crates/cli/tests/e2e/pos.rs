@@ -1,0 +1,110 @@
+//! `cairn dev --validators 4 --consensus pos` as a person runs it, driven with cast: blocks pay
+//! their fees to the staking contract, stakers earn rewards, and a delegation made with
+//! `cast send` raises a validator's power from the next epoch on.
+
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::devnet::Supervisor;
+use crate::harness::{cast_bin, run_ok};
+
+const STAKING: &str = "0x0000000000000000000000000000000000001000";
+/// Dev account 5 (anvil's sixth key): a delegator with no other role.
+const DELEGATOR_KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+const DELEGATOR: &str = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+/// Dev account 0 operates genesis validator 0 in `cairn dev --consensus pos`.
+const OPERATOR0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const EPOCH_LENGTH: u64 = 5;
+const PROGRESS_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn cast(rpc: &str, args: &[&str]) -> String {
+    run_ok(Command::new(cast_bin()).args(args).args(["--rpc-url", rpc]))
+}
+
+/// The set `activeSet()` reports: its epoch and each member's (address, power).
+fn active_set(rpc: &str) -> (u64, Vec<(String, u64)>) {
+    let out = cast(rpc, &["call", STAKING, "activeSet()(uint64,(address,uint64)[],uint256)"]);
+    let mut lines = out.lines();
+    let epoch = lines.next().expect("epoch").trim().parse().expect("epoch number");
+    let members = lines.next().expect("members");
+    let members = members
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split("), (")
+        .map(|m| {
+            let m = m.trim_matches(|c| c == '(' || c == ')');
+            let (address, power) = m.split_once(", ").expect("address, power");
+            (address.to_string(), power.split_whitespace().next().unwrap().parse().unwrap())
+        })
+        .collect();
+    (epoch, members)
+}
+
+fn number(text: &str) -> u128 {
+    text.split_whitespace().next().expect("a number").parse().expect("decimal")
+}
+
+#[test]
+fn a_pos_dev_network_pays_its_stakers_and_a_delegation_counts_from_the_next_epoch() {
+    let net = Supervisor::start_with(4, &["--consensus", "pos", "--epoch-length", "5"]);
+    net.wait_finalized(0, 2);
+    let rpc = net.rpc[0].as_str();
+
+    let miner = cast(rpc, &["block", "latest", "--field", "miner"]);
+    assert_eq!(miner.to_lowercase(), STAKING, "fees go to the staking contract");
+    let (epoch, members) = active_set(rpc);
+    assert_eq!(members.len(), 4);
+    assert!(members.iter().all(|(_, power)| *power == 1_000), "{members:?}");
+    let (validator, _) = members[0].clone();
+
+    let sent = cast(
+        rpc,
+        &[
+            "send",
+            STAKING,
+            "delegate(address)",
+            &validator,
+            "--value",
+            "500ether",
+            "--private-key",
+            DELEGATOR_KEY,
+        ],
+    );
+    assert!(sent.contains("status") && sent.contains("1 (success)"), "{sent}");
+
+    // The set changes at the next epoch boundary, not before.
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    let raised = loop {
+        let (now, members) = active_set(rpc);
+        let power = members.iter().find(|(a, _)| *a == validator).map(|(_, p)| *p);
+        if now == epoch {
+            assert_eq!(power, Some(1_000), "the set of an epoch never changes within it");
+        }
+        if now >= epoch + 2 {
+            break power;
+        }
+        assert!(Instant::now() < deadline, "epoch {now}; output:\n{}", net.output());
+        thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(raised, Some(1_500), "the delegated stake counts from the epoch after it");
+
+    let head = number(&cast(rpc, &["block-number"]));
+    assert!(head > 2 * u128::from(EPOCH_LENGTH), "head {head}");
+    let listed = cast(
+        rpc,
+        &[
+            "call",
+            STAKING,
+            "listValidators()((address,address,bytes,uint8,uint256,uint256,uint256,uint16,\
+             uint16,uint64,uint64,uint64,uint64,uint256)[])",
+        ],
+    );
+    assert!(listed.to_lowercase().contains(&OPERATOR0.to_lowercase()), "{listed}");
+    let owed = cast(
+        rpc,
+        &["call", STAKING, "pendingRewards(address,address)(uint256)", DELEGATOR, &validator],
+    );
+    assert!(number(&owed) > 0, "the delegator earned rewards: {owed}");
+}
