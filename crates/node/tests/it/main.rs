@@ -15,5 +15,6 @@ mod mempool;
 mod producer;
 mod reads;
 mod support;
+mod system_logs;
 mod time;
 mod transfers;
