@@ -44,7 +44,8 @@ fn scan(chain: &Chain, filter: &Filter, from: u64, to: u64, skip: u64) -> Vec<Bl
 fn system_logs_follow_the_transaction_logs_under_a_synthetic_hash() {
     let chain = Chain::new();
     let counter = deploy(&chain, 0);
-    let increment = eip1559(1, TxKind::Call(counter), U256::ZERO, call_data("increment()", None), 200_000);
+    let increment =
+        eip1559(1, TxKind::Call(counter), U256::ZERO, call_data("increment()", None), 200_000);
     let sent = chain.submit(&sign(chain.key(0), increment)).unwrap();
     let header = commit_with_system_logs(&chain, vec![staking_log(1), staking_log(2)], true);
     let number = header.number;
