@@ -11,6 +11,7 @@ mod openapi;
 mod operations;
 mod pagination;
 mod resources;
+mod staking;
 mod streams;
 mod tags;
 mod tls;
