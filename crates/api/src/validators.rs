@@ -160,7 +160,7 @@ impl From<Equivocation> for EvidenceView {
     responses(
         (status = 200, description = "The validator set and its recent record", body = ValidatorsView),
         (status = 400, description = "Bad `window`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed, or on a proof-of-stake chain the staking contract did not answer", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
