@@ -47,6 +47,9 @@ pub enum ApiError {
         /// The path asked for.
         path: String,
     },
+    /// The chain's consensus (named) is not proof of stake, so it has no staking contract.
+    #[error("this chain's consensus is {0}; it has no staking")]
+    StakingUnavailable(&'static str),
     /// No block with this number or hash.
     #[error("block {0} not found")]
     BlockNotFound(String),
@@ -222,6 +225,7 @@ impl ApiError {
             Self::NoRoute { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, "block_not_found"),
+            Self::StakingUnavailable(_) => (StatusCode::NOT_FOUND, "staking_unavailable"),
             Self::TransactionNotFound(_) => (StatusCode::NOT_FOUND, "transaction_not_found"),
             Self::AuditNotFound(_) => (StatusCode::NOT_FOUND, "audit_not_found"),
             Self::AuditRunning(_) => (StatusCode::CONFLICT, "audit_running"),

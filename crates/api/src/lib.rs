@@ -51,6 +51,7 @@ mod routes;
 mod scope;
 mod scrape;
 mod server;
+mod staking;
 mod state;
 mod status;
 mod stream;

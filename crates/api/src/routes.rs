@@ -29,7 +29,7 @@ use crate::webhook_dispatch::Dispatcher;
 use crate::webhook_store::WebhookStore;
 use crate::{
     accounts, audit, blocks, common_responses, docs, events, explorer, fees, health, mempool,
-    peers, scrape, status, stream, transactions, validators, webhooks,
+    peers, scrape, staking, status, stream, transactions, validators, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +50,7 @@ use crate::{
         (name = "transactions", description = "Single transactions and submission"),
         (name = "accounts", description = "Account state, history and proofs"),
         (name = "events", description = "Logs emitted by contracts"),
+        (name = "staking", description = "Proof of stake: delegations, read from the staking contract"),
         (name = "streams", description = "Blocks, finality, pending transactions and events as they happen"),
         (name = "audit", description = "Re-verifying the stored chain in the background"),
         (name = "webhooks", description = "Signed POSTs of chain events to registered URLs, at least once, in block order"),
@@ -74,6 +75,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(events::list_events))
         .routes(routes!(mempool::list_mempool))
         .routes(routes!(validators::list_validators))
+        .routes(routes!(staking::get_delegations))
         .routes(routes!(peers::list_peers))
         .routes(routes!(audit::start_audit))
         .routes(routes!(audit::get_audit))

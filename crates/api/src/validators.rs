@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::staking::{CandidateView, EpochView, SetMemberView, add_staking};
 use crate::state::AppState;
 
 /// Blocks examined for signing activity unless the request asks otherwise.
@@ -31,7 +32,7 @@ pub(crate) struct WindowQuery {
 }
 
 /// The validator set and its recent record.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ValidatorsView {
     /// How blocks are agreed: `dev`, `bft`, `pos` or `pow`.
     #[schema(value_type = String, example = "bft")]
@@ -46,10 +47,23 @@ pub(crate) struct ValidatorsView {
     pub(crate) validators: Vec<ValidatorView>,
     /// Equivocations this node has seen, oldest first.
     pub(crate) evidence: Vec<EvidenceView>,
+    /// Proof of stake: the staking contract's current epoch (the next block's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) epoch: Option<EpochView>,
+    /// Proof of stake: the set of the next block, from the staking contract (it differs from
+    /// `validators` after an epoch's last block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) next_validators: Option<Vec<SetMemberView>>,
+    /// Proof of stake: the set the epoch's end would choose if it ended now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) projected_next_set: Option<Vec<SetMemberView>>,
+    /// Proof of stake: registered validators outside the staking contract's current set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) candidates: Option<Vec<CandidateView>>,
 }
 
 /// One validator.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub(crate) struct ValidatorView {
     /// Its name in the chain spec; null if the spec gives none.
     pub(crate) name: Option<String>,
@@ -65,6 +79,35 @@ pub(crate) struct ValidatorView {
     pub(crate) last_signed_block: Option<u64>,
     /// Examined blocks it did not vouch for.
     pub(crate) missed_blocks: u64,
+    /// Proof of stake: `candidate`, `active`, `jailed`, `tombstoned` or `unbonding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "active")]
+    pub(crate) status: Option<String>,
+    /// Proof of stake: the account that controls it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub(crate) operator: Option<Address>,
+    /// Proof of stake: wei bonded to it, self-stake included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stake: Option<String>,
+    /// Proof of stake: wei its operator bonded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) self_stake: Option<String>,
+    /// Proof of stake: its commission in basis points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) commission_bps: Option<u16>,
+    /// Proof of stake: its commission from the next epoch on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pending_commission_bps: Option<u16>,
+    /// Proof of stake: the block until which it stays jailed (0 if it never was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) jailed_until: Option<u64>,
+    /// Proof of stake: blocks it missed in the current downtime window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) missed_in_window: Option<u64>,
+    /// Proof of stake: commission wei its operator could claim now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) commission_owed: Option<String>,
 }
 
 /// Two conflicting signed messages from one validator for one height and round.
@@ -106,7 +149,9 @@ impl From<Equivocation> for EvidenceView {
 }
 
 /// The validator set with each member's voting power, the newest block it signed and the blocks
-/// it missed among the newest `window`, plus any equivocation evidence.
+/// it missed among the newest `window`, plus any equivocation evidence. On a proof-of-stake
+/// chain also the staking contract's epoch, next and projected sets, each member's staking
+/// record and the candidates outside the set.
 #[utoipa::path(
     get,
     path = "/v1/validators",
@@ -115,7 +160,7 @@ impl From<Equivocation> for EvidenceView {
     responses(
         (status = 200, description = "The validator set and its recent record", body = ValidatorsView),
         (status = 400, description = "Bad `window`", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed, or on a proof-of-stake chain the staking contract did not answer", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Too many concurrent requests (retry after `Retry-After` seconds)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -165,17 +210,21 @@ pub(crate) async fn list_validators(
                     power: v.power,
                     last_signed_block: mine.clone().map(|(n, _, _)| *n).next(),
                     missed_blocks: (member.count() - mine.count()) as u64,
+                    ..ValidatorView::default()
                 }
             })
             .collect();
-        Ok(ValidatorsView {
+        let mut view = ValidatorsView {
             consensus: spec.consensus,
             height: head,
             window: signed.len() as u64,
             total_power: validators.iter().map(|v| v.power).sum(),
             validators,
             evidence: node.consensus().evidence().into_iter().map(EvidenceView::from).collect(),
-        })
+            ..ValidatorsView::default()
+        };
+        add_staking(node.as_ref(), head, &mut view)?;
+        Ok(view)
     })
     .await?;
     Ok(Json(view))

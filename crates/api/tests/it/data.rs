@@ -1,11 +1,13 @@
 //! Account history, events and the mempool: what they list, in which order, and their pages.
 
 use alloy_primitives::{Address, B256, Bytes, TxKind, keccak256};
+use cairn_node::logs::system_logs_tx_hash;
+use cairn_primitives::STAKING_ADDRESS;
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
 use serde_json::Value;
 
 use crate::pagination::walk;
-use crate::{Harness, harness, key, transfer};
+use crate::{Harness, harness, key, staking_log, transfer};
 use cairn_reads::ChainReader as _;
 
 fn hashes(items: &[Value]) -> Vec<B256> {
@@ -137,6 +139,40 @@ async fn events_filter_by_contract_topics_and_range_in_chain_order() {
     assert!(one_block["items"].as_array().unwrap().iter().all(|e| e["block_number"] == 4));
     let beyond = h.get_json("/v1/events?from_block=1&to_block=999").await;
     assert_eq!(beyond["to_block"], 5, "clamped to the head");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn events_include_system_logs_after_the_blocks_transaction_logs() {
+    let h = harness().await;
+    let counter = h.deploy_counter(0, 0);
+    let sent = increment(&h, 0, 1, counter);
+    let header = h.produce_block_with_system_logs(vec![staking_log(1), staking_log(2)]);
+    let synthetic = system_logs_tx_hash(header.hash());
+
+    let path = format!("/v1/events?from_block={0}&to_block={0}", header.number);
+    let all = h.get_json(&path).await["items"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0]["transaction_hash"].as_str().unwrap().parse::<B256>().unwrap(), sent);
+    for (i, event) in all[1..].iter().enumerate() {
+        assert_eq!(event["address"].as_str().unwrap().parse::<Address>().unwrap(), STAKING_ADDRESS);
+        assert_eq!(event["transaction_hash"].as_str().unwrap().parse::<B256>().unwrap(), synthetic);
+        assert_eq!(event["transaction_index"], 1);
+        assert_eq!(event["log_index"], i as u64 + 1);
+        assert_eq!(event["block_number"], header.number);
+    }
+    let by_contract = h.get_json(&format!("/v1/events?address={STAKING_ADDRESS}")).await;
+    assert_eq!(by_contract["items"].as_array().unwrap()[..], all[1..]);
+    let topic = B256::repeat_byte(2);
+    let by_topic =
+        h.get_json(&format!("/v1/events?address={STAKING_ADDRESS}&topic0={topic}")).await;
+    assert_eq!(by_topic["items"].as_array().unwrap()[..], all[2..]);
+    // Pages resume inside the block's system logs.
+    let pages: Vec<Value> =
+        walk(&h, &format!("/v1/events?address={STAKING_ADDRESS}&limit=1")).await.concat();
+    assert_eq!(pages[..], all[1..]);
+    // No transaction has the synthetic hash.
+    h.get(&format!("/v1/transactions/{synthetic}")).await.problem(404, "transaction_not_found");
     h.stop().await;
 }
 

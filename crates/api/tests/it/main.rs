@@ -11,6 +11,7 @@ mod openapi;
 mod operations;
 mod pagination;
 mod resources;
+mod staking;
 mod streams;
 mod tags;
 mod tls;
@@ -20,13 +21,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use alloy_primitives::{Address, TxKind, hex};
+use alloy_primitives::{Address, B256, Log, TxKind, hex};
 use axum::http::{HeaderMap, Method, Request};
 use cairn_api::{ApiConfig, ApiKeyFile, ApiServer, AuthConfig, Scope, start};
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
-use cairn_primitives::{ChainSpec, DevAccount, dev_accounts};
+use cairn_primitives::{ChainSpec, DevAccount, Header, STAKING_ADDRESS, dev_accounts};
 use cairn_storage::MemoryKv;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -61,9 +62,23 @@ pub async fn harness() -> Harness {
 /// A server with `config`, its keys in a fresh data directory holding one key with every scope.
 pub async fn harness_with(config: ApiConfig) -> Harness {
     let spec = ChainSpec::dev().unwrap();
-    let node = Arc::new(
-        Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap(),
-    );
+    let node =
+        Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap();
+    serve(node, config).await
+}
+
+/// A server as [`harness`] gives, over `node`.
+pub async fn harness_over(node: Node<MemoryKv>) -> Harness {
+    let auth = AuthConfig {
+        anonymous_rate: "100000/s".parse().unwrap(),
+        anonymous_burst: 100_000.try_into().unwrap(),
+        ..AuthConfig::default()
+    };
+    serve(node, ApiConfig { auth, ..ApiConfig::default() }).await
+}
+
+async fn serve(node: Node<MemoryKv>, config: ApiConfig) -> Harness {
+    let node = Arc::new(node);
     let dir = tempfile::tempdir().unwrap();
     let keys = ApiKeyFile::in_dir(dir.path());
     let (_, writer) = keys.create(&Scope::ALL, "1000/s".parse().unwrap(), None).unwrap();
@@ -144,6 +159,18 @@ impl Harness {
         self.node.transaction(hash).unwrap().unwrap().receipt.created().unwrap()
     }
 
+    /// Commits the next block from the pool carrying `logs` as its protocol calls' logs, in
+    /// the store and in its bloom, as a proof-of-stake block's end-of-block calls leave them
+    /// (no engine makes protocol calls yet).
+    pub fn produce_block_with_system_logs(&self, logs: Vec<Log>) -> Header {
+        let mut candidate = self.node.build_candidate(Address::ZERO).unwrap();
+        for log in &logs {
+            candidate.block.header.logs_bloom.accrue_log(log);
+        }
+        candidate.extras.system_logs = logs;
+        self.node.commit_candidate(candidate).unwrap()
+    }
+
     /// Stops the server and starts another on the same node and keys, with `config`.
     pub async fn restart_with(mut self, config: ApiConfig) -> Harness {
         if let Some(server) = self.server.take() {
@@ -165,6 +192,11 @@ impl Harness {
 pub fn key(index: usize) -> &'static DevAccount {
     static ACCOUNTS: OnceLock<Vec<DevAccount>> = OnceLock::new();
     &ACCOUNTS.get_or_init(|| dev_accounts(10).unwrap())[index]
+}
+
+/// A log as the staking contract's protocol calls emit it.
+pub fn staking_log(topic: u8) -> Log {
+    Log::new_unchecked(STAKING_ADDRESS, vec![B256::repeat_byte(topic)], vec![topic].into())
 }
 
 /// A signed transfer from dev account 0.

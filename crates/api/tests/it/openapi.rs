@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 23] = [
+const ROUTES: [(&str, &str); 24] = [
     ("/v1/status", "get"),
     ("/v1/fees", "get"),
     ("/v1/blocks", "get"),
@@ -22,6 +22,7 @@ const ROUTES: [(&str, &str); 23] = [
     ("/v1/audit/{id}", "get"),
     ("/v1/stream", "get"),
     ("/v1/validators", "get"),
+    ("/v1/staking/delegations/{address}", "get"),
     ("/v1/peers", "get"),
     ("/v1/webhooks", "post"),
     ("/v1/webhooks", "get"),

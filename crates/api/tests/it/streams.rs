@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 
-use alloy_primitives::{Address, Bytes, TxKind, keccak256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, keccak256};
 use cairn_api::ApiConfig;
+use cairn_node::logs::system_logs_tx_hash;
+use cairn_primitives::STAKING_ADDRESS;
 use cairn_primitives::test_utils::signed_call;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
@@ -14,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::{Harness, harness, harness_with, key, transfer};
+use crate::{Harness, harness, harness_with, key, staking_log, transfer};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -60,6 +62,28 @@ fn increment(h: &Harness, nonce: u64, counter: Address) {
     let raw = signed_call(&key(0).signer, 31337, nonce, TxKind::Call(counter), input, 200_000);
     h.node.submit_raw(&raw.unwrap()).unwrap();
     h.node.produce_block().unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_delivers_system_logs_as_events_before_their_block() {
+    let h = harness().await;
+    h.node.submit_raw(&transfer(0, Address::repeat_byte(7), 1)).unwrap();
+    let header = h.produce_block_with_system_logs(vec![staking_log(3)]);
+    let mut socket =
+        connect(h.addr, &format!("?from=1&kinds=events&address={STAKING_ADDRESS}")).await;
+    let messages = until_block(&mut socket, 1).await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let event = &messages[0];
+    assert_eq!(event["type"], "event");
+    assert_eq!(
+        event["data"]["address"].as_str().unwrap().parse::<Address>().unwrap(),
+        STAKING_ADDRESS
+    );
+    let hash = event["data"]["transaction_hash"].as_str().unwrap().parse::<B256>().unwrap();
+    assert_eq!(hash, system_logs_tx_hash(header.hash()));
+    assert_eq!(event["data"]["transaction_index"], 1);
+    assert_eq!(event["data"]["log_index"], 0);
+    socket.close(None).await.unwrap();
 }
 
 #[tokio::test]

@@ -8,11 +8,13 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use cairn_api::{ApiConfig, AuthConfig, Scope, WebhookConfig};
+use cairn_node::logs::system_logs_tx_hash;
+use cairn_primitives::STAKING_ADDRESS;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::{Harness, Reply, harness, harness_with, key, transfer};
+use crate::{Harness, Reply, harness, harness_with, key, staking_log, transfer};
 
 /// What the receiver saw: each request's delivery id, status answered, and whether its
 /// signature checked out.
@@ -349,6 +351,30 @@ async fn deliveries_are_signed_retried_in_order_recorded_and_replayable() {
 
     let unknown = format!("{deliveries_path}/{id}-9-0/replay");
     as_key(&h, &h.writer, Method::POST, &unknown, None).await.problem(404, "delivery_not_found");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn log_webhooks_receive_system_logs() {
+    let h = harness_with(fast_retries()).await;
+    let receiver = Receiver::default();
+    let url = serve(receiver.clone()).await;
+    let body =
+        json!({ "url": url, "events": ["log"], "address": STAKING_ADDRESS, "from_height": 1 });
+    let reply = register(&h, body).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let id = reply.json()["webhook"]["id"].as_str().unwrap().to_string();
+
+    h.node.submit_raw(&transfer(0, key(1).address, 5)).unwrap();
+    let header = h.produce_block_with_system_logs(vec![staking_log(4)]);
+    eventually("the system log is delivered", || receiver.acknowledged().len() == 1).await;
+    let delivered = &receiver.seen()[0];
+    assert_eq!(delivered.id, format!("{id}-1-0"));
+    assert_eq!(delivered.body["type"], "log");
+    let event = &delivered.body["data"];
+    assert_eq!(event["address"], json!(STAKING_ADDRESS));
+    assert_eq!(event["transaction_hash"], json!(system_logs_tx_hash(header.hash())));
+    assert_eq!(event["transaction_index"], 1);
     h.stop().await;
 }
 

@@ -16,5 +16,6 @@ mod producer;
 mod reads;
 mod staking_genesis;
 mod support;
+mod system_logs;
 mod time;
 mod transfers;

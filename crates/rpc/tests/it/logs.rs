@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Log, keccak256};
+use cairn_node::logs::system_logs_tx_hash;
+use cairn_primitives::STAKING_ADDRESS;
 use cairn_rpc::RpcConfig;
 use serde_json::{Value, json};
 
@@ -120,4 +122,42 @@ async fn filter_count_is_bounded() {
     h.result("eth_newBlockFilter", json!([])).await;
     let third = h.call("eth_newBlockFilter", json!([])).await;
     assert_eq!(third["error"]["code"], -32005);
+}
+
+/// A log as the staking contract's protocol calls emit it.
+pub(crate) fn staking_log(topic: u8) -> Log {
+    Log::new_unchecked(STAKING_ADDRESS, vec![B256::repeat_byte(topic)], Bytes::from(vec![topic]))
+}
+
+#[tokio::test]
+async fn system_logs_are_served_after_the_blocks_transaction_logs() {
+    let h = harness().await;
+    let counter = h.deploy_counter(0, 0).await;
+    let filter = h.result("eth_newFilter", json!([{"address": STAKING_ADDRESS}])).await;
+    let sent = h.increment(counter, 1).await;
+    let header = h.produce_block_with_system_logs(vec![staking_log(1), staking_log(2)]);
+    let synthetic = json!(system_logs_tx_hash(header.hash()));
+
+    let all = h.result("eth_getLogs", json!([{"blockHash": header.hash()}])).await;
+    let all = all.as_array().unwrap().clone();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0]["transactionHash"], sent);
+    for (i, log) in all[1..].iter().enumerate() {
+        assert_eq!(log["address"], json!(STAKING_ADDRESS));
+        assert_eq!(log["topics"], json!([B256::repeat_byte(i as u8 + 1)]));
+        assert_eq!(log["transactionHash"], synthetic);
+        assert_eq!(log["transactionIndex"], "0x1");
+        assert_eq!(log["logIndex"], format!("{:#x}", i + 1));
+        assert_eq!(log["blockHash"], json!(header.hash()));
+        assert_eq!(log["removed"], false);
+    }
+    let by_address = json!([{"fromBlock": "0x0", "address": STAKING_ADDRESS}]);
+    assert_eq!(h.result("eth_getLogs", by_address).await, json!(all[1..]));
+    let by_topic = json!([{"fromBlock": "earliest", "topics": [B256::repeat_byte(2)]}]);
+    assert_eq!(h.result("eth_getLogs", by_topic).await, json!([all[2]]));
+    assert_eq!(h.result("eth_getFilterChanges", json!([filter])).await, json!(all[1..]));
+
+    // No transaction has the synthetic hash.
+    assert_eq!(h.result("eth_getTransactionReceipt", json!([synthetic])).await, Value::Null);
+    assert_eq!(h.result("eth_getTransactionByHash", json!([synthetic])).await, Value::Null);
 }

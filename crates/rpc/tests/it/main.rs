@@ -18,7 +18,7 @@ use alloy_primitives::{Address, Bytes, TxKind, hex};
 use cairn_consensus::DevConsensus;
 use cairn_node::Node;
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
-use cairn_primitives::{ChainSpec, dev_accounts};
+use cairn_primitives::{ChainSpec, Header, dev_accounts};
 use cairn_rpc::{RpcConfig, start};
 use cairn_storage::MemoryKv;
 use serde_json::{Value, json};
@@ -78,6 +78,18 @@ impl Harness {
         let receipt = self.result("eth_getTransactionReceipt", json!([hash])).await;
         assert_eq!(receipt["status"], "0x1");
         receipt["contractAddress"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Commits the next block from the pool carrying `logs` as its protocol calls' logs, in
+    /// the store and in its bloom, as a proof-of-stake block's end-of-block calls leave them
+    /// (no engine makes protocol calls yet).
+    pub fn produce_block_with_system_logs(&self, logs: Vec<alloy_primitives::Log>) -> Header {
+        let mut candidate = self.node.build_candidate(Address::ZERO).unwrap();
+        for log in &logs {
+            candidate.block.header.logs_bloom.accrue_log(log);
+        }
+        candidate.extras.system_logs = logs;
+        self.node.commit_candidate(candidate).unwrap()
     }
 
     /// Calls `increment()` on a Counter from dev account 0 at `nonce` (not mined).

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use alloy_primitives::Address;
+use cairn_node::logs::system_logs_tx_hash;
+use cairn_primitives::STAKING_ADDRESS;
 use cairn_rpc::RpcConfig;
 use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT};
 use jsonrpsee::rpc_params;
@@ -10,6 +12,7 @@ use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use serde_json::{Value, json};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
+use crate::logs::staking_log;
 use crate::{Harness, harness, harness_with, transfer};
 
 async fn client(h: &Harness) -> WsClient {
@@ -70,6 +73,25 @@ async fn log_subscriptions_deliver_matching_logs_only() {
     assert_eq!(log["address"], json!(counter));
     let nothing = tokio::time::timeout(Duration::from_millis(300), elsewhere.next()).await;
     assert!(nothing.is_err(), "a non-matching subscription stays silent");
+}
+
+#[tokio::test]
+async fn log_subscriptions_deliver_system_logs() {
+    let h = harness().await;
+    let ws = client(&h).await;
+    let filter = json!({"address": STAKING_ADDRESS});
+    let mut logs: Subscription<Value> = ws
+        .subscribe("eth_subscribe", rpc_params!["logs", filter], "eth_unsubscribe")
+        .await
+        .unwrap();
+    h.result("eth_sendRawTransaction", json!([transfer(0, Address::repeat_byte(7), 1)])).await;
+    let header = h.produce_block_with_system_logs(vec![staking_log(5)]);
+    let log = next(&mut logs).await;
+    assert_eq!(log["address"], json!(STAKING_ADDRESS));
+    assert_eq!(log["transactionHash"], json!(system_logs_tx_hash(header.hash())));
+    assert_eq!(log["transactionIndex"], "0x1");
+    assert_eq!(log["logIndex"], "0x0");
+    assert_eq!(log["blockNumber"], "0x1");
 }
 
 #[tokio::test]
