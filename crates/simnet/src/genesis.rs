@@ -5,7 +5,10 @@ use std::time::Duration;
 use alloy_primitives::{B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use cairn_bft::{ConsensusSigner, Keypair, ValidatorSchedule};
-use cairn_primitives::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator};
+use cairn_primitives::{
+    ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, Ratio, STAKING_ADDRESS,
+    StakingParams,
+};
 use k256::ecdsa::SigningKey;
 use malachitebft_network::PeerId;
 use rand::Rng;
@@ -37,9 +40,19 @@ fn secret(rng: &mut StdRng) -> SigningKey {
     }
 }
 
+/// Each proof-of-stake genesis validator's self-stake: 1,000 ether, power 1,000.
+const STAKE_WEI: u128 = 1_000 * 10u128.pow(18);
+
 /// The development chain as a BFT chain of `validators` equal validators, with
-/// [`ACCOUNTS`] more accounts funded.
-pub(crate) fn draw(rng: &mut StdRng, validators: usize, block_time: Duration) -> Genesis {
+/// [`ACCOUNTS`] more accounts funded; with `epoch_length`, a proof-of-stake chain of those
+/// validators instead, each bonded with [`STAKE_WEI`] and operated by the funded account of
+/// its index.
+pub(crate) fn draw(
+    rng: &mut StdRng,
+    validators: usize,
+    block_time: Duration,
+    epoch_length: Option<u64>,
+) -> Genesis {
     let mut spec = ChainSpec::dev().expect("the development chain spec");
     spec.consensus = ConsensusKind::Bft;
     spec.block_time_ms = block_time.as_millis() as u64;
@@ -68,8 +81,36 @@ pub(crate) fn draw(rng: &mut StdRng, validators: usize, block_time: Duration) ->
         let funded = GenesisAccount { balance: U256::from(BALANCE_WEI), ..Default::default() };
         spec.alloc.insert(account.address(), funded);
     }
+    if let Some(epoch_length) = epoch_length {
+        stake(&mut spec, epoch_length, &accounts);
+    }
     let schedule = ValidatorSchedule::from_spec(&spec).expect("a valid validator set");
     Genesis { spec, schedule, signers, accounts }
+}
+
+/// Makes `spec` a proof-of-stake chain of its validators, with windows short enough for a
+/// scenario to see jailing and unbonding within a few simulated minutes.
+fn stake(spec: &mut ChainSpec, epoch_length: u64, operators: &[PrivateKeySigner]) {
+    let ratio = |text: &str| text.parse::<Ratio>().expect("a ratio");
+    spec.consensus = ConsensusKind::Pos;
+    spec.epoch_length = Some(epoch_length);
+    spec.staking = Some(StakingParams {
+        unbonding_epochs: 2,
+        block_reward: U256::from(10u128.pow(18)),
+        signed_blocks_window: 10,
+        min_signed_per_window: ratio("0.5"),
+        downtime_jail_blocks: 30,
+        ..StakingParams::default()
+    });
+    for (validator, operator) in spec.validators.iter_mut().zip(operators) {
+        validator.stake = Some(U256::from(STAKE_WEI));
+        validator.power = spec.staking.as_ref().map_or(0, |s| s.power_of(U256::from(STAKE_WEI)));
+        validator.operator = Some(operator.address());
+        validator.commission_bps = Some(500);
+    }
+    let account = cairn_staking::spec_staking_account(spec).expect("the staking genesis");
+    spec.alloc.insert(STAKING_ADDRESS, account);
+    spec.validate().expect("a valid proof-of-stake spec");
 }
 
 /// A network identity from an ed25519 key drawn from the seed, as a real node's would be.

@@ -42,6 +42,7 @@ pub struct NetBuilder {
     block_time: Duration,
     double_of: Option<usize>,
     stopped: Vec<usize>,
+    epoch_length: Option<u64>,
 }
 
 impl NetBuilder {
@@ -55,6 +56,7 @@ impl NetBuilder {
             block_time: Duration::from_secs(1),
             double_of: None,
             stopped: Vec::new(),
+            epoch_length: None,
         }
     }
 
@@ -89,6 +91,13 @@ impl NetBuilder {
         self
     }
 
+    /// A proof-of-stake chain with epochs of `epoch_length` blocks: the validators are bonded
+    /// at genesis with 1,000 ether each, operated by the funded accounts of their indexes.
+    pub fn pos(mut self, epoch_length: u64) -> Self {
+        self.epoch_length = Some(epoch_length);
+        self
+    }
+
     /// Nodes created but not started; [`NodeCtl::start`] starts them.
     pub fn stopped(mut self, nodes: &[usize]) -> Self {
         self.stopped = nodes.to_vec();
@@ -98,7 +107,7 @@ impl NetBuilder {
     /// Starts every node not named in [`NetBuilder::stopped`].
     pub async fn start(self) -> TestNet {
         let mut rng = StdRng::seed_from_u64(self.seed.0);
-        let genesis = genesis::draw(&mut rng, self.validators, self.block_time);
+        let genesis = genesis::draw(&mut rng, self.validators, self.block_time, self.epoch_length);
         let mut slots = Vec::new();
         let slot = |index: usize, name: String, signer, fee_recipient| Slot {
             index,

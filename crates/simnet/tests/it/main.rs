@@ -9,6 +9,7 @@ mod crashes;
 mod evidence;
 mod load;
 mod partitions;
+mod pos;
 mod sync;
 
 use cairn_simnet::TestNet;
