@@ -14,6 +14,7 @@ mod fees;
 mod mempool;
 mod producer;
 mod reads;
+mod sets;
 mod support;
 mod time;
 mod transfers;
