@@ -182,22 +182,26 @@ pub(crate) async fn list_validators(
         let chain = node.view()?;
         let head = chain.heads()?.latest.number;
         let lowest = head.saturating_sub(window - 1).max(1);
-        // Each block is judged against the set of its own height: a validator misses only
-        // the blocks it was a member for.
+        // Each block is judged against the set of its own height, read from the same view
+        // as the block: a validator misses only the blocks it was a member for.
         let mut signed = Vec::new();
         for number in (lowest..=head).rev() {
             let header =
                 chain.header(number)?.ok_or(ApiError::BlockNotFound(number.to_string()))?;
             let signers: HashSet<Address> =
                 node.consensus().signers(&header)?.into_iter().collect();
-            let members: HashSet<Address> =
-                node.consensus().validators(number)?.into_iter().map(|v| v.address).collect();
+            let members: HashSet<Address> = node
+                .consensus()
+                .validators(chain.as_ref(), number)?
+                .into_iter()
+                .map(|v| v.address)
+                .collect();
             signed.push((number, signers, members));
         }
         let spec = node.spec();
         let validators: Vec<ValidatorView> = node
             .consensus()
-            .validators(head)?
+            .validators(chain.as_ref(), head)?
             .into_iter()
             .map(|v| {
                 let named = spec.validators.iter().find(|g| g.address == v.address);

@@ -9,7 +9,11 @@
 //!            ── Decided(certificate) ─► seal = certificate ─► Node::commit_candidate
 //!            ── GetDecidedValues ─────► stored blocks + their seals (for peers that sync)
 //!            ── ProcessSyncedValue ───► Node::check_candidate (then Decided commits it)
+//!            ── ConsensusReady, Finalized ─► (next height, its set from Node::validator_set)
 //! ```
+//!
+//! Malachite is given the validator set of every height it starts from the node's store, so
+//! a height after an epoch's last block runs with the set that block recorded.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -56,7 +60,8 @@ struct PartialStream {
 
 /// What the driver needs besides the node.
 pub(crate) struct DriverConfig {
-    pub(crate) validators: ValidatorSchedule,
+    /// Converts each height's set for Malachite (shared with the node's `BftConsensus`).
+    pub(crate) schedule: ValidatorSchedule,
     /// This node's validator address; `None` on a full node.
     pub(crate) me: Option<ValidatorAddress>,
     /// Who the blocks this validator proposes pay their priority fees to.
@@ -103,13 +108,17 @@ impl<K: KvStore> Driver<K> {
         }
     }
 
-    /// What Malachite needs to run `height`: the validators of that height among them.
-    fn params(&self, height: Height) -> HeightParams<CairnContext> {
-        HeightParams::new(
-            self.config.validators.at(height).as_ref().clone(),
+    /// What Malachite needs to run `height`: the validators of that height among them, as
+    /// the node's store decides them. A failure (a store error, a set not known yet) is the
+    /// caller's to log; Malachite then gets no answer and waits.
+    fn params(&self, height: Height) -> Result<HeightParams<CairnContext>, NodeError> {
+        let record = self.node.validator_set(height.0)?;
+        let set = self.config.schedule.convert(&record)?;
+        Ok(HeightParams::new(
+            set.as_ref().clone(),
             self.config.timeouts,
             Some(self.config.block_time),
-        )
+        ))
     }
 
     fn head_number(&self) -> Result<u64, NodeError> {
@@ -135,7 +144,7 @@ impl<K: KvStore> Driver<K> {
             AppMsg::ConsensusReady { reply } => {
                 let start = Height(self.head_number()? + 1);
                 info!(height = %start, "consensus ready");
-                let _ = reply.send((start, self.params(start)));
+                let _ = reply.send((start, self.params(start)?));
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 debug!(%height, %round, %proposer, ?role, "round started");
@@ -193,10 +202,10 @@ impl<K: KvStore> Driver<K> {
                 }
                 let head = self.head_number()?;
                 let next = if head >= certificate.height.0 {
-                    Next::Start(Height(head + 1), self.params(Height(head + 1)))
+                    Next::Start(Height(head + 1), self.params(Height(head + 1))?)
                 } else {
                     warn!(height = %certificate.height, "decided block not committed; restarting the height");
-                    Next::Restart(certificate.height, self.params(certificate.height))
+                    Next::Restart(certificate.height, self.params(certificate.height)?)
                 };
                 let _ = reply.send(next);
             }
@@ -479,14 +488,23 @@ fn decided_values<K: KvStore>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use alloy_primitives::TxKind;
+    use cairn_consensus::{BlockEndRules, ConsensusError, ConsensusRoles, ValidatorSets};
+    use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
     use cairn_primitives::test_utils::signed_call;
-    use cairn_primitives::{ChainSpec, dev_accounts};
+    use cairn_primitives::{ChainSpec, Header, SetMember, ValidatorSetRecord, dev_accounts};
     use cairn_storage::MemoryKv;
+    use k256::ecdsa::SigningKey;
+    use malachitebft_app_channel::app::events::TxEvent;
+    use malachitebft_core_consensus::MisbehaviorEvidence;
 
     use super::*;
+    use crate::error::SealError;
     use crate::seal::BftConsensus;
-    use crate::seal::tests::{certificate, set, signers_for};
+    use crate::seal::tests::{bft_spec, certificate, signers_for};
+    use crate::signing::ConsensusSigner;
 
     /// Transactions of 120 kB of calldata, each with a 600,000 gas limit: a 25M-gas block holds
     /// 41 of them, about 4.9 MB.
@@ -494,11 +512,12 @@ mod tests {
 
     /// A chain of two blocks over 4 MB and an empty third one, sealed by four validators.
     fn chain_of_large_blocks() -> Node<MemoryKv> {
+        let signers = signers_for(31337);
         let spec = ChainSpec { gas_limit: 25_000_000, ..ChainSpec::dev().expect("dev spec") };
-        let signers = signers_for(spec.chain_id);
+        let spec = bft_spec(&signers, spec);
         let consensus = BftConsensus::new(
             spec.chain_id,
-            ValidatorSchedule::fixed(set(&signers)),
+            ValidatorSchedule::default(),
             signers[0].address().0,
             Arc::new(EvidenceLog::in_memory()),
         );
@@ -540,6 +559,177 @@ mod tests {
         let block = decode_block(&third[0].value_bytes).expect("an unsealed block");
         assert_eq!(block.hash(), node.block(3).expect("read").expect("stored").hash());
         assert_eq!(third[0].certificate.height, Height(3));
+    }
+
+    /// A block end that records the set a test names for a block: how a proof-of-stake
+    /// epoch end (or a governance decision) leaves the next set in the block's batch.
+    struct Records(BTreeMap<u64, ValidatorSetRecord>);
+
+    struct RecordEnd(Option<ValidatorSetRecord>);
+
+    impl BlockEnd for RecordEnd {
+        fn finish(&self, _calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
+            Ok(EndOfBlock { next_validators: self.0.clone(), ..Default::default() })
+        }
+    }
+
+    impl BlockEndRules for Records {
+        fn import(
+            &self,
+            _sets: &dyn ValidatorSets,
+            _parent: &Header,
+            block: &Block,
+        ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+            Ok(Box::new(RecordEnd(self.0.get(&block.header.number).cloned())))
+        }
+
+        fn build(
+            &self,
+            _sets: &dyn ValidatorSets,
+            parent: &Header,
+        ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+            Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))
+        }
+    }
+
+    fn record(epoch: u64, first_height: u64, signers: &[ConsensusSigner]) -> ValidatorSetRecord {
+        let mut members: Vec<SetMember> = signers
+            .iter()
+            .map(|s| SetMember {
+                address: s.address().0,
+                public_key: s.public_key().0.to_vec().into(),
+                power: 1,
+            })
+            .collect();
+        members.sort_by_key(|m| m.address);
+        ValidatorSetRecord { epoch, first_height, members }
+    }
+
+    /// Channels whose other ends are dropped: what `handle` needs besides the message.
+    fn channels() -> Channels<CairnContext> {
+        Channels {
+            consensus: tokio::sync::mpsc::channel(1).1,
+            network: tokio::sync::mpsc::channel(1).0,
+            events: TxEvent::new(),
+            requests: tokio::sync::mpsc::channel(1).0,
+            net_requests: tokio::sync::mpsc::channel(1).0,
+        }
+    }
+
+    async fn ready(driver: &mut Driver<MemoryKv>) -> (Height, Vec<Address>) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        driver.handle(AppMsg::ConsensusReady { reply }, &channels()).await.expect("ready");
+        let (height, params) = answer.await.expect("an answer");
+        (height, members(&params))
+    }
+
+    async fn finalized(
+        driver: &mut Driver<MemoryKv>,
+        certificate: CommitCertificate<CairnContext>,
+    ) -> Next<CairnContext> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let evidence = MisbehaviorEvidence {
+            proposals: malachitebft_core_driver::proposal_keeper::EvidenceMap::new(),
+            votes: malachitebft_core_votekeeper::EvidenceMap::new(),
+        };
+        let message = AppMsg::Finalized {
+            certificate,
+            extensions: VoteExtensions::default(),
+            evidence,
+            reply,
+        };
+        driver.handle(message, &channels()).await.expect("finalized");
+        answer.await.expect("an answer")
+    }
+
+    fn members(params: &HeightParams<CairnContext>) -> Vec<Address> {
+        params.validator_set.validators().iter().map(|v| v.address.0).collect()
+    }
+
+    fn addresses(record: &ValidatorSetRecord) -> Vec<Address> {
+        record.members.iter().map(|m| m.address).collect()
+    }
+
+    /// Malachite is given each height's set from the node's store: the genesis set until a
+    /// block records another, that block's record from its first height on, on `ConsensusReady`
+    /// (also after a restart), on `Finalized` (`Start` of the next height, `Restart` of one
+    /// not committed); and a certificate of the old set does not seal a block of the new one.
+    #[tokio::test]
+    async fn malachite_gets_each_heights_set_on_each_side_of_a_set_change() {
+        let all: Vec<ConsensusSigner> = (1u8..=8)
+            .map(|i| ConsensusSigner::new(SigningKey::from_slice(&[i; 32]).expect("key"), 7))
+            .collect();
+        let (a, b, c) = (&all[..4], &all[4..], &all[2..6]);
+        let spec = bft_spec(a, ChainSpec::dev().expect("dev spec"));
+        let genesis = spec.genesis_validator_set().expect("genesis set");
+        let (set_b, set_c) = (record(1, 3, b), record(2, 5, c));
+        let schedule = ValidatorSchedule::from_spec(&spec).expect("schedule");
+        let bft = Arc::new(BftConsensus::new(
+            spec.chain_id,
+            schedule.clone(),
+            Address::ZERO,
+            Arc::new(EvidenceLog::in_memory()),
+        ));
+        let roles = ConsensusRoles {
+            validator: bft.clone(),
+            production: bft.clone(),
+            reads: bft,
+            block_end: Arc::new(Records(BTreeMap::from([(2, set_b.clone()), (4, set_c.clone())]))),
+        };
+        let node = Arc::new(Node::open(MemoryKv::new(), spec, roles).expect("node"));
+        let config = || DriverConfig {
+            schedule: schedule.clone(),
+            me: None,
+            fee_recipient: Address::ZERO,
+            timeouts: LinearTimeouts::default(),
+            block_time: Duration::from_secs(1),
+        };
+        let mut driver = Driver::new(node.clone(), config(), Arc::new(EvidenceLog::in_memory()));
+        let certified = |by: &[ConsensusSigner]| {
+            let mut candidate = node.build_candidate(Address::ZERO).expect("build");
+            let certificate = certificate(&candidate.block.header, by);
+            candidate.block.header.seal = encode_seal(&certificate);
+            (candidate, certificate)
+        };
+
+        assert_eq!(ready(&mut driver).await, (Height(1), addresses(&genesis)));
+        for _ in 1..=2 {
+            let (candidate, certificate) = certified(a);
+            node.commit_candidate(candidate).expect("sealed by the genesis set");
+            let next = finalized(&mut driver, certificate).await;
+            let Next::Start(height, params) = next else { panic!("{next:?}") };
+            let expected = if height == Height(3) { &set_b } else { &genesis };
+            assert_eq!(members(&params), addresses(expected), "{height}");
+        }
+
+        // Height 3 is the new set's: the old set's certificate does not seal it.
+        let (stale, _) = certified(a);
+        match node.commit_candidate(stale) {
+            Err(NodeError::Consensus(ConsensusError::Seal { number: 3, source })) => assert!(
+                matches!(source.downcast_ref(), Some(SealError::UnknownSigner { height: 3, .. })),
+                "{source}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let (candidate, _) = certified(b);
+        node.commit_candidate(candidate).expect("sealed by its own set");
+
+        // Block 4 decided but not committed yet: its height restarts with its own set.
+        let (candidate, certificate) = certified(b);
+        let next = finalized(&mut driver, certificate.clone()).await;
+        let Next::Restart(Height(4), params) = next else { panic!("{next:?}") };
+        assert_eq!(members(&params), addresses(&set_b));
+        node.commit_candidate(candidate).expect("sealed by its own set");
+        let next = finalized(&mut driver, certificate).await;
+        let Next::Start(Height(5), params) = next else { panic!("{next:?}") };
+        assert_eq!(members(&params), addresses(&set_c));
+
+        // A restarted driver starts the next height with the newest record's set.
+        let mut restarted = Driver::new(node.clone(), config(), Arc::new(EvidenceLog::in_memory()));
+        assert_eq!(ready(&mut restarted).await, (Height(5), addresses(&set_c)));
+        for (height, set) in [(1, &genesis), (2, &genesis), (3, &set_b), (4, &set_b), (5, &set_c)] {
+            assert_eq!(*node.validator_set(height).expect("set"), *set, "height {height}");
+        }
     }
 
     /// Found by fuzzing: alloy ignores the length a typed transaction's wrapper names, so a

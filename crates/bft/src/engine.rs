@@ -252,8 +252,8 @@ impl BftEngine {
 }
 
 /// Starts Malachite for `node` on the current Tokio runtime, on libp2p with the write-ahead
-/// log in a file (what `cairn node` runs), each height decided by the validators `schedule`
-/// gives for it.
+/// log in a file (what `cairn node` runs), each height decided by the validators the node's
+/// store gives for it, converted through `schedule` (the one the node's `BftConsensus` uses).
 pub async fn start<K: KvStore>(
     node: Arc<Node<K>>,
     schedule: ValidatorSchedule,
@@ -328,7 +328,7 @@ pub async fn start_with<K: KvStore>(
     let driver = Driver::new(
         node,
         DriverConfig {
-            validators: schedule,
+            schedule,
             me: address,
             fee_recipient: params.fee_recipient,
             timeouts: timeouts(),

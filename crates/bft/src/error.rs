@@ -7,10 +7,14 @@ use crate::codec::CodecError;
 /// Why BFT consensus cannot start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum BftError {
-    /// The chain spec has an empty validator set.
-    #[error("invalid validator set: the chain spec names no validators")]
+    /// A validator set (the chain spec's, or one a block recorded) has no validators.
+    #[error("invalid validator set: it names no validators")]
     NoValidators,
-    /// A validator's public key in the chain spec does not parse.
+    /// The chain spec's validators do not form a valid set (unsorted after sorting means
+    /// duplicates, a zero power, a total too large).
+    #[error("invalid validator set: {0}")]
+    InvalidSet(#[source] cairn_primitives::PrimitivesError),
+    /// A validator's public key in a validator set does not parse.
     #[error("invalid validator set: validator {address}: bad public key: {source}")]
     BadPublicKey {
         /// The validator's address in the spec.
@@ -19,7 +23,7 @@ pub enum BftError {
         #[source]
         source: malachitebft_signing::Error,
     },
-    /// A validator's public key in the chain spec belongs to another address.
+    /// A validator's public key in a validator set belongs to another address.
     #[error("invalid validator set: validator {address}: the public key belongs to {derived}")]
     KeyMismatch {
         /// The address the spec names.

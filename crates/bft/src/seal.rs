@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::{
-    BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
-    Sealing, ValidatorPower, validate_fixed_set_header, validate_parent_link,
+    BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
+    HeaderValidator, Sealing, ValidatorPower, ValidatorSets, refuse_consensus_data,
+    validate_parent_link,
 };
-use cairn_primitives::Header;
+use cairn_execution::{BlockEnd, NoBlockEnd};
+use cairn_primitives::{Block, Header};
 use malachitebft_core_types::{
     CommitCertificate, Context as _, NilOrVal, Round, ValidatorSet as _, VoteType,
 };
@@ -94,7 +96,8 @@ pub struct BftConsensus {
 }
 
 impl BftConsensus {
-    /// Rules for the validators of `schedule` signing for the chain `chain_id`; blocks built
+    /// Rules for validators signing for the chain `chain_id`, each height's set converted
+    /// through `schedule` (shared with the engine's driver); blocks built
     /// locally pay `beneficiary` (this node's fee recipient, or zero on a full node, which
     /// never proposes); `evidence` is the log the engine records equivocations in.
     pub fn new(
@@ -108,22 +111,38 @@ impl BftConsensus {
 }
 
 impl HeaderValidator for BftConsensus {
-    fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
+    /// The certificate in the seal must carry more than two thirds of the power of the set
+    /// of the header's own height.
+    fn validate_header(
+        &self,
+        sets: &dyn ValidatorSets,
+        parent: &Header,
+        header: &Header,
+    ) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
-        validate_fixed_set_header(header)?;
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
-        let validators = self.schedule.at(Height(header.number));
+        let validators = self.schedule.at(sets, header.number)?;
         verify_certificate(self.chain_id, &validators, header, &certificate)
             .map_err(|e| invalid_seal(header, e))
     }
 }
 
+/// The proposer Malachite picks for `height` and `round` from `validators` (the same
+/// selection).
+fn proposer_in(validators: &ValidatorSet, height: u64, round: Round) -> Address {
+    CairnContext.select_proposer(validators, Height(height), round).address.0
+}
+
 impl BlockProduction for BftConsensus {
     /// The proposer Malachite picks for this height and round (the same selection).
-    fn proposer(&self, height: u64, round: u32) -> Result<Option<Address>, ConsensusError> {
-        let validators = self.schedule.at(Height(height));
-        let proposer = CairnContext.select_proposer(&validators, Height(height), Round::new(round));
-        Ok(Some(proposer.address.0))
+    fn proposer(
+        &self,
+        sets: &dyn ValidatorSets,
+        height: u64,
+        round: u32,
+    ) -> Result<Option<Address>, ConsensusError> {
+        let validators = self.schedule.at(sets, height)?;
+        Ok(Some(proposer_in(&validators, height, Round::new(round))))
     }
 
     fn beneficiary(&self) -> Address {
@@ -137,10 +156,14 @@ impl BlockProduction for BftConsensus {
 }
 
 impl ConsensusReads for BftConsensus {
-    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+    fn validators(
+        &self,
+        sets: &dyn ValidatorSets,
+        height: u64,
+    ) -> Result<Vec<ValidatorPower>, ConsensusError> {
         Ok(self
             .schedule
-            .at(Height(height))
+            .at(sets, height)?
             .validators()
             .iter()
             .map(|v| ValidatorPower { address: v.address.0, power: v.voting_power })
@@ -150,6 +173,17 @@ impl ConsensusReads for BftConsensus {
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         Ok(certificate.commit_signatures.iter().map(|s| s.address.0).collect())
+    }
+
+    /// The proposer of the round the block's certificate was decided in.
+    fn proposer_of(
+        &self,
+        sets: &dyn ValidatorSets,
+        header: &Header,
+    ) -> Result<Option<Address>, ConsensusError> {
+        let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
+        let validators = self.schedule.at(sets, header.number)?;
+        Ok(Some(proposer_in(&validators, header.number, certificate.round)))
     }
 
     fn evidence(&self) -> Vec<Equivocation> {
@@ -162,12 +196,34 @@ impl ConsensusReads for BftConsensus {
     }
 }
 
+/// BFT with a fixed set makes no protocol calls.
+impl BlockEndRules for BftConsensus {
+    fn import(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _parent: &Header,
+        block: &Block,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        refuse_consensus_data(block)?;
+        Ok(Box::new(NoBlockEnd))
+    }
+
+    fn build(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _parent: &Header,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        Ok(Box::new(NoBlockEnd))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use alloy_primitives::B256;
     use k256::ecdsa::SigningKey;
     use malachitebft_core_types::{CommitSignature, Round};
 
+    use cairn_consensus::test_utils::FixedSets;
     use cairn_primitives::ChainSpec;
 
     use super::*;
@@ -201,6 +257,34 @@ pub(crate) mod tests {
 
     fn header() -> Header {
         Header { number: 5, parent_hash: B256::repeat_byte(9), ..Default::default() }
+    }
+
+    /// `base` as the spec of a BFT chain decided by `signers` with power 1 each.
+    pub(crate) fn bft_spec(signers: &[ConsensusSigner], base: ChainSpec) -> ChainSpec {
+        let validators = signers
+            .iter()
+            .map(|s| cairn_primitives::GenesisValidator {
+                name: String::new(),
+                address: s.address().0,
+                public_key: s.public_key().0.to_vec().into(),
+                power: 1,
+                stake: None,
+                operator: None,
+                commission_bps: None,
+            })
+            .collect();
+        ChainSpec {
+            chain_id: signers[0].chain_id(),
+            consensus: cairn_primitives::ConsensusKind::Bft,
+            validators,
+            ..base
+        }
+    }
+
+    /// The set of `signers` for every height, apart from any store.
+    pub(crate) fn fixed_sets(signers: &[ConsensusSigner]) -> FixedSets {
+        let spec = bft_spec(signers, ChainSpec::dev().expect("spec"));
+        FixedSets(Arc::new(spec.genesis_validator_set().expect("set")))
     }
 
     pub(crate) fn certificate(
@@ -321,24 +405,7 @@ pub(crate) mod tests {
 
     /// A node of a 4-validator chain on an in-memory store, under the BFT rules.
     fn node(signers: &[ConsensusSigner]) -> cairn_node::Node<cairn_storage::MemoryKv> {
-        let validators = signers
-            .iter()
-            .map(|s| cairn_primitives::GenesisValidator {
-                name: String::new(),
-                address: s.address().0,
-                public_key: s.public_key().0.to_vec().into(),
-                power: 1,
-                stake: None,
-                operator: None,
-                commission_bps: None,
-            })
-            .collect();
-        let spec = ChainSpec {
-            chain_id: CHAIN,
-            consensus: cairn_primitives::ConsensusKind::Bft,
-            validators,
-            ..ChainSpec::dev().expect("spec")
-        };
+        let spec = bft_spec(signers, ChainSpec::dev().expect("spec"));
         let evidence = Arc::new(EvidenceLog::in_memory());
         let schedule = ValidatorSchedule::from_spec(&spec).expect("set");
         let rules = BftConsensus::new(CHAIN, schedule, Address::ZERO, evidence);
@@ -378,6 +445,24 @@ pub(crate) mod tests {
         assert_eq!(node.head().expect("head").hash(), committed.hash());
     }
 
+    /// BFT blocks never record a validator set, so every height, committed or far ahead,
+    /// reads the genesis set, and existing data directories need no migration.
+    #[test]
+    fn a_bft_chain_reads_the_genesis_set_at_every_height() {
+        let signers = signers();
+        let node = node(&signers);
+        for _ in 0..3 {
+            let mut candidate = node.build_candidate(Address::repeat_byte(1)).expect("build");
+            let seal = encode_seal(&certificate(&candidate.block.header, &signers[..3]));
+            candidate.block.header.seal = seal;
+            node.commit_candidate(candidate).expect("commit");
+        }
+        let genesis = node.spec().genesis_validator_set().expect("genesis set");
+        for height in [0, 1, 3, 4, 1_000_000] {
+            assert_eq!(*node.validator_set(height).expect("set"), genesis, "height {height}");
+        }
+    }
+
     /// The first signer of a sealed block's certificate (signatures are sorted by address).
     fn block_signer(block: &Header) -> Address {
         decode_seal(&block.seal).expect("seal").commit_signatures[0].address.0
@@ -394,10 +479,11 @@ pub(crate) mod tests {
         let signers = signers();
         let rules = BftConsensus::new(
             CHAIN,
-            ValidatorSchedule::fixed(set(&signers)),
+            ValidatorSchedule::default(),
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),
         );
+        let sets = fixed_sets(&signers);
         let parent =
             Header { gas_limit: 30_000_000, base_fee: 1_000_000_000, ..Default::default() };
         let child = Header {
@@ -410,7 +496,7 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let block = sealed(&child, &certificate(&child, &signers[..2]));
-        match rules.validate_header(&parent, &block) {
+        match rules.validate_header(&sets, &parent, &block) {
             Err(ConsensusError::Seal { number: 1, source }) => assert_eq!(
                 source.downcast_ref::<SealError>(),
                 Some(&SealError::NoQuorum { signed: 2, total: 4 })
@@ -418,7 +504,7 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         let block = sealed(&child, &certificate(&child, &signers[..3]));
-        assert!(rules.validate_header(&parent, &block).is_ok());
+        assert!(rules.validate_header(&sets, &parent, &block).is_ok());
     }
 
     #[test]
@@ -428,11 +514,12 @@ pub(crate) mod tests {
         let signers = signers();
         let rules = BftConsensus::new(
             CHAIN,
-            ValidatorSchedule::fixed(set(&signers)),
+            ValidatorSchedule::default(),
             Address::repeat_byte(9),
             Arc::new(EvidenceLog::in_memory()),
         );
-        let validators = rules.validators(12).expect("set");
+        let sets = fixed_sets(&signers);
+        let validators = rules.validators(&sets, 12).expect("set");
         assert_eq!(validators.len(), 4);
         assert!(validators.iter().all(|v| v.power == 1));
         assert_eq!(rules.beneficiary(), Address::repeat_byte(9));
@@ -442,7 +529,7 @@ pub(crate) mod tests {
         let set = set(&signers);
         let mut proposers = std::collections::HashSet::new();
         for height in 1..=4u64 {
-            let named = rules.proposer(height, 0).expect("proposer").expect("one");
+            let named = rules.proposer(&sets, height, 0).expect("proposer").expect("one");
             let malachite =
                 CairnContext.select_proposer(&set, Height(height), Round::new(0)).address.0;
             assert_eq!(named, malachite);
@@ -454,5 +541,19 @@ pub(crate) mod tests {
         let mut expected: Vec<Address> = signers[1..].iter().map(|s| s.address().0).collect();
         expected.sort();
         assert_eq!(rules.signers(&block).expect("signers"), expected);
+        // Who proposed a stored block: the proposer of its height in its certificate's round.
+        let mut late = certificate(&header, &signers[1..]);
+        late.round = Round::new(2);
+        let decided_late = sealed(&header, &late);
+        for (block, round) in [(&block, 0), (&decided_late, 2)] {
+            assert_eq!(
+                rules.proposer_of(&sets, block).expect("proposer"),
+                rules.proposer(&sets, header.number, round).expect("proposer"),
+            );
+        }
+        assert_ne!(
+            rules.proposer_of(&sets, &block).expect("proposer"),
+            rules.proposer_of(&sets, &decided_late).expect("proposer"),
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use anyhow::bail;
 use cairn_bft::{BftConsensus, EvidenceLog, ValidatorSchedule};
-use cairn_consensus::{DevConsensus, HeaderValidator};
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use clap::Args;
@@ -21,7 +21,7 @@ pub(crate) struct VerifyArgs {
 pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let (spec, store) = DataDir::new(&args.datadir).open_audit()?;
     let consensus = chain_rules(&spec)?;
-    match verify_chain(&store, &spec, consensus.as_ref()) {
+    match verify_chain(&store, &spec, &consensus) {
         Ok(report) => {
             println!("{report}");
             Ok(())
@@ -33,16 +33,17 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The rules a stored chain was built under, from its spec: an audit checks every seal.
-fn chain_rules(spec: &ChainSpec) -> anyhow::Result<Box<dyn HeaderValidator>> {
+/// The rules a stored chain was built under, from its spec: an audit checks every seal and
+/// runs every block's end.
+fn chain_rules(spec: &ChainSpec) -> anyhow::Result<ConsensusRoles> {
     Ok(match spec.consensus {
-        ConsensusKind::Dev => Box::new(DevConsensus::new(Address::ZERO)),
-        ConsensusKind::Bft => Box::new(BftConsensus::new(
+        ConsensusKind::Dev => ConsensusRoles::of(Arc::new(DevConsensus::new(Address::ZERO))),
+        ConsensusKind::Bft => ConsensusRoles::of(Arc::new(BftConsensus::new(
             spec.chain_id,
             ValidatorSchedule::from_spec(spec)?,
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),
-        )),
+        ))),
         other => bail!("this build cannot audit {other:?} chains yet"),
     })
 }

@@ -1,9 +1,11 @@
 use alloy_primitives::{Address, Bytes};
-use cairn_primitives::Header;
+use cairn_execution::{BlockEnd, NoBlockEnd};
+use cairn_primitives::{Block, Header};
 
 use crate::{
-    BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality, HeaderValidator,
-    Sealing, ValidatorPower, validate_fixed_set_header, validate_parent_link,
+    BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
+    HeaderValidator, Sealing, ValidatorPower, ValidatorSets, refuse_consensus_data,
+    validate_parent_link,
 };
 
 /// The single-validator development engine: the local node proposes every block and seals it
@@ -21,9 +23,13 @@ impl DevConsensus {
 }
 
 impl HeaderValidator for DevConsensus {
-    fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError> {
+    fn validate_header(
+        &self,
+        _sets: &dyn ValidatorSets,
+        parent: &Header,
+        header: &Header,
+    ) -> Result<(), ConsensusError> {
         validate_parent_link(parent, header)?;
-        validate_fixed_set_header(header)?;
         if !header.seal.is_empty() {
             return Err(ConsensusError::UnexpectedSeal {
                 number: header.number,
@@ -36,7 +42,12 @@ impl HeaderValidator for DevConsensus {
 
 impl BlockProduction for DevConsensus {
     /// The local node proposes every block.
-    fn proposer(&self, _height: u64, _round: u32) -> Result<Option<Address>, ConsensusError> {
+    fn proposer(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _height: u64,
+        _round: u32,
+    ) -> Result<Option<Address>, ConsensusError> {
         Ok(Some(self.proposer))
     }
 
@@ -50,13 +61,26 @@ impl BlockProduction for DevConsensus {
 }
 
 impl ConsensusReads for DevConsensus {
-    fn validators(&self, _height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
+    fn validators(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _height: u64,
+    ) -> Result<Vec<ValidatorPower>, ConsensusError> {
         Ok(vec![ValidatorPower { address: self.proposer, power: 1 }])
     }
 
     /// The dev node decides alone, so a block's only voucher is whoever built it.
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
         Ok(vec![header.beneficiary])
+    }
+
+    /// Whoever built a dev block is paid by it.
+    fn proposer_of(
+        &self,
+        _sets: &dyn ValidatorSets,
+        header: &Header,
+    ) -> Result<Option<Address>, ConsensusError> {
+        Ok(Some(header.beneficiary))
     }
 
     fn evidence(&self) -> Vec<Equivocation> {
@@ -66,5 +90,26 @@ impl ConsensusReads for DevConsensus {
     /// A block is final once committed: nobody else can propose a competing one.
     fn finality(&self, head: u64) -> Finality {
         Finality { safe: head, finalized: head }
+    }
+}
+
+/// The dev engine makes no protocol calls.
+impl BlockEndRules for DevConsensus {
+    fn import(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _parent: &Header,
+        block: &Block,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        refuse_consensus_data(block)?;
+        Ok(Box::new(NoBlockEnd))
+    }
+
+    fn build(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _parent: &Header,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        Ok(Box::new(NoBlockEnd))
     }
 }

@@ -1,4 +1,5 @@
 use alloy_primitives::B256;
+use cairn_storage::StoreError;
 use thiserror::Error;
 
 /// Why a header breaks the chain rules: one variant per rule, with the values that broke it,
@@ -113,6 +114,28 @@ pub enum ConsensusError {
         /// The block's number.
         number: u64,
     },
+    /// A height whose validator set is not decided yet: it lies in a later epoch than the
+    /// next block's, and the set of an epoch is written by the last block of the one before.
+    #[error(
+        "the validator set of height {height} is not known yet (a later epoch than the next block's)"
+    )]
+    UnknownHeight {
+        /// The height asked about.
+        height: u64,
+    },
+    /// A validator set the engine cannot use (a key that is not a curve point, an address
+    /// that is not its key's). `source` is the engine's own typed error.
+    #[error("the validator set deciding heights from {first_height} is unusable: {source}")]
+    UnusableSet {
+        /// The first height the set decides.
+        first_height: u64,
+        /// What the engine found wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Reading the validator sets from the store failed.
+    #[error("cannot read the validator sets: {0}")]
+    Store(#[from] StoreError),
     /// A seal on a block of an engine that seals with nothing (dev).
     #[error("block {number}: a seal of {len} bytes, but this engine seals with nothing")]
     UnexpectedSeal {

@@ -2,35 +2,41 @@
 //! split by who asks.
 //!
 //! ```text
-//!  import, sync, cairn verify ──► HeaderValidator::validate_header(parent, header)
-//!  node's block producer ───────► BlockProduction::beneficiary / seal (proposer(height, round))
-//!  REST, JSON-RPC ──────────────► ConsensusReads::validators(height) / signers / evidence / finality
+//!  import, sync, cairn verify ──► HeaderValidator::validate_header(sets, parent, header)
+//!                              └► BlockEndRules::import(sets, parent, block) ─► BlockEnd
+//!  node's block builder ────────► BlockEndRules::build(sets, parent) ─► BlockEnd
+//!                              └► BlockProduction::beneficiary / seal (proposer(sets, h, r))
+//!  REST, JSON-RPC ──────────────► ConsensusReads::validators(sets, height) / signers /
+//!                                 proposer_of / evidence / finality
 //! ```
 //!
 //! Every engine (dev and BFT today; proof of stake and proof of work later) implements the
-//! three roles; the node holds them as [`ConsensusRoles`] and never branches on the kind. Each
-//! consumer takes only the role it uses, so an engine's reads can change (per-epoch validator
-//! sets) without touching the rules import runs. Every answer that depends on the validator
-//! set takes the height it is about: proof of stake changes the set from epoch to epoch.
+//! four roles; the node holds them as [`ConsensusRoles`] and never branches on the kind. Each
+//! consumer takes only the role it uses, so an engine's reads can change without touching the
+//! rules import runs. Every answer that depends on the validator set takes the height it is
+//! about and the [`ValidatorSets`] of the chain it judges (the node's store, or `cairn
+//! verify`'s replay): proof of stake changes the set from epoch to epoch, and a role that
+//! owned a store could not judge a replay.
 
 mod dev;
 mod error;
 mod evidence;
 mod rules;
+mod sets;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
 
 use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
-use cairn_primitives::Header;
+use cairn_execution::BlockEnd;
+use cairn_primitives::{Block, Header};
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::{Equivocation, EquivocationKind, VotedFor};
-pub use rules::{
-    child_timestamp_ms, validate_clock, validate_fixed_set_header, validate_parent_link,
-};
+pub use rules::{child_timestamp_ms, refuse_consensus_data, validate_clock, validate_parent_link};
+pub use sets::ValidatorSets;
 
 /// Header rules.
 ///
@@ -47,8 +53,14 @@ pub use rules::{
 /// rival for a committed height does not link to the head, which [`validate_parent_link`]
 /// refuses. An engine whose blocks can be reverted (proof of work) adds a fork-choice role.
 pub trait HeaderValidator: Send + Sync {
-    /// Checks `header` against its parent: the shared chain rules plus the engine's seal.
-    fn validate_header(&self, parent: &Header, header: &Header) -> Result<(), ConsensusError>;
+    /// Checks `header` against its parent: the shared chain rules plus the engine's seal,
+    /// judged by the set `sets` gives for the header's height.
+    fn validate_header(
+        &self,
+        sets: &dyn ValidatorSets,
+        parent: &Header,
+        header: &Header,
+    ) -> Result<(), ConsensusError>;
 }
 
 /// Block production: who proposes, who is paid, and how a locally built block is sealed.
@@ -59,7 +71,12 @@ pub trait BlockProduction: Send + Sync {
     /// The validator expected to propose block `height` in `round`, if the engine names one
     /// (dev: this node; BFT: in proportion to power over the set of `height`; proof of work
     /// will answer `None`: anyone mines).
-    fn proposer(&self, height: u64, round: u32) -> Result<Option<Address>, ConsensusError>;
+    fn proposer(
+        &self,
+        sets: &dyn ValidatorSets,
+        height: u64,
+        round: u32,
+    ) -> Result<Option<Address>, ConsensusError>;
 
     /// Who the blocks this node builds pay their priority fees (later, rewards) to.
     fn beneficiary(&self) -> Address;
@@ -67,6 +84,30 @@ pub trait BlockProduction: Send + Sync {
     /// The seal of a block this node built, or [`Sealing::AfterAgreement`] where the seal is a
     /// proof the network adds once it agrees (BFT's commit certificate).
     fn seal(&self, header: &Header) -> Result<Sealing, ConsensusError>;
+}
+
+/// What ends each block besides its transactions: the engine's protocol calls (issuance,
+/// rewards, slashing, the next epoch's set) and the consensus data a block carries for them.
+///
+/// Contract: deterministic like [`HeaderValidator`]: the end depends only on the arguments
+/// and chain data fixed before the block, so a builder, every importer and `cairn verify`
+/// run the same calls.
+pub trait BlockEndRules: Send + Sync {
+    /// The end of a block from elsewhere (a proposal, sync, an audit), which must succeed for
+    /// the block to be valid. Refuses consensus data the engine does not use.
+    fn import(
+        &self,
+        sets: &dyn ValidatorSets,
+        parent: &Header,
+        block: &Block,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
+
+    /// The end of a block this node builds on `parent`: what it will carry and run.
+    fn build(
+        &self,
+        sets: &dyn ValidatorSets,
+        parent: &Header,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
 }
 
 /// How a locally built block gets its seal.
@@ -84,11 +125,23 @@ pub enum Sealing {
 /// set takes the height it is asked about, since proof of stake changes the set per epoch.
 pub trait ConsensusReads: Send + Sync {
     /// The validators that decide block `height`, with their power, in the set's order.
-    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError>;
+    fn validators(
+        &self,
+        sets: &dyn ValidatorSets,
+        height: u64,
+    ) -> Result<Vec<ValidatorPower>, ConsensusError>;
 
     /// Who vouched for `header`: the signers of its certificate (of the set of its own
     /// height), or its beneficiary for an engine where one node decides alone.
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError>;
+
+    /// Who proposed the stored block `header` (BFT: the proposer of its height's set for the
+    /// round its certificate names), if the engine names one.
+    fn proposer_of(
+        &self,
+        sets: &dyn ValidatorSets,
+        header: &Header,
+    ) -> Result<Option<Address>, ConsensusError>;
 
     /// Misbehaviour the engine has seen, oldest first.
     fn evidence(&self) -> Vec<Equivocation>;
@@ -116,7 +169,7 @@ pub struct ValidatorPower {
     pub power: u64,
 }
 
-/// One engine's three roles, held apart so each consumer takes only what it uses.
+/// One engine's four roles, held apart so each consumer takes only what it uses.
 #[derive(Clone)]
 pub struct ConsensusRoles {
     /// The header rules.
@@ -125,19 +178,28 @@ pub struct ConsensusRoles {
     pub production: Arc<dyn BlockProduction>,
     /// What the API reads.
     pub reads: Arc<dyn ConsensusReads>,
+    /// What ends each block.
+    pub block_end: Arc<dyn BlockEndRules>,
 }
 
 impl ConsensusRoles {
-    /// The three roles of one engine.
-    pub fn of<E: HeaderValidator + BlockProduction + ConsensusReads + 'static>(
-        engine: Arc<E>,
-    ) -> Self {
-        Self { validator: engine.clone(), production: engine.clone(), reads: engine }
+    /// The four roles of one engine.
+    pub fn of<E>(engine: Arc<E>) -> Self
+    where
+        E: HeaderValidator + BlockProduction + ConsensusReads + BlockEndRules + 'static,
+    {
+        Self {
+            validator: engine.clone(),
+            production: engine.clone(),
+            reads: engine.clone(),
+            block_end: engine,
+        }
     }
 }
 
-impl<E: HeaderValidator + BlockProduction + ConsensusReads + 'static> From<Arc<E>>
-    for ConsensusRoles
+impl<E> From<Arc<E>> for ConsensusRoles
+where
+    E: HeaderValidator + BlockProduction + ConsensusReads + BlockEndRules + 'static,
 {
     fn from(engine: Arc<E>) -> Self {
         Self::of(engine)

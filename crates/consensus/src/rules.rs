@@ -1,4 +1,4 @@
-use cairn_primitives::{Header, next_base_fee};
+use cairn_primitives::{Block, Header, next_base_fee};
 
 use crate::ConsensusError;
 
@@ -91,11 +91,16 @@ pub fn validate_parent_link(parent: &Header, header: &Header) -> Result<(), Cons
     Ok(())
 }
 
-/// The header rule of engines whose validator set never changes (dev, BFT): their headers
-/// commit to no set, so no header carries bytes that no rule reads.
-pub fn validate_fixed_set_header(header: &Header) -> Result<(), ConsensusError> {
-    if header.commitments.is_some() {
-        return Err(ConsensusError::UnexpectedCommitments { number: header.number });
+/// The block rule of engines without protocol calls (dev, BFT): their headers commit to no
+/// validator set and their bodies carry no consensus data, so a block carries no bytes that no
+/// rule reads. Their [`crate::BlockEndRules::import`] runs it, before anyone votes.
+pub fn refuse_consensus_data(block: &Block) -> Result<(), ConsensusError> {
+    let number = block.header.number;
+    if block.header.commitments.is_some() {
+        return Err(ConsensusError::UnexpectedCommitments { number });
+    }
+    if block.consensus.is_some() {
+        return Err(ConsensusError::UnexpectedConsensusData { number });
     }
     Ok(())
 }
@@ -117,13 +122,22 @@ mod tests {
     }
 
     #[test]
-    fn fixed_set_headers_carry_no_commitments() {
+    fn blocks_without_protocol_calls_carry_no_commitments_or_consensus_data() {
         let header = Header { number: 4, ..Default::default() };
-        assert!(validate_fixed_set_header(&header).is_ok());
-        let committed = Header { commitments: Some(Default::default()), ..header };
+        let block = Block { header: header.clone(), transactions: Vec::new(), consensus: None };
+        assert!(refuse_consensus_data(&block).is_ok());
+        let committed = Block {
+            header: Header { commitments: Some(Default::default()), ..header },
+            ..block.clone()
+        };
         assert!(matches!(
-            validate_fixed_set_header(&committed),
+            refuse_consensus_data(&committed),
             Err(ConsensusError::UnexpectedCommitments { number: 4 })
+        ));
+        let carrying = Block { consensus: Some(Default::default()), ..block };
+        assert!(matches!(
+            refuse_consensus_data(&carrying),
+            Err(ConsensusError::UnexpectedConsensusData { number: 4 })
         ));
     }
 

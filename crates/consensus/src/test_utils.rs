@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use alloy_primitives::Address;
-use cairn_primitives::Header;
+use cairn_primitives::{Header, ValidatorSetRecord};
 
 use crate::{
     ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
-    ValidatorPower,
+    ValidatorPower, ValidatorSets,
 };
 
 /// The dev engine's reads, but safe one block and final two blocks behind the head: an engine
@@ -15,12 +15,24 @@ use crate::{
 struct Lagging(DevConsensus);
 
 impl ConsensusReads for Lagging {
-    fn validators(&self, height: u64) -> Result<Vec<ValidatorPower>, ConsensusError> {
-        self.0.validators(height)
+    fn validators(
+        &self,
+        sets: &dyn ValidatorSets,
+        height: u64,
+    ) -> Result<Vec<ValidatorPower>, ConsensusError> {
+        self.0.validators(sets, height)
     }
 
     fn signers(&self, header: &Header) -> Result<Vec<Address>, ConsensusError> {
         self.0.signers(header)
+    }
+
+    fn proposer_of(
+        &self,
+        sets: &dyn ValidatorSets,
+        header: &Header,
+    ) -> Result<Option<Address>, ConsensusError> {
+        self.0.proposer_of(sets, header)
     }
 
     fn evidence(&self) -> Vec<Equivocation> {
@@ -40,5 +52,15 @@ pub fn lagging_roles(proposer: Address) -> ConsensusRoles {
         validator: dev.clone(),
         production: dev.clone(),
         reads: Arc::new(Lagging((*dev).clone())),
+        block_end: dev,
+    }
+}
+
+/// One set for every height: rules judged apart from any store.
+pub struct FixedSets(pub Arc<ValidatorSetRecord>);
+
+impl ValidatorSets for FixedSets {
+    fn set_at(&self, _height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
+        Ok(self.0.clone())
     }
 }

@@ -106,16 +106,21 @@ impl<K: KvStore> NodeBuilder<K> {
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, gossip } = self;
-        let roles = match &engine {
+        // The BFT roles and the driver share one cache of converted validator sets.
+        let (roles, schedule) = match &engine {
             EngineSetup::Dev { beneficiary, .. } => {
-                ConsensusRoles::of(Arc::new(DevConsensus::new(*beneficiary)))
+                (ConsensusRoles::of(Arc::new(DevConsensus::new(*beneficiary))), None)
             }
-            EngineSetup::Bft(setup) => ConsensusRoles::of(Arc::new(BftConsensus::new(
-                spec.chain_id,
-                ValidatorSchedule::from_spec(&spec)?,
-                setup.fee_recipient,
-                setup.evidence.clone(),
-            ))),
+            EngineSetup::Bft(setup) => {
+                let schedule = ValidatorSchedule::from_spec(&spec)?;
+                let rules = BftConsensus::new(
+                    spec.chain_id,
+                    schedule.clone(),
+                    setup.fee_recipient,
+                    setup.evidence.clone(),
+                );
+                (ConsensusRoles::of(Arc::new(rules)), Some(schedule))
+            }
         };
         let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
         let started_at = node.head()?.number;
@@ -136,7 +141,7 @@ impl<K: KvStore> NodeBuilder<K> {
                     fee_recipient: setup.fee_recipient,
                     block_time: Duration::from_millis(spec.block_time_ms),
                 };
-                let schedule = ValidatorSchedule::from_spec(&spec)?;
+                let schedule = schedule.unwrap_or_default();
                 let engine =
                     cairn_bft::start_with(node.clone(), schedule, params, setup.transport).await?;
                 let validator = engine.address().map(|a| a.0);

@@ -4,8 +4,11 @@
 //! signatures are checked, the consensus rules are applied (time included: milliseconds
 //! strictly increasing, and no block later than this machine's clock plus the spec's allowed
 //! drift, which an honestly made block never is), and it is re-executed on a fresh
-//! in-memory copy of the chain built from the chain spec; receipts, gas, bloom and the state
-//! root must match. At the end the stored account and storage tables must equal the replayed
+//! in-memory copy of the chain built from the chain spec, with the engine's block end;
+//! receipts, gas, bloom, the state root and what the block end left (protocol-call logs, the
+//! next epoch's validator set) must match. Every rule that depends on the validator set reads
+//! it from the replay, never from the audited store, so a forged set record on disk is found
+//! rather than trusted. At the end the stored account and storage tables must equal the replayed
 //! ones, so an edit to any stored block, receipt or account is found.
 
 use std::collections::BTreeMap;
@@ -13,8 +16,8 @@ use std::collections::BTreeMap;
 use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, U256};
-use cairn_consensus::HeaderValidator;
-use cairn_execution::{NoBlockEnd, execute_block};
+use cairn_consensus::ConsensusRoles;
+use cairn_execution::execute_block;
 use cairn_primitives::{Block, ChainSpec, Clock, Receipt, SystemClock};
 pub use cairn_reads::{VerifyFailure, VerifyProgress, VerifyReport};
 use cairn_storage::{
@@ -22,6 +25,8 @@ use cairn_storage::{
     TxLocation,
 };
 use rayon::prelude::*;
+
+use crate::sets::{StoreSets, genesis_set};
 
 fn fail(height: u64, what: impl ToString) -> VerifyFailure {
     VerifyFailure { height, what: what.to_string() }
@@ -32,7 +37,7 @@ fn fail(height: u64, what: impl ToString) -> VerifyFailure {
 pub fn verify_chain<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn HeaderValidator,
+    consensus: &ConsensusRoles,
 ) -> Result<VerifyReport, VerifyFailure> {
     verify_chain_with_progress(store, spec, consensus, &SystemClock, &mut |_| {})
 }
@@ -42,7 +47,7 @@ pub fn verify_chain<K: KvStore>(
 pub fn verify_chain_with_progress<K: KvStore>(
     store: &ChainStore<K>,
     spec: &ChainSpec,
-    consensus: &dyn HeaderValidator,
+    consensus: &ConsensusRoles,
     clock: &dyn Clock,
     progress: &mut dyn FnMut(VerifyProgress),
 ) -> Result<VerifyReport, VerifyFailure> {
@@ -50,6 +55,7 @@ pub fn verify_chain_with_progress<K: KvStore>(
     let head =
         stored.head_number().map_err(|e| fail(0, e))?.ok_or_else(|| fail(0, "no genesis"))?;
     let replay = ChainStore::open(MemoryKv::new(), spec).map_err(|e| fail(0, e))?;
+    let genesis_set = genesis_set(spec).map_err(|e| fail(0, e))?;
     let mut parent = replay.head().map_err(|e| fail(0, e))?;
     let genesis = stored.header(0).map_err(|e| fail(0, e))?.ok_or_else(|| fail(0, "no genesis"))?;
     if genesis != parent {
@@ -66,7 +72,14 @@ pub fn verify_chain_with_progress<K: KvStore>(
             .block(number)
             .map_err(|e| fail(number, e))?
             .ok_or_else(|| fail(number, "block missing"))?;
-        consensus.validate_header(&parent, &block.header).map_err(|e| fail(number, e))?;
+        let replayed = replay.snapshot().map_err(|e| fail(number, e))?;
+        let sets = StoreSets { snapshot: &replayed, genesis: &genesis_set, spec };
+        consensus
+            .validator
+            .validate_header(&sets, &parent, &block.header)
+            .map_err(|e| fail(number, e))?;
+        let end =
+            consensus.block_end.import(&sets, &parent, &block).map_err(|e| fail(number, e))?;
         cairn_consensus::validate_clock(&block.header, now, spec.max_clock_drift_ms)
             .map_err(|e| fail(number, e))?;
         check_indexes(&stored, &block).map_err(|e| fail(number, e))?;
@@ -75,8 +88,7 @@ pub fn verify_chain_with_progress<K: KvStore>(
         if stored_senders.as_deref() != Some(senders.as_slice()) {
             return Err(fail(number, "stored senders differ from the signatures"));
         }
-        let replayed = replay.snapshot().map_err(|e| fail(number, e))?;
-        let executed = execute_block(&replayed, spec, &parent, &block, &senders, &NoBlockEnd)
+        let executed = execute_block(&replayed, spec, &parent, &block, &senders, end.as_ref())
             .map_err(|e| fail(number, e))?;
         let (receipts, state) = (executed.receipts, executed.state);
         let extras = executed.end.into_extras();

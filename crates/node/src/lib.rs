@@ -3,8 +3,12 @@
 //! ```text
 //!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► Pool
 //!  Pool ─► build_candidate ─► build_block (revm)
-//!  peer's block ────────► check_candidate ─► execute_block (revm, roots must match)
+//!  peer's block ────────► check_candidate ─► block_end.import ─► execute_block (revm, roots
+//!                                             must match)
 //!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
+//!                                     (block, receipts, state, next epoch's set: one batch)
+//!  validator_set(height) / StoreSets: the set of a height over one snapshot (genesis set
+//!  until a block records another), what every role judging a height is given
 //!                                                                 └► Pool::on_block, new head
 //!  channels: blocks (subscribe_blocks) and admitted transactions (subscribe_pending), apart,
 //!  so a flood of transactions never makes a block subscriber miss blocks; transactions from
@@ -25,6 +29,7 @@ mod node;
 mod producer;
 mod reads;
 mod records;
+mod sets;
 mod staking_genesis;
 
 pub use cairn_reads::CallBlock;

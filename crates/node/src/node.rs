@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::{ConsensusError, ConsensusReads, ConsensusRoles, Sealing};
-use cairn_execution::{BlockContext, BuiltBlock, NoBlockEnd, build_block, execute_block};
+use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing, ValidatorSets as _};
+use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Clock, Header, Receipt, SystemClock, next_base_fee};
+use cairn_primitives::{
+    Block, ChainSpec, Clock, Header, Receipt, SystemClock, ValidatorSetRecord, next_base_fee,
+};
 use cairn_reads::ChainReader as _;
 use cairn_storage::{
     BlockExtras, ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError,
@@ -18,6 +20,7 @@ use tokio::sync::{Notify, broadcast};
 use tracing::{info, warn};
 
 use crate::audit::{VerifyFailure, VerifyProgress, VerifyReport, verify_chain_with_progress};
+use crate::sets::{StoreSets, genesis_set};
 use crate::{NodeError, Origin, TxLookup};
 
 /// A block executed on top of the head and ready to commit once agreed, with what its
@@ -79,6 +82,8 @@ impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
 pub struct Node<K: KvStore> {
     pub(crate) store: ChainStore<K>,
     spec: ChainSpec,
+    /// The spec's genesis validator set: every height's set until a block records another.
+    pub(crate) genesis_set: Arc<ValidatorSetRecord>,
     consensus: ConsensusRoles,
     /// Where block times and the drift check read the time.
     clock: Arc<dyn Clock>,
@@ -104,6 +109,7 @@ impl<K: KvStore> Node<K> {
     ) -> Result<Self, NodeError> {
         let consensus = consensus.into();
         crate::staking_genesis::check_staking_genesis(&spec)?;
+        let genesis_set = genesis_set(&spec)?;
         let store = ChainStore::open(kv, &spec)?;
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,
@@ -118,6 +124,7 @@ impl<K: KvStore> Node<K> {
         Ok(Self {
             store,
             spec,
+            genesis_set,
             consensus,
             clock: Arc::new(SystemClock),
             pool: Mutex::new(pool),
@@ -151,6 +158,19 @@ impl<K: KvStore> Node<K> {
     /// signed a block, the evidence it holds, how final the chain is.
     pub fn consensus(&self) -> &dyn ConsensusReads {
         self.consensus.reads.as_ref()
+    }
+
+    /// The validator sets of the chain as `snapshot` holds it.
+    pub(crate) fn sets<'a, R>(&'a self, snapshot: &'a Snapshot<R>) -> StoreSets<'a, R> {
+        StoreSets { snapshot, genesis: &self.genesis_set, spec: &self.spec }
+    }
+
+    /// The validators that decide block `height`, as the stored chain decided them (the
+    /// genesis set until a block records another); a height in a later epoch than the next
+    /// block's is not known yet. What consensus is given for each height it runs.
+    pub fn validator_set(&self, height: u64) -> Result<Arc<ValidatorSetRecord>, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        Ok(self.sets(&snapshot).set_at(height)?)
     }
 
     /// Who the blocks this node builds pay their priority fees to.
@@ -379,6 +399,7 @@ impl<K: KvStore> Node<K> {
         let state = HeadState(snapshot);
         let candidates = self.pool().select(context.base_fee, parent.gas_limit, &state);
         let snapshot = state.0;
+        let end = self.consensus.block_end.build(&self.sets(&snapshot), &parent)?;
         Ok(build_block(
             &snapshot,
             &self.spec,
@@ -386,26 +407,21 @@ impl<K: KvStore> Node<K> {
             context,
             candidates.iter().map(|p| (p.tx.clone(), p.sender)),
             Default::default(),
-            &NoBlockEnd,
+            end.as_ref(),
         )?)
     }
 
     /// Checks a block someone else proposed as the child of the head: the shared header rules,
-    /// every signature, and a re-execution that must reproduce every root the header commits
-    /// to. The seal is not checked (agreement comes after this check).
+    /// the engine's consensus data (its block end), every signature, and a re-execution that
+    /// must reproduce every root the header commits to. The seal is not checked (agreement
+    /// comes after this check).
     pub fn check_candidate(&self, block: Block) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        // No engine yet commits to validator sets or takes consensus data in a block body, so
-        // a proposal carrying either is refused before anyone votes for it.
-        cairn_consensus::validate_fixed_set_header(&block.header)?;
-        if block.consensus.is_some() {
-            let number = block.header.number;
-            return Err(ConsensusError::UnexpectedConsensusData { number }.into());
-        }
+        let end = self.consensus.block_end.import(&self.sets(&snapshot), &parent, &block)?;
         cairn_consensus::validate_clock(
             &block.header,
             self.now_ms(),
@@ -413,7 +429,7 @@ impl<K: KvStore> Node<K> {
         )?;
         let senders = self.senders(&block)?;
         let executed =
-            execute_block(&snapshot, &self.spec, &parent, &block, &senders, &NoBlockEnd)?;
+            execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref())?;
         Ok(Candidate {
             block,
             senders,
@@ -450,14 +466,17 @@ impl<K: KvStore> Node<K> {
             })
     }
 
-    /// Commits an agreed block (its seal already set) on top of the head, drops its
-    /// transactions from the pool and announces it.
+    /// Commits an agreed block (its seal already set) on top of the head, with what its end
+    /// left (the next epoch's validator set, its protocol calls' logs) in the same atomic
+    /// batch, drops its transactions from the pool and announces it.
     pub fn commit_candidate(&self, candidate: Candidate) -> Result<Header, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
         let Candidate { block, senders, receipts, state, extras, rejected, work } = candidate;
-        let parent = self.store.head()?;
-        self.consensus.validator.validate_header(&parent, &block.header)?;
+        let snapshot = self.store.snapshot()?;
+        let parent = snapshot.head()?;
+        self.consensus.validator.validate_header(&self.sets(&snapshot), &parent, &block.header)?;
+        drop(snapshot);
         self.store.commit_block(&block, &senders, &receipts, state, &extras)?;
         let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         dropped.extend(rejected);
@@ -486,7 +505,7 @@ impl<K: KvStore> Node<K> {
         verify_chain_with_progress(
             &self.store,
             &self.spec,
-            self.consensus.validator.as_ref(),
+            &self.consensus,
             self.clock.as_ref(),
             progress,
         )

@@ -9,10 +9,10 @@ use std::time::Duration;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_rpc_types_eth::state::StateOverride;
 use alloy_rpc_types_eth::{AccessListResult, BlockOverrides, Filter, TransactionRequest};
-use cairn_consensus::ConsensusReads;
+use cairn_consensus::{ConsensusError, ConsensusReads, ValidatorSets};
 use cairn_execution::CallOutcome;
 use cairn_mempool::{PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Header, Receipt};
+use cairn_primitives::{Block, ChainSpec, Header, Receipt, ValidatorSetRecord};
 use cairn_reads::{
     BlockLog, BlockSelector, CallBlock, ChainReader, ChainView, FeeSuggestion, Heads, NodeEvents,
     NodeReads, Origin, PoolReader, Simulator, TxLookup, TxSubmitter, VerifyFailure, VerifyProgress,
@@ -24,18 +24,35 @@ use cairn_storage::{
 use tokio::sync::broadcast;
 
 use crate::logs::scan_logs;
+use crate::sets::StoreSets;
 use crate::{Node, NodeError};
 
-/// One store snapshot and the engine that says how final it is.
+/// One store snapshot, the engine that says how final it is, and what decides its validator
+/// sets.
 struct View<'a, R> {
     snapshot: Snapshot<R>,
     consensus: &'a dyn ConsensusReads,
+    genesis: &'a Arc<ValidatorSetRecord>,
+    spec: &'a ChainSpec,
 }
 
 impl<K: KvStore> ChainReader for Node<K> {
     fn view(&self) -> Result<Box<dyn ChainView + '_>, NodeError> {
         let snapshot = self.store.snapshot()?;
-        Ok(Box::new(View { snapshot, consensus: self.consensus() }))
+        Ok(Box::new(View {
+            snapshot,
+            consensus: self.consensus(),
+            genesis: &self.genesis_set,
+            spec: self.spec(),
+        }))
+    }
+}
+
+/// The sets of the view's own snapshot, so an answer reads blocks and their sets alike.
+impl<R: KvRead> ValidatorSets for View<'_, R> {
+    fn set_at(&self, height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
+        StoreSets { snapshot: &self.snapshot, genesis: self.genesis, spec: self.spec }
+            .set_at(height)
     }
 }
 

@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 
 use alloy_primitives::{Address, B256};
 use alloy_rpc_types_eth::Filter;
+use cairn_consensus::ValidatorSets;
 use cairn_primitives::{Block, Header, Receipt};
 use cairn_storage::{AccountProof, AddressTx, StateView, TxLocation};
 
@@ -19,8 +20,10 @@ pub trait ChainReader: Send + Sync {
 /// One consistent view of the stored chain. It lives inside one synchronous read (the servers
 /// run reads on the blocking pool) and is never held across an `.await`. Tags resolve here,
 /// from the engine's finality, and nowhere else, so every server names the same block for
-/// the same tag; later visibility rules and light-client proofs attach by wrapping it.
-pub trait ChainView {
+/// the same tag; later visibility rules and light-client proofs attach by wrapping it. It is
+/// also the [`ValidatorSets`] of its chain: the engine's per-height reads
+/// (`ConsensusReads::validators`) judge a block by the set this same view holds for it.
+pub trait ChainView: ValidatorSets {
     /// The head and how final the chain is.
     fn heads(&self) -> Result<Heads, NodeError>;
 

@@ -329,9 +329,12 @@ impl TestNet {
                         let certificate = decode_seal(&header.seal).unwrap_or_else(|e| {
                             panic!("seed {}: block {number} of node {i}: {e:?}", self.seed.0)
                         });
+                        let record = self.reads(i).validator_set(number).expect("read");
+                        let validators =
+                            self.genesis.schedule.convert(&record).expect("a usable set");
                         verify_certificate(
                             self.genesis.spec.chain_id,
-                            &self.genesis.schedule.at(cairn_bft::Height(number)),
+                            &validators,
                             &header,
                             &certificate,
                         )

@@ -5,13 +5,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use alloy_primitives::Address;
-use cairn_consensus::DevConsensus;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::ChainSpec;
 use cairn_storage::{ChainStore, RedbKv};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-use crate::support::{Chain, PROPOSER, sign, transfer};
+use crate::support::{Chain, dev_roles, sign, transfer};
 
 const DIR_VAR: &str = "CAIRN_CRASH_DIR";
 
@@ -57,7 +56,7 @@ fn kill_nine_at_random_points_then_restart_verify_and_continue() {
 
         let kv = RedbKv::open(&dir.path().join("chain.redb")).unwrap();
         let store = ChainStore::open(kv, &spec).unwrap();
-        let report = verify_chain(&store, &spec, &DevConsensus::new(PROPOSER))
+        let report = verify_chain(&store, &spec, &dev_roles())
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         assert!(report.height >= last_height, "round {round}: lost committed blocks");
         last_height = report.height;

@@ -1,10 +1,9 @@
 use alloy_primitives::{Address, U256};
-use cairn_consensus::DevConsensus;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::ChainSpec;
 use cairn_storage::RedbKv;
 
-use crate::support::{Chain, PROPOSER, sign, transfer};
+use crate::support::{Chain, dev_roles, sign, transfer};
 
 #[test]
 fn a_restart_keeps_the_chain_and_forgets_the_pool() {
@@ -49,7 +48,7 @@ fn unwinding_and_applying_another_branch_keeps_state_and_audit_in_agreement() {
     assert_eq!(branch.number, 2);
     assert_eq!(chain.balance(to), U256::from(101));
     let spec = ChainSpec::dev().unwrap();
-    let report = verify_chain(&chain.store(), &spec, &DevConsensus::new(PROPOSER)).unwrap();
+    let report = verify_chain(&chain.store(), &spec, &dev_roles()).unwrap();
     assert_eq!(report.height, 2);
     assert_eq!(report.state_root, branch.state_root);
 }

@@ -14,6 +14,7 @@ mod fees;
 mod mempool;
 mod producer;
 mod reads;
+mod sets;
 mod staking_genesis;
 mod support;
 mod system_logs;

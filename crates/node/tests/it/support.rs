@@ -5,13 +5,18 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use cairn_consensus::DevConsensus;
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::{Node, NodeError};
 use cairn_primitives::{ChainSpec, DevAccount, Header, dev_accounts};
 use cairn_storage::{ChainStore, KvStore, MemoryKv};
 
 pub const GWEI: u128 = 1_000_000_000;
 pub const PROPOSER: Address = Address::repeat_byte(0xbe);
+
+/// The dev engine's roles, as the nodes of [`Chain`] run them.
+pub fn dev_roles() -> ConsensusRoles {
+    ConsensusRoles::of(Arc::new(DevConsensus::new(PROPOSER)))
+}
 
 /// A dev chain in memory (or on any backend) with the ten dev accounts at hand.
 pub struct Chain<K: KvStore = MemoryKv> {

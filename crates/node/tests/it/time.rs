@@ -11,7 +11,7 @@ use cairn_node::audit::verify_chain;
 use cairn_primitives::{Block, ChainSpec, Clock, Header, SystemClock};
 use cairn_storage::MemoryKv;
 
-use crate::support::{Chain, PROPOSER};
+use crate::support::{Chain, PROPOSER, dev_roles};
 
 /// The clock a node reads unless given another.
 fn now_ms() -> u64 {
@@ -50,7 +50,7 @@ fn blocks_faster_than_a_second_share_seconds_and_order_by_milliseconds() {
     assert!(shared > 0, "30 blocks in well under a second share a second somewhere");
     let first = headers.first().unwrap().timestamp_ms;
     assert!(first.abs_diff(now_ms()) < 60_000, "blocks are timed by the clock: {first}");
-    let report = verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER));
+    let report = verify_chain(&chain.store(), chain.node.spec(), &dev_roles());
     assert_eq!(report.unwrap().height, 30);
 }
 
@@ -67,8 +67,7 @@ fn a_block_whose_time_goes_back_is_refused_by_validators_and_by_verify() {
 
     // Written past the node's checks, as a tampering tool would: the audit finds it.
     chain.store().commit_block(&block, &[], &[], state, &Default::default()).unwrap();
-    let failure =
-        verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
+    let failure = verify_chain(&chain.store(), chain.node.spec(), &dev_roles()).unwrap_err();
     assert_eq!(failure.height, 2);
     assert!(failure.what.contains("timestamp_ms"), "{failure}");
 }
@@ -89,8 +88,7 @@ fn a_block_too_far_ahead_of_the_clock_is_refused_by_validators_and_by_verify() {
         "{err}"
     );
     chain.store().commit_block(&ahead, &[], &[], state, &Default::default()).unwrap();
-    let failure =
-        verify_chain(&chain.store(), chain.node.spec(), &DevConsensus::new(PROPOSER)).unwrap_err();
+    let failure = verify_chain(&chain.store(), chain.node.spec(), &dev_roles()).unwrap_err();
     assert_eq!(failure.height, 2);
     assert!(failure.what.contains("allowed drift"), "{failure}");
 }
@@ -185,7 +183,7 @@ fn blocks_are_timed_and_judged_by_the_injected_clock() {
     chain.store().commit_block(&ahead, &[], &[], state, &Default::default()).unwrap();
     let failure = chain.node.verify(&mut |_| {}).unwrap_err();
     assert_eq!(failure.height, 4);
-    let rules = DevConsensus::new(PROPOSER);
+    let rules = dev_roles();
     assert_eq!(verify_chain(&chain.store(), chain.node.spec(), &rules).unwrap().height, 4);
 
     // A builder whose clock reads before the head refuses to run ahead of it by the drift.
