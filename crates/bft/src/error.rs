@@ -71,6 +71,12 @@ pub enum SealError {
         /// What the decoder found.
         kind: std::io::ErrorKind,
     },
+    /// A certificate of genesis, which no vote decides (block 1 carries an empty one).
+    #[error("a certificate of {len} bytes for genesis, which no certificate decides")]
+    OfGenesis {
+        /// Its length.
+        len: usize,
+    },
     /// The certificate is for another height.
     #[error("certificate is for height {got}, the header is {expected}")]
     WrongHeight {

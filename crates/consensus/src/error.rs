@@ -155,4 +155,52 @@ pub enum ConsensusError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A block of a chain with changing validator sets whose header does not commit to them.
+    #[error(
+        "block {number}: no consensus commitments (this engine's headers commit to their sets)"
+    )]
+    MissingCommitments {
+        /// The header's number.
+        number: u64,
+    },
+    /// The header commits to another set than the one that decides its height.
+    #[error(
+        "block {number}: validators_hash {got}, but the set of this height hashes to {expected}"
+    )]
+    ValidatorsHash {
+        /// The header's number.
+        number: u64,
+        /// What the header says.
+        got: B256,
+        /// The hash of the set of its height.
+        expected: B256,
+    },
+    /// A block of an engine whose fees belong to the protocol pays another beneficiary.
+    #[error("block {number}: beneficiary {got}, expected {expected}")]
+    Beneficiary {
+        /// The header's number.
+        number: u64,
+        /// The header's beneficiary.
+        got: alloy_primitives::Address,
+        /// The one the engine requires.
+        expected: alloy_primitives::Address,
+    },
+    /// A block of an engine with protocol calls that carries no consensus data.
+    #[error(
+        "block {number}: no consensus data in the body (this engine needs the parent's certificate)"
+    )]
+    MissingConsensusData {
+        /// The block's number.
+        number: u64,
+    },
+    /// The parent's certificate a block carries does not prove the parent. `source` is the
+    /// engine's own typed error, as for [`ConsensusError::Seal`].
+    #[error("block {number}: the parent's certificate it carries is invalid: {source}")]
+    LastCommit {
+        /// The number of the block that carries it.
+        number: u64,
+        /// What the engine found wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }

@@ -6,12 +6,13 @@ use std::time::Duration;
 use alloy_primitives::Address;
 use cairn_api::ApiConfig;
 use cairn_bft::{
-    BftConsensus, BftParams, ConsensusSigner, EvidenceLog, Transport, ValidatorSchedule,
+    BftConsensus, BftParams, ConsensusSigner, EvidenceLog, PosConsensus, Transport,
+    ValidatorSchedule,
 };
 use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_network::NetworkConfig;
 use cairn_node::{BlockProducer, Node};
-use cairn_primitives::{ChainSpec, Clock, SystemClock};
+use cairn_primitives::{ChainSpec, Clock, ConsensusKind, STAKING_ADDRESS, SystemClock};
 use cairn_rpc::RpcConfig;
 use cairn_storage::KvStore;
 
@@ -32,7 +33,8 @@ pub enum EngineSetup {
         /// Who the blocks pay their priority fees to.
         beneficiary: Address,
     },
-    /// A node of a BFT network (a validator, or a full node that follows and verifies).
+    /// A node of a BFT network (a validator, or a full node that follows and verifies): a
+    /// fixed set on a `bft` chain, sets chosen by stake every epoch on a `pos` chain.
     Bft(BftSetup),
 }
 
@@ -44,7 +46,8 @@ pub struct BftSetup {
     pub evidence: Arc<EvidenceLog>,
     /// The validator's consensus key; `None` runs a full node.
     pub signer: Option<ConsensusSigner>,
-    /// Who the blocks this validator proposes pay their priority fees to.
+    /// Who the blocks this validator proposes pay their priority fees to (ignored on proof
+    /// of stake, where they go to the staking contract).
     pub fee_recipient: Address,
     /// How consensus messages travel: libp2p (`cairn node`) or actors the caller runs (the
     /// in-process test network).
@@ -113,13 +116,20 @@ impl<K: KvStore> NodeBuilder<K> {
             }
             EngineSetup::Bft(setup) => {
                 let schedule = ValidatorSchedule::from_spec(&spec)?;
-                let rules = BftConsensus::new(
-                    spec.chain_id,
-                    schedule.clone(),
-                    setup.fee_recipient,
-                    setup.evidence.clone(),
-                );
-                (ConsensusRoles::of(Arc::new(rules)), Some(schedule))
+                let roles = match spec.consensus {
+                    ConsensusKind::Pos => ConsensusRoles::of(Arc::new(PosConsensus::new(
+                        &spec,
+                        schedule.clone(),
+                        setup.evidence.clone(),
+                    ))),
+                    _ => ConsensusRoles::of(Arc::new(BftConsensus::new(
+                        spec.chain_id,
+                        schedule.clone(),
+                        setup.fee_recipient,
+                        setup.evidence.clone(),
+                    ))),
+                };
+                (roles, Some(schedule))
             }
         };
         let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
@@ -138,7 +148,11 @@ impl<K: KvStore> NodeBuilder<K> {
                     evidence: setup.evidence,
                     chain_id: spec.chain_id,
                     signer: setup.signer,
-                    fee_recipient: setup.fee_recipient,
+                    // On proof of stake the fees belong to the stakers, through the contract.
+                    fee_recipient: match spec.consensus {
+                        ConsensusKind::Pos => STAKING_ADDRESS,
+                        _ => setup.fee_recipient,
+                    },
                     block_time: Duration::from_millis(spec.block_time_ms),
                 };
                 let schedule = schedule.unwrap_or_default();

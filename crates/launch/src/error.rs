@@ -64,7 +64,7 @@ pub enum LaunchError {
     #[error(transparent)]
     Spec(#[from] cairn_primitives::PrimitivesError),
     /// `cairn node` was given a chain another engine decides.
-    #[error("cairn node runs bft chains; use cairn dev for a dev chain")]
+    #[error("cairn node runs bft and pos chains; use cairn dev for a dev chain")]
     NotBft,
     /// The data directory holds a chain created from another spec.
     #[error("{} already holds a chain with another spec; use a new --datadir", dir.display())]

@@ -1,4 +1,5 @@
-//! A node of a BFT network from its config file: what `cairn node --config` runs.
+//! A node of a BFT or proof-of-stake network from its config file: what `cairn node --config`
+//! runs.
 
 use std::sync::Arc;
 
@@ -24,8 +25,13 @@ impl NodeBuilder<RedbKv> {
     pub fn from_config(config: &NodeConfig) -> Result<Self, LaunchError> {
         // Every file is checked before the data directory is touched.
         let spec = ChainSpec::from_file(&config.genesis)?;
-        if spec.consensus != ConsensusKind::Bft {
+        if !matches!(spec.consensus, ConsensusKind::Bft | ConsensusKind::Pos) {
             return Err(LaunchError::NotBft);
+        }
+        if spec.consensus == ConsensusKind::Pos && config.fee_recipient.is_some() {
+            tracing::warn!(
+                "fee_recipient is ignored on a proof-of-stake chain: fees go to the stakers"
+            );
         }
         let rpc_tls = listeners::tls(
             "JSON-RPC",

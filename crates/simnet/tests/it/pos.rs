@@ -32,22 +32,17 @@ fn a_delegation_raises_a_validators_power_from_the_next_epoch() {
         let validator = net.validator(0);
         let chain_id = net.spec().chain_id;
         let delegator = net.accounts()[10].clone();
-        let input = Staking::delegateCall { validatorAddress: validator }.abi_encode();
-        let tx = eip1559(
-            chain_id,
-            0,
-            TxKind::Call(STAKING_ADDRESS),
-            ether(500),
-            input.into(),
-            300_000,
-        );
-        let hash = net.reads(1).submit_raw(&sign(&delegator, tx).expect("signed")).expect("admitted");
+        let input = Staking::delegateCall { validator }.abi_encode();
+        let tx =
+            eip1559(chain_id, 0, TxKind::Call(STAKING_ADDRESS), ether(500), input.into(), 300_000);
+        let hash =
+            net.reads(1).submit_raw(&sign(&delegator, tx).expect("signed")).expect("admitted");
 
         let landed = loop {
             let head = net.height(0);
             net.wait_until_height(head + 1).await;
             if let Some(lookup) = net.reads(0).transaction(hash).expect("read") {
-                assert!(lookup.receipt.status(), "seed {}: delegate reverted", seed.0);
+                assert!(lookup.receipt.envelope.status(), "seed {}: delegate reverted", seed.0);
                 break lookup.block_number;
             }
         };
