@@ -28,7 +28,8 @@ pub struct PosConsensus {
     chain_id: u64,
     schedule: ValidatorSchedule,
     block_reward: U256,
-    epoch_length: u64,
+    /// The spec's epoch rules (`ends_epoch`, `epoch_of`).
+    spec: Arc<ChainSpec>,
 }
 
 impl PosConsensus {
@@ -41,13 +42,13 @@ impl PosConsensus {
             chain_id: spec.chain_id,
             schedule,
             block_reward: spec.staking_params().block_reward,
-            epoch_length: spec.epoch_length.unwrap_or(1).max(1),
+            spec: Arc::new(spec.clone()),
         }
     }
 
     /// Whether `height` is the last block of its epoch, and the epoch that follows it.
     fn ends_epoch(&self, height: u64) -> Option<u64> {
-        (height > 0 && height % self.epoch_length == 0).then_some(height / self.epoch_length)
+        self.spec.ends_epoch(height).then(|| self.spec.epoch_of(height) + 1)
     }
 
     /// The bitmap of who signed `parent`'s certificate `last_commit` over the set of
