@@ -18,15 +18,20 @@ use crate::harness::{ACCOUNT1, KEY0, cast_bin, free_ports, get_json, run, run_ok
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A network written to a temporary folder; nodes are started and killed one by one.
-struct Network {
+pub(crate) struct Network {
     dir: tempfile::TempDir,
-    rpc: Vec<String>,
-    api: Vec<String>,
+    pub(crate) rpc: Vec<String>,
+    pub(crate) api: Vec<String>,
     children: Vec<Option<Child>>,
 }
 
 impl Network {
     fn init(validators: usize, full_nodes: usize) -> Network {
+        Self::init_with(validators, full_nodes, &[])
+    }
+
+    /// `cairn testnet init` with `args` added.
+    pub(crate) fn init_with(validators: usize, full_nodes: usize, args: &[&str]) -> Network {
         let dir = tempfile::tempdir().expect("temp dir");
         let nodes = (validators + full_nodes) as u16;
         let base = free_ports(nodes);
@@ -40,7 +45,8 @@ impl Network {
                 .args(["--api-port", &(base + nodes).to_string()])
                 .args(["--p2p-port", &(base + 2 * nodes).to_string()])
                 .args(["--gossip-port", &(base + 3 * nodes).to_string()])
-                .args(["--block-time", "500ms"]),
+                .args(["--block-time", "500ms"])
+                .args(args),
         );
         let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
         let api = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + nodes + i)).collect();
@@ -52,11 +58,11 @@ impl Network {
         serde_json::from_str(&run_ok(self.cast(i).args(["rpc", "cairn_getEvidence"]))).unwrap()
     }
 
-    fn node_dir(&self, i: usize) -> PathBuf {
+    pub(crate) fn node_dir(&self, i: usize) -> PathBuf {
         self.dir.path().join(format!("node{i}"))
     }
 
-    fn start(&mut self, i: usize) {
+    pub(crate) fn start(&mut self, i: usize) {
         let log = File::options()
             .create(true)
             .append(true)
@@ -89,7 +95,7 @@ impl Network {
         command
     }
 
-    fn height(&self, i: usize) -> Option<u64> {
+    pub(crate) fn height(&self, i: usize) -> Option<u64> {
         let output = run(self.cast(i).arg("block-number"));
         if !output.status.success() {
             return None;
@@ -103,7 +109,7 @@ impl Network {
     }
 
     /// The last lines of every node's log, for failure messages.
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         let mut text = String::new();
         for i in 0..self.rpc.len() {
             let path = self.dir.path().join(format!("node{i}.log"));
@@ -115,7 +121,7 @@ impl Network {
         text
     }
 
-    fn wait_height(&self, i: usize, target: u64) -> u64 {
+    pub(crate) fn wait_height(&self, i: usize, target: u64) -> u64 {
         let deadline = Instant::now() + PROGRESS_TIMEOUT;
         loop {
             if let Some(height) = self.height(i)

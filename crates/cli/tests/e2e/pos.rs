@@ -6,8 +6,9 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::bft::Network;
 use crate::devnet::Supervisor;
-use crate::harness::{cast_bin, run_ok};
+use crate::harness::{KEY0, cast_bin, get_json, run_ok};
 
 const STAKING: &str = "0x0000000000000000000000000000000000001000";
 /// Dev account 5 (anvil's sixth key): a delegator with no other role.
@@ -107,4 +108,56 @@ fn a_pos_dev_network_pays_its_stakers_and_a_delegation_counts_from_the_next_epoc
         &["call", STAKING, "pendingRewards(address,address)(uint256)", DELEGATOR, &validator],
     );
     assert!(number(&owed) > 0, "the delegator earned rewards: {owed}");
+}
+
+/// The addresses `activeSet()` lists.
+fn set_members(rpc: &str) -> Vec<String> {
+    active_set(rpc).1.into_iter().map(|(address, _)| address.to_lowercase()).collect()
+}
+
+#[test]
+fn a_full_node_registered_with_cairn_staking_signs_from_the_next_epoch() {
+    let mut net = Network::init_with(4, 1, &["--consensus", "pos", "--epoch-length", "5"]);
+    for i in 0..5 {
+        net.start(i);
+    }
+    net.wait_height(4, 2);
+    let rpc = net.rpc[4].clone();
+    let config = net.node_dir(4).join("config.toml");
+    let registered = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(["staking", "register", "--config"])
+            .arg(&config)
+            .args(["--stake", "2000ether", "--commission", "10%", "--from-env", "OPERATOR_KEY"])
+            .args(["--rpc", &rpc])
+            .env("OPERATOR_KEY", KEY0),
+    );
+    assert!(registered.contains("registered validator 0x"), "{registered}");
+    let validator = registered
+        .split("registered validator ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the validator's address")
+        .to_lowercase();
+    assert!(!set_members(&rpc).contains(&validator), "a candidate signs nothing yet");
+
+    // Two epoch ends later the new validator is in the set, and blocks carry its signature.
+    let (epoch, _) = active_set(&rpc);
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    while active_set(&rpc).0 < epoch + 2 {
+        assert!(Instant::now() < deadline, "no epoch change:\n{}", net.logs());
+        thread::sleep(Duration::from_millis(300));
+    }
+    assert!(set_members(&rpc).contains(&validator), "{validator} not in the set");
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    loop {
+        let head = net.height(0).expect("node0 answers");
+        let block = get_json(&net.api[0], &format!("/v1/blocks/{head}"));
+        let signers = block["signers"].as_array().expect("signers").clone();
+        if signers.iter().any(|s| s.as_str().map(str::to_lowercase) == Some(validator.clone())) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{validator} never signed:\n{}", net.logs());
+        thread::sleep(Duration::from_millis(300));
+    }
 }
