@@ -491,10 +491,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     use alloy_primitives::TxKind;
-    use cairn_consensus::{BlockEndRules, ConsensusError, ConsensusRoles, ValidatorSets};
-    use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
+    use cairn_consensus::test_utils::RecordingEnd;
+    use cairn_consensus::{ConsensusError, ConsensusRoles};
     use cairn_primitives::test_utils::signed_call;
-    use cairn_primitives::{ChainSpec, Header, SetMember, ValidatorSetRecord, dev_accounts};
+    use cairn_primitives::{ChainSpec, SetMember, ValidatorSetRecord, dev_accounts};
     use cairn_storage::MemoryKv;
     use k256::ecdsa::SigningKey;
     use malachitebft_app_channel::app::events::TxEvent;
@@ -559,37 +559,6 @@ mod tests {
         let block = decode_block(&third[0].value_bytes).expect("an unsealed block");
         assert_eq!(block.hash(), node.block(3).expect("read").expect("stored").hash());
         assert_eq!(third[0].certificate.height, Height(3));
-    }
-
-    /// A block end that records the set a test names for a block: how a proof-of-stake
-    /// epoch end (or a governance decision) leaves the next set in the block's batch.
-    struct Records(BTreeMap<u64, ValidatorSetRecord>);
-
-    struct RecordEnd(Option<ValidatorSetRecord>);
-
-    impl BlockEnd for RecordEnd {
-        fn finish(&self, _calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
-            Ok(EndOfBlock { next_validators: self.0.clone(), ..Default::default() })
-        }
-    }
-
-    impl BlockEndRules for Records {
-        fn import(
-            &self,
-            _sets: &dyn ValidatorSets,
-            _parent: &Header,
-            block: &Block,
-        ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
-            Ok(Box::new(RecordEnd(self.0.get(&block.header.number).cloned())))
-        }
-
-        fn build(
-            &self,
-            _sets: &dyn ValidatorSets,
-            parent: &Header,
-        ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
-            Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))
-        }
     }
 
     fn record(epoch: u64, first_height: u64, signers: &[ConsensusSigner]) -> ValidatorSetRecord {
@@ -674,7 +643,10 @@ mod tests {
             validator: bft.clone(),
             production: bft.clone(),
             reads: bft,
-            block_end: Arc::new(Records(BTreeMap::from([(2, set_b.clone()), (4, set_c.clone())]))),
+            block_end: Arc::new(RecordingEnd(BTreeMap::from([
+                (2, set_b.clone()),
+                (4, set_c.clone()),
+            ]))),
         };
         let node = Arc::new(Node::open(MemoryKv::new(), spec, roles).expect("node"));
         let config = || DriverConfig {

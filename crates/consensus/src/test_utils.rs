@@ -1,13 +1,15 @@
 //! Test doubles other crates' tests share.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use alloy_primitives::Address;
-use cairn_primitives::{Header, ValidatorSetRecord};
+use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
+use cairn_primitives::{Block, Header, ValidatorSetRecord};
 
 use crate::{
-    ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation, Finality,
-    ValidatorPower, ValidatorSets,
+    BlockEndRules, ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation,
+    Finality, ValidatorPower, ValidatorSets,
 };
 
 /// The dev engine's reads, but safe one block and final two blocks behind the head: an engine
@@ -62,5 +64,37 @@ pub struct FixedSets(pub Arc<ValidatorSetRecord>);
 impl ValidatorSets for FixedSets {
     fn set_at(&self, _height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
         Ok(self.0.clone())
+    }
+}
+
+/// A block end that records the set a test names for a block (by block number), in import
+/// and building alike: how a proof-of-stake epoch end or a governance decision leaves the next
+/// set in the block's batch, without their contracts.
+pub struct RecordingEnd(pub BTreeMap<u64, ValidatorSetRecord>);
+
+struct RecordEnd(Option<ValidatorSetRecord>);
+
+impl BlockEnd for RecordEnd {
+    fn finish(&self, _calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
+        Ok(EndOfBlock { next_validators: self.0.clone(), ..Default::default() })
+    }
+}
+
+impl BlockEndRules for RecordingEnd {
+    fn import(
+        &self,
+        _sets: &dyn ValidatorSets,
+        _parent: &Header,
+        block: &Block,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        Ok(Box::new(RecordEnd(self.0.get(&block.header.number).cloned())))
+    }
+
+    fn build(
+        &self,
+        _sets: &dyn ValidatorSets,
+        parent: &Header,
+    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
+        Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))
     }
 }

@@ -24,7 +24,8 @@ impl<R: KvRead> ValidatorSets for StoreSets<'_, R> {
     /// the last block of the epoch before it, and the newest record would wrongly answer with
     /// the current epoch's set. (Chains without epochs never meet that case.)
     fn set_at(&self, height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
-        let next = self.snapshot.head()?.number + 1;
+        // A store without a head holds no chain: nothing decided yet beyond genesis.
+        let next = self.snapshot.head_number()?.unwrap_or_default() + 1;
         if height > next && self.spec.epoch_of(height) > self.spec.epoch_of(next) {
             return Err(ConsensusError::UnknownHeight { height });
         }

@@ -7,44 +7,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
-use cairn_consensus::{BlockEndRules, ConsensusError, ConsensusRoles, DevConsensus, ValidatorSets};
-use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
+use cairn_consensus::test_utils::RecordingEnd;
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::Node;
 use cairn_node::audit::verify_chain;
-use cairn_primitives::{Block, ChainSpec, Header, SetMember, ValidatorSetRecord};
+use cairn_primitives::{ChainSpec, SetMember, ValidatorSetRecord};
 use cairn_storage::{ChainStore, MemoryKv};
 
 use crate::support::{PROPOSER, dev_roles};
-
-/// Records the set a test names for a block.
-struct Records(BTreeMap<u64, ValidatorSetRecord>);
-
-struct RecordEnd(Option<ValidatorSetRecord>);
-
-impl BlockEnd for RecordEnd {
-    fn finish(&self, _calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
-        Ok(EndOfBlock { next_validators: self.0.clone(), ..Default::default() })
-    }
-}
-
-impl BlockEndRules for Records {
-    fn import(
-        &self,
-        _sets: &dyn ValidatorSets,
-        _parent: &Header,
-        block: &Block,
-    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
-        Ok(Box::new(RecordEnd(self.0.get(&block.header.number).cloned())))
-    }
-
-    fn build(
-        &self,
-        _sets: &dyn ValidatorSets,
-        parent: &Header,
-    ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
-        Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))
-    }
-}
 
 fn recording(records: &BTreeMap<u64, ValidatorSetRecord>) -> ConsensusRoles {
     let dev = Arc::new(DevConsensus::new(PROPOSER));
@@ -52,7 +22,7 @@ fn recording(records: &BTreeMap<u64, ValidatorSetRecord>) -> ConsensusRoles {
         validator: dev.clone(),
         production: dev.clone(),
         reads: dev,
-        block_end: Arc::new(Records(records.clone())),
+        block_end: Arc::new(RecordingEnd(records.clone())),
     }
 }
 
