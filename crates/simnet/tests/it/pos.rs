@@ -2,13 +2,18 @@
 //! contract, and a delegation changes the set that signs from the next epoch on, the same on
 //! every node and in every node's audit.
 
-use alloy_primitives::{Address, TxKind, U256};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
+use cairn_bft::Height;
+use cairn_node::{CallOutcome, TransactionRequest, TxLookup};
 use cairn_primitives::STAKING_ADDRESS;
 use cairn_primitives::test_utils::{eip1559, sign};
 use cairn_reads::ChainReader;
-use cairn_simnet::{NetBuilder, run};
+use cairn_simnet::{NetBuilder, TestNet, run};
 use cairn_staking::Staking;
+use malachitebft_app_channel::app::types::core::VoteType;
+use malachitebft_core_consensus::SignedConsensusMsg;
 
 use crate::SEEDS;
 
@@ -91,4 +96,164 @@ fn every_block_mints_its_reward_into_the_staking_contract() {
         net.assert_agreement();
         net.audit(1);
     });
+}
+
+/// Sends `input` with `value` from `key` (at `nonce`) to the staking contract through node 0
+/// and waits for its block.
+async fn send_to_staking(
+    net: &mut TestNet,
+    key: &PrivateKeySigner,
+    nonce: u64,
+    input: Vec<u8>,
+    value: U256,
+) -> TxLookup {
+    let tx = eip1559(
+        net.spec().chain_id,
+        nonce,
+        TxKind::Call(STAKING_ADDRESS),
+        value,
+        input.into(),
+        500_000,
+    );
+    let hash = net.reads(0).submit_raw(&sign(key, tx).expect("signed")).expect("admitted");
+    for _ in 0..30 {
+        if let Some(lookup) = net.reads(0).transaction(hash).expect("read") {
+            return lookup;
+        }
+        let head = net.height(0);
+        net.wait_until_height(head + 1).await;
+    }
+    panic!("seed {}: transaction {hash} not included in 30 blocks", net.seed().0);
+}
+
+/// What the staking contract says of `validator` at node 0's head.
+fn info(net: &TestNet, validator: Address) -> Staking::ValidatorInfo {
+    let call = Staking::validatorInfoCall { validatorAddress: validator };
+    let request = TransactionRequest::default()
+        .to(STAKING_ADDRESS)
+        .input(Bytes::from(call.abi_encode()).into());
+    let head = net.height(0);
+    match net.reads(0).call(&request, head, None, None).expect("a view call") {
+        CallOutcome::Success { output, .. } => {
+            Staking::validatorInfoCall::abi_decode_returns(&output).expect("decodes")
+        }
+        other => panic!("validatorInfo failed: {other:?}"),
+    }
+}
+
+/// Whether `validator` signed the certificate of node `i`'s block `number`.
+fn signed(net: &TestNet, i: usize, number: u64, validator: Address) -> bool {
+    let block = net.reads(i).block(number).expect("read").expect("stored");
+    let certificate = cairn_bft::decode_seal(&block.header.seal).expect("a certificate");
+    certificate.commit_signatures.iter().any(|s| s.address.0 == validator)
+}
+
+#[test]
+fn a_validator_kept_offline_is_jailed_left_out_and_back_after_unjail() {
+    run(
+        "a_validator_kept_offline_is_jailed_left_out_and_back_after_unjail",
+        &SEEDS,
+        |seed| async move {
+            let mut net = NetBuilder::new(seed).pos(EPOCH_LENGTH).start().await;
+            net.wait_until_height(2).await;
+            let offline = net.validator(3);
+            net.node(3).crash().await;
+
+            // Its window of 10 blocks fills with misses: jailed, 1% of its pool slashed, and left
+            // out of the set from the next epoch on, while the other 75% of the power finalises.
+            let mut until = 0;
+            for _ in 0..40 {
+                let head = net.height(0);
+                net.wait_until_height(head + 1).await;
+                let now = info(&net, offline);
+                if now.jailedUntil > 0 {
+                    until = now.jailedUntil;
+                    break;
+                }
+            }
+            assert!(until > 0, "seed {}: validator 3 never jailed", seed.0);
+            let jailed_at = net.height(0);
+            let out_from = jailed_at.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH + 1;
+            net.wait_until_height(out_from + 1).await;
+            assert_eq!(
+                power(&net, 0, out_from, offline),
+                None,
+                "seed {}: still in the set",
+                seed.0
+            );
+            assert_eq!(info(&net, offline).selfStake, ether(990), "seed {}: 1% slashed", seed.0);
+
+            // Back online, its operator unjails it: refused before `until`, accepted after, and it
+            // signs again from the epoch after.
+            net.node(3).restart().await;
+            let operator = net.accounts()[3].clone();
+            let unjail = Staking::unjailCall {}.abi_encode();
+            let early = send_to_staking(&mut net, &operator, 0, unjail.clone(), U256::ZERO).await;
+            assert!(early.block_number < until);
+            assert!(!early.receipt.envelope.status(), "seed {}: unjailed before {until}", seed.0);
+            net.wait_until_height(until).await;
+            let late = send_to_staking(&mut net, &operator, 1, unjail, U256::ZERO).await;
+            assert!(
+                late.receipt.envelope.status(),
+                "seed {}: unjail refused after {until}",
+                seed.0
+            );
+            let back_from = late.block_number.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH + 1;
+            net.wait_until_height(back_from + 3).await;
+            assert_eq!(power(&net, 0, back_from, offline), Some(990), "seed {}", seed.0);
+            assert!(
+                (back_from..=back_from + 3).any(|n| signed(&net, 0, n, offline)),
+                "seed {}: validator 3 back in the set but not signing",
+                seed.0
+            );
+            net.assert_agreement();
+            for i in 0..4 {
+                net.audit(i);
+            }
+        },
+    );
+}
+
+#[test]
+fn a_validator_restarted_across_an_epoch_boundary_resumes_with_the_new_set() {
+    run(
+        "a_validator_restarted_across_an_epoch_boundary_resumes_with_the_new_set",
+        &SEEDS,
+        |seed| async move {
+            let mut net = NetBuilder::new(seed).pos(EPOCH_LENGTH).start().await;
+            net.wait_until_height(2).await;
+            // A delegation makes epoch 1's set differ from epoch 0's.
+            let validator = net.validator(0);
+            let delegator = net.accounts()[10].clone();
+            let input = Staking::delegateCall { validator }.abi_encode();
+            let landed = send_to_staking(&mut net, &delegator, 0, input, ether(500)).await;
+            let epoch_end = landed.block_number.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH;
+            // Node 1 crashes the moment it precommits the epoch's last block.
+            net.crash_when(1, move |message| {
+                matches!(message, SignedConsensusMsg::Vote(v)
+                    if v.message.vote_type == VoteType::Precommit
+                        && v.message.height == Height(epoch_end))
+            });
+            net.wait_until(&[0, 2, 3], epoch_end + 3).await;
+            assert!(net.height(1) <= epoch_end, "seed {}: node 1 crashed at its precommit", seed.0);
+
+            net.node(1).restart().await;
+            let target = net.height(0) + 3;
+            net.wait_until_height(target).await;
+            for i in 0..4 {
+                assert_eq!(power(&net, i, epoch_end + 1, validator), Some(1_500), "node {i}");
+            }
+            let signer = net.validator(1);
+            assert!(
+                (epoch_end + 2..=target).any(|n| signed(&net, 0, n, signer)),
+                "seed {}: node 1 does not sign in the new epoch",
+                seed.0
+            );
+            for i in 0..4 {
+                assert!(net.evidence(i).iter().all(|e| e.validator != signer), "seed {}", seed.0);
+            }
+            net.assert_agreement();
+            net.audit(1);
+        },
+    );
 }
