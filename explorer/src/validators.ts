@@ -1,12 +1,21 @@
 // Validators: the set, voting power, last signed block, missed blocks and equivocations; on a
-// proof-of-stake chain also the epoch, each member's stake, the candidates and the set the
-// epoch's end would choose now. Other chains' answers carry no staking fields, and then no
-// staking part is shown.
+// proof-of-stake chain also the epoch, each member's stake, the candidates, the set the
+// epoch's end would choose now and the slashes. Other chains' answers carry no staking
+// fields, and then no staking part is shown.
 
-import { Candidate, SetMember, Validator, Validators, getOptional } from "./api";
+import { Candidate, EventPage, SetMember, Validator, Validators, get, getOptional } from "./api";
 import { Child, fill, h, table } from "./dom";
 import { count, eth, units } from "./format";
-import { Visit, addressLink, badge, blockLink, missing } from "./view";
+import { Pager, Visit, addressLink, badge, blockLink, errorBox, missing, withCursor } from "./view";
+
+/** The staking system contract, whose events the protocol's end-of-block calls emit. */
+const STAKING = "0x0000000000000000000000000000000000001000";
+/** keccak256 of "Slashed(address,uint8,uint64,uint256,uint256)". */
+const SLASHED_TOPIC = "0xa39826cd1bcfb895a1cb9e228c33bc41a7b01217833f8adffdcc3299307333fc";
+/** `Slashed`'s reason codes. */
+const REASONS = ["double sign", "downtime"];
+/** Slashes per page. */
+const PAGE = 10;
 
 /** A validator's staking status as a badge: green while it signs, red once punished. */
 function statusBadge(status: string): HTMLElement {
@@ -105,6 +114,50 @@ function projectedTable(projected: SetMember[], current: Validator[]): Child[] {
   ];
 }
 
+/** Word `i` of an event's ABI-encoded data. */
+function word(data: string, i: number): bigint {
+  return BigInt(`0x${data.slice(2 + 64 * i, 2 + 64 * (i + 1)) || "0"}`);
+}
+
+/** The staking contract's `Slashed` events (logs of the protocol's calls), paged. */
+function slashes(visit: Visit): HTMLElement {
+  const title = "Slashing";
+  const section = h("section", { class: "panel", id: "slashes" }, h("h2", null, title));
+  const pager = new Pager();
+  const show = async () => {
+    try {
+      const path = `/v1/events?address=${STAKING}&topic0=${SLASHED_TOPIC}&limit=${PAGE}`;
+      const page = await get<EventPage>(withCursor(path, pager.current));
+      if (!visit.alive) return;
+      fill(
+        section,
+        h("h2", null, title),
+        h("p", { class: "muted" }, `The staking contract's Slashed events in blocks ${page.from_block} to ${page.to_block}, oldest first.`),
+        table(
+          ["Block", "Validator", "Reason", "Infraction at", "Bonded slashed", "Unbonding slashed"],
+          page.items.map((event) => {
+            const reason = Number(word(event.data, 0));
+            return [
+              blockLink(event.block_number),
+              addressLink(`0x${(event.topics[1] ?? "").slice(26)}`),
+              REASONS[reason] ?? `reason ${reason}`,
+              blockLink(word(event.data, 1).toString()),
+              eth(word(event.data, 2)),
+              eth(word(event.data, 3)),
+            ];
+          }),
+          "No validator has been slashed.",
+        ),
+        page.next !== null || pager.page > 1 ? pager.controls("slashes", page.next, show) : null,
+      );
+    } catch (error) {
+      if (visit.alive) fill(section, h("h2", null, title), errorBox(error, "slashing events"));
+    }
+  };
+  void show();
+  return section;
+}
+
 export async function validators(main: HTMLElement, visit: Visit): Promise<void> {
   const set = await getOptional<Validators>("/v1/validators");
   if (!visit.alive) return;
@@ -139,6 +192,7 @@ export async function validators(main: HTMLElement, visit: Visit): Promise<void>
         projectedTable(set.projected_next_set, set.validators),
       )
       : null,
+    epoch ? slashes(visit) : null,
     h("section", { class: "panel", id: "evidence" },
       h("h2", null, "Equivocation evidence"),
       table(
