@@ -193,7 +193,7 @@ async function run(browser, provider) {
   await see(heading(page, "Validators"), "the validators page opens from the menu");
   await see(page.locator("#validator-set tbody tr [data-address]"), "the validators page lists the dev validator");
   await see(page.locator("#evidence", { hasText: "No equivocation" }), "the validators page shows no equivocation evidence");
-  const stakingParts = await page.locator("#epoch, #candidates, #projected, [data-status]").count();
+  const stakingParts = await page.locator("#epoch, #candidates, #projected, #slashes, [data-status]").count();
   check(stakingParts === 0, "a dev chain's validators page shows no staking parts", `found ${stakingParts}`);
   check((await page.locator("#validator-set th").count()) === 6, "its set table keeps its six columns");
   await shoot(page, "desktop-validators");

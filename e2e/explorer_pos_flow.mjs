@@ -6,7 +6,9 @@
 // stake, commission and jailed-until, the new validator among the candidates and both changes
 // in the projected next set. After the epoch's end the set carries them. The delegator's
 // account page shows its stake, pending rewards and, after an undelegation, the unbonding
-// entry, with the numbers the REST API answers. No page may overflow a 390 px screen, and no
+// entry, with the numbers the REST API answers. The new validator, whose key no node holds,
+// is then jailed for downtime: the page shows it jailed until the block the API names, and
+// the slashing panel its 1 ETH downtime slash. No page may overflow a 390 px screen, and no
 // script error or Content-Security-Policy refusal may occur. Screenshots go to SCREENSHOT_DIR
 // (named pos-*), their paths printed as "screenshot: PATH".
 //
@@ -33,6 +35,9 @@ const DELEGATOR_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872
 const OPERATOR_KEY = "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e";
 /** The new validator's consensus key: no node holds it, so it never signs. */
 const CONSENSUS_KEY = "0x4c0883a69102937d6231471b5dbb6204fe512961708279f2e3e8a5d4b8e3e2a1";
+/** How long the never-signing validator may take to be jailed: it must first be a member for
+ * a whole signing window (100 blocks of 500 ms), longer on two busy cores. */
+const JAIL_WAIT_MS = 300_000;
 const shots = new Shots(SHOTS);
 
 async function api(path) {
@@ -42,8 +47,8 @@ async function api(path) {
 }
 
 /** Polls the REST API until `test` holds of `path`'s answer; returns that answer. */
-async function until(path, test, what) {
-  const deadline = Date.now() + 2 * WAIT_MS;
+async function until(path, test, what, limitMs = 2 * WAIT_MS) {
+  const deadline = Date.now() + limitMs;
   for (;;) {
     const answer = await (await fetch(`${API}${path}`)).json();
     if (test(answer)) {
@@ -174,10 +179,32 @@ async function run(browser, provider) {
   check(eth(BigInt(held.total_staked)) === "400 ETH", "the API agrees: 400 ETH staked");
   await shots.shoot(page, "pos-desktop-account");
 
+  // The new validator never signs: a whole window of misses jails it and slashes 1 % of its
+  // bonded stake (the spec's defaults), which the validators page shows.
+  const members = (v) => [...v.validators, ...v.candidates];
+  const jailed = await until(
+    "/v1/validators",
+    (v) => members(v).some((m) => m.address.toLowerCase() === candidate && m.status === "jailed"),
+    "the validator that never signs is jailed for downtime",
+    JAIL_WAIT_MS,
+  );
+  const jailedUntil = members(jailed).find((m) => m.address.toLowerCase() === candidate).jailed_until;
+  check(jailedUntil > jailed.height, "the API says it stays jailed past the head", `until ${jailedUntil}`);
+  await page.goto(`${API}/#/validators`);
+  const kept = page.locator("#validator-set tbody tr, #candidates tbody tr", { has: page.locator(`[data-address="${candidate}"]`) });
+  await see(kept.locator('[data-status="jailed"]'), "the validators page shows it jailed");
+  await see(kept.locator("td", { hasText: new RegExp(`^#${jailedUntil}$`) }), `jailed until block ${jailedUntil}`);
+  await see(kept.locator("td", { hasText: /^99 ETH$/ }), "its stake reads 99 ETH after the slash");
+  const slash = row(page, "#slashes", candidate);
+  await see(slash.locator("td", { hasText: /^downtime$/ }), "the slashing panel lists its downtime slash");
+  await see(slash.locator("td", { hasText: /^1 ETH$/ }), "1 ETH, 1 % of its 100 ETH, was slashed");
+  await see(slash.locator("td", { hasText: /^0 ETH$/ }), "none of it from unbonding stake");
+  await shots.shoot(page, "pos-desktop-validators-jailed");
+
   // Phone width: the wider tables scroll inside their panels, never the page.
   const phone = await newPage(browser, { width: 390, height: 844 }, problems);
   for (const [name, route, content] of [
-    ["validators", "/#/validators", "#projected table"],
+    ["validators", "/#/validators", "#slashes table"],
     ["account", `/#/address/${delegator.address}`, "#staking table"],
   ]) {
     await phone.goto(`${API}${route}`);

@@ -3,7 +3,8 @@
 //! transaction, account and contract pages, links, search, history pages, phone layout.
 //! e2e/explorer_pos_flow.mjs: the validators and account pages of a proof-of-stake network
 //! (`cairn dev --validators 4 --consensus pos`) while ethers registers a validator, delegates
-//! and undelegates. Screenshots go to `$CAIRN_SCREENSHOTS` (default
+//! and undelegates, and the registered validator, whose key no node holds, is jailed and
+//! slashed for downtime. Screenshots go to `$CAIRN_SCREENSHOTS` (default
 //! `<target>/explorer-screenshots`).
 
 use std::io::Write as _;
@@ -32,9 +33,10 @@ fn explorer_in_a_browser() {
     print_shots(shots);
 }
 
-/// The proof-of-stake flow waits for an epoch to begin and for the next one: with 20 blocks
-/// of 500 ms per epoch that is well under this, even on two busy cores.
-const POS_FLOW_TIMEOUT: Duration = Duration::from_secs(300);
+/// The proof-of-stake flow waits for an epoch to begin, for the next one, and for a validator
+/// to miss a whole signing window of 100 blocks of 500 ms: well under this, even on two busy
+/// cores.
+const POS_FLOW_TIMEOUT: Duration = Duration::from_secs(600);
 /// Long enough that the flow sees a validator registered early in an epoch as a candidate
 /// before the epoch's end makes it a member.
 const POS_EPOCH_LENGTH: &str = "20";
