@@ -8,92 +8,34 @@
 // Usage: node explorer_flow.mjs API_URL RPC_URL SCREENSHOT_DIR  (CHROMIUM overrides
 // /usr/bin/chromium). Prints one line per check; exits 1 with "FAIL: ..." on the first
 // failed check. It waits on page conditions, never on fixed sleeps.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { Contract, ContractFactory, JsonRpcProvider, Wallet, parseEther, parseUnits } from "ethers";
 import { compile } from "./compile.mjs";
+import { Shots, check, fitsPhone, heading, launch, newPage, runMain, see } from "./explorer_browser.mjs";
 
 const [API, RPC, SHOTS] = process.argv.slice(2);
 if (!API || !RPC || !SHOTS) {
   console.error("usage: node explorer_flow.mjs API_URL RPC_URL SCREENSHOT_DIR");
   process.exit(2);
 }
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const KEY0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const ACCOUNT1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-/** How long any one page condition may take: generous, for two busy cores. */
-const WAIT_MS = 60_000;
 /** Plain transfers sent in one batch, so account 0's history spans three pages of ten. */
 const BATCH = 24;
-
-class CheckFailed extends Error {}
-
-function check(condition, what, detail = "") {
-  if (!condition) throw new CheckFailed(`${what}${detail ? `: ${detail}` : ""}`);
-  console.log(`ok: ${what}`);
-}
-
-/** Waits until `locator` is visible, then records the check. */
-async function see(locator, what) {
-  try {
-    await locator.first().waitFor({ state: "visible", timeout: WAIT_MS });
-  } catch (error) {
-    throw new CheckFailed(`${what}: ${error.message.split("\n")[0]}`);
-  }
-  console.log(`ok: ${what}`);
-}
-
-/** The page's heading once it reads `text` exactly. */
-function heading(page, text) {
-  return page.locator("h1", { hasText: new RegExp(`^${text.replace(/[#()]/g, "\\$&")}$`) });
-}
-
-const shots = [];
-async function shoot(page, name) {
-  const path = join(SHOTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  shots.push(path);
-}
+const shots = new Shots(SHOTS);
+const shoot = (page, name) => shots.shoot(page, name);
 
 async function main() {
-  mkdirSync(SHOTS, { recursive: true });
   const provider = new JsonRpcProvider(RPC, undefined, { cacheTimeout: -1 });
   provider.pollingInterval = 200;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launch();
   try {
     await run(browser, provider);
   } finally {
     await browser.close();
     provider.destroy();
-    for (const path of shots) console.log(`screenshot: ${path}`);
+    shots.print();
   }
-}
-
-/** A page that records script errors and Content-Security-Policy refusals. */
-async function newPage(browser, viewport, problems) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  page.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  return page;
 }
 
 async function run(browser, provider) {
@@ -202,6 +144,7 @@ async function run(browser, provider) {
   const newest = await rows.first().locator("[data-tx]").getAttribute("data-tx");
   check(newest === batch[BATCH - 1].hash, "history is newest first", `got ${newest}`);
   await see(page.locator(`#transfers-out [data-tx="${tokenTx.hash}"]`), "the token transfer is listed as a transfer out");
+  check((await page.locator("#staking").count()) === 0, "a dev chain's account page has no staking panel");
   await shoot(page, "desktop-account");
   await page.locator('[data-pager="history"] [data-action="next"]').click();
   await see(page.locator('[data-pager="history"] [data-page="2"]'), "next goes to history page 2");
@@ -250,6 +193,9 @@ async function run(browser, provider) {
   await see(heading(page, "Validators"), "the validators page opens from the menu");
   await see(page.locator("#validator-set tbody tr [data-address]"), "the validators page lists the dev validator");
   await see(page.locator("#evidence", { hasText: "No equivocation" }), "the validators page shows no equivocation evidence");
+  const stakingParts = await page.locator("#epoch, #candidates, #projected, #slashes, [data-status]").count();
+  check(stakingParts === 0, "a dev chain's validators page shows no staking parts", `found ${stakingParts}`);
+  check((await page.locator("#validator-set th").count()) === 6, "its set table keeps its six columns");
   await shoot(page, "desktop-validators");
 
   // Phone width: no page scrolls sideways.
@@ -268,8 +214,7 @@ async function run(browser, provider) {
     await phone.goto(`${API}${route}`);
     await see(title, `phone: the ${name} page opens`);
     await content.first().waitFor({ state: "visible" });
-    const [scroll, width] = await phone.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    check(scroll <= width, `phone: the ${name} page fits 390 px`, `scrollWidth ${scroll} > ${width}`);
+    await fitsPhone(phone, name);
     await shoot(phone, `phone-${name}`);
   }
 
@@ -277,7 +222,4 @@ async function run(browser, provider) {
   console.log("ok: explorer flow done");
 }
 
-main().catch((error) => {
-  console.error(error instanceof CheckFailed ? `FAIL: ${error.message}` : error);
-  process.exit(1);
-});
+runMain(main);

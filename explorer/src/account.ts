@@ -1,6 +1,7 @@
-// Account or contract: balance, nonce, code size, paged history, token transfers in and out.
+// Account or contract: balance, nonce, code size, paged history, token transfers in and out,
+// and on a proof-of-stake chain its stake.
 
-import { Account, EventPage, Page, Transaction, get } from "./api";
+import { Account, Delegations, EventPage, Page, Transaction, get, getOptional } from "./api";
 import { TRANSFER_TOPIC, addressTopic, decodeLog } from "./abi";
 import { fill, h, table } from "./dom";
 import { count, eth, utc } from "./format";
@@ -85,6 +86,52 @@ function transfers(address: string, direction: "in" | "out", visit: Visit): HTML
   return section;
 }
 
+/** The account's delegations, unbonding stake and rewards; nothing where the node's chain
+ * has no staking (the endpoint answers 404). */
+function staking(address: string, visit: Visit): HTMLElement {
+  const slot = h("div", { id: "staking-slot" });
+  const show = async () => {
+    try {
+      const held = await getOptional<Delegations>(`/v1/staking/delegations/${address}`);
+      if (!visit.alive || held === null) return;
+      fill(
+        slot,
+        h("section", { class: "panel", id: "staking" },
+          h("h2", null, "Staking"),
+          h("dl", { class: "fields" },
+            h("dt", null, "Staked"), h("dd", { "data-field": "total-staked" }, eth(held.total_staked)),
+            h("dt", null, "Pending rewards"), h("dd", { "data-field": "total-pending-rewards" }, eth(held.total_pending_rewards)),
+            h("dt", null, "Unbonding"), h("dd", { "data-field": "total-unbonding" }, eth(held.total_unbonding)),
+            h("dt", null, "Epoch"), h("dd", { "data-field": "epoch" }, `${held.epoch} (at block ${held.height})`),
+          ),
+          h("h3", null, "Delegations"),
+          table(
+            ["Validator", "Stake", "Pending rewards"],
+            held.delegations.map((d) => [addressLink(d.validator), eth(d.stake), eth(d.pending_rewards)]),
+            "No delegations.",
+          ),
+          h("h3", null, "Unbonding"),
+          table(
+            ["Validator", "Amount", "Started in epoch", "Withdrawable from epoch", "Withdrawable now"],
+            held.unbonding.map((u) => [
+              addressLink(u.validator),
+              eth(u.amount),
+              String(u.start_epoch),
+              String(u.completion_epoch),
+              u.withdrawable ? badge("yes", "finalized") : badge("not yet", "pending"),
+            ]),
+            "No unbonding stake.",
+          ),
+        ),
+      );
+    } catch (error) {
+      if (visit.alive) fill(slot, h("section", { class: "panel", id: "staking" }, h("h2", null, "Staking"), errorBox(error, "the account's stake")));
+    }
+  };
+  void show();
+  return slot;
+}
+
 export async function account(main: HTMLElement, address: string, visit: Visit): Promise<void> {
   const view = await get<Account>(`/v1/accounts/${encodeURIComponent(address)}`);
   if (!visit.alive) return;
@@ -101,6 +148,7 @@ export async function account(main: HTMLElement, address: string, visit: Visit):
         view.is_contract ? [h("dt", null, "Code hash"), h("dd", { class: "mono" }, view.code_hash)] : null,
       ),
     ),
+    staking(view.address, visit),
     history(view.address, visit),
     h("div", { class: "columns" }, transfers(view.address, "in", visit), transfers(view.address, "out", visit)),
   );

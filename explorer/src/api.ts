@@ -174,6 +174,43 @@ export interface Validator {
   power: number;
   last_signed_block: number | null;
   missed_blocks: number;
+  /** Proof of stake only, as every field below: `candidate`, `active`, `jailed`, `tombstoned` or `unbonding`. */
+  status?: string;
+  operator?: string;
+  /** Wei bonded to it, self-stake included. */
+  stake?: string;
+  self_stake?: string;
+  commission_bps?: number;
+  /** Its commission from the next epoch on. */
+  pending_commission_bps?: number;
+  /** The block until which it stays jailed; 0 if it never was. */
+  jailed_until?: number;
+}
+
+/** A registered validator outside the set, as the staking contract records it. */
+export interface Candidate {
+  address: string;
+  status: string;
+  operator: string;
+  stake: string;
+  self_stake: string;
+  commission_bps: number;
+  pending_commission_bps: number;
+  jailed_until: number;
+}
+
+/** A member of a validator set the staking contract names. */
+export interface SetMember {
+  address: string;
+  power: number;
+}
+
+/** The staking contract's current epoch: the one the next block belongs to. */
+export interface Epoch {
+  number: number;
+  first_height: number;
+  last_height: number;
+  length: number;
 }
 
 export interface Evidence {
@@ -192,6 +229,24 @@ export interface Validators {
   total_power: number;
   validators: Validator[];
   evidence: Evidence[];
+  /** Proof of stake only, as the three fields below. */
+  epoch?: Epoch;
+  /** The set the epoch's end would choose if it ended now. */
+  projected_next_set?: SetMember[];
+  /** Registered validators outside the current set. */
+  candidates?: Candidate[];
+}
+
+/** One delegator's stake (`/v1/staking/delegations/{address}`, proof-of-stake chains only). */
+export interface Delegations {
+  delegator: string;
+  height: number;
+  epoch: number;
+  delegations: { validator: string; stake: string; pending_rewards: string }[];
+  unbonding: { validator: string; amount: string; start_epoch: number; completion_epoch: number; withdrawable: boolean }[];
+  total_staked: string;
+  total_unbonding: string;
+  total_pending_rewards: string;
 }
 
 export interface Peers {

@@ -19,7 +19,8 @@ pub(crate) struct Supervisor {
     child: Child,
     output: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
-    api: Vec<String>,
+    /// Each node's REST API (and explorer) URL.
+    pub(crate) api: Vec<String>,
     /// Each node's JSON-RPC URL.
     pub(crate) rpc: Vec<String>,
 }

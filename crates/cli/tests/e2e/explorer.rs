@@ -1,12 +1,17 @@
 //! e2e/explorer_flow.mjs: the block explorer the node serves at `/`, in Debian's chromium
 //! driven by playwright-core, while ethers sends transactions: live home page, block,
 //! transaction, account and contract pages, links, search, history pages, phone layout.
-//! Screenshots go to `$CAIRN_SCREENSHOTS` (default `<target>/explorer-screenshots`).
+//! e2e/explorer_pos_flow.mjs: the validators and account pages of a proof-of-stake network
+//! (`cairn dev --validators 4 --consensus pos`) while ethers registers a validator, delegates
+//! and undelegates, and the registered validator, whose key no node holds, is jailed and
+//! slashed for downtime. Screenshots go to `$CAIRN_SCREENSHOTS` (default
+//! `<target>/explorer-screenshots`).
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::devnet::Supervisor;
 use crate::harness::{Node, Target, node_script, require_browser, run_flow_within, screenshot_dir};
 
 /// The browser flow sends about thirty transactions and opens some twenty pages; on two busy
@@ -23,15 +28,56 @@ fn explorer_in_a_browser() {
         "ok: explorer flow done",
         FLOW_TIMEOUT,
     );
-    // Straight to the process's stderr, past the test harness's capture, so CI's log names
-    // the screenshots of a passing run too.
-    let mut shots: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let shots = screenshots(&dir, false);
+    assert!(shots.len() >= 14, "expected a screenshot per page and size, got {shots:?}");
+    print_shots(shots);
+}
+
+/// The proof-of-stake flow waits for an epoch to begin, for the next one, and for a validator
+/// to miss a whole signing window of 100 blocks of 500 ms: well under this, even on two busy
+/// cores.
+const POS_FLOW_TIMEOUT: Duration = Duration::from_secs(600);
+/// Long enough that the flow sees a validator registered early in an epoch as a candidate
+/// before the epoch's end makes it a member.
+const POS_EPOCH_LENGTH: &str = "20";
+
+#[test]
+fn explorer_of_a_pos_network_in_a_browser() {
+    require_browser();
+    let net =
+        Supervisor::start_with(4, &["--consensus", "pos", "--epoch-length", POS_EPOCH_LENGTH]);
+    net.wait_finalized(0, 2);
+    let dir = screenshot_dir("explorer-screenshots");
+    run_flow_within(
+        node_script("explorer_pos_flow.mjs")
+            .arg(&net.api[0])
+            .arg(&net.rpc[0])
+            .arg(&dir)
+            .arg(POS_EPOCH_LENGTH),
+        "ok: explorer proof-of-stake flow done",
+        POS_FLOW_TIMEOUT,
+    );
+    let shots = screenshots(&dir, true);
+    assert!(shots.len() >= 5, "expected the proof-of-stake pages' screenshots, got {shots:?}");
+    print_shots(shots);
+}
+
+/// The PNG files in `dir` of the proof-of-stake flow (named `pos-*`) or of the other.
+fn screenshots(dir: &Path, pos: bool) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "png"))
-        .collect();
+        .filter(|path| {
+            path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("pos-") == pos)
+        })
+        .collect()
+}
+
+/// Straight to the process's stderr, past the test harness's capture, so CI's log names the
+/// screenshots of a passing run too.
+fn print_shots(mut shots: Vec<PathBuf>) {
     shots.sort();
-    assert!(shots.len() >= 14, "expected a screenshot per page and size, got {shots:?}");
     let mut stderr = std::io::stderr().lock();
     for shot in shots {
         writeln!(stderr, "explorer screenshot: {}", shot.display()).unwrap();

@@ -1,14 +1,19 @@
 //! `cairn dev --validators 4 --consensus pos` as a person runs it, driven with cast: blocks pay
 //! their fees to the staking contract, stakers earn rewards, and a delegation made with
-//! `cast send` raises a validator's power from the next epoch on.
+//! `cast send` raises a validator's power from the next epoch on. The epoch changes, logs of
+//! the protocol's end-of-epoch call, come back from `cast logs`, ethers' `getLogs`
+//! (e2e/system_logs_flow.mjs) and web3.py's `get_logs` (e2e/system_logs.py) with a
+//! transaction hash that has no receipt.
 
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use alloy_primitives::{B256, U256, keccak256};
+
 use crate::bft::Network;
 use crate::devnet::Supervisor;
-use crate::harness::{KEY0, cast_bin, get_json, run_ok};
+use crate::harness::{KEY0, cast_bin, e2e_dir, get_json, node_script, python, run_flow, run_ok};
 
 const STAKING: &str = "0x0000000000000000000000000000000000001000";
 /// Dev account 5 (anvil's sixth key): a delegator with no other role.
@@ -17,6 +22,10 @@ const DELEGATOR: &str = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
 /// Dev account 0 operates genesis validator 0 in `cairn dev --consensus pos`.
 const OPERATOR0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const EPOCH_LENGTH: u64 = 5;
+/// The staking contract's event for a new epoch, emitted by the protocol's end-of-epoch call.
+const EPOCH_STARTED: &str = "EpochStarted(uint64,uint64,uint256,uint256)";
+/// Each genesis validator's power in `cairn dev --consensus pos` (1,000 ether bonded).
+const GENESIS_POWER: u64 = 1_000;
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn cast(rpc: &str, args: &[&str]) -> String {
@@ -57,7 +66,7 @@ fn a_pos_dev_network_pays_its_stakers_and_a_delegation_counts_from_the_next_epoc
     assert_eq!(miner.to_lowercase(), STAKING, "fees go to the staking contract");
     let (epoch, members) = active_set(rpc);
     assert_eq!(members.len(), 4);
-    assert!(members.iter().all(|(_, power)| *power == 1_000), "{members:?}");
+    assert!(members.iter().all(|(_, power)| *power == GENESIS_POWER), "{members:?}");
     let (validator, _) = members[0].clone();
 
     let sent = cast(
@@ -81,7 +90,7 @@ fn a_pos_dev_network_pays_its_stakers_and_a_delegation_counts_from_the_next_epoc
         let (now, members) = active_set(rpc);
         let power = members.iter().find(|(a, _)| *a == validator).map(|(_, p)| *p);
         if now == epoch {
-            assert_eq!(power, Some(1_000), "the set of an epoch never changes within it");
+            assert_eq!(power, Some(GENESIS_POWER), "the set of an epoch never changes within it");
         }
         if now >= epoch + 2 {
             break power;
@@ -108,6 +117,80 @@ fn a_pos_dev_network_pays_its_stakers_and_a_delegation_counts_from_the_next_epoc
         &["call", STAKING, "pendingRewards(address,address)(uint256)", DELEGATOR, &validator],
     );
     assert!(number(&owed) > 0, "the delegator earned rewards: {owed}");
+
+    let delegated_in: u64 = sent
+        .lines()
+        .find_map(|line| line.strip_prefix("blockNumber"))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no blockNumber in {sent}"));
+    epoch_changes_seen_by_cast(rpc, delegated_in);
+    run_flow(
+        node_script("system_logs_flow.mjs").args([rpc, &EPOCH_LENGTH.to_string()]),
+        "system logs flow: all checks passed",
+    );
+    run_flow(
+        Command::new(python())
+            .arg("system_logs.py")
+            .args([rpc, &EPOCH_LENGTH.to_string()])
+            .current_dir(e2e_dir()),
+        "web3.py system logs: all checks passed",
+    );
+}
+
+/// A 32-byte word of a log's topics or data, as a number.
+fn word(hex: &str) -> U256 {
+    hex.parse::<B256>().map(|w| U256::from_be_bytes(w.0)).expect("a 32-byte word")
+}
+
+/// `cast logs --address 0x…1000 EpochStarted(…)` returns every epoch change, each in the last
+/// block of the epoch before, carrying the system logs' transaction hash (which has no
+/// receipt), with the set's total power rising by the delegation from the first epoch end
+/// after the block that carried it.
+fn epoch_changes_seen_by_cast(rpc: &str, delegated_in: u64) {
+    let out = cast(
+        rpc,
+        &[
+            "logs",
+            "--address",
+            STAKING,
+            "--from-block",
+            "0",
+            "--to-block",
+            "latest",
+            "--json",
+            EPOCH_STARTED,
+        ],
+    );
+    let logs: Vec<serde_json::Value> = serde_json::from_str(&out).expect("cast logs --json");
+    assert!(logs.len() >= 2, "at least two epoch changes: {out}");
+    let topic0 = keccak256(EPOCH_STARTED).to_string();
+    for (i, log) in logs.iter().enumerate() {
+        let epoch = i as u64 + 1;
+        let field = |name: &str| log[name].as_str().unwrap_or_else(|| panic!("{name} in {log}"));
+        assert_eq!(log["topics"][0].as_str(), Some(topic0.as_str()), "{log}");
+        assert_eq!(word(log["topics"][1].as_str().expect("topic 1")), U256::from(epoch), "{log}");
+        let block = u64::from_str_radix(field("blockNumber").trim_start_matches("0x"), 16).unwrap();
+        assert_eq!(block, epoch * EPOCH_LENGTH, "epoch {epoch} is chosen by the block before it");
+        let data = field("data").trim_start_matches("0x");
+        let words: Vec<U256> =
+            (0..3).map(|w| word(&format!("0x{}", &data[w * 64..][..64]))).collect();
+        assert_eq!(words[0], U256::from(block + 1), "epoch {epoch}'s first height");
+        assert_eq!(words[1], U256::from(4), "epoch {epoch}'s set size");
+        let delegated = if block >= delegated_in { 500 } else { 0 };
+        assert_eq!(
+            words[2],
+            U256::from(4 * GENESIS_POWER + delegated),
+            "epoch {epoch}'s total power (delegation in block {delegated_in})"
+        );
+        let block_hash: B256 = field("blockHash").parse().unwrap();
+        let synthetic =
+            keccak256([b"cairn/system-logs".as_slice(), block_hash.as_slice()].concat());
+        assert_eq!(field("transactionHash"), synthetic.to_string(), "{log}");
+        let receipt = cast(rpc, &["rpc", "eth_getTransactionReceipt", &synthetic.to_string()]);
+        assert_eq!(receipt, "null", "no receipt for the system logs' transaction hash");
+    }
+    let last = logs.len() as u64 * EPOCH_LENGTH;
+    assert!(last >= delegated_in, "an epoch ended after the delegation (block {delegated_in})");
 }
 
 /// The addresses `activeSet()` lists.

@@ -1,0 +1,96 @@
+// What the explorer's browser flows (explorer_flow.mjs, explorer_pos_flow.mjs) share: Debian's
+// chromium driven by playwright-core, checks that print one "ok:" line each, pages that
+// record script errors and Content-Security-Policy refusals, and full-page screenshots.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+/** How long any one page condition may take: generous, for two busy cores. */
+export const WAIT_MS = 60_000;
+
+/** A failed check: the flow prints "FAIL: ..." and exits 1. */
+export class CheckFailed extends Error {}
+
+export function check(condition, what, detail = "") {
+  if (!condition) throw new CheckFailed(`${what}${detail ? `: ${detail}` : ""}`);
+  console.log(`ok: ${what}`);
+}
+
+/** Waits until `locator` is visible, then records the check. */
+export async function see(locator, what) {
+  try {
+    await locator.first().waitFor({ state: "visible", timeout: WAIT_MS });
+  } catch (error) {
+    throw new CheckFailed(`${what}: ${error.message.split("\n")[0]}`);
+  }
+  console.log(`ok: ${what}`);
+}
+
+/** The page's heading once it reads `text` exactly. */
+export function heading(page, text) {
+  return page.locator("h1", { hasText: new RegExp(`^${text.replace(/[#()]/g, "\\$&")}$`) });
+}
+
+/** Headless chromium with nothing running beside the pages. */
+export function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** A page that records script errors and Content-Security-Policy refusals in `problems`. */
+export async function newPage(browser, viewport, problems) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on("pageerror", (error) => problems.push(`script error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy|Refused to/.test(message.text())) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  return page;
+}
+
+/** Full-page screenshots into one directory; `print` lists their paths. */
+export class Shots {
+  constructor(dir) {
+    mkdirSync(dir, { recursive: true });
+    this.dir = dir;
+    this.paths = [];
+  }
+
+  async shoot(page, name) {
+    const path = join(this.dir, `${name}.png`);
+    await page.screenshot({ path, fullPage: true });
+    this.paths.push(path);
+  }
+
+  print() {
+    for (const path of this.paths) console.log(`screenshot: ${path}`);
+  }
+}
+
+/** Checks that the page at 390 px does not scroll sideways. */
+export async function fitsPhone(page, name) {
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  check(scroll <= width, `phone: the ${name} page fits 390 px`, `scrollWidth ${scroll} > ${width}`);
+}
+
+/** Runs a flow's main, turning a failed check into "FAIL: ..." and exit status 1. */
+export function runMain(main) {
+  main().catch((error) => {
+    console.error(error instanceof CheckFailed ? `FAIL: ${error.message}` : error);
+    process.exit(1);
+  });
+}
