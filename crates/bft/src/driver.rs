@@ -37,6 +37,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress};
 use crate::evidence::EvidenceLog;
+use crate::finalized::FinalizedCertificates;
 use crate::schedule::ValidatorSchedule;
 use crate::seal::{decode_seal, encode_seal};
 
@@ -68,6 +69,8 @@ pub(crate) struct DriverConfig {
     pub(crate) fee_recipient: Address,
     pub(crate) timeouts: LinearTimeouts,
     pub(crate) block_time: Duration,
+    /// Where the `Finalized` certificate of the newest block goes, for the next proposal.
+    pub(crate) finalized: Arc<FinalizedCertificates>,
 }
 
 pub(crate) struct Driver<K: KvStore> {
@@ -201,6 +204,9 @@ impl<K: KvStore> Driver<K> {
                     self.evidence.record(certificate.height.0, &evidence);
                 }
                 let head = self.head_number()?;
+                if head >= certificate.height.0 {
+                    self.config.finalized.note(certificate.height.0, encode_seal(&certificate));
+                }
                 let next = if head >= certificate.height.0 {
                     Next::Start(Height(head + 1), self.params(Height(head + 1))?)
                 } else {
@@ -649,12 +655,14 @@ mod tests {
             ]))),
         };
         let node = Arc::new(Node::open(MemoryKv::new(), spec, roles).expect("node"));
+        let noted = Arc::new(FinalizedCertificates::default());
         let config = || DriverConfig {
             schedule: schedule.clone(),
             me: None,
             fee_recipient: Address::ZERO,
             timeouts: LinearTimeouts::default(),
             block_time: Duration::from_secs(1),
+            finalized: noted.clone(),
         };
         let mut driver = Driver::new(node.clone(), config(), Arc::new(EvidenceLog::in_memory()));
         let certified = |by: &[ConsensusSigner]| {
@@ -686,13 +694,16 @@ mod tests {
         let (candidate, _) = certified(b);
         node.commit_candidate(candidate).expect("sealed by its own set");
 
-        // Block 4 decided but not committed yet: its height restarts with its own set.
+        // Block 4 decided but not committed yet: its height restarts with its own set, and its
+        // certificate is not kept for the next proposal until the block is committed.
         let (candidate, certificate) = certified(b);
         let next = finalized(&mut driver, certificate.clone()).await;
         let Next::Restart(Height(4), params) = next else { panic!("{next:?}") };
         assert_eq!(members(&params), addresses(&set_b));
+        assert_eq!(noted.of(4), None);
         node.commit_candidate(candidate).expect("sealed by its own set");
-        let next = finalized(&mut driver, certificate).await;
+        let next = finalized(&mut driver, certificate.clone()).await;
+        assert_eq!(noted.of(4), Some(encode_seal(&certificate)));
         let Next::Start(Height(5), params) = next else { panic!("{next:?}") };
         assert_eq!(members(&params), addresses(&set_c));
 

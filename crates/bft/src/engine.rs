@@ -31,6 +31,7 @@ use crate::context::{CairnContext, ValidatorAddress};
 use crate::driver::{Driver, DriverConfig};
 use crate::error::BftError;
 use crate::evidence::EvidenceLog;
+use crate::finalized::FinalizedCertificates;
 use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
@@ -58,6 +59,9 @@ pub struct BftConfig {
     pub network_key: Keypair,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
     pub block_time: Duration,
+    /// Where the newest block's `Finalized` certificate goes (the same a node's
+    /// [`crate::PosConsensus`] proposes with).
+    pub finalized: Arc<FinalizedCertificates>,
 }
 
 /// What a node's part in BFT consensus is, whichever [`Transport`] carries its messages.
@@ -75,6 +79,9 @@ pub struct BftParams {
     pub fee_recipient: alloy_primitives::Address,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
     pub block_time: Duration,
+    /// Where the newest block's `Finalized` certificate goes (the same a node's
+    /// [`crate::PosConsensus`] proposes with).
+    pub finalized: Arc<FinalizedCertificates>,
 }
 
 /// How a node's consensus messages reach its peers and where its consensus write-ahead log
@@ -114,6 +121,7 @@ impl BftConfig {
             signer: self.signer,
             fee_recipient: self.fee_recipient,
             block_time: self.block_time,
+            finalized: self.finalized,
         };
         let transport = Transport::Libp2p {
             home: self.home,
@@ -333,6 +341,7 @@ pub async fn start_with<K: KvStore>(
             fee_recipient: params.fee_recipient,
             timeouts: timeouts(),
             block_time: params.block_time,
+            finalized: params.finalized.clone(),
         },
         params.evidence.clone(),
     );

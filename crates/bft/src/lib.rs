@@ -23,6 +23,7 @@ mod driver;
 mod engine;
 mod error;
 mod evidence;
+mod finalized;
 mod keys;
 mod pos;
 mod schedule;
@@ -37,6 +38,7 @@ pub use context::{
 pub use engine::{BftConfig, BftEngine, BftParams, Transport, start, start_with};
 pub use error::{BftError, SealError};
 pub use evidence::EvidenceLog;
+pub use finalized::FinalizedCertificates;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::Keypair;

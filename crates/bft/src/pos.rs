@@ -16,6 +16,7 @@ use cairn_staking::{StakingEnd, StakingInputs, signed_bitmap};
 
 use crate::error::SealError;
 use crate::evidence::EvidenceLog;
+use crate::finalized::FinalizedCertificates;
 use crate::schedule::ValidatorSchedule;
 use crate::seal::{BftConsensus, decode_seal, verify_certificate};
 
@@ -30,12 +31,20 @@ pub struct PosConsensus {
     block_reward: U256,
     /// The spec's epoch rules (`ends_epoch`, `epoch_of`).
     spec: Arc<ChainSpec>,
+    /// The newest block's `Finalized` certificate, which the driver notes.
+    finalized: Arc<FinalizedCertificates>,
 }
 
 impl PosConsensus {
     /// Rules for the proof-of-stake chain of `spec`; each height's set converted through
-    /// `schedule` (shared with the driver); `evidence` is the log equivocations are recorded in.
-    pub fn new(spec: &ChainSpec, schedule: ValidatorSchedule, evidence: Arc<EvidenceLog>) -> Self {
+    /// `schedule` (shared with the driver); `evidence` is the log equivocations are recorded in;
+    /// `finalized` is where the driver leaves the newest block's fullest certificate.
+    pub fn new(
+        spec: &ChainSpec,
+        schedule: ValidatorSchedule,
+        evidence: Arc<EvidenceLog>,
+        finalized: Arc<FinalizedCertificates>,
+    ) -> Self {
         let bft = BftConsensus::new(spec.chain_id, schedule.clone(), STAKING_ADDRESS, evidence);
         Self {
             bft,
@@ -43,6 +52,7 @@ impl PosConsensus {
             schedule,
             block_reward: spec.staking_params().block_reward,
             spec: Arc::new(spec.clone()),
+            finalized,
         }
     }
 
@@ -198,14 +208,21 @@ impl BlockEndRules for PosConsensus {
         Ok(Box::new(StakingEnd::import(inputs)))
     }
 
-    /// The parent's certificate this node committed it with (its seal), and no evidence.
+    /// The parent's fullest certificate: the `Finalized` one when the driver noted it for the
+    /// parent and it verifies, else the seal the parent was committed with.
     fn build(
         &self,
         sets: &dyn ValidatorSets,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
-        let last_commit = parent.seal.clone();
-        let signed = self.signed(sets, parent, &last_commit)?;
+        let finalized = self.finalized.of(parent.number).and_then(|last_commit| {
+            let signed = self.signed(sets, parent, &last_commit).ok()?;
+            Some((last_commit, signed))
+        });
+        let (last_commit, signed) = match finalized {
+            Some(found) => found,
+            None => (parent.seal.clone(), self.signed(sets, parent, &parent.seal)?),
+        };
         let inputs = self.inputs(sets, parent.number + 1, last_commit, signed, Vec::new())?;
         Ok(Box::new(StakingEnd::build(inputs)))
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use alloy_primitives::Address;
 use cairn_api::ApiConfig;
 use cairn_bft::{
-    BftConsensus, BftParams, ConsensusSigner, EvidenceLog, PosConsensus, Transport,
-    ValidatorSchedule,
+    BftConsensus, BftParams, ConsensusSigner, EvidenceLog, FinalizedCertificates, PosConsensus,
+    Transport, ValidatorSchedule,
 };
 use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_network::NetworkConfig;
@@ -110,6 +110,8 @@ impl<K: KvStore> NodeBuilder<K> {
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, gossip } = self;
         // The BFT roles and the driver share one cache of converted validator sets.
+        // A proof-of-stake proposer carries the certificate the driver finalised last.
+        let finalized = Arc::new(FinalizedCertificates::default());
         let (roles, schedule) = match &engine {
             EngineSetup::Dev { beneficiary, .. } => {
                 (ConsensusRoles::of(Arc::new(DevConsensus::new(*beneficiary))), None)
@@ -121,6 +123,7 @@ impl<K: KvStore> NodeBuilder<K> {
                         &spec,
                         schedule.clone(),
                         setup.evidence.clone(),
+                        finalized.clone(),
                     ))),
                     _ => ConsensusRoles::of(Arc::new(BftConsensus::new(
                         spec.chain_id,
@@ -154,6 +157,7 @@ impl<K: KvStore> NodeBuilder<K> {
                         _ => setup.fee_recipient,
                     },
                     block_time: Duration::from_millis(spec.block_time_ms),
+                    finalized,
                 };
                 let schedule = schedule.unwrap_or_default();
                 let engine =
