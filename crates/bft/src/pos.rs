@@ -10,12 +10,15 @@ use cairn_consensus::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
     HeaderValidator, Sealing, ValidatorPower, ValidatorSets,
 };
-use cairn_execution::BlockEnd;
-use cairn_primitives::{Block, ChainSpec, DoubleSign, Header, STAKING_ADDRESS};
+use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
+use cairn_primitives::{
+    Block, ChainSpec, DoubleSign, Header, MAX_EVIDENCE_PER_BLOCK, STAKING_ADDRESS,
+};
 use cairn_staking::{StakingEnd, StakingInputs, signed_bitmap};
 
 use crate::error::SealError;
 use crate::evidence::EvidenceLog;
+use crate::evidence_pool::EvidencePool;
 use crate::schedule::ValidatorSchedule;
 use crate::seal::{BftConsensus, decode_seal, verify_certificate};
 
@@ -30,19 +33,23 @@ pub struct PosConsensus {
     block_reward: U256,
     /// The spec's epoch rules (`ends_epoch`, `epoch_of`).
     spec: Arc<ChainSpec>,
+    /// Where the evidence this node's blocks carry waits.
+    evidence: Arc<EvidenceLog>,
 }
 
 impl PosConsensus {
     /// Rules for the proof-of-stake chain of `spec`; each height's set converted through
     /// `schedule` (shared with the driver); `evidence` is the log equivocations are recorded in.
     pub fn new(spec: &ChainSpec, schedule: ValidatorSchedule, evidence: Arc<EvidenceLog>) -> Self {
-        let bft = BftConsensus::new(spec.chain_id, schedule.clone(), STAKING_ADDRESS, evidence);
+        let bft =
+            BftConsensus::new(spec.chain_id, schedule.clone(), STAKING_ADDRESS, evidence.clone());
         Self {
             bft,
             chain_id: spec.chain_id,
             schedule,
             block_reward: spec.staking_params().block_reward,
             spec: Arc::new(spec.clone()),
+            evidence,
         }
     }
 
@@ -198,7 +205,9 @@ impl BlockEndRules for PosConsensus {
         Ok(Box::new(StakingEnd::import(inputs)))
     }
 
-    /// The parent's certificate this node committed it with (its seal), and no evidence.
+    /// The parent's certificate this node committed it with (its seal), and the oldest
+    /// evidence waiting in the pool, as much as a block may carry; what the contract refuses
+    /// is left out of the block and forgotten.
     fn build(
         &self,
         sets: &dyn ValidatorSets,
@@ -206,7 +215,32 @@ impl BlockEndRules for PosConsensus {
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         let last_commit = parent.seal.clone();
         let signed = self.signed(sets, parent, &last_commit)?;
-        let inputs = self.inputs(sets, parent.number + 1, last_commit, signed, Vec::new())?;
-        Ok(Box::new(StakingEnd::build(inputs)))
+        let offered = self.evidence.pool().pending(MAX_EVIDENCE_PER_BLOCK);
+        let inputs = self.inputs(sets, parent.number + 1, last_commit, signed, offered.clone())?;
+        Ok(Box::new(PooledEnd {
+            end: StakingEnd::build(inputs),
+            offered,
+            pool: self.evidence.pool(),
+        }))
+    }
+}
+
+/// A built block's end that forgets, once the contract has judged them, the offered items it
+/// refused: they can never succeed later (a forged signature stays forged, a tombstoned
+/// validator stays tombstoned, old evidence only gets older).
+struct PooledEnd<'a> {
+    end: StakingEnd,
+    offered: Vec<DoubleSign>,
+    pool: &'a EvidencePool,
+}
+
+impl BlockEnd for PooledEnd<'_> {
+    fn finish(&self, calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
+        let end = self.end.finish(calls)?;
+        let kept = end.consensus.as_ref().map(|c| c.evidence.as_slice()).unwrap_or_default();
+        let refused: Vec<DoubleSign> =
+            self.offered.iter().filter(|item| !kept.contains(item)).cloned().collect();
+        self.pool.remove(&refused);
+        Ok(end)
     }
 }
