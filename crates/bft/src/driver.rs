@@ -22,8 +22,9 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes as AlloyBytes};
 use bytes::Bytes;
+use cairn_consensus::Equivocation;
 use cairn_node::{Candidate, Node, NodeError};
-use cairn_primitives::{Block, MAX_BLOCK_TX_BYTES};
+use cairn_primitives::{Block, ConsensusKind, MAX_BLOCK_TX_BYTES};
 use cairn_storage::KvStore;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
@@ -37,6 +38,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::context::{BlockId, CairnContext, Height, ProposalPart, ValidatorAddress};
 use crate::evidence::EvidenceLog;
+use crate::evidence_pool::verify_equivocation;
 use crate::finalized::FinalizedCertificates;
 use crate::schedule::ValidatorSchedule;
 use crate::seal::{decode_seal, encode_seal};
@@ -67,6 +69,8 @@ pub(crate) struct DriverConfig {
     pub(crate) me: Option<ValidatorAddress>,
     /// Who the blocks this validator proposes pay their priority fees to.
     pub(crate) fee_recipient: Address,
+    /// What the headers of the blocks this validator proposes carry in `extra_data`.
+    pub(crate) extra_data: AlloyBytes,
     pub(crate) timeouts: LinearTimeouts,
     pub(crate) block_time: Duration,
     /// Where the `Finalized` certificate of the newest block goes, for the next proposal.
@@ -122,6 +126,31 @@ impl<K: KvStore> Driver<K> {
             self.config.timeouts,
             Some(self.config.block_time),
         ))
+    }
+
+    /// On a proof-of-stake chain, queues what the engine found for the blocks this node
+    /// builds, each checked as a submitted item is (a conversion fault is logged, not pooled).
+    fn pool_evidence(&self, found: &[Equivocation]) {
+        if self.node.spec().consensus != ConsensusKind::Pos {
+            return;
+        }
+        let chain_id = self.node.spec().chain_id;
+        for e in found {
+            let pooled = self
+                .node
+                .validator_set(e.height)
+                .map_err(|e| e.to_string())
+                .and_then(|set| verify_equivocation(chain_id, &set, e).map_err(|e| e.to_string()))
+                .and_then(|item| self.evidence.pool().add(item).map_err(|e| e.to_string()));
+            match pooled {
+                Ok(hash) => {
+                    info!(%hash, validator = %e.validator, height = e.height, "double-sign evidence queued for a block")
+                }
+                Err(reason) => {
+                    warn!(validator = %e.validator, height = e.height, %reason, "equivocation not queued as evidence")
+                }
+            }
+        }
     }
 
     fn head_number(&self) -> Result<u64, NodeError> {
@@ -201,7 +230,8 @@ impl<K: KvStore> Driver<K> {
             }
             AppMsg::Finalized { certificate, extensions: _, evidence, reply } => {
                 if !evidence.is_empty() {
-                    self.evidence.record(certificate.height.0, &evidence);
+                    let found = self.evidence.record(certificate.height.0, &evidence);
+                    self.pool_evidence(&found);
                 }
                 let head = self.head_number()?;
                 if head >= certificate.height.0 {
@@ -274,9 +304,11 @@ impl<K: KvStore> Driver<K> {
     async fn build(&mut self, height: Height, round: Round) -> Result<BlockId, NodeError> {
         let node = self.node.clone();
         let beneficiary = self.config.fee_recipient;
-        let candidate = tokio::task::spawn_blocking(move || node.build_candidate(beneficiary))
-            .await
-            .map_err(|e| NodeError::InvalidCall(format!("block builder failed: {e}")))??;
+        let extra_data = self.config.extra_data.clone();
+        let candidate =
+            tokio::task::spawn_blocking(move || node.build_candidate_with(beneficiary, extra_data))
+                .await
+                .map_err(|e| NodeError::InvalidCall(format!("block builder failed: {e}")))??;
         let id = BlockId(candidate.block.hash());
         info!(%height, %round, block = %id, txs = candidate.block.transactions.len(), "proposing");
         self.encoded.insert(id, alloy_rlp::encode(&candidate.block));
@@ -429,9 +461,13 @@ impl<K: KvStore> Driver<K> {
             return;
         };
         candidate.block.header.seal = encode_seal(&certificate);
+        let included = candidate.block.consensus.as_ref().map(|c| c.evidence.clone());
         let node = self.node.clone();
         match tokio::task::spawn_blocking(move || node.commit_candidate(candidate)).await {
-            Ok(Ok(header)) => debug!(number = header.number, "decided block committed"),
+            Ok(Ok(header)) => {
+                debug!(number = header.number, "decided block committed");
+                self.evidence.pool().remove(&included.unwrap_or_default());
+            }
             Ok(Err(e)) => error!(%height, error = %e, "cannot commit the decided block"),
             Err(e) => error!(%height, error = %e, "commit task failed"),
         }
@@ -660,6 +696,7 @@ mod tests {
             schedule: schedule.clone(),
             me: None,
             fee_recipient: Address::ZERO,
+            extra_data: AlloyBytes::new(),
             timeouts: LinearTimeouts::default(),
             block_time: Duration::from_secs(1),
             finalized: noted.clone(),

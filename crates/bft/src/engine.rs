@@ -55,6 +55,10 @@ pub struct BftConfig {
     /// Who the blocks this validator proposes pay their priority fees to (usually its own
     /// address; an operator may name another account).
     pub fee_recipient: alloy_primitives::Address,
+    /// What the headers of the blocks this validator proposes carry in `extra_data` (at most
+    /// 32 bytes): on proof of stake, where every block pays the staking contract, the only
+    /// field that tells two proposers' otherwise identical blocks apart.
+    pub extra_data: alloy_primitives::Bytes,
     /// The node's network identity (not its consensus key).
     pub network_key: Keypair,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
@@ -77,6 +81,10 @@ pub struct BftParams {
     pub signer: Option<ConsensusSigner>,
     /// Who the blocks this validator proposes pay their priority fees to.
     pub fee_recipient: alloy_primitives::Address,
+    /// What the headers of the blocks this validator proposes carry in `extra_data` (at most
+    /// 32 bytes): on proof of stake, where every block pays the staking contract, the only
+    /// field that tells two proposers' otherwise identical blocks apart.
+    pub extra_data: alloy_primitives::Bytes,
     /// Time between blocks: a height is finalised no sooner than this after it starts.
     pub block_time: Duration,
     /// Where the newest block's `Finalized` certificate goes (the same a node's
@@ -120,6 +128,7 @@ impl BftConfig {
             chain_id: self.chain_id,
             signer: self.signer,
             fee_recipient: self.fee_recipient,
+            extra_data: self.extra_data,
             block_time: self.block_time,
             finalized: self.finalized,
         };
@@ -339,6 +348,7 @@ pub async fn start_with<K: KvStore>(
             schedule,
             me: address,
             fee_recipient: params.fee_recipient,
+            extra_data: params.extra_data.clone(),
             timeouts: timeouts(),
             block_time: params.block_time,
             finalized: params.finalized.clone(),

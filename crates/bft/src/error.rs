@@ -59,6 +59,49 @@ pub enum BftError {
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Why an equivocation cannot become double-sign evidence for the staking contract.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EvidenceError {
+    /// A proposal equivocation without the proof-of-lock rounds its signatures cover.
+    #[error("a proposal equivocation needs pol_rounds, which its signatures cover")]
+    MissingPolRounds,
+    /// Votes have no proof-of-lock round.
+    #[error("a vote equivocation has no pol_rounds")]
+    PolRoundsOnVotes,
+    /// A proposal always names a block.
+    #[error("a proposal names a block, not nil")]
+    NilProposal,
+    /// The signer is not a member of the set of the height.
+    #[error("{validator} is not a validator at height {height}")]
+    NotInSet {
+        /// The signer named.
+        validator: Address,
+        /// The height.
+        height: u64,
+    },
+    /// Both messages are the same message.
+    #[error("the two messages do not conflict")]
+    NotConflicting,
+    /// A signature is not the validator's over its message.
+    #[error("signature {index} is not the validator's over its message")]
+    BadSignature {
+        /// 0 for the first message, 1 for the second.
+        index: usize,
+    },
+    /// The height has no block yet.
+    #[error("height {height} is not decided yet")]
+    FromTheFuture {
+        /// The height named.
+        height: u64,
+    },
+    /// The pool holds as many items as it may.
+    #[error("the evidence pool is full ({limit} items wait)")]
+    PoolFull {
+        /// Its bound.
+        limit: usize,
+    },
+}
+
 /// Why a seal does not prove that the validators agreed on a header: the typed fault that
 /// `ConsensusError::Seal` carries as its source.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

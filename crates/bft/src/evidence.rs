@@ -7,14 +7,16 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use alloy_primitives::{Address, B512};
+use alloy_primitives::{Address, B256, B512};
 use cairn_consensus::{Equivocation, EquivocationKind, VotedFor};
+use cairn_primitives::DoubleSign;
 use malachitebft_core_consensus::MisbehaviorEvidence;
 use malachitebft_core_types::{NilOrVal, Round, SignedMessage, VoteType};
 use tracing::{error, warn};
 
 use crate::context::{BlockId, CairnContext, Proposal, Vote};
-use crate::error::BftError;
+use crate::error::{BftError, EvidenceError};
+use crate::evidence_pool::{EvidencePool, evidence_hash};
 
 /// Records kept in memory (the file keeps all of them).
 const MAX_KEPT: usize = 10_000;
@@ -24,6 +26,8 @@ const MAX_KEPT: usize = 10_000;
 pub struct EvidenceLog {
     file: Option<Mutex<File>>,
     kept: Mutex<Vec<Equivocation>>,
+    /// Verified items waiting for a block (proof-of-stake chains put them on chain).
+    pool: EvidencePool,
 }
 
 fn voted_for(value: &NilOrVal<BlockId>) -> VotedFor {
@@ -47,7 +51,7 @@ fn vote_kind(vote_type: VoteType) -> EquivocationKind {
 impl EvidenceLog {
     /// A log kept only in memory (tests, ephemeral nodes).
     pub fn in_memory() -> Self {
-        Self { file: None, kept: Mutex::new(Vec::new()) }
+        Self { file: None, kept: Mutex::new(Vec::new()), pool: EvidencePool::default() }
     }
 
     /// Opens (or creates) the log at `path`, reading what earlier runs recorded.
@@ -66,7 +70,11 @@ impl EvidenceLog {
         let start = kept.len().saturating_sub(MAX_KEPT);
         kept.drain(..start);
         let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io)?;
-        Ok(Self { file: Some(Mutex::new(file)), kept: Mutex::new(kept) })
+        Ok(Self {
+            file: Some(Mutex::new(file)),
+            kept: Mutex::new(kept),
+            pool: EvidencePool::default(),
+        })
     }
 
     /// Everything recorded, oldest first.
@@ -74,7 +82,17 @@ impl EvidenceLog {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    pub(crate) fn record(&self, height: u64, evidence: &MisbehaviorEvidence<CairnContext>) {
+    /// Evidence waiting for a block this node builds.
+    pub fn pool(&self) -> &EvidencePool {
+        &self.pool
+    }
+
+    /// Records what Malachite reported when it finalised `height`; answers the entries.
+    pub(crate) fn record(
+        &self,
+        height: u64,
+        evidence: &MisbehaviorEvidence<CairnContext>,
+    ) -> Vec<Equivocation> {
         let mut found = Vec::new();
         for (validator, doubles) in evidence.votes.iter() {
             for (first, second) in doubles {
@@ -86,10 +104,25 @@ impl EvidenceLog {
                 found.extend(proposal_entry(height, validator.0, first, second));
             }
         }
-        for entry in found {
+        for entry in &found {
             warn!(validator = %entry.validator, height = entry.height, round = entry.round, kind = %entry.kind, "equivocation detected");
-            self.append(entry);
+            self.append(entry.clone());
         }
+        found
+    }
+
+    /// Records an equivocation a peer or operator submitted, already verified as `item`, and
+    /// queues `item` for a block; answers its hash. An item already waiting is neither
+    /// recorded nor queued again.
+    pub fn submit(&self, entry: Equivocation, item: DoubleSign) -> Result<B256, EvidenceError> {
+        let hash = evidence_hash(&item);
+        if self.pool.contains(hash) {
+            return Ok(hash);
+        }
+        self.pool.add(item)?;
+        warn!(validator = %entry.validator, height = entry.height, round = entry.round, kind = %entry.kind, %hash, "equivocation submitted");
+        self.append(entry);
+        Ok(hash)
     }
 
     fn append(&self, entry: Equivocation) {

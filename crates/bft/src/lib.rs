@@ -23,6 +23,7 @@ mod driver;
 mod engine;
 mod error;
 mod evidence;
+mod evidence_pool;
 mod finalized;
 mod keys;
 mod pos;
@@ -36,8 +37,11 @@ pub use context::{
     ValidatorSet, Vote,
 };
 pub use engine::{BftConfig, BftEngine, BftParams, Transport, start, start_with};
-pub use error::{BftError, SealError};
+pub use error::{BftError, EvidenceError, SealError};
 pub use evidence::EvidenceLog;
+pub use evidence_pool::{
+    EvidencePool, MAX_PENDING_EVIDENCE, double_sign, evidence_hash, verify_equivocation,
+};
 pub use finalized::FinalizedCertificates;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;

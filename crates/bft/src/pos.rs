@@ -10,12 +10,15 @@ use cairn_consensus::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
     HeaderValidator, Sealing, ValidatorPower, ValidatorSets,
 };
-use cairn_execution::BlockEnd;
-use cairn_primitives::{Block, ChainSpec, DoubleSign, Header, STAKING_ADDRESS};
+use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
+use cairn_primitives::{
+    Block, ChainSpec, DoubleSign, Header, MAX_EVIDENCE_PER_BLOCK, STAKING_ADDRESS,
+};
 use cairn_staking::{StakingEnd, StakingInputs, signed_bitmap};
 
 use crate::error::SealError;
 use crate::evidence::EvidenceLog;
+use crate::evidence_pool::EvidencePool;
 use crate::finalized::FinalizedCertificates;
 use crate::schedule::ValidatorSchedule;
 use crate::seal::{BftConsensus, decode_seal, verify_certificate};
@@ -33,19 +36,23 @@ pub struct PosConsensus {
     spec: Arc<ChainSpec>,
     /// The newest block's `Finalized` certificate, which the driver notes.
     finalized: Arc<FinalizedCertificates>,
+    /// Where the evidence this node's blocks carry waits.
+    evidence: Arc<EvidenceLog>,
 }
 
 impl PosConsensus {
     /// Rules for the proof-of-stake chain of `spec`; each height's set converted through
-    /// `schedule` (shared with the driver); `evidence` is the log equivocations are recorded in;
-    /// `finalized` is where the driver leaves the newest block's fullest certificate.
+    /// `schedule` (shared with the driver); `evidence` is the log equivocations are recorded in
+    /// (its pool holds the evidence this node's blocks carry); `finalized` is where the driver
+    /// leaves the newest block's fullest certificate.
     pub fn new(
         spec: &ChainSpec,
         schedule: ValidatorSchedule,
         evidence: Arc<EvidenceLog>,
         finalized: Arc<FinalizedCertificates>,
     ) -> Self {
-        let bft = BftConsensus::new(spec.chain_id, schedule.clone(), STAKING_ADDRESS, evidence);
+        let bft =
+            BftConsensus::new(spec.chain_id, schedule.clone(), STAKING_ADDRESS, evidence.clone());
         Self {
             bft,
             chain_id: spec.chain_id,
@@ -53,6 +60,7 @@ impl PosConsensus {
             block_reward: spec.staking_params().block_reward,
             spec: Arc::new(spec.clone()),
             finalized,
+            evidence,
         }
     }
 
@@ -208,8 +216,10 @@ impl BlockEndRules for PosConsensus {
         Ok(Box::new(StakingEnd::import(inputs)))
     }
 
-    /// The parent's fullest certificate: the `Finalized` one when the driver noted it for the
-    /// parent and it verifies, else the seal the parent was committed with.
+    /// The parent's fullest certificate (the `Finalized` one when the driver noted it for the
+    /// parent and it verifies, else the seal the parent was committed with), and the oldest
+    /// evidence waiting in the pool, as much as a block may carry; what the contract refuses
+    /// is left out of the block and forgotten.
     fn build(
         &self,
         sets: &dyn ValidatorSets,
@@ -223,7 +233,32 @@ impl BlockEndRules for PosConsensus {
             Some(found) => found,
             None => (parent.seal.clone(), self.signed(sets, parent, &parent.seal)?),
         };
-        let inputs = self.inputs(sets, parent.number + 1, last_commit, signed, Vec::new())?;
-        Ok(Box::new(StakingEnd::build(inputs)))
+        let offered = self.evidence.pool().pending(MAX_EVIDENCE_PER_BLOCK);
+        let inputs = self.inputs(sets, parent.number + 1, last_commit, signed, offered.clone())?;
+        Ok(Box::new(PooledEnd {
+            end: StakingEnd::build(inputs),
+            offered,
+            pool: self.evidence.pool(),
+        }))
+    }
+}
+
+/// A built block's end that forgets, once the contract has judged them, the offered items it
+/// refused: they can never succeed later (a forged signature stays forged, a tombstoned
+/// validator stays tombstoned, old evidence only gets older).
+struct PooledEnd<'a> {
+    end: StakingEnd,
+    offered: Vec<DoubleSign>,
+    pool: &'a EvidencePool,
+}
+
+impl BlockEnd for PooledEnd<'_> {
+    fn finish(&self, calls: &mut dyn SystemCaller) -> Result<EndOfBlock, ExecError> {
+        let end = self.end.finish(calls)?;
+        let kept = end.consensus.as_ref().map(|c| c.evidence.as_slice()).unwrap_or_default();
+        let refused: Vec<DoubleSign> =
+            self.offered.iter().filter(|item| !kept.contains(item)).cloned().collect();
+        self.pool.remove(&refused);
+        Ok(end)
     }
 }

@@ -280,6 +280,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             api_tls_cert: None,
             api_tls_key: None,
             webhook_allow_private: false,
+            extra_data: None,
         };
         let path = dir.join("config.toml");
         config.save(&path)?;

@@ -35,7 +35,9 @@ use cairn_primitives::{Block, Header};
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::{Equivocation, EquivocationKind, VotedFor};
-pub use rules::{child_timestamp_ms, refuse_consensus_data, validate_clock, validate_parent_link};
+pub use rules::{
+    MAX_EXTRA_DATA, child_timestamp_ms, refuse_consensus_data, validate_clock, validate_parent_link,
+};
 pub use sets::ValidatorSets;
 
 /// Header rules.

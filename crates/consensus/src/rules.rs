@@ -3,7 +3,7 @@ use cairn_primitives::{Block, Header, next_base_fee};
 use crate::ConsensusError;
 
 /// The most extra data a header may carry, in bytes (Ethereum's limit).
-const MAX_EXTRA_DATA: usize = 32;
+pub const MAX_EXTRA_DATA: usize = 32;
 
 /// The time of a block built on `parent` when the builder's clock reads `now_ms`: the clock,
 /// or one millisecond after the parent if the clock has not passed it (blocks made faster than

@@ -49,6 +49,9 @@ pub struct BftSetup {
     /// Who the blocks this validator proposes pay their priority fees to (ignored on proof
     /// of stake, where they go to the staking contract).
     pub fee_recipient: Address,
+    /// What the headers of the blocks this validator proposes carry in `extra_data` (at most
+    /// 32 bytes; longer is refused by every node's header rules).
+    pub extra_data: alloy_primitives::Bytes,
     /// How consensus messages travel: libp2p (`cairn node`) or actors the caller runs (the
     /// in-process test network).
     pub transport: Transport,
@@ -109,6 +112,10 @@ impl<K: KvStore> NodeBuilder<K> {
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, gossip } = self;
+        let evidence = match &engine {
+            EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
+            EngineSetup::Dev { .. } => None,
+        };
         // The BFT roles and the driver share one cache of converted validator sets.
         // A proof-of-stake proposer carries the certificate the driver finalised last.
         let finalized = Arc::new(FinalizedCertificates::default());
@@ -158,6 +165,7 @@ impl<K: KvStore> NodeBuilder<K> {
                     },
                     block_time: Duration::from_millis(spec.block_time_ms),
                     finalized,
+                    extra_data: setup.extra_data,
                 };
                 let schedule = schedule.unwrap_or_default();
                 let engine =
@@ -169,7 +177,7 @@ impl<K: KvStore> NodeBuilder<K> {
         let mut running = RunningNode::new(node, engine, moniker, validator, started_at);
         running.listening = listening;
         // A part that cannot start stops the parts already running.
-        match serve(&mut running, gossip, rpc, api).await {
+        match serve(&mut running, gossip, rpc, api, evidence).await {
             Ok(()) => Ok(running),
             Err(e) => {
                 running.abort().await;
@@ -185,6 +193,7 @@ async fn serve<K: KvStore>(
     gossip: Option<NetworkConfig>,
     rpc: Option<RpcConfig>,
     api: Option<ApiConfig>,
+    evidence: Option<Arc<EvidenceLog>>,
 ) -> Result<(), LaunchError> {
     let node = running.node().clone();
     if let Some(config) = gossip {
@@ -193,8 +202,8 @@ async fn serve<K: KvStore>(
         running.listening.push(format!("transaction gossip listening on {listen}"));
     }
     if let Some(config) = rpc {
-        let extra = match running.moniker {
-            Some(_) => evidence_methods(node.clone())?,
+        let extra = match evidence {
+            Some(log) => evidence_methods(node.clone(), log)?,
             None => jsonrpsee::Methods::new(),
         };
         let (addr, server) = cairn_rpc::start_with(node.clone(), &config, extra).await?;

@@ -68,6 +68,10 @@ pub struct NodeConfig {
     /// block's `beneficiary`, Ethereum's coinbase); the validator's own address when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_recipient: Option<alloy_primitives::Address>,
+    /// What the headers of the blocks this validator proposes carry in `extra_data` (0x hex,
+    /// at most 32 bytes); empty when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_data: Option<alloy_primitives::Bytes>,
 }
 
 impl NodeConfig {

@@ -63,6 +63,14 @@ pub enum LaunchError {
     /// A chain spec that cannot be read or is invalid.
     #[error(transparent)]
     Spec(#[from] cairn_primitives::PrimitivesError),
+    /// The config's `extra_data` is longer than a header may carry.
+    #[error("extra_data is {len} bytes, at most {max} fit in a header")]
+    ExtraDataTooLong {
+        /// Its length.
+        len: usize,
+        /// The header bound.
+        max: usize,
+    },
     /// `cairn node` was given a chain another engine decides.
     #[error("cairn node runs bft and pos chains; use cairn dev for a dev chain")]
     NotBft,

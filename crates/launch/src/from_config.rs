@@ -6,6 +6,7 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use cairn_api::{ApiConfig, WebhookConfig};
 use cairn_bft::{ConsensusSigner, EvidenceLog, Keypair, Multiaddr, Transport};
+use cairn_consensus::MAX_EXTRA_DATA;
 use cairn_network::NetworkConfig;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use cairn_rpc::RpcConfig;
@@ -32,6 +33,13 @@ impl NodeBuilder<RedbKv> {
             tracing::warn!(
                 "fee_recipient is ignored on a proof-of-stake chain: fees go to the stakers"
             );
+        }
+        let extra_data = config.extra_data.clone().unwrap_or_default();
+        if extra_data.len() > MAX_EXTRA_DATA {
+            return Err(LaunchError::ExtraDataTooLong {
+                len: extra_data.len(),
+                max: MAX_EXTRA_DATA,
+            });
         }
         let rpc_tls = listeners::tls(
             "JSON-RPC",
@@ -77,6 +85,7 @@ impl NodeBuilder<RedbKv> {
             evidence,
             signer,
             fee_recipient,
+            extra_data,
             transport: Transport::Libp2p { home, listen, peers, network_key },
         });
         Ok(Self::new(spec, kv, engine).with_gossip(gossip).with_rpc(rpc).with_api(api))

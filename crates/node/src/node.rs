@@ -348,13 +348,23 @@ impl<K: KvStore> Node<K> {
 
     /// Builds (without committing) the child of the head from the pool's best transactions,
     /// paying priority fees to `beneficiary`: what a proposer offers to the other validators.
+    pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
+        self.build_candidate_with(beneficiary, Bytes::new())
+    }
+
+    /// [`Node::build_candidate`] with the header's `extra_data` (at most 32 bytes, the header
+    /// rule): what tells apart the blocks of proposers that share a beneficiary.
     /// Refuses while the head is so far ahead of this node's clock (a genesis time in the
     /// future, a clock set back) that the child would be too: validators would refuse it.
-    pub fn build_candidate(&self, beneficiary: Address) -> Result<Candidate, NodeError> {
+    pub fn build_candidate_with(
+        &self,
+        beneficiary: Address,
+        extra_data: Bytes,
+    ) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
         let now = self.now_ms();
-        let built = self.build_on_head(|parent| {
+        let built = self.build_on_head(extra_data, |parent| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
             BlockContext::child_of(parent, beneficiary, time)
         })?;
@@ -378,7 +388,7 @@ impl<K: KvStore> Node<K> {
     /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
     /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
     pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
-        let built = self.build_on_head(|head| self.pending_context(head))?;
+        let built = self.build_on_head(Bytes::new(), |head| self.pending_context(head))?;
         Ok((built.block, built.senders))
     }
 
@@ -391,6 +401,7 @@ impl<K: KvStore> Node<K> {
     /// for the head, as block builders select them.
     fn build_on_head(
         &self,
+        extra_data: Bytes,
         context_of: impl FnOnce(&Header) -> BlockContext,
     ) -> Result<BuiltBlock, NodeError> {
         let snapshot = self.store.snapshot()?;
@@ -406,7 +417,7 @@ impl<K: KvStore> Node<K> {
             &parent,
             context,
             candidates.iter().map(|p| (p.tx.clone(), p.sender)),
-            Default::default(),
+            extra_data,
             end.as_ref(),
         )?)
     }

@@ -60,6 +60,7 @@ const MAX_PARAMS: &[(&str, usize)] = &[
     ("web3_sha3", 1),
     // Registered by a BFT node's engine (`cairn node`).
     ("cairn_getEvidence", 0),
+    ("cairn_submitEvidence", 1),
 ];
 
 /// The most positional parameters `method` reads; `None` for a method not listed (an unknown

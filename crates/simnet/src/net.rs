@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, Bytes};
 use alloy_signer_local::PrivateKeySigner;
 use cairn_bft::{CairnContext, EvidenceLog, decode_seal, verify_certificate};
 use cairn_node::Node;
@@ -31,6 +31,10 @@ const SIM_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Who the second copy of a double-signing validator pays its fees to, so its blocks differ.
 const DOUBLE_FEE_RECIPIENT: Address = Address::repeat_byte(0xd5);
+
+/// What the second copy's blocks carry in `extra_data`: on proof of stake every block pays
+/// the staking contract, so this is what makes its blocks differ.
+const DOUBLE_EXTRA_DATA: &[u8] = b"the other copy";
 
 /// Describes a network before it starts.
 #[derive(Debug, Clone)]
@@ -85,7 +89,8 @@ impl NetBuilder {
     }
 
     /// One more node, last, running validator `of`'s key with its own store, network
-    /// identity and fee recipient: a validator operator who started the same key twice.
+    /// identity, fee recipient and `extra_data`: a validator operator who started the same key
+    /// twice.
     pub fn double_signer(mut self, of: usize) -> Self {
         self.double_of = Some(of);
         self
@@ -109,25 +114,33 @@ impl NetBuilder {
         let mut rng = StdRng::seed_from_u64(self.seed.0);
         let genesis = genesis::draw(&mut rng, self.validators, self.block_time, self.epoch_length);
         let mut slots = Vec::new();
-        let slot = |index: usize, name: String, signer, fee_recipient| Slot {
+        let slot = |index: usize, name: String, signer, fee_recipient, extra_data| Slot {
             index,
             name,
             signer,
             fee_recipient,
+            extra_data,
             memory: MemoryKv::new(),
             wal: SharedWal::default(),
             evidence: Arc::new(EvidenceLog::in_memory()),
         };
         for (i, signer) in genesis.signers.iter().enumerate() {
-            slots.push(slot(i, format!("node{i}"), Some(signer.clone()), signer.address().0));
+            slots.push(slot(
+                i,
+                format!("node{i}"),
+                Some(signer.clone()),
+                signer.address().0,
+                Bytes::new(),
+            ));
         }
         for i in self.validators..self.validators + self.full_nodes {
-            slots.push(slot(i, format!("node{i}"), None, Address::ZERO));
+            slots.push(slot(i, format!("node{i}"), None, Address::ZERO, Bytes::new()));
         }
         if let Some(of) = self.double_of {
             let i = slots.len();
             let signer = genesis.signers[of].clone();
-            slots.push(slot(i, format!("node{i}"), Some(signer), DOUBLE_FEE_RECIPIENT));
+            let extra = Bytes::from_static(DOUBLE_EXTRA_DATA);
+            slots.push(slot(i, format!("node{i}"), Some(signer), DOUBLE_FEE_RECIPIENT, extra));
         }
         let peers = slots.iter().map(|_| genesis::peer_id(&mut rng)).collect();
         let (hub, deliveries, crashes) = Hub::start(self.seed.0, peers, self.faults);

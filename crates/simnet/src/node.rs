@@ -29,6 +29,8 @@ pub(crate) struct Slot {
     /// Its consensus key; `None` for a full node.
     pub(crate) signer: Option<ConsensusSigner>,
     pub(crate) fee_recipient: Address,
+    /// What its proposals carry in `extra_data` (the double signer's copy differs).
+    pub(crate) extra_data: alloy_primitives::Bytes,
     pub(crate) memory: MemoryKv,
     pub(crate) wal: SharedWal,
     /// Equivocations it saw (a file beside its store on a real node; `reset_db` keeps it).
@@ -66,6 +68,7 @@ pub(crate) async fn start(
         evidence: slot.evidence.clone(),
         signer: slot.signer.clone(),
         fee_recipient: slot.fee_recipient,
+        extra_data: slot.extra_data.clone(),
         transport: Transport::InProcess { network, wal },
     });
     let running = NodeBuilder::new(genesis.spec.clone(), store.clone(), engine)

@@ -1,17 +1,21 @@
 //! Proof of stake on the in-process network: every block pays its stakers through the staking
-//! contract, and a delegation changes the set that signs from the next epoch on, the same on
-//! every node and in every node's audit.
+//! contract, a delegation changes the set that signs from the next epoch on, and a validator
+//! that signs twice is slashed and tombstoned by evidence a block carries, the same on every
+//! node and in every node's audit.
 
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use std::ops::ControlFlow;
+
+use alloy_primitives::{Address, TxKind, U256};
+use alloy_rpc_types_eth::Filter;
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use cairn_bft::Height;
 use cairn_node::{CallOutcome, TransactionRequest, TxLookup};
-use cairn_primitives::STAKING_ADDRESS;
 use cairn_primitives::test_utils::{eip1559, sign};
+use cairn_primitives::{DoubleSign, STAKING_ADDRESS};
 use cairn_reads::ChainReader;
 use cairn_simnet::{NetBuilder, TestNet, run};
-use cairn_staking::Staking;
+use cairn_staking::{Staking, ValidatorStatus};
 use malachitebft_app_channel::app::types::core::VoteType;
 use malachitebft_core_consensus::SignedConsensusMsg;
 
@@ -135,17 +139,7 @@ async fn send_to_staking(
 
 /// What the staking contract says of `validator` at node 0's head.
 fn info(net: &TestNet, validator: Address) -> Staking::ValidatorInfo {
-    let call = Staking::validatorInfoCall { validatorAddress: validator };
-    let request = TransactionRequest::default()
-        .to(STAKING_ADDRESS)
-        .input(Bytes::from(call.abi_encode()).into());
-    let head = net.height(0);
-    match net.reads(0).call(&request, head, None, None).expect("a view call") {
-        CallOutcome::Success { output, .. } => {
-            Staking::validatorInfoCall::abi_decode_returns(&output).expect("decodes")
-        }
-        other => panic!("validatorInfo failed: {other:?}"),
-    }
+    ask(net, 0, net.height(0), Staking::validatorInfoCall { validatorAddress: validator })
 }
 
 /// Whether `validator` signed the certificate of node `i`'s block `number`.
@@ -263,4 +257,99 @@ fn a_validator_restarted_across_an_epoch_boundary_resumes_with_the_new_set() {
             net.audit(1);
         },
     );
+}
+
+/// Asks the staking contract `call` in the state after block `number` on node `i`.
+fn ask<C: SolCall>(net: &TestNet, i: usize, number: u64, call: C) -> C::Return {
+    let request = TransactionRequest::default().to(STAKING_ADDRESS).input(call.abi_encode().into());
+    match net.reads(i).call(&request, number, None, None).expect("call") {
+        CallOutcome::Success { output, .. } => C::abi_decode_returns(&output).expect("decodes"),
+        other => panic!("seed {}: {other:?}", net.seed().0),
+    }
+}
+
+/// The double-sign evidence block `number` carries on node `i`.
+fn evidence_in(net: &TestNet, i: usize, number: u64) -> Vec<DoubleSign> {
+    let block = net.reads(i).block(number).expect("read").expect("stored");
+    block.consensus.expect("a pos body carries consensus data").evidence
+}
+
+#[test]
+fn a_double_signer_is_slashed_and_tombstoned() {
+    run("a_double_signer_is_slashed_and_tombstoned", &SEEDS, |seed| async move {
+        // Node 4 runs validator 3's key too, with other `extra_data` (every PoS block pays the
+        // staking contract, so that is what tells its blocks apart): whenever validator 3
+        // proposes, its two copies sign different blocks.
+        let mut net = NetBuilder::new(seed).pos(EPOCH_LENGTH).double_signer(3).start().await;
+        let double = net.validator(3);
+        let honest = [0, 1, 2];
+        let mut number = 1;
+        let landed = loop {
+            assert!(number < 60, "seed {}: no evidence landed; seen {:?}", seed.0, net.evidence(0));
+            net.wait_until(&honest, number).await;
+            if !evidence_in(&net, 0, number).is_empty() {
+                break number;
+            }
+            number += 1;
+        };
+        let items = evidence_in(&net, 0, landed);
+        assert_eq!(items.len(), 1, "seed {}: {items:?}", seed.0);
+        let item = &items[0];
+        assert_eq!(item.validator, double);
+        assert!(item.height < landed && item.first != item.second, "seed {}: {item:?}", seed.0);
+        for i in honest {
+            assert_eq!(evidence_in(&net, i, landed), items, "seed {}: node {i}", seed.0);
+        }
+
+        // Slashed a twentieth of its stake, exactly, and tombstoned.
+        let info =
+            |number| ask(&net, 0, number, Staking::validatorInfoCall { validatorAddress: double });
+        let before = info(landed - 1);
+        let after = info(landed);
+        let slashed = before.totalStake * U256::from(500) / U256::from(10_000);
+        assert_eq!(after.totalStake, before.totalStake - slashed, "seed {}", seed.0);
+        assert_eq!(
+            ValidatorStatus::try_from(after.status).expect("a status"),
+            ValidatorStatus::Tombstoned
+        );
+        assert_eq!(after.jailedUntil, u64::MAX);
+        let mut slashes = Vec::new();
+        let filter = Filter::new().address(STAKING_ADDRESS);
+        let node = net.reads(0);
+        let view = node.view().expect("a view");
+        view.logs(&filter, landed, landed, 0, &mut |log| {
+            if let Ok(event) = Staking::Slashed::decode_log(&log.log) {
+                slashes.push(event.data);
+            }
+            ControlFlow::Continue(())
+        })
+        .expect("logs");
+        assert_eq!(slashes.len(), 1, "seed {}", seed.0);
+        let event = &slashes[0];
+        assert_eq!(
+            (event.validator, event.reason, event.infractionHeight),
+            (double, 0, item.height)
+        );
+        assert_eq!((event.bondedSlashed, event.unbondingSlashed), (slashed, U256::ZERO));
+
+        // Out of the next epoch's set; the others keep finalising without it.
+        let epoch_end = landed.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH;
+        net.wait_until(&honest, epoch_end + 3).await;
+        for i in honest {
+            assert!(power(&net, i, epoch_end + 1, double).is_none(), "seed {}: node {i}", seed.0);
+            assert_eq!(power(&net, i, epoch_end + 1, net.validator(0)), Some(1_000));
+        }
+        // Each item goes on chain once: no later block repeats it.
+        for number in landed + 1..=epoch_end + 3 {
+            assert!(
+                !evidence_in(&net, 0, number).contains(item),
+                "seed {}: block {number}",
+                seed.0
+            );
+        }
+        net.assert_agreement();
+        for i in honest {
+            net.audit(i);
+        }
+    });
 }
