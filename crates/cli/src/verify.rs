@@ -3,7 +3,9 @@ use std::sync::Arc;
 
 use alloy_primitives::Address;
 use anyhow::bail;
-use cairn_bft::{BftConsensus, EvidenceLog, ValidatorSchedule};
+use cairn_bft::{
+    BftConsensus, EvidenceLog, FinalizedCertificates, PosConsensus, ValidatorSchedule,
+};
 use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
@@ -43,6 +45,14 @@ fn chain_rules(spec: &ChainSpec) -> anyhow::Result<ConsensusRoles> {
             ValidatorSchedule::from_spec(spec)?,
             Address::ZERO,
             Arc::new(EvidenceLog::in_memory()),
+        ))),
+        // Importing a block runs its protocol calls; the engine's proposer-side state (its
+        // evidence pool, the newest finalised certificate) plays no part in an audit.
+        ConsensusKind::Pos => ConsensusRoles::of(Arc::new(PosConsensus::new(
+            spec,
+            ValidatorSchedule::from_spec(spec)?,
+            Arc::new(EvidenceLog::in_memory()),
+            Arc::new(FinalizedCertificates::default()),
         ))),
         other => bail!("this build cannot audit {other:?} chains yet"),
     })

@@ -82,7 +82,7 @@ impl Network {
     }
 
     /// SIGKILL: no chance to flush anything that was not already durable.
-    fn kill9(&mut self, i: usize) {
+    pub(crate) fn kill9(&mut self, i: usize) {
         if let Some(mut child) = self.children[i].take() {
             let _ = child.kill();
             let _ = child.wait();

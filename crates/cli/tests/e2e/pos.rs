@@ -243,4 +243,50 @@ fn a_full_node_registered_with_cairn_staking_signs_from_the_next_epoch() {
         assert!(Instant::now() < deadline, "{validator} never signed:\n{}", net.logs());
         thread::sleep(Duration::from_millis(300));
     }
+
+    // A plain `cast send` delegation from a dev account raises its power an epoch later, and
+    // /v1/validators shows it signing.
+    let sent = cast(
+        &rpc,
+        &[
+            "send",
+            STAKING,
+            "delegate(address)",
+            &validator,
+            "--value",
+            "100ether",
+            "--private-key",
+            DELEGATOR_KEY,
+        ],
+    );
+    assert!(sent.contains("1 (success)"), "{sent}");
+    let (epoch, _) = active_set(&rpc);
+    let deadline = Instant::now() + PROGRESS_TIMEOUT;
+    while active_set(&rpc).0 < epoch + 2 {
+        assert!(Instant::now() < deadline, "no epoch change:\n{}", net.logs());
+        thread::sleep(Duration::from_millis(300));
+    }
+    let power = active_set(&rpc).1.into_iter().find(|(a, _)| a.to_lowercase() == validator);
+    assert_eq!(power.map(|(_, p)| p), Some(2_100), "self-stake 2,000 plus 100 delegated");
+    let listed = get_json(&net.api[0], "/v1/validators");
+    let entry = listed["validators"]
+        .as_array()
+        .expect("validators")
+        .iter()
+        .find(|v| v["address"].as_str().map(str::to_lowercase) == Some(validator.clone()))
+        .unwrap_or_else(|| panic!("{validator} not listed: {listed}"))
+        .clone();
+    assert!(entry["last_signed_block"].as_u64().is_some(), "{entry}");
+
+    // Every node's data audits clean, the new validator's certificates included.
+    for i in 0..5 {
+        net.kill9(i);
+    }
+    for i in 0..5 {
+        let data = net.node_dir(i).join("data");
+        let verified = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_cairn")).arg("verify").arg("--datadir").arg(&data),
+        );
+        assert!(verified.starts_with("verified "), "node{i}: {verified}");
+    }
 }
