@@ -299,6 +299,10 @@ impl Driver {
     }
 
     /// Dials a peer found by Kademlia or mDNS while the node has room for more peers.
+    ///
+    /// Every dial takes a fresh source port: two nodes that find each other at the same moment
+    /// (mDNS answers both at once) and dial from their listening ports make one TCP connection
+    /// by simultaneous open, in which both act as the Noise initiator and both handshakes fail.
     fn dial_discovered(&mut self, peer: PeerId, address: Option<Multiaddr>) {
         if peer == *self.swarm.local_peer_id()
             || self.swarm.is_connected(&peer)
@@ -312,10 +316,12 @@ impl Driver {
                 .addresses(vec![address])
                 .extend_addresses_through_behaviour()
                 .condition(PeerCondition::DisconnectedAndNotDialing)
+                .allocate_new_port()
                 .build(),
-            None => {
-                DialOpts::peer_id(peer).condition(PeerCondition::DisconnectedAndNotDialing).build()
-            }
+            None => DialOpts::peer_id(peer)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .allocate_new_port()
+                .build(),
         };
         if let Err(e) = self.swarm.dial(opts) {
             debug!(%peer, "cannot dial discovered peer: {e}");
@@ -334,6 +340,7 @@ impl Driver {
             let opts = DialOpts::peer_id(*peer)
                 .addresses(vec![address.clone()])
                 .condition(PeerCondition::DisconnectedAndNotDialing)
+                .allocate_new_port()
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
                 debug!(%peer, "cannot dial bootstrap peer: {e}");
