@@ -3,6 +3,7 @@
 // record script errors and Content-Security-Policy refusals, and full-page screenshots.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { JsonRpcProvider } from "ethers";
 import { chromium } from "playwright-core";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -33,7 +34,7 @@ export function heading(page, text) {
 }
 
 /** Headless chromium with nothing running beside the pages. */
-export function launch() {
+function launch() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -87,8 +88,23 @@ export async function fitsPhone(page, name) {
   check(scroll <= width, `phone: the ${name} page fits 390 px`, `scrollWidth ${scroll} > ${width}`);
 }
 
-/** Runs a flow's main, turning a failed check into "FAIL: ..." and exit status 1. */
-export function runMain(main) {
+/**
+ * Runs a flow: `run(browser, provider)` against the node's JSON-RPC at `rpc`, then closes both
+ * and prints the screenshots taken; a failed check prints "FAIL: ..." and exits with status 1.
+ */
+export function runFlow(rpc, shots, run) {
+  const main = async () => {
+    const provider = new JsonRpcProvider(rpc, undefined, { cacheTimeout: -1 });
+    provider.pollingInterval = 200;
+    const browser = await launch();
+    try {
+      await run(browser, provider);
+    } finally {
+      await browser.close();
+      provider.destroy();
+      shots.print();
+    }
+  };
   main().catch((error) => {
     console.error(error instanceof CheckFailed ? `FAIL: ${error.message}` : error);
     process.exit(1);

@@ -8,9 +8,9 @@
 // Usage: node explorer_flow.mjs API_URL RPC_URL SCREENSHOT_DIR  (CHROMIUM overrides
 // /usr/bin/chromium). Prints one line per check; exits 1 with "FAIL: ..." on the first
 // failed check. It waits on page conditions, never on fixed sleeps.
-import { Contract, ContractFactory, JsonRpcProvider, Wallet, parseEther, parseUnits } from "ethers";
+import { Contract, ContractFactory, Wallet, parseEther, parseUnits } from "ethers";
 import { compile } from "./compile.mjs";
-import { Shots, check, fitsPhone, heading, launch, newPage, runMain, see } from "./explorer_browser.mjs";
+import { Shots, check, fitsPhone, heading, newPage, runFlow, see } from "./explorer_browser.mjs";
 
 const [API, RPC, SHOTS] = process.argv.slice(2);
 if (!API || !RPC || !SHOTS) {
@@ -24,19 +24,6 @@ const ACCOUNT1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const BATCH = 24;
 const shots = new Shots(SHOTS);
 const shoot = (page, name) => shots.shoot(page, name);
-
-async function main() {
-  const provider = new JsonRpcProvider(RPC, undefined, { cacheTimeout: -1 });
-  provider.pollingInterval = 200;
-  const browser = await launch();
-  try {
-    await run(browser, provider);
-  } finally {
-    await browser.close();
-    provider.destroy();
-    shots.print();
-  }
-}
 
 async function run(browser, provider) {
   const problems = [];
@@ -222,4 +209,4 @@ async function run(browser, provider) {
   console.log("ok: explorer flow done");
 }
 
-runMain(main);
+runFlow(RPC, shots, run);

@@ -14,8 +14,8 @@
 //
 // Usage: node explorer_pos_flow.mjs API_URL RPC_URL SCREENSHOT_DIR EPOCH_LENGTH
 // Prints one line per check; exits 1 with "FAIL: ..." on the first failed check.
-import { Contract, JsonRpcProvider, SigningKey, Wallet, concat, formatEther, parseEther } from "ethers";
-import { CheckFailed, Shots, WAIT_MS, check, fitsPhone, heading, launch, newPage, runMain, see } from "./explorer_browser.mjs";
+import { Contract, SigningKey, Wallet, concat, formatEther, parseEther } from "ethers";
+import { CheckFailed, Shots, WAIT_MS, check, fitsPhone, heading, newPage, runFlow, see } from "./explorer_browser.mjs";
 
 const [API, RPC, SHOTS, EPOCH_LENGTH] = process.argv.slice(2);
 if (!API || !RPC || !SHOTS || !EPOCH_LENGTH) {
@@ -70,19 +70,6 @@ function eth(wei) {
   const [whole, fraction] = formatEther(wei).split(".");
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   return fraction === "0" ? `${grouped} ETH` : `${grouped}.${fraction} ETH`;
-}
-
-async function main() {
-  const provider = new JsonRpcProvider(RPC, undefined, { cacheTimeout: -1 });
-  provider.pollingInterval = 200;
-  const browser = await launch();
-  try {
-    await run(browser, provider);
-  } finally {
-    await browser.close();
-    provider.destroy();
-    shots.print();
-  }
 }
 
 async function run(browser, provider) {
@@ -217,4 +204,4 @@ async function run(browser, provider) {
   console.log("ok: explorer proof-of-stake flow done");
 }
 
-runMain(main);
+runFlow(RPC, shots, run);
