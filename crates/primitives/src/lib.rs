@@ -16,6 +16,7 @@ mod consensus_data;
 mod dev;
 mod error;
 mod fees;
+mod governance;
 mod receipt;
 mod revert;
 mod spec;
@@ -35,6 +36,11 @@ pub use consensus_data::{
 pub use dev::{DEV_MNEMONIC, DevAccount, dev_accounts};
 pub use error::PrimitivesError;
 pub use fees::next_base_fee;
+pub use governance::{
+    GOVERNANCE_ADDRESS, GovernanceSpec, MAX_ADMINS, MAX_GOVERNED_BLOCK_TIME_MS,
+    MAX_GOVERNED_BLOCKS, MAX_GOVERNED_VALIDATORS, MAX_MEMBERS, MAX_NAME_BYTES, MAX_NODES,
+    MAX_ORGANISATIONS, NodeSpec, OrganisationSpec, is_peer_id,
+};
 pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
 pub use revert::revert_reason;
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};
