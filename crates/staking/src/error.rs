@@ -1,9 +1,7 @@
 //! Everything that can go wrong when Rust drives or reads the staking contract.
 
-use std::convert::Infallible;
-
 use alloy_primitives::{Address, Bytes};
-use revm::context::result::{EVMError, HaltReason};
+use revm::context::result::HaltReason;
 
 use alloy_sol_types::SolInterface;
 
@@ -24,12 +22,9 @@ pub enum StakingError {
     /// A successful answer did not decode as the function's return type.
     #[error("the staking contract's answer does not decode: {0}")]
     Decode(#[from] alloy_sol_types::Error),
-    /// The in-memory EVM the genesis builder uses refused the creation transaction.
-    #[error("the genesis EVM refused the contract creation: {0}")]
-    Evm(#[from] EVMError<Infallible>),
-    /// The constructor succeeded but left no contract where it should be.
-    #[error("the genesis constructor created no account at {0}")]
-    NotCreated(Address),
+    /// The in-memory EVM the genesis builder uses could not run the constructor.
+    #[error("the genesis EVM could not create the contract: {0}")]
+    Genesis(#[from] cairn_execution::ExecError),
     /// A status number the contract does not define (a newer contract than this binary).
     #[error("unknown validator status {0}")]
     UnknownStatus(u8),
