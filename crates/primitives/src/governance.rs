@@ -97,7 +97,9 @@ fn default_true() -> bool {
 /// most 42 bytes, or a sha2-256 multihash (the governance contract's rule).
 pub fn is_peer_id(bytes: &[u8]) -> bool {
     match bytes {
-        [0x00, len, rest @ ..] => !rest.is_empty() && rest.len() <= 42 && *len as usize == rest.len(),
+        [0x00, len, rest @ ..] => {
+            !rest.is_empty() && rest.len() <= 42 && *len as usize == rest.len()
+        }
         [0x12, 0x20, rest @ ..] => rest.len() == 32,
         _ => false,
     }
@@ -230,7 +232,8 @@ mod tests {
         let mut sha = vec![0x12, 0x20];
         sha.extend([7; 32]);
         assert!(is_peer_id(&sha));
-        for bad in [&[][..], &[0x00], &[0x00, 0x00], &[0x00, 0x02, 1], &[0x12, 0x20, 1], &[0x01, 1, 1]]
+        for bad in
+            [&[][..], &[0x00], &[0x00, 0x00], &[0x00, 0x02, 1], &[0x12, 0x20, 1], &[0x01, 1, 1]]
         {
             assert!(!is_peer_id(bad), "{bad:?}");
         }
