@@ -58,11 +58,7 @@ impl GovernanceError {
 /// `cast` users and the contract's source do.
 pub fn describe_refusal(error: &GovernanceErrors) -> String {
     let name = GovernanceErrors::name_by_selector(error.selector()).unwrap_or("UnknownError");
-    // The generated Debug is `Variant(Struct { field: value, .. })` or `Variant(Struct)`.
-    let debug = format!("{error:?}");
-    let fields =
-        debug.split_once(" { ").and_then(|(_, rest)| rest.strip_suffix(" })")).unwrap_or_default();
-    format!("{name}({fields})")
+    cairn_primitives::custom_error_text(name, &format!("{error:?}"))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! recognise everything Cairn stores; this crate adds only what Ethereum does not define
 //! (the consensus seal, the chain spec).
 
+mod artifact;
 mod block;
 mod clock;
 mod consensus_data;
@@ -27,6 +28,7 @@ mod validators;
 
 pub use alloy_consensus::{Signed, TxEnvelope, TxType};
 pub use alloy_primitives::{Address, B256, Bloom, Bytes, Log, U256, keccak256};
+pub use artifact::ContractArtifact;
 pub use block::{Block, Header, MAX_BLOCK_TX_BYTES};
 pub use clock::{Clock, SystemClock};
 pub use consensus_data::{
@@ -42,7 +44,7 @@ pub use governance::{
     MAX_ORGANISATIONS, NodeSpec, OrganisationSpec, is_peer_id,
 };
 pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
-pub use revert::revert_reason;
+pub use revert::{custom_error_text, revert_reason};
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};
 pub use staking::{Ratio, STAKING_ADDRESS, StakingParams};
 pub use validators::{MAX_TOTAL_POWER, SetMember, ValidatorSetRecord};
