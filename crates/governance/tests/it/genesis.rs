@@ -142,3 +142,35 @@ fn the_constructor_refuses_what_the_contract_would_never_accept() {
     public.governance = None;
     assert!(matches!(governance_account(&public), Err(GovernanceError::NotGoverned)));
 }
+
+/// The node may read permissions straight from storage at a block's parent state instead of
+/// running a view per transaction: this pins the layout such a reader relies on. Slot 0 packs
+/// gasLimit, blockTimeMs, epochLength and votingPeriodBlocks (8 bytes each, low first); slot 1
+/// the three switches (a byte each); `accounts` is the mapping at slot 8, each entry one word:
+/// org (4 bytes), role (1), deployer (1), index (4); `orgs` is the mapping at slot 6 with
+/// `exists` in the entry's second word.
+#[test]
+fn the_storage_layout_a_direct_reader_relies_on() {
+    use alloy_primitives::{B256, keccak256};
+    let spec = spec(NetworkKind::Consortium, 3, 1);
+    let account = &spec.alloc[&GOVERNANCE_ADDRESS];
+    let slot = |key: B256| account.storage.get(&key).copied().unwrap_or_default();
+    let word = |n: u64| B256::from(U256::from(n));
+    let mapping =
+        |key: B256, base: u64| keccak256([key.as_slice(), word(base).as_slice()].concat());
+    let params = slot(word(0));
+    let field = |shift: usize| (params >> shift) & U256::from(u64::MAX);
+    assert_eq!(field(0), U256::from(spec.gas_limit));
+    assert_eq!(field(64), U256::from(spec.block_time_ms));
+    assert_eq!(field(128), U256::from(EPOCH_LENGTH));
+    assert_eq!(field(192), U256::from(VOTING_PERIOD));
+    assert_eq!(slot(word(1)), U256::from(0x0101), "accounts and nodes on, deployers off");
+    let entry = slot(mapping(member(2, 1).into_word(), 8));
+    let org = entry & U256::from(u32::MAX);
+    let role = (entry >> 32) & U256::from(0xff);
+    let deployer = (entry >> 40) & U256::from(0xff);
+    assert_eq!((org, role, deployer), (U256::from(2), U256::from(2), U256::from(1)));
+    let org_entry = U256::from_be_bytes(mapping(word(2), 6).0) + U256::from(1);
+    assert_eq!(slot(B256::from(org_entry)), U256::from(1), "organisation 2 exists");
+    assert_eq!(slot(mapping(outsider().into_word(), 8)), U256::ZERO);
+}
