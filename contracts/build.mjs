@@ -61,8 +61,9 @@ const write = (name, value) =>
 mkdirSync(out, { recursive: true });
 for (const [file, contracts] of Object.entries(output.contracts)) {
   for (const [name, c] of Object.entries(contracts)) {
-    // Interfaces have no code; their ABI is part of the contracts that implement them.
-    if (c.evm.bytecode.object === "") {
+    // Interfaces have no code and internal libraries no ABI: both are part of the contracts
+    // that use them.
+    if (c.evm.bytecode.object === "" || c.abi.length === 0) {
       continue;
     }
     write(`${name}.json`, {

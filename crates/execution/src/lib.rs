@@ -17,6 +17,7 @@ mod call;
 mod env;
 mod error;
 mod executor;
+mod genesis;
 mod overlay;
 mod pending;
 mod state_db;
@@ -29,6 +30,7 @@ pub use call::{
 pub use env::{BlockContext, SPEC};
 pub use error::ExecError;
 pub use executor::{BlockExecutor, ExecutionOutcome, TxResult};
+pub use genesis::{GenesisCreation, create_genesis_contract};
 pub use pending::PendingState;
 pub use system::{
     BlockEnd, EndOfBlock, NoBlockEnd, SYSTEM_ADDRESS, SystemCallOutcome, SystemCaller,

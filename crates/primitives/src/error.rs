@@ -53,4 +53,7 @@ pub enum PrimitivesError {
         /// What the signer library said.
         reason: String,
     },
+    /// A compiled contract artifact (`contracts/out/<Name>.json`) does not parse.
+    #[error("invalid contract artifact: {0}")]
+    Artifact(serde_json::Error),
 }

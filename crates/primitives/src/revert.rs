@@ -25,9 +25,33 @@ pub fn revert_reason(output: &[u8]) -> Option<String> {
     Some(reason.to_string())
 }
 
+/// A decoded custom error as Solidity writes it, `LastValidator()` or
+/// `NotInSet(validator: 0x…, height: 5)`, from its name and the `Debug` text alloy's `sol!`
+/// generates for it (`Variant(Struct { field: value, .. })` or `Variant(Struct)`): so logs and
+/// messages name a system contract's refusal the way `cast` users and its source do. The
+/// fields of system contracts' errors are addresses, integers, booleans and bytes, whose
+/// `Debug` holds no braces.
+pub fn custom_error_text(name: &str, debug: &str) -> String {
+    let fields =
+        debug.split_once(" { ").and_then(|(_, rest)| rest.strip_suffix(" })")).unwrap_or_default();
+    format!("{name}({fields})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_errors_read_as_solidity_writes_them() {
+        assert_eq!(
+            custom_error_text("LastValidator", "LastValidator(LastValidator)"),
+            "LastValidator()"
+        );
+        assert_eq!(
+            custom_error_text("AlreadyVoted", "AlreadyVoted(AlreadyVoted { id: 3, org: 2 })"),
+            "AlreadyVoted(id: 3, org: 2)"
+        );
+    }
 
     #[test]
     fn error_strings_and_panics_are_decoded_and_anything_else_is_not() {

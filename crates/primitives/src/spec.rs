@@ -4,7 +4,10 @@ use std::path::Path;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
-use crate::{PrimitivesError, STAKING_ADDRESS, StakingParams, dev_accounts};
+use crate::{
+    GOVERNANCE_ADDRESS, GovernanceSpec, MAX_GOVERNED_BLOCK_TIME_MS, MAX_GOVERNED_BLOCKS,
+    PrimitivesError, STAKING_ADDRESS, StakingParams, dev_accounts,
+};
 
 /// Who may join the network; decides peer and account permissioning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -89,12 +92,17 @@ pub struct ChainSpec {
     /// (empty for the dev engine).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validators: Vec<GenesisValidator>,
-    /// Blocks per epoch: how often a proof-of-stake chain chooses its validator set again.
+    /// Blocks per epoch: how often a proof-of-stake chain chooses its validator set again, or
+    /// a governed chain applies its passed proposals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch_length: Option<u64>,
     /// How a proof-of-stake chain chooses, pays and punishes validators (defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staking: Option<StakingParams>,
+    /// How a private or consortium chain is governed on chain: its founding organisations and
+    /// permission switches (absent: nobody governs, nothing is permissioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<GovernanceSpec>,
 }
 
 /// A validator of a BFT chain: who signs votes, with which key, and with what weight.
@@ -163,6 +171,7 @@ impl ChainSpec {
             validators: Vec::new(),
             epoch_length: None,
             staking: None,
+            governance: None,
         })
     }
 
@@ -230,10 +239,11 @@ impl ChainSpec {
             return fail("total validator power overflows");
         }
         if self.consensus == ConsensusKind::Pos {
-            self.validate_pos()
+            self.validate_pos()?;
         } else {
-            self.refuse_pos_fields()
+            self.refuse_pos_fields()?;
         }
+        self.validate_governance()
     }
 
     /// The staking parameters of a proof-of-stake chain: the spec's `[staking]`, or the
@@ -294,8 +304,11 @@ impl ChainSpec {
     /// rather than silently ignored.
     fn refuse_pos_fields(&self) -> Result<(), PrimitivesError> {
         let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
-        if self.epoch_length.is_some() || self.staking.is_some() {
-            return fail("epoch_length and [staking] apply to pos chains only");
+        if self.staking.is_some() {
+            return fail("[staking] applies to pos chains only");
+        }
+        if self.epoch_length.is_some() && self.governance.is_none() {
+            return fail("epoch_length applies to pos chains and chains with [governance] only");
         }
         if self
             .validators
@@ -303,6 +316,38 @@ impl ChainSpec {
             .any(|v| v.stake.is_some() || v.operator.is_some() || v.commission_bps.is_some())
         {
             return fail("validator stake, operator and commission_bps apply to pos chains only");
+        }
+        Ok(())
+    }
+
+    /// A governed chain's own rules: a private (one organisation) or consortium network, not
+    /// proof of stake (the two do not mix), epochs for proposals to take effect at, parameters
+    /// within the governance contract's bounds, and the contract's account in `alloc`.
+    fn validate_governance(&self) -> Result<(), PrimitivesError> {
+        let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
+        let Some(governance) = &self.governance else { return Ok(()) };
+        match self.network {
+            NetworkKind::Public => {
+                return fail("[governance] applies to private and consortium networks only");
+            }
+            NetworkKind::Private if governance.organisations.len() != 1 => {
+                return fail("a private network is governed by exactly one organisation");
+            }
+            _ => {}
+        }
+        if self.consensus == ConsensusKind::Pos {
+            return fail("[governance] and proof of stake do not mix on one chain");
+        }
+        if self.epoch_length.is_none_or(|length| !(1..=MAX_GOVERNED_BLOCKS).contains(&length)) {
+            return fail("a governed chain needs epoch_length between 1 and 1000000 blocks");
+        }
+        if self.block_time_ms > MAX_GOVERNED_BLOCK_TIME_MS {
+            return fail("a governed chain's block_time_ms must be at most 86400000");
+        }
+        let validators: Vec<Address> = self.validators.iter().map(|v| v.address).collect();
+        governance.validate(&validators)?;
+        if self.alloc.get(&GOVERNANCE_ADDRESS).is_none_or(|contract| contract.code.is_empty()) {
+            return fail("a governed chain's alloc needs the governance contract at 0x…1001");
         }
         Ok(())
     }
@@ -436,6 +481,99 @@ mod tests {
         bft.validate().expect("a plain bft spec");
         bft.staking = Some(StakingParams::default());
         assert!(bft.validate().is_err(), "[staking] on a bft chain");
+    }
+
+    /// A valid two-organisation consortium on BFT (the governance contract's code is a
+    /// stand-in: spec validation checks that code is there, not what it is).
+    fn consortium_spec() -> ChainSpec {
+        let validator = |n: u8| GenesisValidator {
+            name: format!("v{n}"),
+            address: Address::repeat_byte(0x80 + n),
+            public_key: Bytes::from([2u8; 33]),
+            power: 1,
+            stake: None,
+            operator: None,
+            commission_bps: None,
+        };
+        let org = |n: u8| crate::OrganisationSpec {
+            name: format!("org{n}"),
+            admins: vec![Address::repeat_byte(n)],
+            members: Vec::new(),
+            deployers: Vec::new(),
+            nodes: Vec::new(),
+            validators: vec![Address::repeat_byte(0x80 + n)],
+        };
+        let mut spec = ChainSpec {
+            network: NetworkKind::Consortium,
+            consensus: ConsensusKind::Bft,
+            epoch_length: Some(10),
+            validators: vec![validator(1), validator(2)],
+            governance: Some(GovernanceSpec {
+                voting_period_blocks: 20,
+                permission_accounts: true,
+                permission_nodes: true,
+                permission_deployers: false,
+                organisations: vec![org(1), org(2)],
+            }),
+            ..ChainSpec::dev().expect("dev spec")
+        };
+        let contract =
+            GenesisAccount { code: Bytes::from_static(&[0x60, 0x00]), ..Default::default() };
+        spec.alloc.insert(GOVERNANCE_ADDRESS, contract);
+        spec
+    }
+
+    #[test]
+    fn a_consortium_spec_round_trips_and_validates() {
+        let spec = consortium_spec();
+        spec.validate().expect("valid");
+        let text = spec.render(true).expect("toml");
+        assert!(text.contains("[[governance.organisations]]"), "{text}");
+        assert_eq!(toml::from_str::<ChainSpec>(&text).expect("parse"), spec);
+    }
+
+    #[test]
+    fn a_governance_section_is_refused_where_it_cannot_apply() {
+        let refused = |edit: fn(&mut ChainSpec)| {
+            let mut spec = consortium_spec();
+            edit(&mut spec);
+            spec.validate().expect_err("refused").to_string()
+        };
+        assert!(refused(|s| s.network = NetworkKind::Public).contains("private and consortium"));
+        assert!(refused(|s| s.network = NetworkKind::Private).contains("exactly one"));
+        assert!(!refused(|s| s.consensus = ConsensusKind::Pos).is_empty());
+        assert!(refused(|s| s.epoch_length = None).contains("epoch_length"));
+        assert!(refused(|s| s.epoch_length = Some(1_000_001)).contains("epoch_length"));
+        assert!(refused(|s| s.block_time_ms = 86_400_001).contains("block_time_ms"));
+        assert!(refused(|s| s.alloc.clear()).contains("governance contract"));
+        assert!(refused(|s| s.validators.truncate(1)).contains("not in the spec"));
+        // Epochs without governance mean nothing outside proof of stake.
+        assert!(refused(|s| s.governance = None).contains("epoch_length"));
+    }
+
+    #[test]
+    fn governance_does_not_mix_with_proof_of_stake() {
+        let mut spec = pos_spec();
+        spec.network = NetworkKind::Consortium;
+        spec.governance = consortium_spec().governance;
+        spec.governance.as_mut().expect("there").organisations.truncate(1);
+        spec.governance.as_mut().expect("there").organisations[0].validators =
+            vec![spec.validators[0].address];
+        spec.alloc.insert(GOVERNANCE_ADDRESS, consortium_spec().alloc[&GOVERNANCE_ADDRESS].clone());
+        let refused = spec.validate().expect_err("refused").to_string();
+        assert!(refused.contains("do not mix"), "{refused}");
+    }
+
+    #[test]
+    fn a_private_dev_chain_may_be_governed_by_one_organisation() {
+        let mut spec = consortium_spec();
+        spec.network = NetworkKind::Private;
+        spec.consensus = ConsensusKind::Dev;
+        spec.validators.clear();
+        let governance = spec.governance.as_mut().expect("there");
+        governance.organisations.truncate(1);
+        governance.organisations[0].validators.clear();
+        spec.validate().expect("valid");
     }
 
     #[test]

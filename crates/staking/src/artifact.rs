@@ -3,20 +3,12 @@
 use std::sync::LazyLock;
 
 use alloy_primitives::Bytes;
-use serde::Deserialize;
+use cairn_primitives::ContractArtifact;
 
-/// What `contracts/build.mjs` writes; only the code is needed here.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Artifact {
-    bytecode: Bytes,
-    deployed_bytecode: Bytes,
-}
-
-static ARTIFACT: LazyLock<Artifact> = LazyLock::new(|| {
+static ARTIFACT: LazyLock<ContractArtifact> = LazyLock::new(|| {
     // The file is committed next to its source and checked by a unit test below, so a parse
     // failure can only be a broken build of this crate, never input from outside.
-    serde_json::from_str(include_str!("../../../contracts/out/Staking.json"))
+    ContractArtifact::from_json(include_str!("../../../contracts/out/Staking.json"))
         .expect("contracts/out/Staking.json is the committed build output")
 });
 
@@ -49,10 +41,8 @@ mod tests {
     /// the same build.
     #[test]
     fn both_artifact_files_hold_the_same_abi() {
-        let full: serde_json::Value =
-            serde_json::from_str(include_str!("../../../contracts/out/Staking.json")).unwrap();
         let abi: serde_json::Value =
             serde_json::from_str(include_str!("../../../contracts/out/Staking.abi.json")).unwrap();
-        assert_eq!(full["abi"], abi);
+        assert_eq!(ARTIFACT.abi, abi);
     }
 }

@@ -1,9 +1,7 @@
 //! Everything that can go wrong when Rust drives or reads the staking contract.
 
-use std::convert::Infallible;
-
 use alloy_primitives::{Address, Bytes};
-use revm::context::result::{EVMError, HaltReason};
+use revm::context::result::HaltReason;
 
 use alloy_sol_types::SolInterface;
 
@@ -24,12 +22,9 @@ pub enum StakingError {
     /// A successful answer did not decode as the function's return type.
     #[error("the staking contract's answer does not decode: {0}")]
     Decode(#[from] alloy_sol_types::Error),
-    /// The in-memory EVM the genesis builder uses refused the creation transaction.
-    #[error("the genesis EVM refused the contract creation: {0}")]
-    Evm(#[from] EVMError<Infallible>),
-    /// The constructor succeeded but left no contract where it should be.
-    #[error("the genesis constructor created no account at {0}")]
-    NotCreated(Address),
+    /// The in-memory EVM the genesis builder uses could not run the constructor.
+    #[error("the genesis EVM could not create the contract: {0}")]
+    Genesis(#[from] cairn_execution::ExecError),
     /// A status number the contract does not define (a newer contract than this binary).
     #[error("unknown validator status {0}")]
     UnknownStatus(u8),
@@ -60,12 +55,7 @@ impl StakingError {
 /// the way `cast` users and the contract's source do.
 pub fn describe_refusal(error: &StakingErrors) -> String {
     let name = StakingErrors::name_by_selector(error.selector()).unwrap_or("UnknownError");
-    // The generated Debug is `Variant(Struct { field: value, .. })` or `Variant(Struct)`; the
-    // fields are addresses, integers and fixed bytes, whose Debug holds no braces.
-    let debug = format!("{error:?}");
-    let fields =
-        debug.split_once(" { ").and_then(|(_, rest)| rest.strip_suffix(" })")).unwrap_or_default();
-    format!("{name}({fields})")
+    cairn_primitives::custom_error_text(name, &format!("{error:?}"))
 }
 
 #[cfg(test)]

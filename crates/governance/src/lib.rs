@@ -1,0 +1,27 @@
+//! The governance system contract of private and consortium networks as Rust sees it: the
+//! committed bytecode and ABI of `contracts/src/Governance.sol`, typed bindings, the genesis
+//! account that puts the contract at [`GOVERNANCE_ADDRESS`] from the spec's `[governance]`,
+//! decoding of its refusals, and the validator set its `endEpoch` hands to consensus.
+//!
+//! The contract is the authority on who may validate, connect and transact; the node reads it
+//! through view calls at a block's parent state and drives it through `endEpoch` from
+//! [`SYSTEM_ADDRESS`] at each epoch's last block (the same call proof of stake answers).
+
+mod artifact;
+mod bindings;
+mod error;
+mod genesis;
+mod results;
+
+pub use artifact::{creation_code, runtime_code};
+pub use bindings::Governance;
+pub use cairn_primitives::{GOVERNANCE_ADDRESS, GovernanceSpec};
+pub use error::{GovernanceError, describe_refusal};
+pub use genesis::governance_account;
+pub use results::{Parameter, ProposalKind, ProposalStatus, next_set_record};
+
+use alloy_primitives::Address;
+
+/// revm's caller of system calls: the contract accepts `endEpoch` only from here, and no
+/// transaction can be sent from it (nobody holds its key).
+pub const SYSTEM_ADDRESS: Address = revm::handler::SYSTEM_ADDRESS;
