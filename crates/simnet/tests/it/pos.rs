@@ -21,6 +21,8 @@ use malachitebft_core_consensus::SignedConsensusMsg;
 
 use crate::SEEDS;
 
+mod candidate;
+
 const EPOCH_LENGTH: u64 = 5;
 
 fn ether(n: u64) -> U256 {
