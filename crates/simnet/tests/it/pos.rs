@@ -22,6 +22,7 @@ use malachitebft_core_consensus::SignedConsensusMsg;
 use crate::SEEDS;
 
 mod candidate;
+mod unbonding;
 
 const EPOCH_LENGTH: u64 = 5;
 
@@ -268,6 +269,14 @@ fn ask<C: SolCall>(net: &TestNet, i: usize, number: u64, call: C) -> C::Return {
         CallOutcome::Success { output, .. } => C::abi_decode_returns(&output).expect("decodes"),
         other => panic!("seed {}: {other:?}", net.seed().0),
     }
+}
+
+/// `address`'s balance in the state after block `number` of node 0.
+fn balance(net: &TestNet, number: u64, address: Address) -> U256 {
+    let node = net.reads(0);
+    let view = node.view().expect("a view");
+    let state = view.state_at(number).expect("read").expect("a retained state");
+    state.account(address).expect("read").map_or(U256::ZERO, |account| account.balance)
 }
 
 /// The double-sign evidence block `number` carries on node `i`.
