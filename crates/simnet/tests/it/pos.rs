@@ -22,6 +22,7 @@ use malachitebft_core_consensus::SignedConsensusMsg;
 use crate::SEEDS;
 
 mod candidate;
+mod sets;
 mod unbonding;
 
 const EPOCH_LENGTH: u64 = 5;
