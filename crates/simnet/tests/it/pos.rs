@@ -23,6 +23,7 @@ use crate::SEEDS;
 
 mod candidate;
 mod sets;
+mod slashing;
 mod unbonding;
 
 const EPOCH_LENGTH: u64 = 5;
