@@ -22,6 +22,7 @@ use malachitebft_core_consensus::SignedConsensusMsg;
 use crate::SEEDS;
 
 mod candidate;
+mod rewards;
 mod sets;
 mod slashing;
 mod unbonding;
