@@ -1,7 +1,9 @@
 //! Proof of stake on the in-process network: every block pays its stakers through the staking
 //! contract, a delegation changes the set that signs from the next epoch on, and a validator
 //! that signs twice is slashed and tombstoned by evidence a block carries, the same on every
-//! node and in every node's audit.
+//! node and in every node's audit. The submodules hold the scenarios that move stake around:
+//! a candidate joining, a validator unbonding out, the set changing epoch after epoch under a
+//! syncing node, slashing that reaches unbonding entries, and the rewards identity.
 
 use std::ops::ControlFlow;
 
