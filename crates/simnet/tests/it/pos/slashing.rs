@@ -12,7 +12,7 @@ use cairn_reads::ChainReader;
 use cairn_simnet::{NetBuilder, TestNet, run};
 use cairn_staking::{Staking, ValidatorStatus};
 
-use super::{ask, ether, evidence_in, power, send_to_staking};
+use super::{ask, balance, ether, evidence_in, power, send_to_staking};
 use crate::SEEDS;
 
 /// Long enough for the setup, the double signer's start and its infraction to fit in epoch 1.
@@ -163,7 +163,8 @@ fn a_double_signers_bonded_and_unbonding_stake_lose_a_twentieth() {
             );
 
             // The books: bonded and unbonding totals fall by the cuts, the burned total rises by
-            // both, and the contract's balance does not move for it (slashed ether stays there).
+            // both, and the balance still equals held + bonded + unbonding + burned (no surplus):
+            // slashed ether stays in the contract.
             let (was, now) = (books(landed - 1), books(landed));
             assert_eq!(now.bonded, was.bonded - bonded_cut);
             assert_eq!(now.unbonding, was.unbonding - unbonding_cut);
@@ -186,6 +187,26 @@ fn a_double_signers_bonded_and_unbonding_stake_lose_a_twentieth() {
                     seed.0
                 );
             }
+
+            // Once both entries have matured, `withdraw()` pays exactly what they hold now.
+            let unbonding_epochs = net.spec().staking.as_ref().expect("pos").unbonding_epochs;
+            net.wait_until(&honest, (1 + unbonding_epochs + 1) * EPOCH_LENGTH).await;
+            let withdraw = Staking::withdrawCall {}.abi_encode();
+            let paid = send_to_staking(&mut net, &leaver, 3, withdraw, U256::ZERO).await;
+            assert!(paid.receipt.success(), "seed {}: withdraw reverted", seed.0);
+            let block = paid.block_number;
+            let gas =
+                U256::from(paid.receipt.gas_used) * U256::from(paid.receipt.effective_gas_price);
+            assert_eq!(
+                balance(&net, block, who),
+                balance(&net, block - 1, who) + ether(200 + 95) - gas,
+                "seed {}: the leaver's balance",
+                seed.0
+            );
+            let left = ask(&net, 0, block, Staking::delegationsOfCall { delegator: who });
+            assert!(left.entries.is_empty(), "seed {}", seed.0);
+            assert_eq!(left.positions.len(), 1);
+            assert_eq!(left.positions[0].stake, ether(95));
             net.assert_agreement();
             for i in honest {
                 net.audit(i);
