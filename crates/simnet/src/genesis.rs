@@ -25,6 +25,8 @@ pub(crate) struct Genesis {
     pub(crate) schedule: ValidatorSchedule,
     /// Validator `i`'s consensus key.
     pub(crate) signers: Vec<ConsensusSigner>,
+    /// Consensus keys outside the genesis set, for candidate nodes.
+    pub(crate) candidates: Vec<ConsensusSigner>,
     /// Funded accounts.
     pub(crate) accounts: Vec<PrivateKeySigner>,
 }
@@ -46,10 +48,12 @@ const STAKE_WEI: u128 = 1_000 * 10u128.pow(18);
 /// The development chain as a BFT chain of `validators` equal validators, with
 /// [`ACCOUNTS`] more accounts funded; with `epoch_length`, a proof-of-stake chain of those
 /// validators instead, each bonded with [`STAKE_WEI`] and operated by the funded account of
-/// its index.
+/// its index. `candidates` keys outside the set are drawn last, so a network without
+/// candidates draws exactly what it drew before they existed.
 pub(crate) fn draw(
     rng: &mut StdRng,
     validators: usize,
+    candidates: usize,
     block_time: Duration,
     epoch_length: Option<u64>,
 ) -> Genesis {
@@ -85,7 +89,9 @@ pub(crate) fn draw(
         stake(&mut spec, epoch_length, &accounts);
     }
     let schedule = ValidatorSchedule::from_spec(&spec).expect("a valid validator set");
-    Genesis { spec, schedule, signers, accounts }
+    let candidates =
+        (0..candidates).map(|_| ConsensusSigner::new(secret(rng), spec.chain_id)).collect();
+    Genesis { spec, schedule, signers, accounts, candidates }
 }
 
 /// Makes `spec` a proof-of-stake chain of its validators, with windows short enough for a

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes};
 use alloy_signer_local::PrivateKeySigner;
-use cairn_bft::{CairnContext, EvidenceLog, decode_seal, verify_certificate};
+use cairn_bft::{CairnContext, ConsensusSigner, EvidenceLog, decode_seal, verify_certificate};
 use cairn_node::Node;
 use cairn_primitives::{ChainSpec, Clock};
 use cairn_storage::MemoryKv;
@@ -42,6 +42,7 @@ pub struct NetBuilder {
     seed: Seed,
     validators: usize,
     full_nodes: usize,
+    candidates: usize,
     faults: LinkFaults,
     block_time: Duration,
     double_of: Option<usize>,
@@ -56,6 +57,7 @@ impl NetBuilder {
             seed,
             validators: 4,
             full_nodes: 0,
+            candidates: 0,
             faults: LinkFaults::RELIABLE,
             block_time: Duration::from_secs(1),
             double_of: None,
@@ -73,6 +75,14 @@ impl NetBuilder {
     /// How many full nodes (the nodes after the validators).
     pub fn full_nodes(mut self, n: usize) -> Self {
         self.full_nodes = n;
+        self
+    }
+
+    /// How many candidates (the nodes after the full nodes): full nodes that hold a consensus
+    /// key outside the genesis set, as `cairn testnet init` gives every full node one, so a
+    /// scenario can register them as validators and see them sign once they enter the set.
+    pub fn candidates(mut self, n: usize) -> Self {
+        self.candidates = n;
         self
     }
 
@@ -112,7 +122,13 @@ impl NetBuilder {
     /// Starts every node not named in [`NetBuilder::stopped`].
     pub async fn start(self) -> TestNet {
         let mut rng = StdRng::seed_from_u64(self.seed.0);
-        let genesis = genesis::draw(&mut rng, self.validators, self.block_time, self.epoch_length);
+        let genesis = genesis::draw(
+            &mut rng,
+            self.validators,
+            self.candidates,
+            self.block_time,
+            self.epoch_length,
+        );
         let mut slots = Vec::new();
         let slot = |index: usize, name: String, signer, fee_recipient, extra_data| Slot {
             index,
@@ -135,6 +151,16 @@ impl NetBuilder {
         }
         for i in self.validators..self.validators + self.full_nodes {
             slots.push(slot(i, format!("node{i}"), None, Address::ZERO, Bytes::new()));
+        }
+        for signer in &genesis.candidates {
+            let i = slots.len();
+            slots.push(slot(
+                i,
+                format!("node{i}"),
+                Some(signer.clone()),
+                Address::ZERO,
+                Bytes::new(),
+            ));
         }
         if let Some(of) = self.double_of {
             let i = slots.len();
@@ -203,6 +229,15 @@ impl TestNet {
     /// Validator `i`'s address.
     pub fn validator(&self, i: usize) -> Address {
         self.genesis.signers[i].address().0
+    }
+
+    /// Node `i`'s consensus key (a validator's, a candidate's or a double signer's); panics for
+    /// a node without one.
+    pub fn consensus_key(&self, i: usize) -> &ConsensusSigner {
+        match &self.slots[i].signer {
+            Some(signer) => signer,
+            None => panic!("seed {}: node {i} has no consensus key", self.seed.0),
+        }
     }
 
     /// Node `i`, to crash, restart, wipe or start it.
@@ -327,8 +362,9 @@ impl TestNet {
     }
 
     /// Asserts that the running nodes hold one chain: at every height two nodes both have, the
-    /// same block hash and state root, and every block's seal is a certificate of more than two
-    /// thirds of the validators.
+    /// same block hash and state root, and every node's seal of every block is a certificate
+    /// of more than two thirds of the validator set that node holds for that height (each node
+    /// keeps the precommits it saw, so seals may differ where hashes may not).
     pub fn assert_agreement(&self) {
         let running = self.running();
         let top = running.iter().map(|&i| self.height(i)).max().unwrap_or(0);
@@ -337,25 +373,9 @@ impl TestNet {
             for &i in &running {
                 let Some(block) = self.reads(i).block(number).expect("read") else { continue };
                 let header = block.header;
+                self.assert_certified(i, &header);
                 match &first {
-                    None => {
-                        let certificate = decode_seal(&header.seal).unwrap_or_else(|e| {
-                            panic!("seed {}: block {number} of node {i}: {e:?}", self.seed.0)
-                        });
-                        let record = self.reads(i).validator_set(number).expect("read");
-                        let validators =
-                            self.genesis.schedule.convert(&record).expect("a usable set");
-                        verify_certificate(
-                            self.genesis.spec.chain_id,
-                            &validators,
-                            &header,
-                            &certificate,
-                        )
-                        .unwrap_or_else(|e| {
-                            panic!("seed {}: block {number} of node {i}: {e:?}", self.seed.0)
-                        });
-                        first = Some((i, header));
-                    }
+                    None => first = Some((i, header)),
                     Some((j, theirs)) => {
                         assert_eq!(
                             (header.hash(), header.state_root),
@@ -367,6 +387,20 @@ impl TestNet {
                 }
             }
         }
+    }
+
+    /// Asserts that `header`'s seal on node `i` is a certificate of the set node `i` holds for
+    /// its height.
+    fn assert_certified(&self, i: usize, header: &cairn_primitives::Header) {
+        let number = header.number;
+        let fail = |e: &dyn std::fmt::Debug| -> ! {
+            panic!("seed {}: block {number} of node {i}: {e:?}", self.seed.0)
+        };
+        let certificate = decode_seal(&header.seal).unwrap_or_else(|e| fail(&e));
+        let record = self.reads(i).validator_set(number).expect("read");
+        let validators = self.genesis.schedule.convert(&record).expect("a usable set");
+        verify_certificate(self.genesis.spec.chain_id, &validators, header, &certificate)
+            .unwrap_or_else(|e| fail(&e));
     }
 
     /// Re-checks node `i`'s whole chain as `cairn verify` does (every block re-executed,

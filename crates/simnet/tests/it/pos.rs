@@ -1,7 +1,9 @@
 //! Proof of stake on the in-process network: every block pays its stakers through the staking
 //! contract, a delegation changes the set that signs from the next epoch on, and a validator
 //! that signs twice is slashed and tombstoned by evidence a block carries, the same on every
-//! node and in every node's audit.
+//! node and in every node's audit. The submodules hold the scenarios that move stake around:
+//! a candidate joining, a validator unbonding out, the set changing epoch after epoch under a
+//! syncing node, slashing that reaches unbonding entries, and the rewards identity.
 
 use std::ops::ControlFlow;
 
@@ -20,6 +22,12 @@ use malachitebft_app_channel::app::types::core::VoteType;
 use malachitebft_core_consensus::SignedConsensusMsg;
 
 use crate::SEEDS;
+
+mod candidate;
+mod rewards;
+mod sets;
+mod slashing;
+mod unbonding;
 
 const EPOCH_LENGTH: u64 = 5;
 
@@ -266,6 +274,14 @@ fn ask<C: SolCall>(net: &TestNet, i: usize, number: u64, call: C) -> C::Return {
         CallOutcome::Success { output, .. } => C::abi_decode_returns(&output).expect("decodes"),
         other => panic!("seed {}: {other:?}", net.seed().0),
     }
+}
+
+/// `address`'s balance in the state after block `number` of node 0.
+fn balance(net: &TestNet, number: u64, address: Address) -> U256 {
+    let node = net.reads(0);
+    let view = node.view().expect("a view");
+    let state = view.state_at(number).expect("read").expect("a retained state");
+    state.account(address).expect("read").map_or(U256::ZERO, |account| account.balance)
 }
 
 /// The double-sign evidence block `number` carries on node `i`.
