@@ -104,12 +104,12 @@ fn every_block_mints_its_reward_into_the_staking_contract() {
             assert!(block.transactions.is_empty());
             assert_eq!(block.header.beneficiary, STAKING_ADDRESS);
             assert_eq!(balance(n) - balance(n - 1), ether(1), "seed {}: block {n}", seed.0);
-            // On reliable links the late precommit reaches every node before the height's
-            // target time: each block pays all four signers of its parent.
+            // Each block pays the signers of its parent's certificate: at least the quorum of
+            // 3 (a busy machine may finalise before the fourth precommit arrives).
             if n > 1 {
                 let data = block.consensus.expect("a pos body carries consensus data");
                 let parent = cairn_bft::decode_seal(&data.last_commit).expect("a certificate");
-                assert_eq!(parent.commit_signatures.len(), 4, "seed {}: block {n}", seed.0);
+                assert!(parent.commit_signatures.len() >= 3, "seed {}: block {n}", seed.0);
             }
         }
         net.assert_agreement();
@@ -208,10 +208,13 @@ fn a_validator_kept_offline_is_jailed_left_out_and_back_after_unjail() {
                 seed.0
             );
             let back_from = late.block_number.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH + 1;
-            net.wait_until_height(back_from + 3).await;
+            // A certificate needs 3 of the 4 precommits, so on a busy machine a block's seal
+            // may lack any one validator's: look for it across two epochs and every node's seals.
+            let last = back_from + 2 * EPOCH_LENGTH;
+            net.wait_until_height(last).await;
             assert_eq!(power(&net, 0, back_from, offline), Some(990), "seed {}", seed.0);
             assert!(
-                (back_from..=back_from + 3).any(|n| signed(&net, 0, n, offline)),
+                (back_from..=last).any(|n| (0..4).any(|i| signed(&net, i, n, offline))),
                 "seed {}: validator 3 back in the set but not signing",
                 seed.0
             );
