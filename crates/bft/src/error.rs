@@ -60,7 +60,7 @@ pub enum BftError {
 }
 
 /// Why an equivocation cannot become double-sign evidence for the staking contract.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// A proposal equivocation without the proof-of-lock rounds its signatures cover.
     #[error("a proposal equivocation needs pol_rounds, which its signatures cover")]
@@ -99,6 +99,16 @@ pub enum EvidenceError {
     PoolFull {
         /// Its bound.
         limit: usize,
+    },
+    /// The node whose store kept the waiting evidence has shut down.
+    #[error("the node's store is closed")]
+    StoreClosed,
+    /// The node's store failed to keep or read the waiting evidence.
+    #[error("cannot keep pending evidence in the store: {source}")]
+    Store {
+        /// The store's failure.
+        #[source]
+        source: std::sync::Arc<cairn_storage::StoreError>,
     },
 }
 
