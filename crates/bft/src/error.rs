@@ -100,6 +100,19 @@ pub enum EvidenceError {
         /// Its bound.
         limit: usize,
     },
+    /// The infraction is older than the unbonding period: the stake it could slash has left,
+    /// and the staking contract refuses it.
+    #[error(
+        "evidence from epoch {epoch} is older than the unbonding period of {unbonding_epochs} epochs (the next block is in epoch {current})"
+    )]
+    TooOld {
+        /// The infraction's epoch.
+        epoch: u64,
+        /// The epoch of the next block.
+        current: u64,
+        /// The spec's unbonding period.
+        unbonding_epochs: u64,
+    },
     /// The node whose store kept the waiting evidence has shut down.
     #[error("the node's store is closed")]
     StoreClosed,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::Decodable;
 use cairn_consensus::{Equivocation, EquivocationKind, VotedFor};
-use cairn_primitives::{DoubleSign, SignedValue, ValidatorSetRecord};
+use cairn_primitives::{ChainSpec, DoubleSign, SignedValue, ValidatorSetRecord};
 use cairn_storage::{RecordBatch, RecordStore, RecordTable};
 use malachitebft_core_types::{NilOrVal, Round, VoteType};
 use tracing::{error, warn};
@@ -173,6 +173,24 @@ impl Pending {
             Some(weak) => weak.upgrade().map(Some).ok_or(EvidenceError::StoreClosed),
         }
     }
+}
+
+/// Refuses `item` when the block at `next_height` can no longer slash for it: the staking
+/// contract refuses evidence from more than `unbonding_epochs` epochs before that block's
+/// epoch, since the stake it could slash has been paid out.
+pub fn check_evidence_age(
+    spec: &ChainSpec,
+    item: &DoubleSign,
+    next_height: u64,
+) -> Result<(), EvidenceError> {
+    let Some(unbonding_epochs) = spec.staking.as_ref().map(|s| s.unbonding_epochs) else {
+        return Ok(());
+    };
+    let current = spec.epoch_of(next_height);
+    if current > item.epoch.saturating_add(unbonding_epochs) {
+        return Err(EvidenceError::TooOld { epoch: item.epoch, current, unbonding_epochs });
+    }
+    Ok(())
 }
 
 /// Evidence waiting for a block, oldest first, each item once; kept in the node's store once
@@ -542,4 +560,22 @@ mod tests {
         assert_eq!(format!("{kv:?}"), before);
     }
 
+    #[test]
+    fn evidence_older_than_the_unbonding_period_is_refused() {
+        let mut spec = cairn_primitives::ChainSpec::dev().expect("spec");
+        spec.epoch_length = Some(10);
+        spec.staking =
+            Some(cairn_primitives::StakingParams { unbonding_epochs: 2, ..Default::default() });
+        let signer = signer();
+        let item = verify_equivocation(CHAIN, &set_of(&signer), &double_precommit(&signer))
+            .expect("valid, from epoch 3");
+        // Epoch 5 (heights 51..=60) is the last that may slash for epoch 3.
+        assert!(check_evidence_age(&spec, &item, 60).is_ok());
+        assert!(matches!(
+            check_evidence_age(&spec, &item, 61),
+            Err(EvidenceError::TooOld { epoch: 3, current: 6, unbonding_epochs: 2 })
+        ));
+        spec.staking = None;
+        assert!(check_evidence_age(&spec, &item, 1_000).is_ok(), "no staking, no age rule");
+    }
 }
