@@ -210,8 +210,9 @@ impl std::fmt::Debug for EvidencePool {
 impl EvidencePool {
     /// From now on keeps the waiting items in `store` as well: first takes back, oldest first,
     /// the items an earlier run of the node left there, then writes what this pool already
-    /// held and the store lacks (one atomic batch). Reading an empty store writes nothing. An
-    /// entry that does not decode is left alone and skipped.
+    /// held and the store lacks (one atomic batch), within [`MAX_PENDING_EVIDENCE`] items in
+    /// all. Reading an empty store writes nothing. An entry that does not decode is left alone
+    /// and skipped.
     pub fn keep_in(&self, store: &Arc<dyn RecordStore>) -> Result<(), EvidenceError> {
         let mut stored = Vec::new();
         let mut scan = |key: &[u8], value: &[u8]| {
@@ -231,12 +232,14 @@ impl EvidencePool {
             Ok(ControlFlow::Continue(()))
         };
         store.scan(PENDING_TABLE, &[], &[], &mut scan).map_err(store_error)?;
+        stored.truncate(MAX_PENDING_EVIDENCE);
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next_sequence = stored.last().map_or(0, |w| w.sequence + 1);
         let mut batch = RecordBatch::default();
         let mut fresh = Vec::new();
         for waiting in pending.items.drain(..) {
-            if stored.iter().all(|w| w.hash != waiting.hash) {
+            let room = stored.len() + fresh.len() < MAX_PENDING_EVIDENCE;
+            if room && stored.iter().all(|w| w.hash != waiting.hash) {
                 let waiting = Waiting { sequence: next_sequence, ..waiting };
                 next_sequence += 1;
                 batch.put(PENDING_TABLE, waiting.key(), alloy_rlp::encode(&waiting.item));
