@@ -60,7 +60,7 @@ pub enum BftError {
 }
 
 /// Why an equivocation cannot become double-sign evidence for the staking contract.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// A proposal equivocation without the proof-of-lock rounds its signatures cover.
     #[error("a proposal equivocation needs pol_rounds, which its signatures cover")]
@@ -99,6 +99,29 @@ pub enum EvidenceError {
     PoolFull {
         /// Its bound.
         limit: usize,
+    },
+    /// The infraction is older than the unbonding period: the stake it could slash has left,
+    /// and the staking contract refuses it.
+    #[error(
+        "evidence from epoch {epoch} is older than the unbonding period of {unbonding_epochs} epochs (the next block is in epoch {current})"
+    )]
+    TooOld {
+        /// The infraction's epoch.
+        epoch: u64,
+        /// The epoch of the next block.
+        current: u64,
+        /// The spec's unbonding period.
+        unbonding_epochs: u64,
+    },
+    /// The node whose store kept the waiting evidence has shut down.
+    #[error("the node's store is closed")]
+    StoreClosed,
+    /// The node's store failed to keep or read the waiting evidence.
+    #[error("cannot keep pending evidence in the store: {source}")]
+    Store {
+        /// The store's failure.
+        #[source]
+        source: std::sync::Arc<cairn_storage::StoreError>,
     },
 }
 

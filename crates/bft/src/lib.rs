@@ -40,7 +40,8 @@ pub use engine::{BftConfig, BftEngine, BftParams, Transport, start, start_with};
 pub use error::{BftError, EvidenceError, SealError};
 pub use evidence::EvidenceLog;
 pub use evidence_pool::{
-    EvidencePool, MAX_PENDING_EVIDENCE, double_sign, evidence_hash, verify_equivocation,
+    EvidencePool, MAX_PENDING_EVIDENCE, check_evidence_age, double_sign, evidence_hash,
+    verify_equivocation,
 };
 pub use finalized::FinalizedCertificates;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};

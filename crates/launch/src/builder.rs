@@ -14,7 +14,7 @@ use cairn_network::NetworkConfig;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, Clock, ConsensusKind, STAKING_ADDRESS, SystemClock};
 use cairn_rpc::RpcConfig;
-use cairn_storage::KvStore;
+use cairn_storage::{KvStore, RecordStore};
 
 use crate::LaunchError;
 use crate::evidence::evidence_methods;
@@ -143,6 +143,14 @@ impl<K: KvStore> NodeBuilder<K> {
             }
         };
         let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
+        // Evidence learned but not yet in a block is kept in the node's own store, so a
+        // restarted proof-of-stake validator still puts it on chain.
+        if spec.consensus == ConsensusKind::Pos
+            && let Some(evidence) = &evidence
+        {
+            let store: Arc<dyn RecordStore> = node.clone();
+            evidence.pool().keep_in(&store)?;
+        }
         let started_at = node.head()?.number;
         let mut listening = Vec::new();
         let (engine, moniker, validator) = match engine {

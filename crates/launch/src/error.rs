@@ -154,6 +154,9 @@ pub enum LaunchError {
     /// BFT consensus could not start.
     #[error(transparent)]
     Bft(#[from] cairn_bft::BftError),
+    /// The evidence an earlier run left pending could not be read back from the store.
+    #[error("reading pending evidence back: {0}")]
+    PendingEvidence(#[from] cairn_bft::EvidenceError),
     /// The JSON-RPC server could not start.
     #[error(transparent)]
     Rpc(#[from] cairn_rpc::RpcError),

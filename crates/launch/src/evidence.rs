@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use cairn_bft::{EvidenceLog, verify_equivocation};
+use cairn_bft::{EvidenceLog, check_evidence_age, verify_equivocation};
 use cairn_consensus::Equivocation;
 use cairn_node::Node;
 use cairn_primitives::ConsensusKind;
@@ -71,6 +71,7 @@ fn submit<K: KvStore>(
     }
     let set = node.validator_set(evidence.height).map_err(|e| failed(e.to_string()))?;
     let item = verify_equivocation(node.spec().chain_id, &set, &evidence)
+        .and_then(|item| check_evidence_age(node.spec(), &item, head + 1).map(|()| item))
         .map_err(|e| refused(format!("invalid evidence: {e}")))?;
     log.submit(evidence, item).map_err(|e| failed(e.to_string()))
 }

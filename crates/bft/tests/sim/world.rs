@@ -1,12 +1,12 @@
 //! The simulated world: validators, a clock, a network and a fault schedule.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
-use alloy_primitives::{B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes};
 use cairn_bft::{
-    BlockId, CairnContext, ConsensusSigner, Height, Validator, ValidatorAddress, ValidatorSet,
-    Vote, decode_seal, encode_seal, verify_certificate,
+    BlockId, CairnContext, ConsensusSigner, Height, ValidatorAddress, Vote, decode_seal,
+    encode_seal, verify_certificate,
 };
 use cairn_primitives::Header;
 use k256::ecdsa::SigningKey;
@@ -20,10 +20,17 @@ use malachitebft_core_types::{
 };
 use malachitebft_metrics::Metrics;
 use rand::rngs::StdRng;
+use rand::seq::index;
 use rand::{Rng, SeedableRng};
 
-/// Heights every validator must decide.
-const TARGET_HEIGHT: u64 = 8;
+use crate::sets::{EPOCH_LENGTH, Schedule};
+
+/// Heights every validator must decide when the set never changes.
+const FIXED_TARGET_HEIGHT: u64 = 8;
+/// Epochs every validator must decide when the set changes at each epoch boundary.
+const CHANGING_EPOCHS: u64 = 5;
+/// Signers the changing sets are drawn from: more than any one set holds.
+const POOL: usize = 7;
 /// Faults happen only before this simulated time; afterwards the network is reliable.
 const CHAOS_ENDS_MS: u64 = 6_000;
 /// Simulated time by which every validator must have reached the target height.
@@ -46,12 +53,34 @@ pub(crate) struct Faults {
     pub crashes: usize,
     /// Validator 0 signs a second, conflicting vote at every step and sends it to half the peers.
     pub double_signer: bool,
+    /// A validator out of the set of a height still signs a prevote and a precommit for every
+    /// proposal it sees at that height and sends them to everyone, as a removed validator that
+    /// ignores its removal would.
+    pub outsiders_vote: bool,
 }
 
 impl Faults {
     pub(crate) fn none() -> Self {
-        Self { drop: 0.0, max_delay_ms: 20, partition: false, crashes: 0, double_signer: false }
+        Self {
+            drop: 0.0,
+            max_delay_ms: 20,
+            partition: false,
+            crashes: 0,
+            double_signer: false,
+            outsiders_vote: false,
+        }
     }
+}
+
+/// Who validates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sets {
+    /// These many validators, each with power 1, decide every height.
+    Fixed(usize),
+    /// A pool of [`POOL`] signers, each running a core; the set, drawn from the seed, changes at
+    /// every epoch boundary, and a signer out of a height's set follows that height as a full
+    /// node does.
+    Changing,
 }
 
 enum Event {
@@ -94,7 +123,8 @@ pub(crate) struct World {
     queue: BinaryHeap<Reverse<(u64, u64)>>,
     events: BTreeMap<u64, Event>,
     nodes: Vec<Node>,
-    validators: ValidatorSet,
+    schedule: Schedule,
+    target: u64,
     faults: Faults,
     /// Every proposed block, by hash.
     blocks: BTreeMap<B256, Header>,
@@ -102,12 +132,23 @@ pub(crate) struct World {
     chain: BTreeMap<u64, (B256, CommitCertificate<CairnContext>)>,
     generation: u64,
     evidence: usize,
+    /// Who signed a certificate that some validator decided or synced, by epoch.
+    signers: BTreeMap<u64, BTreeSet<Address>>,
+    /// Restarts at a height whose set the chain had already left behind: the validator starts
+    /// with the set of its own height and syncs through a set change.
+    restarts_behind_a_set_change: usize,
+    /// Votes signed by validators out of the set of their height.
+    outsider_votes: usize,
 }
 
 impl World {
-    pub(crate) fn new(seed: u64, validators: usize, faults: Faults) -> Self {
+    pub(crate) fn new(seed: u64, sets: Sets, faults: Faults) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
-        let signers: Vec<ConsensusSigner> = (0..validators)
+        let pool = match sets {
+            Sets::Fixed(validators) => validators,
+            Sets::Changing => POOL,
+        };
+        let signers: Vec<ConsensusSigner> = (0..pool)
             .map(|_| {
                 let mut secret = [0u8; 32];
                 rng.fill(&mut secret);
@@ -115,16 +156,13 @@ impl World {
                 ConsensusSigner::new(SigningKey::from_slice(&secret).expect("key"), CHAIN_ID)
             })
             .collect();
-        let set = ValidatorSet::new(
-            signers
-                .iter()
-                .map(|s| Validator {
-                    address: s.address(),
-                    public_key: s.public_key(),
-                    voting_power: 1,
-                })
-                .collect(),
-        );
+        let (schedule, target) = match sets {
+            Sets::Fixed(_) => (Schedule::fixed(&signers), FIXED_TARGET_HEIGHT),
+            Sets::Changing => (
+                Schedule::changing(&mut rng, &signers, CHANGING_EPOCHS),
+                CHANGING_EPOCHS * EPOCH_LENGTH,
+            ),
+        };
         let nodes = signers
             .into_iter()
             .map(|signer| Node {
@@ -144,22 +182,26 @@ impl World {
             queue: BinaryHeap::new(),
             events: BTreeMap::new(),
             nodes,
-            validators: set,
+            schedule,
+            target,
             faults,
             blocks: BTreeMap::new(),
             chain: BTreeMap::new(),
             generation: 0,
             evidence: 0,
+            signers: BTreeMap::new(),
+            restarts_behind_a_set_change: 0,
+            outsider_votes: 0,
         };
-        for node in 0..validators {
+        for node in 0..pool {
             world.boot(node, 1);
             world.at(SYNC_EVERY_MS, Event::Sync(node));
         }
-        for node in 0..faults.crashes {
+        for node in index::sample(&mut world.rng, pool, faults.crashes) {
             let crash = world.rng.random_range(500..CHAOS_ENDS_MS / 2);
             let restart = world.rng.random_range(crash + 500..CHAOS_ENDS_MS);
-            world.at(crash, Event::Crash(validators - 1 - node));
-            world.at(restart, Event::Restart(validators - 1 - node));
+            world.at(crash, Event::Crash(node));
+            world.at(restart, Event::Restart(node));
         }
         world
     }
@@ -167,6 +209,37 @@ impl World {
     /// Equivocations honest validators reported when finalizing heights.
     pub(crate) fn evidence_seen(&self) -> usize {
         self.evidence
+    }
+
+    /// The schedule of sets the run used.
+    pub(crate) fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Restarts at a height of an earlier epoch than the chain had reached.
+    pub(crate) fn restarts_behind_a_set_change(&self) -> usize {
+        self.restarts_behind_a_set_change
+    }
+
+    /// Votes signed by validators out of the set of their height.
+    pub(crate) fn outsider_votes(&self) -> usize {
+        self.outsider_votes
+    }
+
+    /// Members of each epoch's set (up to the target height) whose precommit is in no
+    /// certificate any validator decided or synced in that epoch.
+    pub(crate) fn silent_members(&self) -> Vec<(u64, Address)> {
+        (0..=self.schedule.epoch(self.target))
+            .flat_map(|epoch| {
+                let first_height = epoch.saturating_mul(EPOCH_LENGTH) + 1;
+                let signed = self.signers.get(&epoch).cloned().unwrap_or_default();
+                self.schedule
+                    .members(first_height)
+                    .into_iter()
+                    .filter(move |m| !signed.contains(m))
+                    .map(move |m| (epoch, m))
+            })
+            .collect()
     }
 
     /// Runs until every validator decided the target height; panics on a fork, a bad
@@ -179,7 +252,7 @@ impl World {
             self.now = time;
             let event = self.events.remove(&sequence).expect("queued event");
             self.handle(event);
-            if self.nodes.iter().all(|n| n.decided.contains_key(&TARGET_HEIGHT)) {
+            if self.nodes.iter().all(|n| n.decided.contains_key(&self.target)) {
                 return;
             }
         }
@@ -223,8 +296,8 @@ impl World {
             value_payload: ValuePayload::ProposalAndParts,
             enabled: true,
         };
-        let state =
-            State::new(CairnContext, Height(height), self.validators.clone(), params, 1_000, 1_000);
+        let set = (*self.schedule.at(height)).clone();
+        let state = State::new(CairnContext, Height(height), set, params, 1_000, 1_000);
         let n = &mut self.nodes[node];
         n.state = Some(state);
         n.metrics = Metrics::new();
@@ -235,7 +308,7 @@ impl World {
     fn start_height(&mut self, node: usize, height: u64) {
         let input = Input::StartHeight(
             Height(height),
-            self.validators.clone(),
+            (*self.schedule.at(height)).clone(),
             false,
             None,
             Default::default(),
@@ -266,6 +339,10 @@ impl World {
             }
             Event::Restart(node) => {
                 let next = self.nodes[node].decided.keys().last().map_or(1, |h| h + 1);
+                let tip = self.chain.keys().last().map_or(1, |h| h + 1);
+                if self.schedule.epoch(tip) > self.schedule.epoch(next) {
+                    self.restarts_behind_a_set_change += 1;
+                }
                 self.boot(node, next);
             }
             Event::Sync(node) => {
@@ -292,6 +369,7 @@ impl World {
             }
             self.check_certificate(&certificate);
             self.nodes[node].decided.insert(next, id);
+            self.count_signers(&certificate);
             next += 1;
             fetched = true;
         }
@@ -301,26 +379,40 @@ impl World {
         }
     }
 
+    /// The certificate, encoded as a seal and decoded again, verifies against the set of its
+    /// own height: more than two thirds of that set's power, no signer from outside it.
     fn check_certificate(&self, certificate: &CommitCertificate<CairnContext>) {
         let header = &self.blocks[&certificate.value_id.0];
         let seal = encode_seal(certificate);
         let decoded = decode_seal(&seal).expect("seal decodes");
-        if let Err(e) = verify_certificate(CHAIN_ID, &self.validators, header, &decoded) {
+        let set = self.schedule.at(header.number);
+        if let Err(e) = verify_certificate(CHAIN_ID, &set, header, &decoded) {
             panic!("seed {}: certificate for height {} fails: {e}", self.seed, header.number);
         }
     }
 
+    fn count_signers(&mut self, certificate: &CommitCertificate<CairnContext>) {
+        let epoch = self.schedule.epoch(certificate.height.0);
+        let signers = self.signers.entry(epoch).or_default();
+        signers.extend(certificate.commit_signatures.iter().map(|s| s.address.0));
+    }
+
     /// Runs one input through a validator's consensus core and applies what it asked for.
     fn feed(&mut self, node: usize, input: Input<CairnContext>) {
+        if self.faults.outsiders_vote
+            && let Input::Proposal(proposal) = &input
+        {
+            self.vote_as_outsider(node, &proposal.message);
+        }
         let Some(mut state) = self.nodes[node].state.take() else { return };
         let mut actions = Vec::new();
         let signer = self.nodes[node].signer.clone();
-        let validators = self.validators.clone();
+        let schedule = &self.schedule;
         let result: Result<(), malachitebft_core_consensus::Error<CairnContext>> = process!(
             input: input,
             state: &mut state,
             metrics: &self.nodes[node].metrics,
-            with: effect => Ok::<_, ()>(effect_to_action(effect, &signer, &validators, &mut actions))
+            with: effect => Ok::<_, ()>(effect_to_action(effect, &signer, schedule, &mut actions))
         );
         if let Err(e) = result {
             panic!("seed {}: node {node}: consensus error: {e:?}", self.seed);
@@ -379,6 +471,7 @@ impl World {
                 let height = certificate.height.0;
                 let id = certificate.value_id.0;
                 self.check_certificate(&certificate);
+                self.count_signers(&certificate);
                 if let Some((first, _)) = self.chain.get(&height)
                     && *first != id
                 {
@@ -423,6 +516,27 @@ impl World {
         }
     }
 
+    /// A running validator out of the set of the proposal's height prevotes and precommits its
+    /// value anyway, to everyone.
+    fn vote_as_outsider(&mut self, node: usize, proposal: &cairn_bft::Proposal) {
+        let signer = self.nodes[node].signer.clone();
+        let height = proposal.height;
+        if self.nodes[node].state.is_none() || self.schedule.is_member(height.0, signer.address().0)
+        {
+            return;
+        }
+        for vote_type in [VoteType::Prevote, VoteType::Precommit] {
+            let value = NilOrVal::Val(proposal.value);
+            let vote = Vote::new(vote_type, height, proposal.round, value, signer.address());
+            let digest = vote.signing_hash(CHAIN_ID);
+            let input = Input::Vote(sign(&signer, vote, digest));
+            self.outsider_votes += 1;
+            for to in (0..self.nodes.len()).filter(|&to| to != node) {
+                self.send(node, to, input.clone());
+            }
+        }
+    }
+
     /// The double signer's second vote for the same step: for a different value (nil, or the
     /// value if the honest vote was nil), sent to every other peer than the first.
     fn equivocate(&mut self, input: &Input<CairnContext>) {
@@ -460,7 +574,7 @@ fn sign<M>(signer: &ConsensusSigner, message: M, digest: B256) -> SignedMessage<
 fn effect_to_action(
     effect: Effect<CairnContext>,
     signer: &ConsensusSigner,
-    validators: &ValidatorSet,
+    schedule: &Schedule,
     actions: &mut Vec<Action>,
 ) -> Resume<CairnContext> {
     use malachitebft_core_types::ValidatorSet as _;
@@ -547,7 +661,8 @@ fn effect_to_action(
                     NilOrVal::Val(certificate.value_id),
                     s.address,
                 );
-                !validators
+                !schedule
+                    .at(certificate.height.0)
                     .get_by_address(&s.address)
                     .is_some_and(|v| v.public_key.verify(vote.signing_hash(CHAIN_ID), &s.signature))
             });
