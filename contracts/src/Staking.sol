@@ -1019,14 +1019,13 @@ contract Staking is IValidatorSetSource {
         }
     }
 
-    /// Takes `bps` of the bonded pool and of every unbonding pool started in the infraction
-    /// epoch or later: exactly the stake that counted in that epoch's set.
+    /// Takes `bps` of the stake that counted in the infraction epoch's set (the validator's
+    /// power there times `powerReduction`, as Cosmos does): first `bps` of every unbonding pool
+    /// started in that epoch or later, then the rest of the amount due from the bonded pool, so
+    /// stake delegated after the epoch began pays nothing.
     function _slash(address validator, Validator storage v, uint16 bps, uint64 infractionEpoch, uint8 reason, uint64 height)
         internal
     {
-        uint256 bonded = v.tokens * bps / MAX_BPS;
-        v.tokens -= bonded;
-        totalBonded -= bonded;
         uint256 unbonding;
         for (uint64 s = infractionEpoch; s <= currentEpoch; ++s) {
             Pool storage pool = unbondingPools[validator][s];
@@ -1034,6 +1033,13 @@ contract Staking is IValidatorSetSource {
             pool.tokens -= x;
             unbonding += x;
         }
+        (bool member, uint256 index) = _memberIndex(infractionEpoch, validator);
+        uint256 counted = member ? uint256(sets[infractionEpoch][index].power) * config.powerReduction : 0;
+        uint256 due = counted * bps / MAX_BPS;
+        uint256 bonded = due > unbonding ? due - unbonding : 0;
+        if (bonded > v.tokens) bonded = v.tokens;
+        v.tokens -= bonded;
+        totalBonded -= bonded;
         totalUnbonding -= unbonding;
         totalBurned += bonded + unbonding;
         emit Slashed(validator, reason, height, bonded, unbonding);

@@ -152,10 +152,17 @@ impl Model {
         Some(paid)
     }
 
-    fn slash(&mut self, v: Address, bps: u64, from_epoch: u64, current: u64) -> (U256, U256) {
-        let pool = self.pools.get_mut(&v).unwrap();
-        let bonded = pool.tokens * U256::from(bps) / U256::from(10_000);
-        pool.tokens -= bonded;
+    /// Takes `bps` of every unbonding pool started in the infraction epoch or later, then the
+    /// rest of `bps` of `counted` (the stake the infraction epoch's set counted) from the bonded
+    /// pool, as much as it holds.
+    fn slash(
+        &mut self,
+        v: Address,
+        bps: u64,
+        from_epoch: u64,
+        current: u64,
+        counted: U256,
+    ) -> (U256, U256) {
         let mut unbonding = U256::ZERO;
         for s in from_epoch..=current {
             if let Some(p) = self.unbonding.get_mut(&(v, s)) {
@@ -164,6 +171,10 @@ impl Model {
                 unbonding += x;
             }
         }
+        let due = counted * U256::from(bps) / U256::from(10_000);
+        let pool = self.pools.get_mut(&v).unwrap();
+        let bonded = due.saturating_sub(unbonding).min(pool.tokens);
+        pool.tokens -= bonded;
         self.burned += bonded + unbonding;
         (bonded, unbonding)
     }
@@ -179,10 +190,24 @@ fn user(result: Result<Outcome, StakingError>) -> Option<Outcome> {
 }
 
 /// Applies the slashes an outcome reports to the model and checks their amounts.
-fn check_slashes(model: &mut Model, out: &Outcome, epoch_of_infraction: u64, current: u64) {
+/// The stake a slash is measured against is the validator's power in the infraction epoch's
+/// set (the contract's record) times `power_reduction`.
+fn check_slashes(
+    chain: &mut Chain,
+    model: &mut Model,
+    out: &Outcome,
+    epoch_of_infraction: u64,
+    current: u64,
+) {
     for s in out.events::<Staking::Slashed>() {
         let bps = if s.reason == 0 { 500 } else { 100 };
-        let expected = model.slash(s.validator, bps, epoch_of_infraction, current);
+        let power = chain
+            .view(Staking::validatorSetCall { epoch: epoch_of_infraction })
+            .iter()
+            .find(|m| m.validator == s.validator)
+            .map_or(0, |m| m.power);
+        let counted = U256::from(power) * params().power_reduction;
+        let expected = model.slash(s.validator, bps, epoch_of_infraction, current, counted);
         assert_eq!((s.bondedSlashed, s.unbondingSlashed), expected, "slash of {}", s.validator);
     }
 }
@@ -295,7 +320,7 @@ fn run(ops: Vec<Op>) {
                 };
                 model.paid_in += reward;
                 let (end_block, end_epoch) = chain.end_block_signed_by(&signers, reward);
-                check_slashes(&mut model, &end_block, prev_epoch, epoch);
+                check_slashes(&mut chain, &mut model, &end_block, prev_epoch, epoch);
                 if let Some(end_epoch) = end_epoch {
                     assert!(end_epoch.events::<Staking::EpochStarted>().len() == 1);
                 }
@@ -311,7 +336,7 @@ fn run(ops: Vec<Op>) {
                         epoch
                     };
                     let (end_block, _) = chain.end_block(U256::ZERO);
-                    check_slashes(&mut model, &end_block, prev_epoch, epoch);
+                    check_slashes(&mut chain, &mut model, &end_block, prev_epoch, epoch);
                 }
             }
             Op::DoubleSign { v } => {
@@ -328,7 +353,7 @@ fn run(ops: Vec<Op>) {
                             e: double_precommit(v + 1, chain.number - 1, epoch),
                         })
                         .unwrap();
-                    check_slashes(&mut model, &out, epoch, epoch);
+                    check_slashes(&mut chain, &mut model, &out, epoch, epoch);
                 }
             }
             Op::Unjail { v } => {

@@ -63,9 +63,11 @@ fn advance_to(chain: &mut Chain, number: u64) {
     }
 }
 
-/// Design 2.11's example: 1,000 ether self-stake and a 500 ether delegation bonded; a third
-/// delegator's unbonding of 100 ether started in the infraction epoch and of 200 ether the
-/// epoch before. A 5% slash leaves 950 / 475 / 95 / 200 and burns exactly 80 ether.
+/// 1,000 ether self-stake and 100 ether of a third delegator's make epoch 1's power 1,100;
+/// in epoch 1 a second delegator bonds 500 ether and the third unbonds 100 (its 200 ether
+/// entry from epoch 0 already left). A 5% slash is due on the 1,100 that counted: 5 ether from
+/// the entry started in the infraction epoch, the other 50 from the bonded pool of 1,500 (shared
+/// pro rata by its holders), and the entry from the epoch before is untouched.
 #[test]
 fn a_double_sign_slashes_bonded_and_later_unbonding_stake_and_tombstones() {
     let mut chain = Chain::standard();
@@ -85,15 +87,15 @@ fn a_double_sign_slashes_bonded_and_later_unbonding_stake_and_tombstones() {
     let out = slash(&mut chain, double_precommit(1, 12, 1)).unwrap();
     let ev = &out.events::<Staking::Slashed>()[0];
     assert_eq!((ev.validator, ev.reason, ev.infractionHeight), (v(1), 0, 12));
-    assert_eq!((ev.bondedSlashed, ev.unbondingSlashed), (ether(75), ether(5)));
+    assert_eq!((ev.bondedSlashed, ev.unbondingSlashed), (ether(50), ether(5)));
     assert_eq!(out.events::<Staking::Tombstoned>()[0].validator, v(1));
 
-    assert_eq!(chain.stake_of(account(1), v(1)), ether(950));
-    assert_eq!(chain.stake_of(d2, v(1)), ether(475));
+    assert_eq!(chain.stake_of(account(1), v(1)), ether(1_000) * ether(1_450) / ether(1_500));
+    assert_eq!(chain.stake_of(d2, v(1)), ether(500) * ether(1_450) / ether(1_500));
     let entries = chain.view(Staking::delegationsOfCall { delegator: d3 }).entries;
     let amount_started = |e: u64| entries.iter().find(|x| x.startEpoch == e).unwrap().amount;
     assert_eq!((amount_started(1), amount_started(0)), (ether(95), ether(200)));
-    assert_eq!(chain.books().burned - burned_before, ether(80));
+    assert_eq!(chain.books().burned - burned_before, ether(55));
 
     let info = chain.info(v(1));
     assert_eq!(ValidatorStatus::try_from(info.status).unwrap(), ValidatorStatus::Tombstoned);
@@ -344,7 +346,10 @@ fn a_pool_slashed_to_zero_refuses_stake_and_its_entries_still_clear() {
     let mut chain = Chain::new(&params, &crate::harness::genesis_validators(4, ether(1_000)), 10);
     let d = account(100);
     let offline = v(2);
+    // Delegated in epoch 0, so epoch 1's power counts it; it leaves in epoch 1, where the
+    // validator then misses its window.
     chain.send(d, ether(10), Staking::delegateCall { validator: offline }).unwrap();
+    chain.next_epoch();
     chain
         .send(d, U256::ZERO, Staking::undelegateCall { validator: offline, amount: ether(10) })
         .unwrap();
@@ -361,7 +366,10 @@ fn a_pool_slashed_to_zero_refuses_stake_and_its_entries_still_clear() {
         refusal(chain.send(d, ether(1), Staking::delegateCall { validator: offline })),
         E::ValidatorPoolEmpty(Staking::ValidatorPoolEmpty { validator: offline })
     );
-    while chain.epoch() < 3 {
+    assert_eq!(chain.epoch(), 1, "jailed within the epoch the stake left in");
+    let entries = chain.view(Staking::delegationsOfCall { delegator: d }).entries;
+    assert_eq!(entries[0].amount, U256::ZERO);
+    while chain.epoch() < entries[0].completionEpoch {
         chain.next_epoch();
     }
     let out = chain.send(d, U256::ZERO, Staking::withdrawCall {}).unwrap();
