@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: the same loads (`cairn bench`) against anvil with one-second blocks,
-# a single-validator Cairn (`cairn dev`), a 4-validator Cairn BFT network on this machine
-# (submitting to all four), and that network again with one validator killed (kill -9).
+# a single-validator Cairn (`cairn dev`), a 4-validator Cairn proof-of-stake network on this
+# machine (submitting to all four), a 4-validator Cairn BFT network with the same block time,
+# and that BFT network again with one validator killed (kill -9).
 # Every chain gets the same block gas limit; at Ethereum's 30M a block holds at most 1,428
 # transfers, which would cap a chain with one-second blocks near that rate whatever its speed.
 # Prints a Markdown table with each figure's ratio to anvil's.
@@ -9,9 +10,12 @@
 #   bench/compare.sh                      # defaults below
 #   TXS=40000 ERC20_TXS=20000 CONTRACT_TXS=5000 bench/compare.sh
 #
-# The 4-validator network is `cairn testnet init` plus four `cairn node` processes, which is
-# what `cairn dev --validators 4` runs, started one by one so that one can be killed alone
-# (`cairn dev --validators` stops the whole network when a node exits).
+# The 4-validator networks are `cairn testnet init` (`--consensus pos` for proof of stake) plus
+# four `cairn node` processes, which is what `cairn dev --validators 4` runs, started one by one
+# so that one can be killed alone (`cairn dev --validators` stops the whole network when a node
+# exits). The proof-of-stake network runs right before the BFT one, so the two rows compare
+# within minutes of each other; its epochs are `POS_EPOCH_LENGTH` blocks, so the run crosses
+# many epoch boundaries (each block also pays its parent's signers through the staking contract).
 set -euo pipefail
 
 TXS=${TXS:-20000}              # plain transfers per run
@@ -20,7 +24,8 @@ CONTRACT_TXS=${CONTRACT_TXS:-3000}  # contract-heavy calls (Heavy.work, ~130,000
 ACCOUNTS=${ACCOUNTS:-400}      # fresh senders per run
 PORT=${PORT:-19545}            # JSON-RPC of the node under test (BFT node i: PORT+i)
 GAS_LIMIT=${GAS_LIMIT:-100000000}  # block gas limit of every chain, anvil's included
-BFT_BLOCK_TIME=${BFT_BLOCK_TIME:-250ms}  # the 4-validator network's block time
+BFT_BLOCK_TIME=${BFT_BLOCK_TIME:-250ms}  # the 4-validator networks' block time (pos and bft)
+POS_EPOCH_LENGTH=${POS_EPOCH_LENGTH:-20}  # blocks per epoch of the proof-of-stake network
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -87,18 +92,31 @@ wait_rpc "$PORT"
 run_loads cairn-1 "http://127.0.0.1:$PORT"
 stop_all
 
-echo "== cairn, 4 validators" >&2
-"$CAIRN" testnet init --validators 4 --out "$WORK/bft" --rpc-port "$PORT" \
-  --api-port "$((PORT + 100))" --p2p-port "$((PORT + 200))" --gossip-port "$((PORT + 300))" \
-  --block-time "$BFT_BLOCK_TIME" --gas-limit "$GAS_LIMIT" >&2
-NODES=()
-for i in 0 1 2 3; do
-  "$CAIRN" node --config "$WORK/bft/node$i/config.toml" >"$WORK/node$i.log" 2>&1 &
-  NODES+=($!)
-  PIDS+=($!)
-done
-for i in 0 1 2 3; do wait_rpc "$((PORT + i))"; done
+# Writes a 4-validator testnet into $WORK/$1 (extra `testnet init` arguments after it) and
+# starts its four nodes; their pids go to NODES.
+start_network() {
+  local name=$1
+  shift
+  "$CAIRN" testnet init --validators 4 --out "$WORK/$name" --rpc-port "$PORT" \
+    --api-port "$((PORT + 100))" --p2p-port "$((PORT + 200))" --gossip-port "$((PORT + 300))" \
+    --block-time "$BFT_BLOCK_TIME" --gas-limit "$GAS_LIMIT" "$@" >&2
+  NODES=()
+  for i in 0 1 2 3; do
+    "$CAIRN" node --config "$WORK/$name/node$i/config.toml" >"$WORK/$name-node$i.log" 2>&1 &
+    NODES+=($!)
+    PIDS+=($!)
+  done
+  for i in 0 1 2 3; do wait_rpc "$((PORT + i))"; done
+}
 ALL=$(printf 'http://127.0.0.1:%s,' "$PORT" "$((PORT + 1))" "$((PORT + 2))" "$((PORT + 3))")
+
+echo "== cairn, 4 validators, proof of stake" >&2
+start_network pos --consensus pos --epoch-length "$POS_EPOCH_LENGTH"
+run_loads cairn-pos-4 "${ALL%,}"
+stop_all
+
+echo "== cairn, 4 validators" >&2
+start_network bft
 run_loads cairn-4 "${ALL%,}"
 
 echo "== cairn, 4 validators, node3 killed" >&2
@@ -108,7 +126,7 @@ run_loads cairn-4-one-down "${UP%,}"
 stop_all
 
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers / $CONTRACT_TXS contract calls from $ACCOUNTS senders per run, batches of 500; block gas limit $GAS_LIMIT everywhere; anvil 1 s blocks, cairn-1 a block as soon as transactions wait, cairn-4 $BFT_BLOCK_TIME blocks"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $TXS transfers / $ERC20_TXS ERC-20 transfers / $CONTRACT_TXS contract calls from $ACCOUNTS senders per run, batches of 500; block gas limit $GAS_LIMIT everywhere; anvil 1 s blocks, cairn-1 a block as soon as transactions wait, cairn-4 and cairn-pos-4 $BFT_BLOCK_TIME blocks, cairn-pos-4 epochs of $POS_EPOCH_LENGTH blocks"
 echo
 jq -rs '
   def r(x): (x * 10 | round) / 10;
@@ -118,6 +136,14 @@ jq -rs '
     "|---|---|---|---|---|---|---|---|---|---|",
     (.[] | .summary as $s | $anvil[.mix] as $a
       | "| \(.label) | \(.mix) | \($s.finalized_tps | round) | \(ratio($s.finalized_tps; $a.finalized_tps)) | \(r($s.blocks_per_sec)) | \($s.inclusion_ms.p50 | round) / \($s.inclusion_ms.p99 | round) | \($s.finality_ms.p50 | round) / \($s.finality_ms.p95 | round) / \($s.finality_ms.p99 | round) | \(ratio($s.finality_ms.p99; $a.finality_ms.p99)) | \($s.rejected) | \($s.lost) |")
-' $(for label in anvil cairn-1 cairn-4 cairn-4-one-down; do
+' $(for label in anvil cairn-1 cairn-4 cairn-pos-4 cairn-4-one-down; do
       for mix in transfers erc20 contract; do echo "$WORK/$label-$mix.json"; done
     done)
+echo
+jq -rs '
+  (map(select(.label == "cairn-4")) | map({key: .mix, value: .summary}) | from_entries) as $bft
+  | "cairn-pos-4 final tx/s vs cairn-4: "
+    + (map(select(.label == "cairn-pos-4"))
+       | map("\(.mix) \((.summary.finalized_tps / $bft[.mix].finalized_tps * 1000 | round) / 10)%")
+       | join(", "))
+' "$WORK"/cairn-4-*.json "$WORK"/cairn-pos-4-*.json
