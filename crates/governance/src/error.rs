@@ -2,6 +2,7 @@
 
 use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::SolInterface;
+use cairn_storage::StoreError;
 use revm::context::result::HaltReason;
 
 use crate::Governance::GovernanceErrors;
@@ -41,6 +42,16 @@ pub enum GovernanceError {
     /// `endEpoch` returned a set the node must not hand to consensus.
     #[error("endEpoch returned an unusable validator set: {0}")]
     BadSet(String),
+    /// The state has no contract at the governance address. A governed chain has it from
+    /// genesis, so its absence is never read as "no rules" (everyone allowed).
+    #[error("no governance contract at {} in this state", crate::GOVERNANCE_ADDRESS)]
+    NoContract,
+    /// The state could not be read.
+    #[error("reading the governance contract's storage: {0}")]
+    Store(#[from] StoreError),
+    /// Storage the contract never writes: a contract of another layout than this node reads.
+    #[error("the governance contract's storage is not as this node reads it: {0}")]
+    UnexpectedStorage(&'static str),
 }
 
 impl GovernanceError {

@@ -1,7 +1,9 @@
 //! The governance system contract of private and consortium networks as Rust sees it: the
 //! committed bytecode and ABI of `contracts/src/Governance.sol`, typed bindings, the genesis
 //! account that puts the contract at [`GOVERNANCE_ADDRESS`] from the spec's `[governance]`,
-//! decoding of its refusals, and the validator set its `endEpoch` hands to consensus.
+//! decoding of its refusals, the validator set its `endEpoch` hands to consensus, and direct
+//! storage readers of what every block needs at its parent state (the parameters, the epoch,
+//! who may transact and deploy), pinned to the contract's storage layout.
 //!
 //! The contract is the authority on who may validate, connect and transact; the node reads it
 //! through view calls at a block's parent state and drives it through `endEpoch` from
@@ -9,15 +11,23 @@
 
 mod artifact;
 mod bindings;
+mod cache;
+mod epoch;
 mod error;
 mod genesis;
+mod layout;
+mod params;
+mod permissions;
 mod results;
 
 pub use artifact::{creation_code, runtime_code};
 pub use bindings::Governance;
 pub use cairn_primitives::{GOVERNANCE_ADDRESS, GovernanceSpec};
+pub use epoch::EpochState;
 pub use error::{GovernanceError, describe_refusal};
 pub use genesis::governance_account;
+pub use params::read_params;
+pub use permissions::{AccountGate, CACHED_ROOTS, GovernedAccounts, Permission, VERDICTS_PER_ROOT};
 pub use results::{Parameter, ProposalKind, ProposalStatus, next_set_record};
 
 use alloy_primitives::Address;
