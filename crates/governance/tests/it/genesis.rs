@@ -174,3 +174,38 @@ fn the_storage_layout_a_direct_reader_relies_on() {
     assert_eq!(slot(B256::from(org_entry)), U256::from(1), "organisation 2 exists");
     assert_eq!(slot(mapping(outsider().into_word(), 8)), U256::ZERO);
 }
+
+/// The epoch slots the node reads to know where a governed epoch ends: `currentEpoch` (a
+/// `uint64`) alone at slot 2, and `epochStarts` (a `uint64[]`) at slot 3, its length there and
+/// its elements from `keccak256(3)`, four to a word, low first.
+#[test]
+fn the_epoch_slots_a_direct_reader_relies_on() {
+    use alloy_primitives::{B256, keccak256};
+    use cairn_governance::EpochState;
+    let mut chain = Chain::consortium();
+    let word = |n: u64| U256::from(n);
+    let elements = U256::from_be_bytes(keccak256(B256::from(word(3))).0);
+    assert_eq!(chain.storage(word(2)), U256::ZERO);
+    assert_eq!(chain.storage(word(3)), U256::from(1), "epochStarts = [1]");
+    assert_eq!(chain.storage(elements), U256::from(1));
+
+    chain.end_epoch();
+    assert_eq!(chain.storage(word(2)), U256::from(1), "currentEpoch");
+    assert_eq!(chain.storage(word(3)), U256::from(2), "epochStarts = [1, N + 1]");
+    let first_word = chain.storage(elements);
+    assert_eq!(first_word, U256::from(1) | (U256::from(EPOCH_LENGTH + 1) << 64));
+
+    // Four more epochs: the fifth start opens the array's second word.
+    for _ in 0..4 {
+        chain.end_epoch();
+    }
+    assert_eq!(chain.storage(word(3)), U256::from(6));
+    assert_eq!(chain.storage(elements) >> 192, U256::from(3 * EPOCH_LENGTH + 1));
+    let second_word = chain.storage(elements + U256::from(1));
+    assert_eq!(second_word & U256::from(u64::MAX), U256::from(4 * EPOCH_LENGTH + 1));
+    assert_eq!(second_word >> 64, U256::from(5 * EPOCH_LENGTH + 1));
+    assert_eq!(
+        EpochState::read(&chain.state()).unwrap(),
+        EpochState { epoch: 5, start: 5 * EPOCH_LENGTH + 1, length: EPOCH_LENGTH }
+    );
+}

@@ -2,7 +2,7 @@
 //! builder from a chain spec, blocks with a number, transactions from admins and members, and
 //! the protocol's `endEpoch` system call from revm's SYSTEM_ADDRESS.
 
-use alloy_primitives::{Address, Bytes, Log, TxKind, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256, keccak256};
 use alloy_sol_types::{SolCall, SolEvent};
 use cairn_governance::{
     GOVERNANCE_ADDRESS, Governance, GovernanceError, SYSTEM_ADDRESS, governance_account,
@@ -11,6 +11,7 @@ use cairn_primitives::{
     ChainSpec, ConsensusKind, GenesisValidator, GovernanceSpec, NetworkKind, NodeSpec,
     OrganisationSpec,
 };
+use cairn_storage::{Account, StateView, StoreError};
 use k256::ecdsa::SigningKey;
 use revm::context::result::{ExecutionResult, HaltReason};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
@@ -299,6 +300,51 @@ impl Chain {
 
     pub(crate) fn is_member(&mut self, account: Address) -> bool {
         self.view(Governance::isMemberCall { account })
+    }
+
+    /// A slot of the governance contract's storage.
+    pub(crate) fn storage(&self, slot: U256) -> U256 {
+        self.state().storage(GOVERNANCE_ADDRESS, slot).unwrap()
+    }
+
+    /// The chain's state as the node's readers see a store's state: accounts with their real
+    /// storage roots, so a cache keyed by the root is tested against true roots.
+    pub(crate) fn state(&self) -> ChainState<'_> {
+        ChainState(&self.db)
+    }
+}
+
+/// A read-only view of the chain's state through the node's `StateView`.
+pub(crate) struct ChainState<'a>(&'a InMemoryDB);
+
+impl StateView for ChainState<'_> {
+    fn account(&self, address: Address) -> Result<Option<Account>, StoreError> {
+        Ok(self.0.cache.accounts.get(&address).map(|a| Account {
+            nonce: a.info.nonce,
+            balance: a.info.balance,
+            storage_root: alloy_trie::root::storage_root_unhashed(
+                a.storage.iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (B256::from(*k), *v)),
+            ),
+            code_hash: a.info.code_hash,
+        }))
+    }
+
+    fn storage(&self, address: Address, slot: U256) -> Result<U256, StoreError> {
+        Ok(self
+            .0
+            .cache
+            .accounts
+            .get(&address)
+            .and_then(|a| a.storage.get(&slot).copied())
+            .unwrap_or_default())
+    }
+
+    fn code(&self, hash: B256) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.0.cache.contracts.get(&hash).map(|c| c.original_bytes()))
+    }
+
+    fn block_hash(&self, _: u64) -> Result<Option<B256>, StoreError> {
+        Ok(None)
     }
 }
 

@@ -10,5 +10,6 @@ mod members;
 mod organisations;
 mod private;
 mod proposals;
+mod readers;
 mod refusals;
 mod system;
