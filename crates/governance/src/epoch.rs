@@ -1,6 +1,7 @@
 //! The epoch a governed chain is in, read from chain state: `epochLength` is governable, so a
 //! fixed length from the spec cannot say where an epoch ends.
 
+use alloy_primitives::U256;
 use cairn_storage::StateView;
 
 use crate::layout::{self, u64_at};
@@ -22,13 +23,15 @@ pub struct EpochState {
 }
 
 impl EpochState {
-    /// Reads slots 0, 2, 3 and `epochStarts[currentEpoch]` at `state`.
+    /// Reads slots 0, 2, 3 and `epochStarts[currentEpoch]` at `state`. An epoch without a
+    /// recorded start or a zero length cannot come from the contract and is an error, so a
+    /// boundary is never guessed.
     pub fn read(state: &dyn StateView) -> Result<Self, GovernanceError> {
         storage_root(state)?;
         let read = |slot| state.storage(GOVERNANCE_ADDRESS, slot);
         let epoch = u64_at(read(layout::CURRENT_EPOCH)?, 0);
         let starts = read(layout::EPOCH_STARTS)?;
-        if starts <= alloy_primitives::U256::from(epoch) {
+        if starts <= U256::from(epoch) {
             return Err(GovernanceError::UnexpectedStorage("epochStarts has no current epoch"));
         }
         let (slot, shift) = layout::epoch_start_slot(epoch);
@@ -42,11 +45,53 @@ impl EpochState {
 
     /// The epoch's last height: the block whose end calls `endEpoch`.
     pub fn last_height(&self) -> u64 {
-        self.start.saturating_add(self.length - 1)
+        self.start.saturating_add(self.length.saturating_sub(1))
     }
 
     /// Whether block `number`, built on the state this was read at, ends the epoch.
     pub fn ends_at(&self, number: u64) -> bool {
         number == self.last_height()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::test_state::MapState;
+
+    #[test]
+    fn an_epoch_ends_at_its_start_plus_its_length_minus_one() {
+        let epoch = EpochState { epoch: 3, start: 31, length: 10 };
+        assert_eq!(epoch.last_height(), 40);
+        assert!(epoch.ends_at(40));
+        assert!(!epoch.ends_at(39) && !epoch.ends_at(41));
+        let single = EpochState { epoch: 0, start: 1, length: 1 };
+        assert!(single.ends_at(1));
+    }
+
+    #[test]
+    fn an_epoch_the_contract_could_not_have_written_is_an_error() {
+        let mut state = MapState::new(1);
+        state.slots.insert(layout::CURRENT_EPOCH, U256::from(2));
+        state.slots.insert(layout::EPOCH_STARTS, U256::from(2));
+        state.slots.insert(layout::PARAMS, U256::from(10) << 128);
+        assert!(matches!(
+            EpochState::read(&state),
+            Err(GovernanceError::UnexpectedStorage("epochStarts has no current epoch"))
+        ));
+        state.slots.insert(layout::EPOCH_STARTS, U256::from(3));
+        let (slot, shift) = layout::epoch_start_slot(2);
+        state.slots.insert(slot, U256::from(21) << shift);
+        assert_eq!(
+            EpochState::read(&state).unwrap(),
+            EpochState { epoch: 2, start: 21, length: 10 }
+        );
+        state.slots.insert(layout::PARAMS, U256::ZERO);
+        assert!(matches!(
+            EpochState::read(&state),
+            Err(GovernanceError::UnexpectedStorage("epochLength is zero"))
+        ));
     }
 }

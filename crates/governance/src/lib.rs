@@ -19,6 +19,8 @@ mod layout;
 mod params;
 mod permissions;
 mod results;
+#[cfg(test)]
+mod test_state;
 
 pub use artifact::{creation_code, runtime_code};
 pub use bindings::Governance;

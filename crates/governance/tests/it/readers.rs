@@ -3,10 +3,15 @@
 //! bytecode: the guard that enforcement at import and admission equals the contract's rules.
 
 use alloy_primitives::Address;
-use cairn_governance::{EpochState, Governance, GovernedAccounts, Permission, read_params};
+use cairn_governance::{
+    EpochState, GOVERNANCE_ADDRESS, Governance, GovernanceError, GovernedAccounts, Permission,
+    read_params,
+};
+use cairn_primitives::NetworkKind;
+use cairn_storage::{ChainStore, MemoryKv};
 use proptest::prelude::*;
 
-use crate::harness::{Chain, account, admin, member, outsider};
+use crate::harness::{Chain, EPOCH_LENGTH, account, admin, member, outsider, spec};
 
 /// Accounts the operations act on: founders, an outsider and newcomers.
 fn pool() -> Vec<Address> {
@@ -210,4 +215,38 @@ proptest! {
             agree(&mut chain, &cached, &addresses)?;
         }
     }
+}
+
+/// The readers on the node's own store: a governed genesis committed by `ChainStore`, read
+/// through its snapshot, and a store without the contract refused rather than read as open.
+#[test]
+fn the_readers_read_the_store_the_node_reads() {
+    let spec = spec(NetworkKind::Consortium, 3, 1);
+    let store = ChainStore::open(MemoryKv::new(), &spec).unwrap();
+    let snapshot = store.snapshot().unwrap();
+    let rules = GovernedAccounts::new();
+    let gate = rules.at(&snapshot).unwrap();
+    let (yes, no) = (
+        Permission { transact: true, deploy: true },
+        Permission { transact: false, deploy: false },
+    );
+    for account in [admin(1), member(2, 1), member(3, 2)] {
+        assert_eq!(gate.permission(account).unwrap(), yes);
+    }
+    assert_eq!(gate.permission(outsider()).unwrap(), no);
+    let params = read_params(&snapshot).unwrap();
+    assert_eq!((params.gasLimit, params.epochLength), (spec.gas_limit, EPOCH_LENGTH));
+    assert!(params.permissionAccounts && params.permissionNodes && !params.permissionDeployers);
+    assert_eq!(
+        EpochState::read(&snapshot).unwrap(),
+        EpochState { epoch: 0, start: 1, length: EPOCH_LENGTH }
+    );
+
+    let mut ungoverned = spec.clone();
+    ungoverned.alloc.remove(&GOVERNANCE_ADDRESS);
+    let store = ChainStore::open(MemoryKv::new(), &ungoverned).unwrap();
+    let snapshot = store.snapshot().unwrap();
+    assert!(matches!(rules.at(&snapshot), Err(GovernanceError::NoContract)));
+    assert!(matches!(read_params(&snapshot), Err(GovernanceError::NoContract)));
+    assert!(matches!(EpochState::read(&snapshot), Err(GovernanceError::NoContract)));
 }
