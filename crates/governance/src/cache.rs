@@ -36,8 +36,10 @@ impl PermitCache {
     /// The entry of `root`, moved to the front.
     fn touch(&mut self, root: B256) -> Option<&mut RootEntry> {
         let at = self.entries.iter().position(|e| e.root == root)?;
-        let entry = self.entries.remove(at)?;
-        self.entries.push_front(entry);
+        if at != 0 {
+            let entry = self.entries.remove(at)?;
+            self.entries.push_front(entry);
+        }
         self.entries.front_mut()
     }
 
