@@ -1,8 +1,5 @@
 //! Cursor pages: Link headers, the last page, and stability while blocks arrive.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use alloy_primitives::{Address, B256};
 use serde_json::Value;
 
@@ -12,6 +9,11 @@ use cairn_reads::ChainReader as _;
 /// Follows `Link: <…>; rel="next"` from `first` to the last page; checks that the header and
 /// the body's `next` agree on every page. Returns every page's items in order.
 pub(crate) async fn walk(h: &Harness, first: &str) -> Vec<Vec<Value>> {
+    walk_with(h, first, || {}).await
+}
+
+/// [`walk`], calling `between` after each page is read and before the next is asked for.
+async fn walk_with(h: &Harness, first: &str, mut between: impl FnMut()) -> Vec<Vec<Value>> {
     let mut pages = Vec::new();
     let mut path = Some(first.to_string());
     while let Some(current) = path.take() {
@@ -19,6 +21,7 @@ pub(crate) async fn walk(h: &Harness, first: &str) -> Vec<Vec<Value>> {
         assert_eq!(reply.status, 200, "{current}: {}", reply.body);
         let body = reply.json();
         pages.push(body["items"].as_array().unwrap().clone());
+        between();
         match (reply.header("link"), body["next"].as_str()) {
             (None, None) => {}
             (Some(link), Some(next)) => {
@@ -59,28 +62,24 @@ async fn pages_neither_repeat_nor_skip_blocks_while_new_ones_arrive() {
     for _ in 0..40 {
         h.node.produce_block().unwrap();
     }
-    let running = Arc::new(AtomicBool::new(true));
-    let producer = {
-        let (node, running) = (h.node.clone(), running.clone());
-        std::thread::spawn(move || {
-            let mut produced = 0;
-            while running.load(Ordering::Relaxed) {
-                node.produce_block().unwrap();
-                produced += 1;
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-            produced
-        })
-    };
+    // Two new blocks land after every page is read, before the next one is asked for.
+    let node = h.node.clone();
+    let mut produced = 0;
+    let pages = walk_with(&h, "/v1/blocks?limit=4", || {
+        for _ in 0..2 {
+            node.produce_block().unwrap();
+            produced += 1;
+        }
+    })
+    .await;
+    // The walk pins the 41 blocks of its first page's time: 11 pages, 22 blocks newer.
+    assert_eq!((pages.len(), produced), (11, 22));
     let mut seen = Vec::new();
     let mut hashes = Vec::new();
-    for page in walk(&h, "/v1/blocks?limit=4").await {
+    for page in pages {
         seen.extend(numbers(&page));
         hashes.extend(page.iter().map(|b| b["hash"].as_str().unwrap().parse::<B256>().unwrap()));
     }
-    running.store(false, Ordering::Relaxed);
-    let produced = producer.join().unwrap();
-    assert!(produced > 0, "no block arrived while paging");
 
     let first = seen[0];
     assert!(first >= 40);
