@@ -9,20 +9,16 @@ use cairn_node::Node;
 use cairn_primitives::ConsensusKind;
 use cairn_storage::KvStore;
 use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::error::{CALL_EXECUTION_FAILED_CODE, INVALID_PARAMS_CODE};
 
 use crate::LaunchError;
 
-/// JSON-RPC's code for bad parameters.
-const INVALID_PARAMS: i32 = -32602;
-/// JSON-RPC's server-error code for a failure of the node, not the request.
-const SERVER_ERROR: i32 = -32000;
-
 fn refused(message: String) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(INVALID_PARAMS, message, None::<()>)
+    ErrorObjectOwned::owned(INVALID_PARAMS_CODE, message, None::<()>)
 }
 
 fn failed(message: String) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(SERVER_ERROR, message, None::<()>)
+    ErrorObjectOwned::owned(CALL_EXECUTION_FAILED_CODE, message, None::<()>)
 }
 
 /// `cairn_getEvidence`: every equivocation this node has seen or was given (two conflicting
