@@ -8,7 +8,8 @@
 # Prints a Markdown table with each figure's ratio to anvil's.
 #
 #   bench/compare.sh                      # defaults below
-#   TXS=40000 ERC20_TXS=20000 CONTRACT_TXS=5000 bench/compare.sh
+#   TXS=40000 ERC20_TXS=20000 CONTRACT_TXS=40000 bench/compare.sh
+#   MIXES=contract bench/compare.sh       # only some of the mixes
 #
 # The 4-validator networks are `cairn testnet init` (`--consensus pos` for proof of stake) plus
 # four `cairn node` processes, which is what `cairn dev --validators 4` runs, started one by one
@@ -20,7 +21,10 @@ set -euo pipefail
 
 TXS=${TXS:-20000}              # plain transfers per run
 ERC20_TXS=${ERC20_TXS:-10000}  # ERC-20 transfers per run
-CONTRACT_TXS=${CONTRACT_TXS:-3000}  # contract-heavy calls (Heavy.work, ~130,000 gas) per run
+CONTRACT_TXS=${CONTRACT_TXS:-20000}  # contract-heavy calls (Heavy.work, ~130,000 gas) per run:
+# at 100M gas a block holds ~770, so a run spans ~26 blocks; with a few blocks a run, one block
+# more or less moves the rate by 20% or more.
+MIXES=${MIXES:-transfers erc20 contract}  # which loads to run, of these three
 ACCOUNTS=${ACCOUNTS:-400}      # fresh senders per run
 PORT=${PORT:-19545}            # JSON-RPC of the node under test (BFT node i: PORT+i)
 GAS_LIMIT=${GAS_LIMIT:-100000000}  # block gas limit of every chain, anvil's included
@@ -66,7 +70,7 @@ wait_rpc() {
 run_loads() {
   local label=$1 rpc=$2 ws="ws://${2#http://}"
   ws=${ws%%,*}
-  for mix in transfers erc20 contract; do
+  for mix in $MIXES; do
     local txs=$TXS
     [ "$mix" = erc20 ] && txs=$ERC20_TXS
     [ "$mix" = contract ] && txs=$CONTRACT_TXS
@@ -137,7 +141,7 @@ jq -rs '
     (.[] | .summary as $s | $anvil[.mix] as $a
       | "| \(.label) | \(.mix) | \($s.finalized_tps | round) | \(ratio($s.finalized_tps; $a.finalized_tps)) | \(r($s.blocks_per_sec)) | \($s.inclusion_ms.p50 | round) / \($s.inclusion_ms.p99 | round) | \($s.finality_ms.p50 | round) / \($s.finality_ms.p95 | round) / \($s.finality_ms.p99 | round) | \(ratio($s.finality_ms.p99; $a.finality_ms.p99)) | \($s.rejected) | \($s.lost) |")
 ' $(for label in anvil cairn-1 cairn-4 cairn-pos-4 cairn-4-one-down; do
-      for mix in transfers erc20 contract; do echo "$WORK/$label-$mix.json"; done
+      for mix in $MIXES; do echo "$WORK/$label-$mix.json"; done
     done)
 echo
 jq -rs '
