@@ -112,6 +112,9 @@ impl<K: KvStore> NodeBuilder<K> {
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, gossip } = self;
+        if spec.governance.is_some() {
+            return Err(LaunchError::GovernanceNotEnforced);
+        }
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
             EngineSetup::Dev { .. } => None,

@@ -3,4 +3,5 @@
 
 mod clock;
 mod evidence;
+mod governance;
 mod tags;
