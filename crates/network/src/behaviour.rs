@@ -11,7 +11,7 @@ use libp2p::{
     swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
 };
 
-use crate::{NetworkConfig, NetworkError};
+use crate::{NetworkConfig, NetworkError, gate::PeerGate};
 
 /// The gossipsub topic that carries raw EIP-2718 transactions.
 pub const TX_TOPIC: &str = "/cairn/txs/1";
@@ -44,8 +44,12 @@ const MAX_OUTBOUND: u32 = 32;
 const MAX_PENDING_INBOUND: u32 = 16;
 
 /// The protocols of the transaction swarm, composed into one libp2p behaviour.
+///
+/// The gate comes first: libp2p asks the behaviours in field order whether to accept a
+/// connection, so no other protocol ever sees a peer outside the allowed set.
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
+    pub(crate) gate: PeerGate,
     pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
@@ -89,6 +93,7 @@ impl Behaviour {
             None
         };
         Ok(Self {
+            gate: PeerGate::new(config.allowed.clone()),
             blocked: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(limits),
             identify,

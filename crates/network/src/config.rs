@@ -1,4 +1,4 @@
-use std::num::NonZeroU32;
+use std::{collections::HashSet, num::NonZeroU32};
 
 use libp2p::{Multiaddr, PeerId, identity::Keypair, multiaddr::Protocol};
 
@@ -37,11 +37,14 @@ pub struct NetworkConfig {
     /// Discover peers through Kademlia, starting from the bootstrap peers. Off for networks
     /// with a fixed peer set, where only bootstrap peers and inbound peers are connected.
     pub kademlia: bool,
+    /// The only peers that may connect, or be dialled, on a permissioned network; `None` lets
+    /// everyone connect. Replaced at runtime with [`crate::NetworkHandle::set_allowed_peers`].
+    pub allowed: Option<HashSet<PeerId>>,
 }
 
 impl NetworkConfig {
-    /// A configuration with the default limits, Kademlia on and mDNS off, so callers only
-    /// choose the identity and where to listen.
+    /// A configuration with the default limits, Kademlia on, mDNS off and every peer allowed,
+    /// so callers only choose the identity and where to listen.
     pub fn new(keypair: Keypair, listen: Multiaddr) -> Self {
         Self {
             listen,
@@ -51,6 +54,7 @@ impl NetworkConfig {
             max_txs_per_peer_per_sec: DEFAULT_MAX_TXS_PER_PEER_PER_SEC,
             mdns: false,
             kademlia: true,
+            allowed: None,
         }
     }
 

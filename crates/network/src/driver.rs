@@ -153,7 +153,10 @@ impl Driver {
                     }
                     None => break None,
                 },
-                _ = scores.tick() => self.enforce_scores(),
+                _ = scores.tick() => {
+                    self.enforce_scores();
+                    self.swarm.behaviour_mut().gate.report_unlogged(Instant::now());
+                }
                 _ = redial.tick() => self.redial_bootstrap(),
             }
         };
@@ -189,6 +192,11 @@ impl Driver {
             }
             Command::ListenAddrs(reply) => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::SetAllowed { allowed, reply } => {
+                self.set_allowed(allowed);
+                // The caller may have given up waiting; the new set applies all the same.
+                let _ = reply.send(());
             }
             Command::Shutdown(ack) => return ControlFlow::Break(ack),
         }
@@ -254,6 +262,9 @@ impl Driver {
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, address) in found {
+                    if !self.swarm.behaviour().gate.allows(&peer) {
+                        continue;
+                    }
                     if let Some(kademlia) = self.swarm.behaviour_mut().kademlia.as_mut() {
                         kademlia.add_address(&peer, address.clone());
                     }
@@ -298,7 +309,8 @@ impl Driver {
         }
     }
 
-    /// Dials a peer found by Kademlia or mDNS while the node has room for more peers.
+    /// Dials a peer found by Kademlia or mDNS while the node has room for more peers, unless
+    /// the gate refuses it (discovery keeps finding such peers; they are never dialled).
     ///
     /// Every dial takes a fresh source port: two nodes that find each other at the same moment
     /// (mDNS answers both at once) and dial from their listening ports make one TCP connection
@@ -307,6 +319,7 @@ impl Driver {
         if peer == *self.swarm.local_peer_id()
             || self.swarm.is_connected(&peer)
             || self.bans.contains_key(&peer)
+            || !self.swarm.behaviour().gate.allows(&peer)
             || self.peers.len() >= TARGET_PEERS
         {
             return;
@@ -328,10 +341,15 @@ impl Driver {
         }
     }
 
-    /// Dials every bootstrap peer that is neither connected nor banned.
+    /// Dials every bootstrap peer that is neither connected, banned nor refused by the gate
+    /// (a refused one is logged once, like any refused peer, and not dialled).
     fn redial_bootstrap(&mut self) {
         for (peer, address) in &self.bootstrap {
             if self.swarm.is_connected(peer) || self.bans.contains_key(peer) {
+                continue;
+            }
+            if !self.swarm.behaviour().gate.allows(peer) {
+                self.swarm.behaviour_mut().gate.refuse_dial(*peer);
                 continue;
             }
             if let Some(kademlia) = self.swarm.behaviour_mut().kademlia.as_mut() {
@@ -344,6 +362,26 @@ impl Driver {
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
                 debug!(%peer, "cannot dial bootstrap peer: {e}");
+            }
+        }
+    }
+
+    /// Applies a new allowed set: the gate closes the connections of peers outside it, and
+    /// Kademlia forgets them so that it neither queries them nor tells other peers about them.
+    fn set_allowed(&mut self, allowed: Option<HashSet<PeerId>>) {
+        let behaviour = self.swarm.behaviour_mut();
+        behaviour.gate.set_allowed(allowed);
+        let gate = &behaviour.gate;
+        if let Some(kademlia) = behaviour.kademlia.as_mut() {
+            let refused: Vec<PeerId> = kademlia
+                .kbuckets()
+                .flat_map(|bucket| {
+                    bucket.iter().map(|entry| *entry.node.key.preimage()).collect::<Vec<_>>()
+                })
+                .filter(|peer| !gate.allows(peer))
+                .collect();
+            for peer in refused {
+                kademlia.remove_peer(&peer);
             }
         }
     }

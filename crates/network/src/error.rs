@@ -1,4 +1,4 @@
-use libp2p::Multiaddr;
+use libp2p::{Multiaddr, PeerId};
 
 /// Everything that can go wrong when starting or talking to the transaction network, so the
 /// node can tell a bad configuration from a stopped network.
@@ -25,6 +25,13 @@ pub enum NetworkError {
         size: usize,
         /// The configured `max_tx_bytes`.
         max: usize,
+    },
+    /// A peer outside the allowed set tried to connect, or was about to be dialled; libp2p
+    /// carries this as the reason it denied the connection.
+    #[error("peer {peer} is not an allowed node of this network")]
+    NotAllowed {
+        /// The refused peer.
+        peer: PeerId,
     },
     /// The network task's command queue is full; the command was dropped.
     #[error("the network is overloaded; command dropped")]

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use bytes::Bytes;
 use libp2p::{Multiaddr, PeerId, gossipsub::MessageId};
 use tokio::sync::{mpsc, oneshot};
@@ -56,6 +58,7 @@ pub(crate) enum Command {
     Validated { id: MessageId, from: PeerId, verdict: Verdict },
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    SetAllowed { allowed: Option<HashSet<PeerId>>, reply: oneshot::Sender<()> },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -111,6 +114,17 @@ impl NetworkHandle {
     /// The addresses the node listens on (with the real port when configured with port 0).
     pub async fn listen_addrs(&self) -> Result<Vec<Multiaddr>, NetworkError> {
         self.ask(Command::ListenAddrs).await
+    }
+
+    /// Replaces the set of peers that may connect (`None`: everyone) and disconnects the
+    /// connected peers outside the new set, e.g. when governance removes a node. It waits for
+    /// room in the command queue instead of failing with `Busy`, because a dropped removal
+    /// would leave a refused peer connected, and returns once the network task applied it.
+    pub async fn set_allowed_peers(
+        &self,
+        allowed: Option<HashSet<PeerId>>,
+    ) -> Result<(), NetworkError> {
+        self.ask(|reply| Command::SetAllowed { allowed, reply }).await
     }
 
     /// Stops the network task for every clone of this handle and waits until its connections

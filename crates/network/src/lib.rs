@@ -25,13 +25,22 @@
 //! task panic or grow without bound: frames and transactions are size-limited, inbound
 //! transactions are rate-limited per peer and queued in a bounded channel, and connections
 //! and bans are capped.
+//!
+//! On a permissioned network, [`NetworkConfig::allowed`] names the only peers the node connects
+//! to; [`NetworkHandle::set_allowed_peers`] replaces that set at runtime and disconnects the
+//! peers it drops. The swarm's gate denies other peers at the connection level (a dial to one
+//! never starts, a connection from one is closed right after its handshake, before any
+//! protocol runs) and logs each refused peer once, with a budget per minute for a crowd of new
+//! identities.
 
 mod behaviour;
 mod config;
 mod driver;
 mod error;
+mod gate;
 mod handle;
 mod rate_limit;
+mod refusals;
 
 pub use behaviour::TX_TOPIC;
 pub use config::{

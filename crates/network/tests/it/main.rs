@@ -1,6 +1,8 @@
 //! Integration tests: real networks on 127.0.0.1 talking TCP.
 
+mod gate;
 mod gossip;
+mod logs;
 mod peers;
 mod penalties;
 mod support;
