@@ -60,14 +60,15 @@ pub enum ConsensusError {
         /// The spec's `max_clock_drift_ms`.
         max_drift_ms: u64,
     },
-    /// The gas limit differs from the parent's.
+    /// The gas limit differs from the one decided for the block (the parent's, unless the
+    /// chain governs it).
     #[error("block {number}: gas limit {got}, expected {expected}")]
     GasLimit {
         /// The header's number.
         number: u64,
         /// Its gas limit.
         got: u64,
-        /// The parent's.
+        /// The one decided for it.
         expected: u64,
     },
     /// More gas used than the limit.

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!  import, sync, cairn verify ──► HeaderValidator::validate_header(sets, parent, header)
-//!                              └► BlockEndRules::import(sets, parent, block) ─► BlockEnd
-//!  node's block builder ────────► BlockEndRules::build(sets, parent) ─► BlockEnd
+//!                              └► BlockEndRules::import(sets, state, parent, block) ─► BlockEnd
+//!  node's block builder ────────► BlockEndRules::build(sets, state, parent) ─► BlockEnd
 //!                              └► BlockProduction::beneficiary / seal (proposer(sets, h, r))
 //!  REST, JSON-RPC ──────────────► ConsensusReads::validators(sets, height) / signers /
 //!                                 proposer_of / evidence / finality
@@ -31,6 +31,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, Bytes};
 use cairn_execution::BlockEnd;
 use cairn_primitives::{Block, Header};
+use cairn_storage::StateView;
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
@@ -93,13 +94,16 @@ pub trait BlockProduction: Send + Sync {
 ///
 /// Contract: deterministic like [`HeaderValidator`]: the end depends only on the arguments
 /// and chain data fixed before the block, so a builder, every importer and `cairn verify`
-/// run the same calls.
+/// run the same calls. `state` is the parent's state (the node's snapshot of its head,
+/// `cairn verify`'s replay): chain data fixed before the block that an engine may read, such
+/// as where a governed epoch ends.
 pub trait BlockEndRules: Send + Sync {
     /// The end of a block from elsewhere (a proposal, sync, an audit), which must succeed for
     /// the block to be valid. Refuses consensus data the engine does not use.
     fn import(
         &self,
         sets: &dyn ValidatorSets,
+        state: &dyn StateView,
         parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
@@ -108,6 +112,7 @@ pub trait BlockEndRules: Send + Sync {
     fn build(
         &self,
         sets: &dyn ValidatorSets,
+        state: &dyn StateView,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
 use cairn_primitives::{Block, Header, ValidatorSetRecord};
+use cairn_storage::StateView;
 
 use crate::{
     BlockEndRules, ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation,
@@ -84,6 +85,7 @@ impl BlockEndRules for RecordingEnd {
     fn import(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
@@ -93,6 +95,7 @@ impl BlockEndRules for RecordingEnd {
     fn build(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))

@@ -78,8 +78,10 @@ pub fn verify_chain_with_progress<K: KvStore>(
             .validator
             .validate_header(&sets, &parent, &block.header)
             .map_err(|e| fail(number, e))?;
-        let end =
-            consensus.block_end.import(&sets, &parent, &block).map_err(|e| fail(number, e))?;
+        let end = consensus
+            .block_end
+            .import(&sets, &replayed, &parent, &block)
+            .map_err(|e| fail(number, e))?;
         cairn_consensus::validate_clock(&block.header, now, spec.max_clock_drift_ms)
             .map_err(|e| fail(number, e))?;
         check_indexes(&stored, &block).map_err(|e| fail(number, e))?;

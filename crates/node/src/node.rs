@@ -364,9 +364,9 @@ impl<K: KvStore> Node<K> {
         self.storage_ok()?;
         let started = Instant::now();
         let now = self.now_ms();
-        let built = self.build_on_head(extra_data, |parent| {
+        let built = self.build_on_head(extra_data, |parent, gas_limit| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
-            BlockContext::child_of(parent, beneficiary, time)
+            BlockContext::child_of(parent, beneficiary, time, gas_limit)
         })?;
         cairn_consensus::validate_clock(&built.block.header, now, self.spec.max_clock_drift_ms)?;
         for (tx, reason) in &built.rejected {
@@ -388,7 +388,8 @@ impl<K: KvStore> Node<K> {
     /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
     /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
     pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
-        let built = self.build_on_head(Bytes::new(), |head| self.pending_context(head))?;
+        let built = self
+            .build_on_head(Bytes::new(), |head, gas_limit| self.pending_context(head, gas_limit))?;
         Ok((built.block, built.senders))
     }
 
@@ -398,19 +399,21 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Executes the pool's best transactions on the head, in the context `context_of` gives
-    /// for the head, as block builders select them.
+    /// for the head and the gas limit the chain decided for its child, as block builders
+    /// select them.
     fn build_on_head(
         &self,
         extra_data: Bytes,
-        context_of: impl FnOnce(&Header) -> BlockContext,
+        context_of: impl FnOnce(&Header, u64) -> BlockContext,
     ) -> Result<BuiltBlock, NodeError> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
-        let context = context_of(&parent);
+        let gas_limit = self.sets(&snapshot).gas_limit_after(&parent)?;
+        let context = context_of(&parent, gas_limit);
         let state = HeadState(snapshot);
-        let candidates = self.pool().select(context.base_fee, parent.gas_limit, &state);
+        let candidates = self.pool().select(context.base_fee, context.gas_limit, &state);
         let snapshot = state.0;
-        let end = self.consensus.block_end.build(&self.sets(&snapshot), &parent)?;
+        let end = self.consensus.block_end.build(&self.sets(&snapshot), &snapshot, &parent)?;
         Ok(build_block(
             &snapshot,
             &self.spec,
@@ -431,8 +434,13 @@ impl<K: KvStore> Node<K> {
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
-        cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        let end = self.consensus.block_end.import(&self.sets(&snapshot), &parent, &block)?;
+        let sets = self.sets(&snapshot);
+        cairn_consensus::validate_parent_link(
+            &parent,
+            &block.header,
+            sets.gas_limit_after(&parent)?,
+        )?;
+        let end = self.consensus.block_end.import(&sets, &snapshot, &parent, &block)?;
         cairn_consensus::validate_clock(
             &block.header,
             self.now_ms(),
