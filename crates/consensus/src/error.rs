@@ -194,6 +194,20 @@ pub enum ConsensusError {
         /// The block's number.
         number: u64,
     },
+    /// A transaction whose sender the chain's account rules refuse at the block's parent
+    /// state: the block is invalid.
+    #[error("transaction {index} ({tx}) of block {number}: {source}")]
+    NotPermitted {
+        /// The block's number.
+        number: u64,
+        /// The transaction's position in the block.
+        index: usize,
+        /// The transaction's hash.
+        tx: B256,
+        /// Which account, and what it may not do.
+        #[source]
+        source: crate::NotPermitted,
+    },
     /// The parent's certificate a block carries does not prove the parent. `source` is the
     /// engine's own typed error, as for [`ConsensusError::Seal`].
     #[error("block {number}: the parent's certificate it carries is invalid: {source}")]

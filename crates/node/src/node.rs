@@ -3,9 +3,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing, ValidatorSets as _};
+use cairn_consensus::{ConsensusReads, ConsensusRoles, NotPermitted, Sealing, ValidatorSets as _};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{
@@ -364,15 +365,22 @@ impl<K: KvStore> Node<K> {
         self.storage_ok()?;
         let started = Instant::now();
         let now = self.now_ms();
-        let built = self.build_on_head(extra_data, |parent, gas_limit| {
+        let (built, refused) = self.build_on_head(extra_data, |parent, gas_limit| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
             BlockContext::child_of(parent, beneficiary, time, gas_limit)
         })?;
         cairn_consensus::validate_clock(&built.block.header, now, self.spec.max_clock_drift_ms)?;
+        for (tx, reason) in &refused {
+            warn!(%tx, %reason, "dropping transaction whose sender the chain's rules refuse");
+        }
         for (tx, reason) in &built.rejected {
             warn!(tx = %tx.tx_hash(), %reason, "dropping transaction that failed execution checks");
         }
-        let rejected = built.rejected.iter().map(|(tx, _)| *tx.tx_hash()).collect();
+        let rejected = refused
+            .iter()
+            .map(|(tx, _)| *tx)
+            .chain(built.rejected.iter().map(|(tx, _)| *tx.tx_hash()))
+            .collect();
         Ok(Candidate {
             block: built.block,
             senders: built.senders,
@@ -388,7 +396,7 @@ impl<K: KvStore> Node<K> {
     /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
     /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
     pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
-        let built = self
+        let (built, _) = self
             .build_on_head(Bytes::new(), |head, gas_limit| self.pending_context(head, gas_limit))?;
         Ok((built.block, built.senders))
     }
@@ -400,12 +408,13 @@ impl<K: KvStore> Node<K> {
 
     /// Executes the pool's best transactions on the head, in the context `context_of` gives
     /// for the head and the gas limit the chain decided for its child, as block builders
-    /// select them.
+    /// select them. Those whose senders the chain's account rules refuse at the head are left
+    /// out and returned apart (by hash, with the reason), for the builder to drop.
     fn build_on_head(
         &self,
         extra_data: Bytes,
         context_of: impl FnOnce(&Header, u64) -> BlockContext,
-    ) -> Result<BuiltBlock, NodeError> {
+    ) -> Result<(BuiltBlock, Vec<(B256, NotPermitted)>), NodeError> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         let gas_limit = self.sets(&snapshot).gas_limit_after(&parent)?;
@@ -413,16 +422,28 @@ impl<K: KvStore> Node<K> {
         let state = HeadState(snapshot);
         let candidates = self.pool().select(context.base_fee, context.gas_limit, &state);
         let snapshot = state.0;
+        let mut permitted = Vec::with_capacity(candidates.len());
+        let mut refused = Vec::new();
+        {
+            let mut gate = self.consensus.transactions.at(&snapshot)?;
+            for pooled in &candidates {
+                match gate.check(pooled.sender, pooled.tx.is_create())? {
+                    Ok(()) => permitted.push((pooled.tx.clone(), pooled.sender)),
+                    Err(reason) => refused.push((pooled.hash, reason)),
+                }
+            }
+        }
         let end = self.consensus.block_end.build(&self.sets(&snapshot), &snapshot, &parent)?;
-        Ok(build_block(
+        let built = build_block(
             &snapshot,
             &self.spec,
             &parent,
             context,
-            candidates.iter().map(|p| (p.tx.clone(), p.sender)),
+            permitted,
             extra_data,
             end.as_ref(),
-        )?)
+        )?;
+        Ok((built, refused))
     }
 
     /// Checks a block someone else proposed as the child of the head: the shared header rules,
@@ -447,6 +468,12 @@ impl<K: KvStore> Node<K> {
             self.spec.max_clock_drift_ms,
         )?;
         let senders = self.senders(&block)?;
+        cairn_consensus::check_transactions(
+            self.consensus.transactions.as_ref(),
+            &snapshot,
+            &block,
+            &senders,
+        )?;
         let executed =
             execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref())?;
         Ok(Candidate {
