@@ -1,7 +1,8 @@
 //! A running Cairn node: the store, the mempool and a consensus engine wired together.
 //!
 //! ```text
-//!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► Pool
+//!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► account
+//!                        rules at the head (refused: AccountNotPermitted) ─► Pool
 //!  Pool ─► build_candidate ─► account rules at the head (refused: left out, dropped)
 //!                         ─► build_block (revm)
 //!  peer's block ────────► check_candidate ─► block_end.import ─► senders ─► account rules at

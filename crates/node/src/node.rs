@@ -200,10 +200,11 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Admits many raw signed transactions at once (a JSON-RPC batch, a burst of gossip): the
-    /// senders are recovered in parallel on all cores, then the pool lock is taken once and the
-    /// transactions are added in the order given, so one sender's nonces may follow each other
-    /// within a batch. Returns one verdict per transaction, in order; the outer error is a store
-    /// failure that refused the whole batch.
+    /// senders are recovered in parallel on all cores, the chain's account rules judge them at
+    /// the head, then the pool lock is taken once and the transactions are added in the order
+    /// given, so one sender's nonces may follow each other within a batch. Returns one verdict
+    /// per transaction, in order; the outer error is a store failure that refused the whole
+    /// batch.
     pub fn submit_raw_batch<T: AsRef<[u8]> + Sync>(
         &self,
         raws: &[T],
@@ -241,6 +242,7 @@ impl<K: KvStore> Node<K> {
             raws.iter().zip(&known).map(recover).collect()
         };
         let snapshot = self.store.snapshot()?;
+        let recovered = self.permitted(recovered, &snapshot)?;
         let base_fee = next_base_fee(&snapshot.head()?);
         let state = HeadState(snapshot);
         let admitted: Vec<Result<B256, PoolError>> = {
@@ -261,6 +263,34 @@ impl<K: KvStore> Node<K> {
             }
         }
         Ok(admitted)
+    }
+
+    /// Refuses the recovered transactions whose senders the chain's account rules refuse at
+    /// the head, before the pool sees them (and before its lock is taken): a refused one's
+    /// first stateful verdict is the refusal, whatever its nonce or funds. A state that cannot
+    /// be read refuses the whole batch.
+    fn permitted<R: cairn_storage::KvRead>(
+        &self,
+        recovered: Vec<Result<PooledTx, PoolError>>,
+        head: &Snapshot<R>,
+    ) -> Result<Vec<Result<PooledTx, PoolError>>, NodeError> {
+        let mut gate = self.consensus.transactions.at(head)?;
+        let mut judged = Vec::with_capacity(recovered.len());
+        for tx in recovered {
+            judged.push(match tx {
+                Ok(tx) => match gate.check(tx.sender, tx.tx.is_create())? {
+                    Ok(()) => Ok(tx),
+                    Err(NotPermitted::Transact { account }) => {
+                        Err(PoolError::AccountNotPermitted { account })
+                    }
+                    Err(NotPermitted::Deploy { account }) => {
+                        Err(PoolError::DeployNotPermitted { account })
+                    }
+                },
+                Err(e) => Err(e),
+            });
+        }
+        Ok(judged)
     }
 
     /// The store's failure, if it had one: from then on the node builds, checks and commits

@@ -1,15 +1,19 @@
-//! The chain's account rules (the `transactions` role) on every block path: a block carrying
-//! a refused sender is invalid for an importer, a builder leaves such transactions out and
-//! drops them from its pool, and `cairn verify` reports the block. Account rules of a test
+//! The chain's account rules (the `transactions` role) on every path: admission refuses a
+//! refused sender before the pool sees it, a block carrying one is invalid for an importer, a
+//! builder leaves such transactions out and drops them from its pool, and `cairn verify`
+//! reports the block. Account rules of a test
 //! ([`DenyList`]) stand in for a governed chain's membership.
 
 use std::sync::Arc;
 
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_signer_local::PrivateKeySigner;
 use cairn_consensus::test_utils::DenyList;
 use cairn_consensus::{ConsensusError, ConsensusRoles, NotPermitted};
+use cairn_mempool::PoolError;
 use cairn_node::audit::verify_chain;
-use cairn_node::{Node, NodeError};
+use cairn_node::{Node, NodeError, Origin};
 use cairn_primitives::ChainSpec;
 use cairn_storage::MemoryKv;
 
@@ -130,4 +134,63 @@ fn verify_reports_the_height_of_a_block_the_rules_refuse() {
         failure.what,
         format!("transaction 0 ({refused}) of block 2: account not permitted: {outsider}")
     );
+}
+
+#[test]
+fn admission_refuses_a_refused_sender_before_any_other_stateful_check() {
+    let list = Arc::new(DenyList::default());
+    let chain = Chain::with_roles(denying(&list));
+    let outsider = chain.address(7);
+    let penniless = PrivateKeySigner::random();
+    list.deny(outsider);
+    list.deny(penniless.address());
+
+    let refused = chain.submit(&sign(chain.key(7), transfer(0, TO, 1))).unwrap_err();
+    assert!(matches!(
+        refused,
+        NodeError::Pool(PoolError::AccountNotPermitted { account }) if account == outsider
+    ));
+    assert_eq!(refused.to_string(), format!("account not permitted: {outsider}"));
+    // Without funds too: the refusal is its first stateful verdict.
+    let refused = chain.submit(&sign(&penniless, transfer(0, TO, 1))).unwrap_err();
+    assert_eq!(refused.to_string(), format!("account not permitted: {}", penniless.address()));
+    list.allow(penniless.address());
+    let poor = chain.submit(&sign(&penniless, transfer(0, TO, 1))).unwrap_err();
+    assert!(matches!(poor, NodeError::Pool(PoolError::InsufficientFunds { .. })), "{poor}");
+    assert_eq!(
+        chain.node.pending_count() + chain.node.queued_count(),
+        0,
+        "the pool never saw them"
+    );
+}
+
+#[test]
+fn admission_refuses_deployments_of_an_account_that_may_only_call() {
+    let list = Arc::new(DenyList::default());
+    let chain = Chain::with_roles(denying(&list));
+    let caller = chain.address(2);
+    list.deny_deploy(caller);
+    let refused = chain.submit(&sign(chain.key(2), create(0))).unwrap_err();
+    assert!(matches!(
+        refused,
+        NodeError::Pool(PoolError::DeployNotPermitted { account }) if account == caller
+    ));
+    assert_eq!(refused.to_string(), format!("account not permitted to deploy contracts: {caller}"));
+    chain.submit(&sign(chain.key(2), transfer(0, TO, 1))).unwrap();
+    chain.submit(&sign(chain.key(3), create(0))).unwrap();
+    assert_eq!(chain.mine().number, 1);
+    assert_eq!(chain.node.block(1).unwrap().unwrap().transactions.len(), 2);
+}
+
+#[test]
+fn a_batch_gets_one_verdict_per_transaction_in_order() {
+    let list = Arc::new(DenyList::default());
+    let chain = Chain::with_roles(denying(&list));
+    list.deny(chain.address(5));
+    let raws: Vec<Vec<u8>> =
+        [0, 5, 1].iter().map(|&i| sign(chain.key(i), transfer(0, TO, 1)).encoded_2718()).collect();
+    let verdicts = chain.node.submit_raw_batch(&raws, Origin::Peer).unwrap();
+    assert!(verdicts[0].is_ok() && verdicts[2].is_ok(), "{verdicts:?}");
+    assert_eq!(verdicts[1], Err(PoolError::AccountNotPermitted { account: chain.address(5) }));
+    assert_eq!(chain.node.pending_count(), 2);
 }
