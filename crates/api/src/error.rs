@@ -275,10 +275,14 @@ impl ApiError {
 }
 
 /// Transactions that can never be valid are bad requests; a full pool is temporary; a
-/// duplicate conflicts; every other refusal is a well-formed transaction the chain's rules
-/// refuse now.
+/// duplicate conflicts; a sender the chain's account rules refuse is forbidden (`detail` names
+/// the account); every other refusal is a well-formed transaction the chain's rules refuse
+/// now.
 fn rejection_status(e: &PoolError) -> (StatusCode, &'static str) {
     match e {
+        PoolError::AccountNotPermitted { .. } | PoolError::DeployNotPermitted { .. } => {
+            (StatusCode::FORBIDDEN, "account_not_permitted")
+        }
         PoolError::Decode(_)
         | PoolError::InvalidSignature
         | PoolError::UnsupportedType(_)

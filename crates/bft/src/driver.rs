@@ -689,6 +689,7 @@ mod tests {
                 (2, set_b.clone()),
                 (4, set_c.clone()),
             ]))),
+            transactions: Arc::new(cairn_consensus::AnyTransaction),
         };
         let node = Arc::new(Node::open(MemoryKv::new(), spec, roles).expect("node"));
         let noted = Arc::new(FinalizedCertificates::default());

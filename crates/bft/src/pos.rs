@@ -15,6 +15,7 @@ use cairn_primitives::{
     Block, ChainSpec, DoubleSign, Header, MAX_EVIDENCE_PER_BLOCK, STAKING_ADDRESS,
 };
 use cairn_staking::{StakingEnd, StakingInputs, signed_bitmap};
+use cairn_storage::StateView;
 
 use crate::error::SealError;
 use crate::evidence::EvidenceLog;
@@ -204,6 +205,7 @@ impl BlockEndRules for PosConsensus {
     fn import(
         &self,
         sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
@@ -223,6 +225,7 @@ impl BlockEndRules for PosConsensus {
     fn build(
         &self,
         sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         let finalized = self.finalized.of(parent.number).and_then(|last_commit| {

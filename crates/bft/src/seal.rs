@@ -11,6 +11,7 @@ use cairn_consensus::{
 };
 use cairn_execution::{BlockEnd, NoBlockEnd};
 use cairn_primitives::{Block, Header};
+use cairn_storage::StateView;
 use malachitebft_core_types::{
     CommitCertificate, Context as _, NilOrVal, Round, ValidatorSet as _, VoteType,
 };
@@ -119,7 +120,7 @@ impl HeaderValidator for BftConsensus {
         parent: &Header,
         header: &Header,
     ) -> Result<(), ConsensusError> {
-        validate_parent_link(parent, header)?;
+        validate_parent_link(parent, header, sets.gas_limit_after(parent)?)?;
         let certificate = decode_seal(&header.seal).map_err(|e| invalid_seal(header, e))?;
         let validators = self.schedule.at(sets, header.number)?;
         verify_certificate(self.chain_id, &validators, header, &certificate)
@@ -201,6 +202,7 @@ impl BlockEndRules for BftConsensus {
     fn import(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
@@ -211,6 +213,7 @@ impl BlockEndRules for BftConsensus {
     fn build(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         Ok(Box::new(NoBlockEnd))

@@ -1,6 +1,7 @@
 use alloy_primitives::{Address, Bytes};
 use cairn_execution::{BlockEnd, NoBlockEnd};
 use cairn_primitives::{Block, Header};
+use cairn_storage::StateView;
 
 use crate::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
@@ -25,11 +26,11 @@ impl DevConsensus {
 impl HeaderValidator for DevConsensus {
     fn validate_header(
         &self,
-        _sets: &dyn ValidatorSets,
+        sets: &dyn ValidatorSets,
         parent: &Header,
         header: &Header,
     ) -> Result<(), ConsensusError> {
-        validate_parent_link(parent, header)?;
+        validate_parent_link(parent, header, sets.gas_limit_after(parent)?)?;
         if !header.seal.is_empty() {
             return Err(ConsensusError::UnexpectedSeal {
                 number: header.number,
@@ -98,6 +99,7 @@ impl BlockEndRules for DevConsensus {
     fn import(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
@@ -108,8 +110,52 @@ impl BlockEndRules for DevConsensus {
     fn build(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         Ok(Box::new(NoBlockEnd))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cairn_primitives::{ValidatorSetRecord, next_base_fee};
+
+    use super::*;
+
+    /// A chain whose children carry twice their parent's gas limit.
+    struct Doubling;
+
+    impl ValidatorSets for Doubling {
+        fn set_at(&self, _height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
+            Ok(Arc::new(ValidatorSetRecord { epoch: 0, first_height: 1, members: Vec::new() }))
+        }
+
+        fn gas_limit_after(&self, parent: &Header) -> Result<u64, ConsensusError> {
+            Ok(parent.gas_limit * 2)
+        }
+    }
+
+    #[test]
+    fn the_child_gas_limit_comes_from_the_chain_data_the_rules_are_given() {
+        let parent = Header { timestamp_ms: 5_000, gas_limit: 30_000_000, ..Default::default() };
+        let child = Header {
+            parent_hash: parent.hash(),
+            number: 1,
+            timestamp: 5,
+            timestamp_ms: 5_400,
+            gas_limit: 60_000_000,
+            base_fee: next_base_fee(&parent),
+            ..Default::default()
+        };
+        let dev = DevConsensus::new(Address::ZERO);
+        assert!(dev.validate_header(&Doubling, &parent, &child).is_ok());
+        let same = Header { gas_limit: parent.gas_limit, ..child };
+        assert!(matches!(
+            dev.validate_header(&Doubling, &parent, &same),
+            Err(ConsensusError::GasLimit { number: 1, got: 30_000_000, expected: 60_000_000 })
+        ));
     }
 }

@@ -60,14 +60,15 @@ pub enum ConsensusError {
         /// The spec's `max_clock_drift_ms`.
         max_drift_ms: u64,
     },
-    /// The gas limit differs from the parent's.
+    /// The gas limit differs from the one decided for the block (the parent's, unless the
+    /// chain governs it).
     #[error("block {number}: gas limit {got}, expected {expected}")]
     GasLimit {
         /// The header's number.
         number: u64,
         /// Its gas limit.
         got: u64,
-        /// The parent's.
+        /// The one decided for it.
         expected: u64,
     },
     /// More gas used than the limit.
@@ -192,6 +193,20 @@ pub enum ConsensusError {
     MissingConsensusData {
         /// The block's number.
         number: u64,
+    },
+    /// A transaction whose sender the chain's account rules refuse at the block's parent
+    /// state: the block is invalid.
+    #[error("transaction {index} ({tx}) of block {number}: {source}")]
+    NotPermitted {
+        /// The block's number.
+        number: u64,
+        /// The transaction's position in the block.
+        index: usize,
+        /// The transaction's hash.
+        tx: B256,
+        /// Which account, and what it may not do.
+        #[source]
+        source: crate::NotPermitted,
     },
     /// The parent's certificate a block carries does not prove the parent. `source` is the
     /// engine's own typed error, as for [`ConsensusError::Seal`].

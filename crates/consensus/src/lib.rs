@@ -3,15 +3,20 @@
 //!
 //! ```text
 //!  import, sync, cairn verify ──► HeaderValidator::validate_header(sets, parent, header)
-//!                              └► BlockEndRules::import(sets, parent, block) ─► BlockEnd
-//!  node's block builder ────────► BlockEndRules::build(sets, parent) ─► BlockEnd
+//!                              └► BlockEndRules::import(sets, state, parent, block) ─► BlockEnd
+//!                              └► TransactionRules::at(parent's state) ─► TxGate::check
+//!  node's block builder ────────► BlockEndRules::build(sets, state, parent) ─► BlockEnd
 //!                              └► BlockProduction::beneficiary / seal (proposer(sets, h, r))
+//!                              └► TransactionRules: refused senders left out, dropped
+//!  pool admission ──────────────► TransactionRules::at(head's state)
 //!  REST, JSON-RPC ──────────────► ConsensusReads::validators(sets, height) / signers /
 //!                                 proposer_of / evidence / finality
 //! ```
 //!
 //! Every engine (dev and BFT today; proof of stake and proof of work later) implements the
-//! four roles; the node holds them as [`ConsensusRoles`] and never branches on the kind. Each
+//! four engine roles; the node holds them, with the chain's account rules
+//! ([`TransactionRules`]: everyone, [`AnyTransaction`], unless a private or consortium network
+//! governs them), as [`ConsensusRoles`] and never branches on the kind. Each
 //! consumer takes only the role it uses, so an engine's reads can change without touching the
 //! rules import runs. Every answer that depends on the validator set takes the height it is
 //! about and the [`ValidatorSets`] of the chain it judges (the node's store, or `cairn
@@ -25,12 +30,14 @@ mod rules;
 mod sets;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
+mod transactions;
 
 use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
 use cairn_execution::BlockEnd;
 use cairn_primitives::{Block, Header};
+use cairn_storage::StateView;
 
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
@@ -39,6 +46,9 @@ pub use rules::{
     MAX_EXTRA_DATA, child_timestamp_ms, refuse_consensus_data, validate_clock, validate_parent_link,
 };
 pub use sets::ValidatorSets;
+pub use transactions::{
+    AnyTransaction, NotPermitted, TransactionRules, TxGate, check_transactions,
+};
 
 /// Header rules.
 ///
@@ -93,13 +103,16 @@ pub trait BlockProduction: Send + Sync {
 ///
 /// Contract: deterministic like [`HeaderValidator`]: the end depends only on the arguments
 /// and chain data fixed before the block, so a builder, every importer and `cairn verify`
-/// run the same calls.
+/// run the same calls. `state` is the parent's state (the node's snapshot of its head,
+/// `cairn verify`'s replay): chain data fixed before the block that an engine may read, such
+/// as where a governed epoch ends.
 pub trait BlockEndRules: Send + Sync {
     /// The end of a block from elsewhere (a proposal, sync, an audit), which must succeed for
     /// the block to be valid. Refuses consensus data the engine does not use.
     fn import(
         &self,
         sets: &dyn ValidatorSets,
+        state: &dyn StateView,
         parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
@@ -108,6 +121,7 @@ pub trait BlockEndRules: Send + Sync {
     fn build(
         &self,
         sets: &dyn ValidatorSets,
+        state: &dyn StateView,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError>;
 }
@@ -171,7 +185,8 @@ pub struct ValidatorPower {
     pub power: u64,
 }
 
-/// One engine's four roles, held apart so each consumer takes only what it uses.
+/// One chain's roles: its engine's four and its account rules, held apart so each consumer
+/// takes only what it uses.
 #[derive(Clone)]
 pub struct ConsensusRoles {
     /// The header rules.
@@ -182,10 +197,12 @@ pub struct ConsensusRoles {
     pub reads: Arc<dyn ConsensusReads>,
     /// What ends each block.
     pub block_end: Arc<dyn BlockEndRules>,
+    /// Which senders a block may carry (and the pool admits).
+    pub transactions: Arc<dyn TransactionRules>,
 }
 
 impl ConsensusRoles {
-    /// The four roles of one engine.
+    /// The four roles of one engine, on a chain where everyone may transact.
     pub fn of<E>(engine: Arc<E>) -> Self
     where
         E: HeaderValidator + BlockProduction + ConsensusReads + BlockEndRules + 'static,
@@ -195,7 +212,13 @@ impl ConsensusRoles {
             production: engine.clone(),
             reads: engine.clone(),
             block_end: engine,
+            transactions: Arc::new(AnyTransaction),
         }
+    }
+
+    /// The same roles under other account rules (a governed chain's membership).
+    pub fn with_transactions(self, rules: Arc<dyn TransactionRules>) -> Self {
+        Self { transactions: rules, ..self }
     }
 }
 

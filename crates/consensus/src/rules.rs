@@ -36,8 +36,14 @@ pub fn validate_clock(
 
 /// Rules every engine shares: the hash link, height, time order, gas and the EIP-1559 base fee.
 /// Time: milliseconds strictly increase, and `timestamp` is their whole seconds, so seconds
-/// never decrease but may repeat (blocks faster than one a second).
-pub fn validate_parent_link(parent: &Header, header: &Header) -> Result<(), ConsensusError> {
+/// never decrease but may repeat (blocks faster than one a second). `gas_limit` is the limit
+/// the child must carry, as [`crate::ValidatorSets::gas_limit_after`] decides it (the parent's
+/// on chains that do not govern it).
+pub fn validate_parent_link(
+    parent: &Header,
+    header: &Header,
+    gas_limit: u64,
+) -> Result<(), ConsensusError> {
     let number = header.number;
     if header.parent_hash != parent.hash() {
         return Err(ConsensusError::ParentHash {
@@ -63,11 +69,11 @@ pub fn validate_parent_link(parent: &Header, header: &Header) -> Result<(), Cons
             expected: header.timestamp_ms / 1000,
         });
     }
-    if header.gas_limit != parent.gas_limit {
+    if header.gas_limit != gas_limit {
         return Err(ConsensusError::GasLimit {
             number,
             got: header.gas_limit,
-            expected: parent.gas_limit,
+            expected: gas_limit,
         });
     }
     if header.gas_used > header.gas_limit {
@@ -150,19 +156,19 @@ mod tests {
             base_fee: 1_000_000_000,
             ..Default::default()
         };
-        assert!(validate_parent_link(&parent, &child(&parent)).is_ok());
+        assert!(validate_parent_link(&parent, &child(&parent), parent.gas_limit).is_ok());
 
         let mut bad = child(&parent);
         bad.parent_hash = Default::default();
         assert!(matches!(
-            validate_parent_link(&parent, &bad),
+            validate_parent_link(&parent, &bad, parent.gas_limit),
             Err(ConsensusError::ParentHash { got, parent_number: 0, .. }) if got.is_zero()
         ));
 
         let broken = |mutate: fn(&mut Header)| {
             let mut bad = child(&parent);
             mutate(&mut bad);
-            validate_parent_link(&parent, &bad).expect_err("refused")
+            validate_parent_link(&parent, &bad, parent.gas_limit).expect_err("refused")
         };
         let number = parent.number + 1;
         let ms = parent.timestamp_ms + 400;
@@ -199,13 +205,31 @@ mod tests {
             let mut bad = child(&parent);
             bad.timestamp_ms -= back;
             bad.timestamp = bad.timestamp_ms / 1000;
-            match validate_parent_link(&parent, &bad) {
+            match validate_parent_link(&parent, &bad, parent.gas_limit) {
                 Err(ConsensusError::TimestampOrder { number: n, got, parent: p }) => {
                     assert_eq!((n, got, p), (number, ms - back, parent.timestamp_ms));
                 }
                 other => panic!("{back}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_gas_limit_is_the_one_decided_for_the_child_not_the_parents() {
+        let parent = Header { timestamp_ms: 5_000, gas_limit: 30_000_000, ..Default::default() };
+        let mut raised = child(&parent);
+        raised.gas_limit = 60_000_000;
+        assert!(validate_parent_link(&parent, &raised, 60_000_000).is_ok());
+        assert!(matches!(
+            validate_parent_link(&parent, &child(&parent), 60_000_000),
+            Err(ConsensusError::GasLimit { number: 1, got: 30_000_000, expected: 60_000_000 })
+        ));
+        raised.gas_used = 45_000_000;
+        assert!(validate_parent_link(&parent, &raised, 60_000_000).is_ok());
+        assert!(matches!(
+            validate_parent_link(&parent, &raised, 30_000_000),
+            Err(ConsensusError::GasLimit { number: 1, got: 60_000_000, expected: 30_000_000 })
+        ));
     }
 
     #[test]
@@ -221,7 +245,7 @@ mod tests {
         same_second.timestamp_ms = parent.timestamp_ms + 1;
         same_second.timestamp = same_second.timestamp_ms / 1000;
         assert_eq!(same_second.timestamp, parent.timestamp);
-        assert!(validate_parent_link(&parent, &same_second).is_ok());
+        assert!(validate_parent_link(&parent, &same_second, parent.gas_limit).is_ok());
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Test doubles other crates' tests share.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use alloy_primitives::Address;
 use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
 use cairn_primitives::{Block, Header, ValidatorSetRecord};
+use cairn_storage::StateView;
 
 use crate::{
     BlockEndRules, ConsensusError, ConsensusReads, ConsensusRoles, DevConsensus, Equivocation,
-    Finality, ValidatorPower, ValidatorSets,
+    Finality, NotPermitted, TransactionRules, TxGate, ValidatorPower, ValidatorSets,
 };
 
 /// The dev engine's reads, but safe one block and final two blocks behind the head: an engine
@@ -55,6 +56,7 @@ pub fn lagging_roles(proposer: Address) -> ConsensusRoles {
         production: dev.clone(),
         reads: Arc::new(Lagging((*dev).clone())),
         block_end: dev,
+        transactions: Arc::new(crate::AnyTransaction),
     }
 }
 
@@ -84,6 +86,7 @@ impl BlockEndRules for RecordingEnd {
     fn import(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         _parent: &Header,
         block: &Block,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
@@ -93,8 +96,79 @@ impl BlockEndRules for RecordingEnd {
     fn build(
         &self,
         _sets: &dyn ValidatorSets,
+        _state: &dyn StateView,
         parent: &Header,
     ) -> Result<Box<dyn BlockEnd + '_>, ConsensusError> {
         Ok(Box::new(RecordEnd(self.0.get(&(parent.number + 1)).cloned())))
+    }
+}
+
+/// Account rules with a list of refused senders and a list of senders refused only for
+/// deployments, ignoring the state: how tests stand in for a governed chain's membership,
+/// which may change between the admission of a transaction and the block that would carry it.
+#[derive(Debug, Default)]
+pub struct DenyList {
+    lists: Mutex<Denied>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Denied {
+    senders: HashSet<Address>,
+    deployers: HashSet<Address>,
+}
+
+impl DenyList {
+    /// Rules refusing every transaction from `senders`.
+    pub fn of(senders: impl IntoIterator<Item = Address>) -> Self {
+        let list = Self::default();
+        for sender in senders {
+            list.deny(sender);
+        }
+        list
+    }
+
+    /// From now on `account` may not send transactions.
+    pub fn deny(&self, account: Address) {
+        self.lock().senders.insert(account);
+    }
+
+    /// From now on `account` may send transactions but not create contracts.
+    pub fn deny_deploy(&self, account: Address) {
+        self.lock().deployers.insert(account);
+    }
+
+    /// From now on `account` may do anything again.
+    pub fn allow(&self, account: Address) {
+        let mut lists = self.lock();
+        lists.senders.remove(&account);
+        lists.deployers.remove(&account);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Denied> {
+        self.lists.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A gate judges by the lists as they were when it was opened, as a real gate judges by one
+/// parent state.
+impl TransactionRules for DenyList {
+    fn at<'a>(&'a self, _state: &'a dyn StateView) -> Result<Box<dyn TxGate + 'a>, ConsensusError> {
+        Ok(Box::new(self.lock().clone()))
+    }
+}
+
+impl TxGate for Denied {
+    fn check(
+        &mut self,
+        sender: Address,
+        creates: bool,
+    ) -> Result<Result<(), NotPermitted>, ConsensusError> {
+        Ok(if self.senders.contains(&sender) {
+            Err(NotPermitted::Transact { account: sender })
+        } else if creates && self.deployers.contains(&sender) {
+            Err(NotPermitted::Deploy { account: sender })
+        } else {
+            Ok(())
+        })
     }
 }

@@ -80,7 +80,8 @@ fn fresh_recipient(number: u64, index: usize) -> Address {
 
 /// The context of the child of `parent`, as a proposer would set it.
 fn child_context(spec: &ChainSpec, parent: &Header) -> BlockContext {
-    let context = BlockContext::child_of(parent, BENEFICIARY, parent.timestamp_ms + 1000);
+    let context =
+        BlockContext::child_of(parent, BENEFICIARY, parent.timestamp_ms + 1000, parent.gas_limit);
     assert_eq!(context.gas_limit, spec.gas_limit);
     context
 }

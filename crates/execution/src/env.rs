@@ -45,17 +45,23 @@ impl BlockContext {
         }
     }
 
-    /// The context of a child of `parent` made at `timestamp_ms`, paying `beneficiary`: the
-    /// next height, the parent's gas limit, the EIP-1559 base fee that follows the parent's,
-    /// and the parent's hash as PREVRANDAO. Block builders and the pending block of
-    /// simulations both start here, so they agree on everything but the time.
-    pub fn child_of(parent: &Header, beneficiary: Address, timestamp_ms: u64) -> Self {
+    /// The context of a child of `parent` made at `timestamp_ms`, paying `beneficiary`, with
+    /// the gas limit the chain decided for the child (the parent's, unless the chain governs
+    /// it): the next height, the EIP-1559 base fee that follows the parent's, and the parent's
+    /// hash as PREVRANDAO. Block builders and the pending block of simulations both start
+    /// here, so they agree on everything but the time.
+    pub fn child_of(
+        parent: &Header,
+        beneficiary: Address,
+        timestamp_ms: u64,
+        gas_limit: u64,
+    ) -> Self {
         Self {
             number: parent.number + 1,
             timestamp: timestamp_ms / 1000,
             timestamp_ms,
             beneficiary,
-            gas_limit: parent.gas_limit,
+            gas_limit,
             base_fee: next_base_fee(parent),
             prevrandao: parent.hash(),
         }

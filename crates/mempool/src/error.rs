@@ -115,12 +115,28 @@ pub enum PoolError {
         /// The total cap.
         max: usize,
     },
+    /// The chain's account rules (a private or consortium network's membership) do not let
+    /// the sender transact. The node judges this before the pool sees the transaction; the
+    /// text is the consensus rule's own.
+    #[error("account not permitted: {account}")]
+    AccountNotPermitted {
+        /// The sender.
+        account: Address,
+    },
+    /// The chain's account rules let the sender transact but not create contracts, and this
+    /// transaction has no `to`.
+    #[error("account not permitted to deploy contracts: {account}")]
+    DeployNotPermitted {
+        /// The sender.
+        account: Address,
+    },
 }
 
 impl PoolError {
     /// Whether every node refuses this transaction whatever its state or settings (bad
     /// encoding, signature, chain or limits): a peer that relays it is misbehaving. Refusals that
-    /// depend on this node's state (nonce, balance, pool room, price floor) are not.
+    /// depend on this node's state (nonce, balance, pool room, price floor, membership, which a
+    /// peer a block behind may see otherwise) are not.
     pub fn is_invalid_everywhere(&self) -> bool {
         matches!(
             self,
@@ -168,6 +184,11 @@ mod tests {
             (PoolError::AlreadyKnown, "already known"),
             (PoolError::SenderLimit { sender: Address::ZERO, max: 1 }, "account limit exceeded"),
             (PoolError::PoolFull { max: 1 }, "txpool is full"),
+            (PoolError::AccountNotPermitted { account: Address::ZERO }, "account not permitted"),
+            (
+                PoolError::DeployNotPermitted { account: Address::ZERO },
+                "account not permitted to deploy contracts",
+            ),
         ];
         for (err, phrase) in cases {
             assert!(err.to_string().starts_with(phrase), "{err}");
@@ -183,5 +204,22 @@ mod tests {
         assert!(!PoolError::AlreadyKnown.is_invalid_everywhere());
         assert!(!PoolError::Underpriced { tip: 1, min: 2 }.is_invalid_everywhere());
         assert!(!PoolError::PoolFull { max: 1 }.is_invalid_everywhere());
+        let account = Address::repeat_byte(7);
+        assert!(!PoolError::AccountNotPermitted { account }.is_invalid_everywhere());
+        assert!(!PoolError::DeployNotPermitted { account }.is_invalid_everywhere());
+    }
+
+    #[test]
+    fn permission_refusals_name_the_account_checksummed() {
+        let account: Address =
+            "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359".parse().expect("an address");
+        assert_eq!(
+            PoolError::AccountNotPermitted { account }.to_string(),
+            "account not permitted: 0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+        );
+        assert_eq!(
+            PoolError::DeployNotPermitted { account }.to_string(),
+            "account not permitted to deploy contracts: 0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+        );
     }
 }

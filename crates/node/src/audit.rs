@@ -1,7 +1,8 @@
 //! `cairn verify`: re-checks a whole stored chain from genesis without trusting any of it.
 //!
 //! Every stored block is decoded, its hash link, index entries, transactions root and
-//! signatures are checked, the consensus rules are applied (time included: milliseconds
+//! signatures are checked, the consensus rules are applied (the chain's account rules at each
+//! block's parent state among them; time included: milliseconds
 //! strictly increasing, and no block later than this machine's clock plus the spec's allowed
 //! drift, which an honestly made block never is), and it is re-executed on a fresh
 //! in-memory copy of the chain built from the chain spec, with the engine's block end;
@@ -78,8 +79,10 @@ pub fn verify_chain_with_progress<K: KvStore>(
             .validator
             .validate_header(&sets, &parent, &block.header)
             .map_err(|e| fail(number, e))?;
-        let end =
-            consensus.block_end.import(&sets, &parent, &block).map_err(|e| fail(number, e))?;
+        let end = consensus
+            .block_end
+            .import(&sets, &replayed, &parent, &block)
+            .map_err(|e| fail(number, e))?;
         cairn_consensus::validate_clock(&block.header, now, spec.max_clock_drift_ms)
             .map_err(|e| fail(number, e))?;
         check_indexes(&stored, &block).map_err(|e| fail(number, e))?;
@@ -88,6 +91,13 @@ pub fn verify_chain_with_progress<K: KvStore>(
         if stored_senders.as_deref() != Some(senders.as_slice()) {
             return Err(fail(number, "stored senders differ from the signatures"));
         }
+        cairn_consensus::check_transactions(
+            consensus.transactions.as_ref(),
+            &replayed,
+            &block,
+            &senders,
+        )
+        .map_err(|e| fail(number, e))?;
         let executed = execute_block(&replayed, spec, &parent, &block, &senders, end.as_ref())
             .map_err(|e| fail(number, e))?;
         let (receipts, state) = (executed.receipts, executed.state);

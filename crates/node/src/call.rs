@@ -11,6 +11,7 @@
 pub use alloy_rpc_types_eth::{
     AccessListResult, BlockOverrides, TransactionRequest, state::StateOverride,
 };
+use cairn_consensus::ValidatorSets as _;
 use cairn_execution::{BlockContext, CallContext, CallError, PendingState};
 pub use cairn_execution::{CALL_GAS_CAP, CallOutcome};
 use cairn_primitives::Header;
@@ -58,13 +59,14 @@ impl<K: KvStore> Node<K> {
     }
 
     /// The context of the block after `head` as simulations see it: the next height, the next
-    /// EIP-1559 base fee, the head's gas limit, this node's beneficiary, and a time no earlier
-    /// than one second after the head's. A transaction sent now lands in that second or a
-    /// later one (or, at several blocks a second, in the head's own second), so its estimate
-    /// counts the work that only runs once time has moved on, and never less.
-    pub fn pending_context(&self, head: &Header) -> BlockContext {
+    /// EIP-1559 base fee, `gas_limit` (the one the chain decided for the head's child:
+    /// [`cairn_consensus::ValidatorSets::gas_limit_after`]), this node's beneficiary, and a
+    /// time no earlier than one second after the head's. A transaction sent now lands in that
+    /// second or a later one (or, at several blocks a second, in the head's own second), so its
+    /// estimate counts the work that only runs once time has moved on, and never less.
+    pub fn pending_context(&self, head: &Header, gas_limit: u64) -> BlockContext {
         let earliest = head.timestamp.saturating_add(1).saturating_mul(1000);
-        BlockContext::child_of(head, self.beneficiary(), self.now_ms().max(earliest))
+        BlockContext::child_of(head, self.beneficiary(), self.now_ms().max(earliest), gas_limit)
     }
 
     /// Runs `simulate` in `block`: on the state after a stored block in its own context, or in
@@ -83,7 +85,9 @@ impl<K: KvStore> Node<K> {
                 // other order would miss it altogether.
                 let pooled = self.ready_from(request.from.unwrap_or_default());
                 let snapshot = self.store.snapshot()?;
-                let context = self.pending_context(&snapshot.head()?);
+                let head = snapshot.head()?;
+                let gas_limit = self.sets(&snapshot).gas_limit_after(&head)?;
+                let context = self.pending_context(&head, gas_limit);
                 let txs = pooled.iter().map(|p| (&p.tx, p.sender));
                 let state = PendingState::after(&snapshot, chain_id, context, txs)?;
                 simulate(&state, CallContext { block: context, chain_id })

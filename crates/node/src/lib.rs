@@ -1,10 +1,12 @@
 //! A running Cairn node: the store, the mempool and a consensus engine wired together.
 //!
 //! ```text
-//!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► Pool
-//!  Pool ─► build_candidate ─► build_block (revm)
-//!  peer's block ────────► check_candidate ─► block_end.import ─► execute_block (revm, roots
-//!                                             must match)
+//!  submit_raw(_batch) ─► senders recovered in parallel, outside the pool lock ─► account
+//!                        rules at the head (refused: AccountNotPermitted) ─► Pool
+//!  Pool ─► build_candidate ─► account rules at the head (refused: left out, dropped)
+//!                         ─► build_block (revm)
+//!  peer's block ────────► check_candidate ─► block_end.import ─► senders ─► account rules at
+//!                         the parent ─► execute_block (revm, roots must match)
 //!  agreed candidate (seal set by the engine) ─► commit_candidate ─► ChainStore::commit_block
 //!                                     (block, receipts, state, next epoch's set: one batch)
 //!  validator_set(height) / StoreSets: the set of a height over one snapshot (genesis set

@@ -3,9 +3,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::{ConsensusReads, ConsensusRoles, Sealing, ValidatorSets as _};
+use cairn_consensus::{ConsensusReads, ConsensusRoles, NotPermitted, Sealing, ValidatorSets as _};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{
@@ -199,10 +200,11 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Admits many raw signed transactions at once (a JSON-RPC batch, a burst of gossip): the
-    /// senders are recovered in parallel on all cores, then the pool lock is taken once and the
-    /// transactions are added in the order given, so one sender's nonces may follow each other
-    /// within a batch. Returns one verdict per transaction, in order; the outer error is a store
-    /// failure that refused the whole batch.
+    /// senders are recovered in parallel on all cores, the chain's account rules judge them at
+    /// the head, then the pool lock is taken once and the transactions are added in the order
+    /// given, so one sender's nonces may follow each other within a batch. Returns one verdict
+    /// per transaction, in order; the outer error is a store failure that refused the whole
+    /// batch.
     pub fn submit_raw_batch<T: AsRef<[u8]> + Sync>(
         &self,
         raws: &[T],
@@ -240,6 +242,7 @@ impl<K: KvStore> Node<K> {
             raws.iter().zip(&known).map(recover).collect()
         };
         let snapshot = self.store.snapshot()?;
+        let recovered = self.permitted(recovered, &snapshot)?;
         let base_fee = next_base_fee(&snapshot.head()?);
         let state = HeadState(snapshot);
         let admitted: Vec<Result<B256, PoolError>> = {
@@ -260,6 +263,34 @@ impl<K: KvStore> Node<K> {
             }
         }
         Ok(admitted)
+    }
+
+    /// Refuses the recovered transactions whose senders the chain's account rules refuse at
+    /// the head, before the pool sees them (and before its lock is taken): a refused one's
+    /// first stateful verdict is the refusal, whatever its nonce or funds. A state that cannot
+    /// be read refuses the whole batch.
+    fn permitted<R: cairn_storage::KvRead>(
+        &self,
+        recovered: Vec<Result<PooledTx, PoolError>>,
+        head: &Snapshot<R>,
+    ) -> Result<Vec<Result<PooledTx, PoolError>>, NodeError> {
+        let mut gate = self.consensus.transactions.at(head)?;
+        let mut judged = Vec::with_capacity(recovered.len());
+        for tx in recovered {
+            judged.push(match tx {
+                Ok(tx) => match gate.check(tx.sender, tx.tx.is_create())? {
+                    Ok(()) => Ok(tx),
+                    Err(NotPermitted::Transact { account }) => {
+                        Err(PoolError::AccountNotPermitted { account })
+                    }
+                    Err(NotPermitted::Deploy { account }) => {
+                        Err(PoolError::DeployNotPermitted { account })
+                    }
+                },
+                Err(e) => Err(e),
+            });
+        }
+        Ok(judged)
     }
 
     /// The store's failure, if it had one: from then on the node builds, checks and commits
@@ -364,15 +395,22 @@ impl<K: KvStore> Node<K> {
         self.storage_ok()?;
         let started = Instant::now();
         let now = self.now_ms();
-        let built = self.build_on_head(extra_data, |parent| {
+        let (built, refused) = self.build_on_head(extra_data, |parent, gas_limit| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
-            BlockContext::child_of(parent, beneficiary, time)
+            BlockContext::child_of(parent, beneficiary, time, gas_limit)
         })?;
         cairn_consensus::validate_clock(&built.block.header, now, self.spec.max_clock_drift_ms)?;
+        for (tx, reason) in &refused {
+            warn!(%tx, %reason, "dropping transaction whose sender the chain's rules refuse");
+        }
         for (tx, reason) in &built.rejected {
             warn!(tx = %tx.tx_hash(), %reason, "dropping transaction that failed execution checks");
         }
-        let rejected = built.rejected.iter().map(|(tx, _)| *tx.tx_hash()).collect();
+        let rejected = refused
+            .iter()
+            .map(|(tx, _)| *tx)
+            .chain(built.rejected.iter().map(|(tx, _)| *tx.tx_hash()))
+            .collect();
         Ok(Candidate {
             block: built.block,
             senders: built.senders,
@@ -388,7 +426,8 @@ impl<K: KvStore> Node<K> {
     /// ([`Node::pending_context`]): the pool's best transactions executed on the head, never
     /// committed, with their senders. What `eth_getBlockByNumber("pending")` shows.
     pub fn pending_block(&self) -> Result<(Block, Vec<Address>), NodeError> {
-        let built = self.build_on_head(Bytes::new(), |head| self.pending_context(head))?;
+        let (built, _) = self
+            .build_on_head(Bytes::new(), |head, gas_limit| self.pending_context(head, gas_limit))?;
         Ok((built.block, built.senders))
     }
 
@@ -398,28 +437,43 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Executes the pool's best transactions on the head, in the context `context_of` gives
-    /// for the head, as block builders select them.
+    /// for the head and the gas limit the chain decided for its child, as block builders
+    /// select them. Those whose senders the chain's account rules refuse at the head are left
+    /// out and returned apart (by hash, with the reason), for the builder to drop.
     fn build_on_head(
         &self,
         extra_data: Bytes,
-        context_of: impl FnOnce(&Header) -> BlockContext,
-    ) -> Result<BuiltBlock, NodeError> {
+        context_of: impl FnOnce(&Header, u64) -> BlockContext,
+    ) -> Result<(BuiltBlock, Vec<(B256, NotPermitted)>), NodeError> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
-        let context = context_of(&parent);
+        let gas_limit = self.sets(&snapshot).gas_limit_after(&parent)?;
+        let context = context_of(&parent, gas_limit);
         let state = HeadState(snapshot);
-        let candidates = self.pool().select(context.base_fee, parent.gas_limit, &state);
+        let candidates = self.pool().select(context.base_fee, context.gas_limit, &state);
         let snapshot = state.0;
-        let end = self.consensus.block_end.build(&self.sets(&snapshot), &parent)?;
-        Ok(build_block(
+        let mut permitted = Vec::with_capacity(candidates.len());
+        let mut refused = Vec::new();
+        {
+            let mut gate = self.consensus.transactions.at(&snapshot)?;
+            for pooled in &candidates {
+                match gate.check(pooled.sender, pooled.tx.is_create())? {
+                    Ok(()) => permitted.push((pooled.tx.clone(), pooled.sender)),
+                    Err(reason) => refused.push((pooled.hash, reason)),
+                }
+            }
+        }
+        let end = self.consensus.block_end.build(&self.sets(&snapshot), &snapshot, &parent)?;
+        let built = build_block(
             &snapshot,
             &self.spec,
             &parent,
             context,
-            candidates.iter().map(|p| (p.tx.clone(), p.sender)),
+            permitted,
             extra_data,
             end.as_ref(),
-        )?)
+        )?;
+        Ok((built, refused))
     }
 
     /// Checks a block someone else proposed as the child of the head: the shared header rules,
@@ -431,14 +485,25 @@ impl<K: KvStore> Node<K> {
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
-        cairn_consensus::validate_parent_link(&parent, &block.header)?;
-        let end = self.consensus.block_end.import(&self.sets(&snapshot), &parent, &block)?;
+        let sets = self.sets(&snapshot);
+        cairn_consensus::validate_parent_link(
+            &parent,
+            &block.header,
+            sets.gas_limit_after(&parent)?,
+        )?;
+        let end = self.consensus.block_end.import(&sets, &snapshot, &parent, &block)?;
         cairn_consensus::validate_clock(
             &block.header,
             self.now_ms(),
             self.spec.max_clock_drift_ms,
         )?;
         let senders = self.senders(&block)?;
+        cairn_consensus::check_transactions(
+            self.consensus.transactions.as_ref(),
+            &snapshot,
+            &block,
+            &senders,
+        )?;
         let executed =
             execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref())?;
         Ok(Candidate {

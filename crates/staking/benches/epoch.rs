@@ -214,7 +214,12 @@ impl Chain {
     ) -> (Header, BuiltBlock) {
         let snapshot = store.snapshot().unwrap();
         let parent = snapshot.head().unwrap();
-        let context = BlockContext::child_of(&parent, STAKING_ADDRESS, parent.timestamp_ms + 1_000);
+        let context = BlockContext::child_of(
+            &parent,
+            STAKING_ADDRESS,
+            parent.timestamp_ms + 1_000,
+            parent.gas_limit,
+        );
         let end = StakingEnd::build(self.inputs(store, epoch_end));
         let built =
             build_block(&snapshot, &self.spec, &parent, context, txs, Bytes::new(), &end).unwrap();

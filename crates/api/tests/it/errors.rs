@@ -1,10 +1,17 @@
 //! Every kind of failure answers with an RFC 9457 problem and a stable code.
 
+use std::sync::Arc;
+
 use alloy_primitives::Address;
 use axum::http::Method;
 use cairn_api::ApiConfig;
+use cairn_consensus::test_utils::DenyList;
+use cairn_consensus::{ConsensusRoles, DevConsensus};
+use cairn_node::Node;
+use cairn_primitives::ChainSpec;
+use cairn_storage::MemoryKv;
 
-use crate::{harness, harness_with, request, transfer};
+use crate::{harness, harness_over, harness_with, key, request, transfer};
 
 #[tokio::test]
 async fn unknown_paths_and_methods() {
@@ -148,5 +155,18 @@ async fn a_body_trickled_past_its_deadline_is_refused_with_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains(r#""code":"body_timeout""#), "{answer}");
     assert!(answer.contains("not received within 0.5 s"), "{answer}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_sender_the_account_rules_refuse_is_forbidden_with_its_address() {
+    let sender = key(0).address;
+    let dev = ConsensusRoles::of(Arc::new(DevConsensus::new(Address::ZERO)));
+    let roles = dev.with_transactions(Arc::new(DenyList::of([sender])));
+    let node = Node::open(MemoryKv::new(), ChainSpec::dev().unwrap(), roles).unwrap();
+    let h = harness_over(node).await;
+    let problem =
+        h.submit(&transfer(0, Address::ZERO, 1)).await.problem(403, "account_not_permitted");
+    assert_eq!(problem["detail"], format!("account not permitted: {sender}"));
     h.stop().await;
 }

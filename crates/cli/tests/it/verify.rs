@@ -108,7 +108,7 @@ fn verify_refuses_a_block_timed_too_far_ahead_of_the_clock() {
     let snapshot = store.snapshot().unwrap();
     let parent = snapshot.head().unwrap();
     let an_hour_ahead = parent.timestamp_ms + 3_600_000;
-    let context = BlockContext::child_of(&parent, Address::ZERO, an_hour_ahead);
+    let context = BlockContext::child_of(&parent, Address::ZERO, an_hour_ahead, parent.gas_limit);
     let built = build_block(
         &snapshot,
         &spec,

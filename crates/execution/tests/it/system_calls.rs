@@ -56,7 +56,12 @@ fn build(
 ) -> (Header, cairn_execution::BuiltBlock) {
     let snapshot = store.snapshot().unwrap();
     let parent = store.head().unwrap();
-    let context = BlockContext::child_of(&parent, Address::ZERO, parent.timestamp_ms + 1_000);
+    let context = BlockContext::child_of(
+        &parent,
+        Address::ZERO,
+        parent.timestamp_ms + 1_000,
+        parent.gas_limit,
+    );
     let spec = ChainSpec::dev().unwrap();
     let built =
         build_block(&snapshot, &spec, &parent, context, Vec::new(), Bytes::new(), end).unwrap();

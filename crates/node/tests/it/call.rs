@@ -245,7 +245,7 @@ fn the_pending_block_is_the_next_one() {
     assert!(time > U256::from(head.timestamp), "the pending block is a second later at least");
     assert_eq!(base_fee, U256::from(next_base_fee(&head)));
     assert_eq!(coinbase, PROPOSER);
-    let context = chain.node.pending_context(&head);
+    let context = chain.node.pending_context(&head, head.gas_limit);
     assert_eq!(context.timestamp, context.timestamp_ms / 1000);
     assert!(context.timestamp > head.timestamp);
 }

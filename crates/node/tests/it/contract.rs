@@ -86,7 +86,8 @@ fn reverts_are_included_with_status_zero_and_carry_their_reason() {
     // Execute the same call on top of the head to read the revert data, as eth_call will.
     let snapshot = chain.store().snapshot().unwrap();
     let head = snapshot.head().unwrap();
-    let context = BlockContext::child_of(&head, Address::ZERO, head.timestamp_ms + 1);
+    let context =
+        BlockContext::child_of(&head, Address::ZERO, head.timestamp_ms + 1, head.gas_limit);
     let mut executor = BlockExecutor::new(&snapshot, 31337, context);
     let tx = sign(chain.key(0), eip1559(2, TxKind::Call(counter), U256::ZERO, fail, 100_000));
     let result = executor.execute(&tx, chain.address(0)).unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes};
 use cairn_consensus::test_utils::RecordingEnd;
-use cairn_consensus::{ConsensusRoles, DevConsensus};
+use cairn_consensus::{AnyTransaction, ConsensusRoles, DevConsensus};
 use cairn_node::Node;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, SetMember, ValidatorSetRecord};
@@ -23,6 +23,7 @@ fn recording(records: &BTreeMap<u64, ValidatorSetRecord>) -> ConsensusRoles {
         production: dev.clone(),
         reads: dev,
         block_end: Arc::new(RecordingEnd(records.clone())),
+        transactions: Arc::new(AnyTransaction),
     }
 }
 

@@ -28,8 +28,13 @@ pub struct Chain<K: KvStore = MemoryKv> {
 
 impl Chain<MemoryKv> {
     pub fn new() -> Self {
+        Self::with_roles(dev_roles())
+    }
+
+    /// A dev chain in memory decided by `roles`.
+    pub fn with_roles(roles: ConsensusRoles) -> Self {
         let kv = MemoryKv::new();
-        Self { memory: Some(kv.clone()), ..Self::open(kv) }
+        Self { memory: Some(kv.clone()), ..Self::open_with(kv, roles) }
     }
 
     /// The node's store reached past the node (the map is shared), as a tampering tool or an
@@ -42,8 +47,13 @@ impl Chain<MemoryKv> {
 
 impl<K: KvStore> Chain<K> {
     pub fn open(kv: K) -> Self {
+        Self::open_with(kv, dev_roles())
+    }
+
+    /// A dev chain in `kv` decided by `roles` (account rules of a test, a recording end).
+    pub fn open_with(kv: K, roles: ConsensusRoles) -> Self {
         let spec = ChainSpec::dev().unwrap();
-        let node = Node::open(kv, spec, Arc::new(DevConsensus::new(PROPOSER))).unwrap();
+        let node = Node::open(kv, spec, roles).unwrap();
         Self { node: Arc::new(node), accounts: dev_accounts(10).unwrap(), memory: None }
     }
 

@@ -22,7 +22,7 @@ fn now_ms() -> u64 {
 fn child_at(chain: &Chain, timestamp_ms: u64) -> (Block, cairn_storage::StateUpdate) {
     let snapshot = chain.store().snapshot().unwrap();
     let parent = snapshot.head().unwrap();
-    let context = BlockContext::child_of(&parent, PROPOSER, timestamp_ms);
+    let context = BlockContext::child_of(&parent, PROPOSER, timestamp_ms, parent.gas_limit);
     let built = build_block(
         &snapshot,
         chain.node.spec(),

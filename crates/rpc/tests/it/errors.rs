@@ -1,11 +1,15 @@
 //! Every error code the server answers with, each from a request that provokes it.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, Bytes, TxKind, U256};
+use cairn_consensus::test_utils::DenyList;
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_primitives::test_utils::{eip1559, sign};
 use cairn_rpc::RpcConfig;
 use serde_json::{Value, json};
 
-use crate::{harness, harness_with, hex_bytes, key, post, post_raw, transfer};
+use crate::{address, harness, harness_of, harness_with, hex_bytes, key, post, post_raw, transfer};
 
 async fn rejection(h: &crate::Harness, raw: String) -> Value {
     let answer = h.call("eth_sendRawTransaction", json!([raw])).await;
@@ -115,4 +119,22 @@ async fn concurrency_limit_answers_busy() {
     let busy = h.call("eth_chainId", json!([])).await;
     assert_eq!(busy["error"]["code"], -32005);
     assert!(busy["error"]["message"].as_str().unwrap().contains("concurrent"), "{busy}");
+}
+
+#[tokio::test]
+async fn a_sender_the_account_rules_refuse_is_told_so_with_its_address() {
+    let list = Arc::new(DenyList::of([address(0)]));
+    list.deny_deploy(address(1));
+    let dev = ConsensusRoles::of(Arc::new(DevConsensus::new(Address::ZERO)));
+    let h = harness_of(dev.with_transactions(list), RpcConfig::default()).await;
+    let refused = rejection(&h, transfer(0, Address::ZERO, 1)).await;
+    assert_eq!(refused, format!("account not permitted: {}", address(0)));
+    assert!(refused.as_str().unwrap().contains("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
+
+    let deploy = eip1559(31337, 0, TxKind::Create, U256::ZERO, Bytes::new(), 100_000);
+    let raw = hex_bytes(&sign(key(1), deploy).unwrap());
+    let refused = rejection(&h, raw).await;
+    assert_eq!(refused, format!("account not permitted to deploy contracts: {}", address(1)));
+    let call = eip1559(31337, 0, TxKind::Call(Address::ZERO), U256::from(1), Bytes::new(), 21_000);
+    h.result("eth_sendRawTransaction", json!([hex_bytes(&sign(key(1), call).unwrap())])).await;
 }

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes, TxKind, hex};
-use cairn_consensus::DevConsensus;
+use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_node::Node;
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
 use cairn_primitives::{ChainSpec, Header, dev_accounts};
@@ -39,10 +39,13 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(config: RpcConfig) -> Harness {
+    harness_of(ConsensusRoles::of(Arc::new(DevConsensus::new(Address::ZERO))), config).await
+}
+
+/// A server over a dev chain decided by `roles` (a test's account rules).
+pub async fn harness_of(roles: ConsensusRoles, config: RpcConfig) -> Harness {
     let spec = ChainSpec::dev().unwrap();
-    let node = Arc::new(
-        Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(Address::ZERO))).unwrap(),
-    );
+    let node = Arc::new(Node::open(MemoryKv::new(), spec, roles).unwrap());
     let config = RpcConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config };
     let (addr, server) = start(node.clone(), &config).await.unwrap();
     Harness { node, addr, _server: server }

@@ -121,7 +121,7 @@ impl PosChain {
 
     fn context(&self, beneficiary: Address) -> BlockContext {
         let parent = self.head();
-        BlockContext::child_of(&parent, beneficiary, parent.timestamp_ms + 1_000)
+        BlockContext::child_of(&parent, beneficiary, parent.timestamp_ms + 1_000, parent.gas_limit)
     }
 
     /// Builds the next block on the head, as its proposer would, paying `beneficiary`.
