@@ -8,7 +8,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, Bytes, U256};
 use cairn_consensus::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
-    HeaderValidator, Sealing, ValidatorPower, ValidatorSets,
+    HeaderValidator, Sealing, ValidatorPower, ValidatorSets, validate_validators_hash,
 };
 use cairn_execution::{BlockEnd, EndOfBlock, ExecError, SystemCaller};
 use cairn_primitives::{
@@ -135,17 +135,7 @@ impl HeaderValidator for PosConsensus {
                 expected: STAKING_ADDRESS,
             });
         }
-        let commitments =
-            header.commitments.as_ref().ok_or(ConsensusError::MissingCommitments { number })?;
-        let expected = sets.set_at(number)?.hash();
-        if commitments.validators_hash != expected {
-            return Err(ConsensusError::ValidatorsHash {
-                number,
-                got: commitments.validators_hash,
-                expected,
-            });
-        }
-        Ok(())
+        validate_validators_hash(sets, header)
     }
 }
 

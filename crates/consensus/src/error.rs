@@ -208,6 +208,16 @@ pub enum ConsensusError {
         #[source]
         source: crate::NotPermitted,
     },
+    /// The rules in force could not be read from the parent's state (a governed chain keeps
+    /// its epochs and account rules in a contract). `source` is the reader's own typed error,
+    /// as for [`ConsensusError::Seal`]: naming every reader's errors here would tie this crate
+    /// to them.
+    #[error("cannot read the rules in force from the parent's state: {source}")]
+    RulesState {
+        /// What the reader found wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The parent's certificate a block carries does not prove the parent. `source` is the
     /// engine's own typed error, as for [`ConsensusError::Seal`].
     #[error("block {number}: the parent's certificate it carries is invalid: {source}")]

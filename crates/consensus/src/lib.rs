@@ -43,7 +43,8 @@ pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::{Equivocation, EquivocationKind, VotedFor};
 pub use rules::{
-    MAX_EXTRA_DATA, child_timestamp_ms, refuse_consensus_data, validate_clock, validate_parent_link,
+    MAX_EXTRA_DATA, child_timestamp_ms, refuse_consensus_data, validate_clock,
+    validate_parent_link, validate_validators_hash,
 };
 pub use sets::ValidatorSets;
 pub use transactions::{

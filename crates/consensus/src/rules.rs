@@ -1,6 +1,6 @@
 use cairn_primitives::{Block, Header, next_base_fee};
 
-use crate::ConsensusError;
+use crate::{ConsensusError, ValidatorSets};
 
 /// The most extra data a header may carry, in bytes (Ethereum's limit).
 pub const MAX_EXTRA_DATA: usize = 32;
@@ -97,6 +97,27 @@ pub fn validate_parent_link(
     Ok(())
 }
 
+/// The rule of engines whose validator set changes (proof of stake, governed chains): the
+/// header carries commitments and commits to the set that decides its own height, so a
+/// light client can follow the sets from header to header.
+pub fn validate_validators_hash(
+    sets: &dyn ValidatorSets,
+    header: &Header,
+) -> Result<(), ConsensusError> {
+    let number = header.number;
+    let commitments =
+        header.commitments.as_ref().ok_or(ConsensusError::MissingCommitments { number })?;
+    let expected = sets.set_at(number)?.hash();
+    if commitments.validators_hash != expected {
+        return Err(ConsensusError::ValidatorsHash {
+            number,
+            got: commitments.validators_hash,
+            expected,
+        });
+    }
+    Ok(())
+}
+
 /// The block rule of engines without protocol calls (dev, BFT): their headers commit to no
 /// validator set and their bodies carry no consensus data, so a block carries no bytes that no
 /// rule reads. Their [`crate::BlockEndRules::import`] runs it, before anyone votes.
@@ -144,6 +165,40 @@ mod tests {
         assert!(matches!(
             refuse_consensus_data(&carrying),
             Err(ConsensusError::UnexpectedConsensusData { number: 4 })
+        ));
+    }
+
+    #[test]
+    fn a_header_must_commit_to_the_set_of_its_height() {
+        use std::sync::Arc;
+
+        use cairn_primitives::{ConsensusCommitments, SetMember, ValidatorSetRecord};
+
+        let member =
+            SetMember { address: Default::default(), public_key: Default::default(), power: 1 };
+        let set = ValidatorSetRecord { epoch: 0, first_height: 1, members: vec![member] };
+        struct Fixed(Arc<ValidatorSetRecord>);
+        impl ValidatorSets for Fixed {
+            fn set_at(&self, _height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
+                Ok(self.0.clone())
+            }
+        }
+        let sets = Fixed(Arc::new(set.clone()));
+        let header = Header { number: 3, ..Default::default() };
+        assert!(matches!(
+            validate_validators_hash(&sets, &header),
+            Err(ConsensusError::MissingCommitments { number: 3 })
+        ));
+        let commitments =
+            ConsensusCommitments { validators_hash: set.hash(), ..Default::default() };
+        let good = Header { commitments: Some(commitments.clone()), ..header.clone() };
+        assert!(validate_validators_hash(&sets, &good).is_ok());
+        let forged = ConsensusCommitments { validators_hash: Default::default(), ..commitments };
+        let bad = Header { commitments: Some(forged), ..header };
+        assert!(matches!(
+            validate_validators_hash(&sets, &bad),
+            Err(ConsensusError::ValidatorsHash { number: 3, got, expected })
+                if got.is_zero() && expected == set.hash()
         ));
     }
 

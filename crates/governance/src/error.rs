@@ -46,6 +46,24 @@ pub enum GovernanceError {
     /// genesis, so its absence is never read as "no rules" (everyone allowed).
     #[error("no governance contract at {} in this state", crate::GOVERNANCE_ADDRESS)]
     NoContract,
+    /// A block that cannot follow the state it is judged at: outside the epoch that state is
+    /// in (a boundary block was skipped, or the state is not the block's parent's).
+    #[error(
+        "block {number} is outside epoch {epoch} (blocks {start} to {last}) of its parent's state"
+    )]
+    OutsideEpoch {
+        /// The block's number.
+        number: u64,
+        /// The epoch in force at the state.
+        epoch: u64,
+        /// Its first height.
+        start: u64,
+        /// Its last height.
+        last: u64,
+    },
+    /// Governance is defined for dev and BFT chains only (not proof of stake or work).
+    #[error("a governed chain runs dev or BFT consensus, not {0:?}")]
+    UnsupportedConsensus(cairn_primitives::ConsensusKind),
     /// The state could not be read.
     #[error("reading the governance contract's storage: {0}")]
     Store(#[from] StoreError),

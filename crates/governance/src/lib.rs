@@ -3,7 +3,8 @@
 //! account that puts the contract at [`GOVERNANCE_ADDRESS`] from the spec's `[governance]`,
 //! decoding of its refusals, the validator set its `endEpoch` hands to consensus, and direct
 //! storage readers of what every block needs at its parent state (the parameters, the epoch,
-//! who may transact and deploy), pinned to the contract's storage layout.
+//! who may transact and deploy), pinned to the contract's storage layout, and [`govern`], which
+//! turns an engine's consensus roles into a governed chain's.
 //!
 //! The contract is the authority on who may validate, connect and transact; the node reads it
 //! through view calls at a block's parent state and drives it through `endEpoch` from
@@ -12,6 +13,7 @@
 mod artifact;
 mod bindings;
 mod cache;
+mod end;
 mod epoch;
 mod error;
 mod genesis;
@@ -19,18 +21,21 @@ mod layout;
 mod params;
 mod permissions;
 mod results;
+mod rules;
 #[cfg(test)]
 mod test_state;
 
 pub use artifact::{creation_code, runtime_code};
 pub use bindings::Governance;
 pub use cairn_primitives::{GOVERNANCE_ADDRESS, GovernanceSpec};
+pub use end::{EpochEnd, GovernanceEnd, GovernanceInputs};
 pub use epoch::EpochState;
 pub use error::{GovernanceError, describe_refusal};
 pub use genesis::governance_account;
 pub use params::read_params;
 pub use permissions::{AccountGate, CACHED_ROOTS, GovernedAccounts, Permission, VERDICTS_PER_ROOT};
 pub use results::{Parameter, ProposalKind, ProposalStatus, next_set_record};
+pub use rules::{GovernedRules, govern};
 
 use alloy_primitives::Address;
 

@@ -6,6 +6,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use alloy_primitives::{Address, B256};
+use cairn_consensus::{ConsensusError, NotPermitted, TransactionRules, TxGate};
 use cairn_storage::StateView;
 
 use crate::cache::PermitCache;
@@ -143,6 +144,31 @@ impl AccountGate<'_> {
         let exists = word.byte(0) != 0;
         self.rules.lock().insert_org(self.root, self.switches, org, exists);
         Ok(exists)
+    }
+}
+
+/// The account rules role of a governed chain: every block path and admission judge senders
+/// through this.
+impl TransactionRules for GovernedAccounts {
+    fn at<'a>(&'a self, state: &'a dyn StateView) -> Result<Box<dyn TxGate + 'a>, ConsensusError> {
+        Ok(Box::new(GovernedAccounts::at(self, state)?))
+    }
+}
+
+impl TxGate for AccountGate<'_> {
+    fn check(
+        &mut self,
+        sender: Address,
+        creates: bool,
+    ) -> Result<Result<(), NotPermitted>, ConsensusError> {
+        let permission = self.permission(sender)?;
+        Ok(if !permission.transact {
+            Err(NotPermitted::Transact { account: sender })
+        } else if creates && !permission.deploy {
+            Err(NotPermitted::Deploy { account: sender })
+        } else {
+            Ok(())
+        })
     }
 }
 

@@ -3,6 +3,8 @@
 //! protocol ends epochs with a system call from revm's SYSTEM_ADDRESS.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod chain;
+mod end;
 mod genesis;
 mod harness;
 mod limits;
