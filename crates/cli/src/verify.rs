@@ -35,9 +35,15 @@ pub(crate) fn run(args: VerifyArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The rules a stored chain was built under, from its spec: an audit checks every seal and
-/// runs every block's end.
+/// The rules a stored chain was built under, from its spec: an audit checks every seal, runs
+/// every block's end and, on a governed chain, judges every sender by the governance
+/// contract's state at the block's parent, exactly as the node did.
 fn chain_rules(spec: &ChainSpec) -> anyhow::Result<ConsensusRoles> {
+    Ok(cairn_governance::govern(engine_rules(spec)?, spec)?)
+}
+
+/// The engine's own roles for `spec`.
+fn engine_rules(spec: &ChainSpec) -> anyhow::Result<ConsensusRoles> {
     Ok(match spec.consensus {
         ConsensusKind::Dev => ConsensusRoles::of(Arc::new(DevConsensus::new(Address::ZERO))),
         ConsensusKind::Bft => ConsensusRoles::of(Arc::new(BftConsensus::new(

@@ -112,9 +112,6 @@ impl<K: KvStore> NodeBuilder<K> {
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, gossip } = self;
-        if spec.governance.is_some() {
-            return Err(LaunchError::GovernanceNotEnforced);
-        }
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
             EngineSetup::Dev { .. } => None,
@@ -145,6 +142,8 @@ impl<K: KvStore> NodeBuilder<K> {
                 (roles, Some(schedule))
             }
         };
+        // A governed chain: the contract decides who may transact and validate.
+        let roles = cairn_governance::govern(roles, &spec)?;
         let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
         // Evidence learned but not yet in a block is kept in the node's own store, so a
         // restarted proof-of-stake validator still puts it on chain.

@@ -71,13 +71,10 @@ pub enum LaunchError {
         /// The header bound.
         max: usize,
     },
-    /// A chain spec with a `[governance]` section: this version does not yet enforce who may
-    /// transact or validate on it, and running it anyway would give its organisations a
-    /// network open to everyone while they believe it closed.
-    #[error(
-        "this chain spec has a [governance] section, which this version of cairn does not enforce yet; refusing to run it open to everyone"
-    )]
-    GovernanceNotEnforced,
+    /// The governed roles of a `[governance]` spec cannot be built (an engine governance
+    /// does not run on).
+    #[error(transparent)]
+    Governance(#[from] cairn_governance::GovernanceError),
     /// `cairn node` was given a chain another engine decides.
     #[error("cairn node runs bft and pos chains; use cairn dev for a dev chain")]
     NotBft,

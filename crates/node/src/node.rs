@@ -110,6 +110,7 @@ impl<K: KvStore> Node<K> {
     ) -> Result<Self, NodeError> {
         let consensus = consensus.into();
         crate::staking_genesis::check_staking_genesis(&spec)?;
+        crate::governance_genesis::check_governance_genesis(&spec)?;
         let genesis_set = genesis_set(&spec)?;
         let store = ChainStore::open(kv, &spec)?;
         let pool = Pool::new(PoolConfig {

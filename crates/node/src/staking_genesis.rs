@@ -28,18 +28,36 @@ pub(crate) fn check_staking_genesis(spec: &ChainSpec) -> Result<(), NodeError> {
     genesis.check(spec)
 }
 
-/// The spec's genesis state, held in memory for view calls.
-struct Genesis {
+/// The spec's genesis state, held in memory for view calls (the governance check uses it too).
+pub(crate) struct Genesis {
     store: ChainStore<MemoryKv>,
     context: CallContext,
 }
 
 impl Genesis {
-    fn of(spec: &ChainSpec) -> Result<Self, NodeError> {
+    pub(crate) fn of(spec: &ChainSpec) -> Result<Self, NodeError> {
         let store = ChainStore::open(MemoryKv::default(), spec)?;
         let header = store.snapshot()?.header(0)?.ok_or(NodeError::UnknownBlock(0))?;
         let context = CallContext { block: BlockContext::of(&header), chain_id: spec.chain_id };
         Ok(Self { store, context })
+    }
+
+    /// Runs the view `call` on the contract at `to` in the genesis state: its decoded answer,
+    /// or what came back instead (a revert, a halt, undecodable bytes).
+    pub(crate) fn call<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+    ) -> Result<Result<C::Return, String>, NodeError> {
+        let request =
+            TransactionRequest::default().to(to).input(Bytes::from(call.abi_encode()).into());
+        let outcome =
+            cairn_execution::call(&self.store.snapshot()?, self.context, &request, None, None)?;
+        let output = match outcome {
+            CallOutcome::Success { output, .. } => output,
+            other => return Ok(Err(format!("{other:?}"))),
+        };
+        Ok(C::abi_decode_returns(&output).map_err(|e| format!("an undecodable answer ({e})")))
     }
 
     fn check(&self, spec: &ChainSpec) -> Result<(), NodeError> {
@@ -87,18 +105,7 @@ impl Genesis {
 
     /// Runs the view `call` on the staking contract in the genesis state.
     fn view<C: SolCall>(&self, call: C) -> Result<C::Return, NodeError> {
-        let request = TransactionRequest::default()
-            .to(STAKING_ADDRESS)
-            .input(Bytes::from(call.abi_encode()).into());
-        let outcome =
-            cairn_execution::call(&self.store.snapshot()?, self.context, &request, None, None)?;
-        let output = match outcome {
-            CallOutcome::Success { output, .. } => output,
-            other => return Err(mismatch(C::SIGNATURE, format!("{other:?}"), "an answer")),
-        };
-        C::abi_decode_returns(&output).map_err(|e| {
-            mismatch(C::SIGNATURE, format!("an undecodable answer ({e})"), "an answer")
-        })
+        self.call(STAKING_ADDRESS, call)?.map_err(|got| mismatch(C::SIGNATURE, got, "an answer"))
     }
 }
 

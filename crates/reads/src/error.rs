@@ -72,6 +72,22 @@ pub enum NodeError {
         /// The spec's value.
         spec: String,
     },
+    /// The governance contract's genesis state disagrees with the spec's `[governance]`,
+    /// parameters or validators (a hand-edited spec): the chain would run under rules nobody
+    /// wrote down, so the node refuses it before writing anything.
+    #[error(
+        "the governance contract's genesis state differs from the spec's [governance]: \
+         {field} is {contract} in the contract but {spec} in the spec; regenerate the spec's \
+         governance account from its [governance] section"
+    )]
+    GovernanceGenesis {
+        /// What differs first (a parameter, an organisation's field, the validator set).
+        field: String,
+        /// The contract's value.
+        contract: String,
+        /// The spec's value.
+        spec: String,
+    },
     /// The requested block is not in the canonical chain (geth's wording).
     #[error("header not found")]
     UnknownBlock(u64),
