@@ -43,6 +43,9 @@ const MAX_OUTBOUND: u32 = 32;
 /// Most inbound connections still in their handshake at once.
 const MAX_PENDING_INBOUND: u32 = 16;
 
+/// How often Kademlia looks for peers it has not met; one small query to the closest peers.
+const KAD_REFRESH: Duration = Duration::from_secs(10);
+
 /// The protocols of the transaction swarm, composed into one libp2p behaviour.
 ///
 /// The gate comes first: libp2p asks the behaviours in field order whether to accept a
@@ -74,11 +77,13 @@ impl Behaviour {
                 .with_agent_version(format!("cairn/{}", env!("CARGO_PKG_VERSION"))),
         );
         let kademlia = config.kademlia.then(|| {
-            let mut kademlia = kad::Behaviour::with_config(
-                local,
-                kad::store::MemoryStore::new(local),
-                kad::Config::new(KAD_PROTOCOL),
-            );
+            // Walks the DHT again every KAD_REFRESH: a node whose first walk ran before its
+            // bootstrap peer had learnt of the others (identify still under way) would
+            // otherwise meet them only at libp2p's default five-minute refresh.
+            let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+            kad_config.set_periodic_bootstrap_interval(Some(KAD_REFRESH));
+            let mut kademlia =
+                kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_config);
             // Loopback and private networks never confirm an external address, so the node
             // would otherwise stay a client and answer nobody's queries.
             kademlia.set_mode(Some(kad::Mode::Server));

@@ -16,18 +16,18 @@ use cairn_consensus::{
 use cairn_execution::{
     BlockContext, BuiltBlock, EndOfBlock, ExecError, ExecutedBlock, build_block, execute_block,
 };
-use cairn_governance::{GOVERNANCE_ADDRESS, govern, governance_account};
+use cairn_governance::{GOVERNANCE_ADDRESS, govern};
 use cairn_primitives::test_utils::eip1559;
 use cairn_primitives::{
-    Block, ChainSpec, ConsensusKind, DevAccount, GenesisValidator, GovernanceSpec, Header,
-    NetworkKind, NodeSpec, OrganisationSpec, TxEnvelope, ValidatorSetRecord, dev_accounts,
+    Block, ChainSpec, ConsensusKind, DevAccount, GovernanceSpec, Header, NetworkKind, NodeSpec,
+    OrganisationSpec, TxEnvelope, ValidatorSetRecord, dev_accounts,
 };
 use cairn_storage::{ChainStore, KvStore, MemoryKv, Snapshot};
 
 /// A snapshot of the test chain's store.
 pub(crate) type Snap = Snapshot<<MemoryKv as KvStore>::Read>;
 
-use crate::harness::{CHAIN_ID, compressed, peer, validator_address};
+use crate::harness::{CHAIN_ID, genesis_validator, peer, validator_address, with_contract};
 
 /// Who the dev engine pays.
 const BENEFICIARY: Address = Address::repeat_byte(0xbe);
@@ -51,22 +51,8 @@ pub(crate) fn governed_spec(consensus: ConsensusKind, orgs: u64, epoch_length: u
             validators: if bft { vec![validator_address(o)] } else { Vec::new() },
         })
         .collect();
-    let validators = if bft {
-        (1..=orgs)
-            .map(|seed| GenesisValidator {
-                name: format!("v{seed}"),
-                address: validator_address(seed),
-                public_key: compressed(seed),
-                power: 10,
-                stake: None,
-                operator: None,
-                commission_bps: None,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let mut spec = ChainSpec {
+    let validators = if bft { (1..=orgs).map(genesis_validator).collect() } else { Vec::new() };
+    let spec = ChainSpec {
         chain_id: CHAIN_ID,
         network: if orgs == 1 { NetworkKind::Private } else { NetworkKind::Consortium },
         consensus,
@@ -81,10 +67,7 @@ pub(crate) fn governed_spec(consensus: ConsensusKind, orgs: u64, epoch_length: u
         }),
         ..ChainSpec::dev().unwrap()
     };
-    let account = governance_account(&spec).unwrap();
-    spec.alloc.insert(GOVERNANCE_ADDRESS, account);
-    spec.validate().unwrap();
-    spec
+    with_contract(spec)
 }
 
 /// The chain data a store holds before a height, as the node's own view of its store

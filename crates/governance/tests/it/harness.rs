@@ -91,22 +91,14 @@ pub(crate) fn spec(network: NetworkKind, orgs: u64, validators: u64) -> ChainSpe
             validators: validator_seeds(o, validators).map(validator_address).collect(),
         })
         .collect();
-    let mut spec = ChainSpec {
+    let spec = ChainSpec {
         chain_id: CHAIN_ID,
         network,
         consensus: ConsensusKind::Bft,
         epoch_length: Some(EPOCH_LENGTH),
         validators: (1..=orgs)
             .flat_map(|o| validator_seeds(o, validators))
-            .map(|seed| GenesisValidator {
-                name: format!("v{seed}"),
-                address: validator_address(seed),
-                public_key: compressed(seed),
-                power: 10,
-                stake: None,
-                operator: None,
-                commission_bps: None,
-            })
+            .map(genesis_validator)
             .collect(),
         governance: Some(GovernanceSpec {
             voting_period_blocks: VOTING_PERIOD,
@@ -117,6 +109,24 @@ pub(crate) fn spec(network: NetworkKind, orgs: u64, validators: u64) -> ChainSpe
         }),
         ..ChainSpec::dev().unwrap()
     };
+    with_contract(spec)
+}
+
+/// Genesis validator of key seed `seed`, power 10.
+pub(crate) fn genesis_validator(seed: u64) -> GenesisValidator {
+    GenesisValidator {
+        name: format!("v{seed}"),
+        address: validator_address(seed),
+        public_key: compressed(seed),
+        power: 10,
+        stake: None,
+        operator: None,
+        commission_bps: None,
+    }
+}
+
+/// `spec` with the governance contract its `[governance]` section describes, checked valid.
+pub(crate) fn with_contract(mut spec: ChainSpec) -> ChainSpec {
     let account = governance_account(&spec).unwrap();
     spec.alloc.insert(GOVERNANCE_ADDRESS, account);
     spec.validate().unwrap();
