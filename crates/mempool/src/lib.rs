@@ -6,7 +6,8 @@
 //! split into *pending* (nonces contiguous from the account's state nonce, executable now) and
 //! *queued* (waiting behind a nonce gap). Block building asks [`Pool::select`] for the best
 //! transactions at a base fee; after a block is committed [`Pool::on_block`] prunes what was
-//! included or made stale.
+//! included or made stale. When a governed chain's rules change, [`Pool::set_block_gas_limit`]
+//! and [`Pool::retain_permitted`] remove what blocks on the new head could no longer carry.
 //!
 //! Blob (EIP-4844) and set-code (EIP-7702) transactions are rejected with
 //! [`PoolError::UnsupportedType`]: the node does not execute them.

@@ -297,6 +297,41 @@ impl Pool {
         });
     }
 
+    /// A new block gas limit (a governed chain voted another): from now on admission refuses a
+    /// transaction above it, and the waiting ones above it leave the pool, since no block could
+    /// carry them; a sender's later nonces wait queued behind the gap, as after any removal.
+    /// Returns the hashes removed.
+    pub fn set_block_gas_limit(&mut self, gas_limit: u64) -> Vec<B256> {
+        self.config.block_gas_limit = gas_limit;
+        self.remove_where(|tx| tx.gas_limit() > gas_limit)
+    }
+
+    /// Removes every waiting transaction `permitted` refuses: the chain's account rules changed
+    /// (a member removed, deployments restricted), and a block built on the new head would
+    /// refuse them anyway. A sender's later nonces stay, queued behind the gap, as after any
+    /// removal. Returns the hashes removed.
+    pub fn retain_permitted(&mut self, mut permitted: impl FnMut(&PooledTx) -> bool) -> Vec<B256> {
+        self.remove_where(|tx| !permitted(tx))
+    }
+
+    /// Removes the transactions `refused` picks, keeping each sender's ready/queued split.
+    fn remove_where(&mut self, mut refused: impl FnMut(&PooledTx) -> bool) -> Vec<B256> {
+        let mut removed = Vec::new();
+        let by_hash = &mut self.by_hash;
+        self.senders.retain(|_, s| {
+            let nonces: Vec<u64> =
+                s.iter().filter(|e| refused(&e.tx)).map(|e| e.tx.nonce()).collect();
+            for nonce in nonces {
+                if let Some(e) = s.remove(nonce) {
+                    by_hash.remove(&e.tx.hash);
+                    removed.push(e.tx.hash);
+                }
+            }
+            !s.is_empty()
+        });
+        removed
+    }
+
     /// Ready transactions grouped by sender (ascending address) then nonce, for
     /// `txpool_content` and REST listings.
     pub fn pending(&self) -> Vec<&PooledTx> {

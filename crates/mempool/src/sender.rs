@@ -71,6 +71,11 @@ impl SenderTxs {
         self.txs.range(self.state_nonce..).take(self.ready).map(|(_, e)| e)
     }
 
+    /// Every pooled transaction of the sender, in nonce order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.txs.values()
+    }
+
     /// Queued transactions in nonce order.
     pub(crate) fn queued_iter(&self) -> impl Iterator<Item = &Entry> {
         self.txs.range(self.state_nonce..).skip(self.ready).map(|(_, e)| e)

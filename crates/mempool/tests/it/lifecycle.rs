@@ -1,5 +1,7 @@
-//! Nonce gaps, replacement, block commits and the pending nonce.
+//! Nonce gaps, replacement, block commits, the pending nonce, and removals when the chain's
+//! rules change (gas limit, who may transact).
 
+use alloy_consensus::TxEip1559;
 use cairn_mempool::PoolError;
 
 use crate::common::*;
@@ -130,4 +132,59 @@ fn listings_group_by_sender_then_nonce() {
     expected.sort();
     assert_eq!(listed, expected);
     assert!(pool.queued().is_empty());
+}
+
+#[test]
+fn retain_permitted_removing_a_middle_nonce_leaves_the_later_ones_queued() {
+    let (a, b) = (key(0), key(1));
+    let state = State::funded(&[&a, &b]);
+    let mut pool = pool();
+    let a_hashes: Vec<_> =
+        (0..4).map(|n| pool.add_raw(&tx1559(&a, n, GWEI, GWEI), &state, 0).unwrap()).collect();
+    let b0 = pool.add_raw(&tx1559(&b, 0, GWEI, GWEI), &state, 0).unwrap();
+    assert_eq!((pool.pending_count(), pool.queued_count()), (5, 0));
+
+    let removed = pool.retain_permitted(|tx| tx.hash != a_hashes[1]);
+    assert_eq!(removed, vec![a_hashes[1]]);
+    assert!(!pool.contains(&a_hashes[1]));
+    // Nonce 0 is still executable; 2 and 3 wait behind the gap and are never selected.
+    assert_eq!((pool.pending_count(), pool.queued_count()), (2, 2));
+    let queued: Vec<_> = pool.queued().iter().map(|t| t.hash).collect();
+    assert_eq!(queued, vec![a_hashes[2], a_hashes[3]]);
+    let selected: Vec<_> = pool.select(0, 30_000_000, &state).iter().map(|t| t.hash).collect();
+    assert_eq!(selected.len(), 2);
+    assert!(selected.contains(&a_hashes[0]) && selected.contains(&b0));
+    assert_eq!(pool.pending_nonce(a.address(), &state), 1);
+
+    // A sender refused as a whole leaves the pool entirely.
+    let removed = pool.retain_permitted(|tx| tx.sender != a.address());
+    assert_eq!(removed.len(), 3);
+    assert_eq!(pool.len(), 1);
+    assert!(pool.contains(&b0));
+    assert!(pool.retain_permitted(|_| true).is_empty());
+}
+
+#[test]
+fn a_lower_block_gas_limit_drops_what_no_block_can_carry_and_refuses_it_after() {
+    let k = key(0);
+    let state = State::funded(&[&k]);
+    let mut pool = pool();
+    let heavy =
+        |nonce| raw(&sign(&k, TxEip1559 { gas_limit: 100_000, ..eip1559_tx(nonce, GWEI, GWEI) }));
+    let t0 = pool.add_raw(&tx1559(&k, 0, GWEI, GWEI), &state, 0).unwrap();
+    let t1 = pool.add_raw(&heavy(1), &state, 0).unwrap();
+    let t2 = pool.add_raw(&tx1559(&k, 2, GWEI, GWEI), &state, 0).unwrap();
+
+    assert_eq!(pool.set_block_gas_limit(50_000), vec![t1]);
+    assert_eq!(pool.config().block_gas_limit, 50_000);
+    assert!(pool.contains(&t0) && pool.contains(&t2));
+    assert_eq!((pool.pending_count(), pool.queued_count()), (1, 1));
+    assert_eq!(
+        pool.add_raw(&heavy(1), &state, 0),
+        Err(PoolError::ExceedsBlockGasLimit { gas: 100_000, limit: 50_000 })
+    );
+    // Raised again, it is admitted and fills the gap.
+    assert!(pool.set_block_gas_limit(30_000_000).is_empty());
+    pool.add_raw(&heavy(1), &state, 0).unwrap();
+    assert_eq!((pool.pending_count(), pool.queued_count()), (3, 0));
 }
