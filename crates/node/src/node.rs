@@ -6,15 +6,19 @@ use std::time::{Duration, Instant};
 use alloy_consensus::Transaction as _;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use cairn_consensus::{ConsensusReads, ConsensusRoles, NotPermitted, Sealing, ValidatorSets as _};
+use cairn_consensus::{
+    ConsensusError, ConsensusReads, ConsensusRoles, NotPermitted, Sealing, ValidatorSets as _,
+};
 use cairn_execution::{BlockContext, BuiltBlock, build_block, execute_block};
+use cairn_governance::read_params;
 use cairn_mempool::{AccountView, Pool, PoolConfig, PoolError, PooledTx};
 use cairn_primitives::{
-    Block, ChainSpec, Clock, Header, Receipt, SystemClock, ValidatorSetRecord, next_base_fee,
+    Block, ChainSpec, Clock, GOVERNANCE_ADDRESS, Header, NetworkKind, Receipt, SystemClock,
+    ValidatorSetRecord, next_base_fee,
 };
 use cairn_reads::ChainReader as _;
 use cairn_storage::{
-    BlockExtras, ChainStore, KvStore, Snapshot, StateUpdate, StateView, StoreError,
+    BlockExtras, ChainStore, KvRead, KvStore, Snapshot, StateUpdate, StateView, StoreError,
 };
 use rayon::prelude::*;
 use tokio::sync::{Notify, broadcast};
@@ -111,11 +115,23 @@ impl<K: KvStore> Node<K> {
         let consensus = consensus.into();
         crate::staking_genesis::check_staking_genesis(&spec)?;
         crate::governance_genesis::check_governance_genesis(&spec)?;
+        if spec.network == NetworkKind::Consortium && spec.governance.is_none() {
+            warn!(
+                "network = consortium without a [governance] section: accounts, nodes and \
+                 validators are not permissioned"
+            );
+        }
         let genesis_set = genesis_set(&spec)?;
         let store = ChainStore::open(kv, &spec)?;
+        // The limit the next block must carry (a governed chain may have voted another).
+        let block_gas_limit = {
+            let snapshot = store.snapshot()?;
+            let sets = StoreSets { snapshot: &snapshot, genesis: &genesis_set, spec: &spec };
+            sets.gas_limit_after(&snapshot.head()?)?
+        };
         let pool = Pool::new(PoolConfig {
             chain_id: spec.chain_id,
-            block_gas_limit: spec.gas_limit,
+            block_gas_limit,
             // geth's default price limit: a transaction must tip at least 1 wei.
             min_priority_fee: 1,
             ..PoolConfig::default()
@@ -165,6 +181,20 @@ impl<K: KvStore> Node<K> {
     /// The validator sets of the chain as `snapshot` holds it.
     pub(crate) fn sets<'a, R>(&'a self, snapshot: &'a Snapshot<R>) -> StoreSets<'a, R> {
         StoreSets { snapshot, genesis: &self.genesis_set, spec: &self.spec }
+    }
+
+    /// The time between blocks in force at the head: the governance contract's `blockTimeMs`
+    /// on a governed chain (a voted change is used from the first height started after the
+    /// boundary that executed it), the spec's otherwise. Not a validity rule: what the dev
+    /// producer waits between empty blocks and what BFT consensus aims for.
+    pub fn block_time(&self) -> Result<Duration, NodeError> {
+        let millis = if self.spec.governance.is_some() {
+            let snapshot = self.store.snapshot()?;
+            read_params(&snapshot).map_err(ConsensusError::from)?.blockTimeMs
+        } else {
+            self.spec.block_time_ms
+        };
+        Ok(Duration::from_millis(millis))
     }
 
     /// The validators that decide block `height`, as the stored chain decided them (the
@@ -553,12 +583,19 @@ impl<K: KvStore> Node<K> {
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
         self.consensus.validator.validate_header(&self.sets(&snapshot), &parent, &block.header)?;
+        let governance = self.governance_root(&snapshot)?;
         drop(snapshot);
         self.store.commit_block(&block, &senders, &receipts, state, &extras)?;
         let mut dropped: Vec<B256> = block.transactions.iter().map(|t| *t.tx_hash()).collect();
         dropped.extend(rejected);
         let state = HeadState(self.store.snapshot()?);
         self.pool().on_block(&dropped, &state);
+        // One read per block tells whether governance changed; only then is the pool judged.
+        match self.governance_root(&state.0) {
+            Ok(root) if root == governance => {}
+            Ok(_) => self.follow_governance(&state.0),
+            Err(e) => warn!(error = %e, "cannot read the governance contract at the new head"),
+        }
         let header = block.header;
         info!(
             number = header.number,
@@ -571,6 +608,61 @@ impl<K: KvStore> Node<K> {
             Some((header.number, work + started.elapsed()));
         let _ = self.blocks.send(Arc::new(header.clone()));
         Ok(header)
+    }
+
+    /// The governance contract's storage root at `snapshot` on a governed chain (it commits to
+    /// every rule the contract holds), `None` elsewhere.
+    fn governance_root<R: KvRead>(
+        &self,
+        snapshot: &Snapshot<R>,
+    ) -> Result<Option<B256>, NodeError> {
+        if self.spec.governance.is_none() {
+            return Ok(None);
+        }
+        Ok(snapshot.account(GOVERNANCE_ADDRESS)?.map(|account| account.storage_root))
+    }
+
+    /// After a block that changed the governance contract's storage: the pool takes the gas
+    /// limit now in force and drops the waiting transactions the account rules at the new head
+    /// refuse (a removed member's), instead of offering them to every later build. A state that
+    /// cannot be read leaves the pool as it was (builds still leave refused senders out).
+    fn follow_governance<R: KvRead>(&self, head: &Snapshot<R>) {
+        match self.pool_after_governance(head) {
+            Ok((over_limit, refused)) if over_limit + refused > 0 => info!(
+                over_limit,
+                refused, "governance changed: dropped waiting transactions no block may carry"
+            ),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot apply a governance change to the pool"),
+        }
+    }
+
+    /// [`Node::follow_governance`]'s work: how many transactions left over the gas limit and
+    /// over the account rules. Senders are judged outside the pool lock (the rules read state).
+    fn pool_after_governance<R: KvRead>(
+        &self,
+        head: &Snapshot<R>,
+    ) -> Result<(usize, usize), NodeError> {
+        let gas_limit = self.sets(head).gas_limit_after(&head.head()?)?;
+        let waiting: HashSet<(Address, bool)> = {
+            let pool = self.pool();
+            let (pending, queued) = (pool.pending(), pool.queued());
+            pending.iter().chain(&queued).map(|tx| (tx.sender, tx.tx.is_create())).collect()
+        };
+        let mut refused = HashSet::new();
+        {
+            let mut gate = self.consensus.transactions.at(head)?;
+            for (sender, creates) in waiting {
+                if gate.check(sender, creates)?.is_err() {
+                    refused.insert((sender, creates));
+                }
+            }
+        }
+        let mut pool = self.pool();
+        let over_limit = pool.set_block_gas_limit(gas_limit).len();
+        let refused =
+            pool.retain_permitted(|tx| !refused.contains(&(tx.sender, tx.tx.is_create()))).len();
+        Ok((over_limit, refused))
     }
 
     /// Re-checks the whole stored chain as `cairn verify` does, under this node's consensus

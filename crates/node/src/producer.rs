@@ -10,7 +10,8 @@ use tracing::error;
 use crate::Node;
 
 /// The dev chain's block loop: a block as soon as transactions are waiting, and an empty one
-/// every `block_time` otherwise. A Tokio task that waits on Tokio's time (so a paused, simulated
+/// every block time otherwise (on a governed chain the contract's, read at the head before each
+/// wait, so a voted change is used from the block after its boundary; elsewhere the one given). A Tokio task that waits on Tokio's time (so a paused, simulated
 /// clock drives it) racing the node's admissions, and builds each block on the blocking pool;
 /// stopped by [`BlockProducer::stop`], or for good when the store fails.
 pub struct BlockProducer {
@@ -19,7 +20,8 @@ pub struct BlockProducer {
 }
 
 impl BlockProducer {
-    /// Starts producing blocks on `node`, on the current Tokio runtime.
+    /// Starts producing blocks on `node`, on the current Tokio runtime, `block_time` apart
+    /// unless the chain governs its block time.
     pub fn start<K: KvStore>(node: Arc<Node<K>>, block_time: Duration) -> Self {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(run(node, block_time, stopped));
@@ -54,7 +56,7 @@ async fn run<K: KvStore>(
         }
         if !woken {
             // A block time too long to add to the clock means no empty blocks at all.
-            let due = last.checked_add(block_time);
+            let due = last.checked_add(pause(&node, block_time));
             tokio::select! {
                 changed = stop.changed() => {
                     if changed.is_err() {
@@ -81,6 +83,19 @@ async fn run<K: KvStore>(
         }
         last = Instant::now();
     }
+}
+
+/// The time until the next empty block: the chain's governed block time at the head, else the
+/// one the producer was started with (the operator's choice, `cairn dev --block-time`). A
+/// governed value that cannot be read keeps the configured one, and says so.
+fn pause<K: KvStore>(node: &Node<K>, configured: Duration) -> Duration {
+    if node.spec().governance.is_none() {
+        return configured;
+    }
+    node.block_time().unwrap_or_else(|e| {
+        error!(error = %e, "cannot read the governed block time; using the configured one");
+        configured
+    })
 }
 
 /// Sleeps until `due`, or forever without one.

@@ -51,8 +51,17 @@ impl<K: KvStore> ChainReader for Node<K> {
 /// The sets of the view's own snapshot, so an answer reads blocks and their sets alike.
 impl<R: KvRead> ValidatorSets for View<'_, R> {
     fn set_at(&self, height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
+        self.sets().set_at(height)
+    }
+
+    fn gas_limit_after(&self, parent: &Header) -> Result<u64, ConsensusError> {
+        self.sets().gas_limit_after(parent)
+    }
+}
+
+impl<R: KvRead> View<'_, R> {
+    fn sets(&self) -> StoreSets<'_, R> {
         StoreSets { snapshot: &self.snapshot, genesis: self.genesis, spec: self.spec }
-            .set_at(height)
     }
 }
 

@@ -1,9 +1,11 @@
-//! The validator set of each height, read from one store snapshot.
+//! The validator set of each height, and the gas limit of the next block, read from one store
+//! snapshot.
 
 use std::sync::Arc;
 
 use cairn_consensus::{ConsensusError, ValidatorSets};
-use cairn_primitives::{ChainSpec, ValidatorSetRecord};
+use cairn_governance::{EpochState, read_params};
+use cairn_primitives::{ChainSpec, Header, ValidatorSetRecord};
 use cairn_storage::{KvRead, Snapshot};
 
 /// [`ValidatorSets`] over one snapshot of a chain: the node's store for import, building and
@@ -18,6 +20,18 @@ pub(crate) struct StoreSets<'a, R> {
     pub(crate) spec: &'a ChainSpec,
 }
 
+impl<R: KvRead> StoreSets<'_, R> {
+    /// Whether `height`, beyond the next block's `next`, lies in a later epoch than `next`. A
+    /// governed chain's epochs come from its state at the head (their length is governable); a
+    /// proof-of-stake chain's from the spec's fixed length.
+    fn in_later_epoch(&self, height: u64, next: u64) -> Result<bool, ConsensusError> {
+        if self.spec.governance.is_some() {
+            return Ok(height > EpochState::read(self.snapshot)?.last_height());
+        }
+        Ok(self.spec.epoch_of(height) > self.spec.epoch_of(next))
+    }
+}
+
 impl<R: KvRead> ValidatorSets for StoreSets<'_, R> {
     /// The newest stored record whose first height is at or below `height`, else the genesis
     /// set. A height in a later epoch than the next block's is unknown: its set is written by
@@ -26,13 +40,28 @@ impl<R: KvRead> ValidatorSets for StoreSets<'_, R> {
     fn set_at(&self, height: u64) -> Result<Arc<ValidatorSetRecord>, ConsensusError> {
         // A store without a head holds no chain: nothing decided yet beyond genesis.
         let next = self.snapshot.head_number()?.unwrap_or_default() + 1;
-        if height > next && self.spec.epoch_of(height) > self.spec.epoch_of(next) {
+        if height > next && self.in_later_epoch(height, next)? {
             return Err(ConsensusError::UnknownHeight { height });
         }
         Ok(match self.snapshot.validator_set_record(height)? {
             Some(record) => Arc::new(record),
             None => self.genesis.clone(),
         })
+    }
+
+    /// The parent's gas limit, or on a governed chain the contract's `params().gasLimit` at
+    /// the parent's state, which is this snapshot's head: a voted change applies from the
+    /// first block after the boundary that executed it. Judging the child of another block
+    /// would need that block's state, which this snapshot does not hold: such a question is
+    /// [`ConsensusError::UnknownHeight`].
+    fn gas_limit_after(&self, parent: &Header) -> Result<u64, ConsensusError> {
+        if self.spec.governance.is_none() {
+            return Ok(parent.gas_limit);
+        }
+        if self.snapshot.head()? != *parent {
+            return Err(ConsensusError::UnknownHeight { height: parent.number.saturating_add(1) });
+        }
+        Ok(read_params(self.snapshot)?.gasLimit)
     }
 }
 

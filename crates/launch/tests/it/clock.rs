@@ -15,8 +15,15 @@ const EPOCH_MS: u64 = 1_700_000_000_000;
 
 /// Unix time that moves with Tokio's (paused) clock.
 #[derive(Debug)]
-struct Simulated {
+pub(crate) struct Simulated {
     start: Instant,
+}
+
+impl Simulated {
+    /// A clock at `EPOCH_MS` now, moving with Tokio's.
+    pub(crate) fn starting_now() -> Arc<Self> {
+        Arc::new(Self { start: Instant::now() })
+    }
 }
 
 impl Clock for Simulated {
@@ -27,7 +34,7 @@ impl Clock for Simulated {
 
 #[tokio::test(start_paused = true)]
 async fn a_dev_node_makes_its_blocks_on_simulated_time() {
-    let clock = Arc::new(Simulated { start: Instant::now() });
+    let clock = Simulated::starting_now();
     let engine =
         EngineSetup::Dev { block_time: Duration::from_secs(2), beneficiary: Address::ZERO };
     let node = NodeBuilder::new(ChainSpec::dev().unwrap(), MemoryKv::new(), engine)

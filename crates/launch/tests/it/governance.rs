@@ -1,32 +1,44 @@
 //! A private dev chain started through `NodeBuilder` enforces its governance contract: only
-//! members transact, a block carrying a non-member is refused on import and by the audit, and
-//! a spec whose contract disagrees with its `[governance]` is refused before anything is written.
+//! members transact, a block carrying a non-member is refused on import and by the audit, a
+//! voted gas limit and block time apply from the proposal's effective height, and a spec whose
+//! contract disagrees with its `[governance]` is refused before anything is written.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_primitives::{Address, B256};
-use cairn_consensus::{AnyTransaction, ConsensusRoles, DevConsensus};
-use cairn_governance::{govern, governance_account};
+use alloy_primitives::{Address, B256, TxKind};
+use alloy_rpc_types_eth::TransactionRequest;
+use alloy_sol_types::SolCall;
+use cairn_consensus::{AnyTransaction, ConsensusError, ConsensusRoles, DevConsensus};
+use cairn_governance::{Governance, Parameter, ProposalStatus, govern, governance_account};
 use cairn_launch::{EngineSetup, NodeBuilder};
+use cairn_mempool::PoolError;
 use cairn_node::{Node, NodeError, audit::verify_chain};
-use cairn_primitives::test_utils::signed_transfer;
+use cairn_primitives::test_utils::{signed_call, signed_transfer};
 use cairn_primitives::{
     ChainSpec, DevAccount, GOVERNANCE_ADDRESS, GovernanceSpec, NetworkKind, OrganisationSpec,
     dev_accounts,
 };
+use cairn_reads::{CallBlock, CallOutcome};
 use cairn_rpc::RpcConfig;
 use cairn_storage::{ChainStore, MemoryKv};
 use serde_json::{Value, json};
 
-/// Dev accounts 0 to 9: 0 administers the only organisation, 1 and 2 are members, the others
-/// are not members.
+use crate::clock::Simulated;
+
+/// Dev accounts 0 to 10: 0 administers the only organisation, 1 and 2 are members, the others
+/// are not members (10 has no funds either).
 fn accounts() -> Vec<DevAccount> {
-    dev_accounts(10).unwrap()
+    dev_accounts(11).unwrap()
 }
 
 /// A one-organisation private dev chain whose only transactors are dev accounts 0 to 2.
 fn private_spec() -> ChainSpec {
+    private_spec_with_epochs(100)
+}
+
+/// [`private_spec`] with epochs of `epoch_length` blocks.
+fn private_spec_with_epochs(epoch_length: u64) -> ChainSpec {
     let accounts = accounts();
     let mut spec = ChainSpec {
         network: NetworkKind::Private,
@@ -44,7 +56,7 @@ fn private_spec() -> ChainSpec {
                 validators: vec![],
             }],
         }),
-        epoch_length: Some(100),
+        epoch_length: Some(epoch_length),
         ..ChainSpec::dev().unwrap()
     };
     spec.alloc.insert(GOVERNANCE_ADDRESS, governance_account(&spec).unwrap());
@@ -59,6 +71,34 @@ fn governed(spec: &ChainSpec) -> ConsensusRoles {
 
 fn transfer(spec: &ChainSpec, from: &DevAccount, nonce: u64) -> Vec<u8> {
     signed_transfer(&from.signer, spec.chain_id, nonce, Address::repeat_byte(7), 1).unwrap()
+}
+
+/// The admin's `proposeParameter(parameter, value)`: on a private network it passes at once.
+fn propose(
+    spec: &ChainSpec,
+    admin: &DevAccount,
+    nonce: u64,
+    parameter: Parameter,
+    value: u64,
+) -> Vec<u8> {
+    let call = Governance::proposeParameterCall { parameter: parameter as u8, value };
+    let to = TxKind::Call(GOVERNANCE_ADDRESS);
+    signed_call(&admin.signer, spec.chain_id, nonce, to, call.abi_encode().into(), 1_000_000)
+        .unwrap()
+}
+
+/// The contract's `proposal(id)` at the node's head.
+fn proposal(node: &Node<MemoryKv>, id: u64) -> Governance::ProposalInfo {
+    let request = TransactionRequest::default()
+        .to(GOVERNANCE_ADDRESS)
+        .input(Governance::proposalCall { id }.abi_encode().into());
+    let head = node.head().unwrap().number;
+    match node.call(&request, CallBlock::Stored(head), None, None).unwrap() {
+        CallOutcome::Success { output, .. } => {
+            Governance::proposalCall::abi_decode_returns(&output).unwrap()
+        }
+        other => panic!("proposal({id}): {other:?}"),
+    }
 }
 
 async fn send(http: &reqwest::Client, url: &str, raw: &[u8]) -> Value {
@@ -79,7 +119,7 @@ async fn send(http: &reqwest::Client, url: &str, raw: &[u8]) -> Value {
 async fn a_private_chain_includes_members_and_refuses_non_members_at_admission() {
     let spec = private_spec();
     let accounts = accounts();
-    // Blocks come only for waiting transactions within the test.
+    // A governed chain's producer keeps the contract's block time, not this one.
     let engine =
         EngineSetup::Dev { block_time: Duration::from_secs(3600), beneficiary: Address::ZERO };
     let loopback = "127.0.0.1:0".parse().unwrap();
@@ -109,6 +149,122 @@ async fn a_private_chain_includes_members_and_refuses_non_members_at_admission()
     let report = running.node().verify(&mut |_| {}).unwrap();
     assert!(report.blocks >= 1, "{report:?}");
     running.abort().await;
+}
+
+/// The story of a private dev chain on the paused clock: a non-member (even one without funds)
+/// is refused as such and a member is included; the admin removes that member, whose waiting
+/// transactions leave the pool at once; the admin's votes on the gas limit and the block time
+/// take effect exactly at their effective height, where the pool drops and refuses what the new
+/// limit cannot carry; and the chain then passes `cairn verify`'s replay.
+#[tokio::test(start_paused = true)]
+async fn governance_changes_apply_to_the_pool_and_the_headers_from_their_height() {
+    const EPOCH: u64 = 5;
+    let spec = private_spec_with_epochs(EPOCH);
+    let accounts = accounts();
+    let kv = MemoryKv::new();
+    let engine =
+        EngineSetup::Dev { block_time: Duration::from_secs(3600), beneficiary: Address::ZERO };
+    let running = NodeBuilder::new(spec.clone(), kv.clone(), engine)
+        .with_clock(Simulated::starting_now())
+        .start()
+        .await
+        .unwrap();
+    let node = running.node();
+    let mut blocks = node.subscribe_blocks();
+    assert_eq!(node.block_time().unwrap(), Duration::from_millis(spec.block_time_ms));
+
+    // Account 10 has neither a membership nor a balance: the membership is what it hears of.
+    let broke = &accounts[10];
+    assert_eq!(node.account(broke.address).unwrap(), None);
+    let refused = node.submit_raw(&transfer(&spec, broke, 0)).unwrap_err();
+    assert!(
+        matches!(refused, NodeError::Pool(PoolError::AccountNotPermitted { account }) if account == broke.address),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.to_string(),
+        format!("account not permitted: {}", broke.address.to_checksum(None))
+    );
+
+    let (admin, removed, member) = (&accounts[0], &accounts[1], &accounts[2]);
+    let included = node.submit_raw(&transfer(&spec, removed, 0)).unwrap();
+    // Waiting behind nonce gaps: one of the member the admin removes, one a lower gas limit
+    // cannot carry.
+    let orphan = node.submit_raw(&transfer(&spec, removed, 2)).unwrap();
+    let heavy = |nonce| {
+        let to = TxKind::Call(Address::repeat_byte(7));
+        signed_call(&member.signer, spec.chain_id, nonce, to, Default::default(), 20_000_000)
+            .unwrap()
+    };
+    let too_heavy = node.submit_raw(&heavy(1)).unwrap();
+    let (gas_limit, block_time_ms) = (10_000_000, 3_000);
+    node.submit_raw(&propose(&spec, admin, 0, Parameter::GasLimit, gas_limit)).unwrap();
+    node.submit_raw(&propose(&spec, admin, 1, Parameter::BlockTimeMs, block_time_ms)).unwrap();
+    let remove = Governance::removeMemberCall { account: removed.address }.abi_encode();
+    let to = TxKind::Call(GOVERNANCE_ADDRESS);
+    node.submit_raw(
+        &signed_call(&admin.signer, spec.chain_id, 2, to, remove.into(), 200_000).unwrap(),
+    )
+    .unwrap();
+    let epoch_length = EPOCH + 2;
+    node.submit_raw(&propose(&spec, admin, 3, Parameter::EpochLength, epoch_length)).unwrap();
+
+    let first = blocks.recv().await.unwrap().number;
+    assert!(first < EPOCH, "the proposals landed in epoch 0");
+    // Judged at its parent's state, the removed member's transfer was still valid.
+    assert!(node.transaction(included).unwrap().is_some());
+    assert!(node.pooled(orphan).is_none(), "a removed member's transactions leave the pool");
+    assert!(node.pooled(too_heavy).is_some(), "the old gas limit still holds");
+    let refused = node.submit_raw(&transfer(&spec, removed, 1)).unwrap_err();
+    assert!(matches!(refused, NodeError::Pool(PoolError::AccountNotPermitted { .. })), "{refused}");
+    for id in [1, 2, 3] {
+        assert_eq!(proposal(node, id).status, ProposalStatus::Passed as u8, "proposal {id}");
+    }
+    // The sets of epoch 0 are known, those of the next epoch only once its boundary is built.
+    assert!(node.validator_set(EPOCH).is_ok());
+    let unknown = |height| {
+        matches!(
+            node.validator_set(height),
+            Err(NodeError::Consensus(ConsensusError::UnknownHeight { height: h })) if h == height
+        )
+    };
+    assert!(unknown(EPOCH + 1));
+
+    // Empty blocks follow at the old block time until the boundary at EPOCH executes both.
+    while node.head().unwrap().number < EPOCH + 2 {
+        blocks.recv().await.unwrap();
+    }
+    let effective = EPOCH + 1;
+    for id in [1, 2, 3] {
+        let info = proposal(node, id);
+        assert_eq!(info.status, ProposalStatus::Executed as u8, "proposal {id}");
+        assert_eq!(info.effectiveHeight, effective, "proposal {id}");
+    }
+    let header = |number| node.block(number).unwrap().unwrap().header;
+    for number in 1..=EPOCH + 2 {
+        let want = if number < effective { spec.gas_limit } else { gas_limit };
+        assert_eq!(header(number).gas_limit, want, "gas limit of block {number}");
+    }
+    for number in first + 1..=EPOCH + 2 {
+        let want = if number < effective { spec.block_time_ms } else { block_time_ms };
+        let gap = header(number).timestamp_ms - header(number - 1).timestamp_ms;
+        assert_eq!(gap, want, "time between blocks {} and {number}", number - 1);
+    }
+    assert_eq!(node.block_time().unwrap(), Duration::from_millis(block_time_ms));
+    // Epoch 1 runs the voted length (the spec's would end it at 2 * EPOCH).
+    let last = effective + epoch_length - 1;
+    assert!(node.validator_set(last).is_ok());
+    assert!(unknown(last + 1));
+    assert!(node.pooled(too_heavy).is_none(), "no block may carry it any more");
+    assert_eq!(
+        node.submit_raw(&heavy(1)).unwrap_err().to_string(),
+        format!("exceeds block gas limit: gas 20000000, limit {gas_limit}")
+    );
+
+    running.stop(Duration::from_secs(1)).await;
+    let store = ChainStore::open(kv, &spec).unwrap();
+    let report = verify_chain(&store, &spec, &governed(&spec)).unwrap();
+    assert!(report.blocks >= EPOCH + 2, "{report:?}");
 }
 
 #[test]
