@@ -1,6 +1,7 @@
 //! `cairn dev`: a development chain, one node started by the node library, or with
 //! `--validators N` a local BFT (or, with `--consensus pos`, proof-of-stake) network of node
-//! processes.
+//! processes; with `--network private|consortium` the chain is governed on chain and only the
+//! dev accounts its organisations list may transact.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -10,11 +11,14 @@ use std::time::Duration;
 use alloy_primitives::{Address, utils::format_ether};
 use cairn_api::{ApiConfig, AuthConfig, Rate, WebhookConfig};
 use cairn_launch::{DataDir, EngineSetup, NodeBuilder};
-use cairn_primitives::{ChainSpec, DEV_MNEMONIC, dev_accounts};
+use cairn_primitives::{ChainSpec, DEV_MNEMONIC, NetworkKind, dev_accounts};
 use cairn_rpc::RpcConfig;
 use clap::Args;
 
 use crate::devnet::{self, DevNetwork};
+use crate::governed::{
+    self, DEV_EPOCH_LENGTH, DevNetwork as GovernedNetwork, Network, POS_REFUSAL,
+};
 use crate::signals::StopSignals;
 use crate::testnet::{Engine, PosArgs};
 
@@ -82,9 +86,19 @@ pub(crate) struct DevArgs {
     /// stake every epoch (pos).
     #[arg(long, value_enum, default_value_t = Engine::Bft)]
     consensus: Engine,
-    /// Blocks per epoch of a --consensus pos network.
-    #[arg(long, default_value_t = 20)]
-    epoch_length: u64,
+    /// Blocks per epoch: of a --consensus pos network (default 20), or of a private or
+    /// consortium one, where passed proposals take effect at epoch ends (default 10).
+    #[arg(long)]
+    epoch_length: Option<u64>,
+    /// Govern the chain on chain: private (one organisation, dev account 0 its admin) or
+    /// consortium (--orgs organisations, needs --validators); dev accounts 7 to 9 are not
+    /// members and may not transact.
+    #[arg(long, value_enum, conflicts_with = "genesis")]
+    network: Option<GovernedNetwork>,
+    /// How many organisations govern a --network consortium (1 to 7, default 3); dev accounts
+    /// 0 to K−1 are their admins.
+    #[arg(long)]
+    orgs: Option<usize>,
 }
 
 /// The shortest block time: the chain spec counts it in whole milliseconds, and anything
@@ -104,32 +118,79 @@ pub(crate) fn parse_block_time(text: &str) -> Result<Duration, String> {
 }
 
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
+    if args.network.is_some() && args.consensus == Engine::Pos {
+        anyhow::bail!(POS_REFUSAL);
+    }
+    if args.network == Some(GovernedNetwork::Consortium) && args.validators.is_none() {
+        anyhow::bail!(
+            "a consortium network runs BFT validators: add --validators N (1 to {})",
+            devnet::MAX_DEV_VALIDATORS
+        );
+    }
+    let network = args.network.map_or(Network::Public, Network::from);
+    governed::organisation_count(network, args.orgs, governed::DEV_TRANSACTORS)?;
+    let epoch_length = match (args.consensus, network, args.epoch_length) {
+        (Engine::Pos, _, length) => length.unwrap_or(PosArgs::default().epoch_length),
+        (_, Network::Private | Network::Consortium, length) => length.unwrap_or(DEV_EPOCH_LENGTH),
+        (_, Network::Public, None) => 0,
+        (_, Network::Public, Some(_)) => anyhow::bail!(
+            "--epoch-length applies to --consensus pos and --network private|consortium only"
+        ),
+    };
     let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
     let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
     if let Some(validators) = args.validators {
-        let kind = match args.consensus {
-            Engine::Bft => "bft",
-            Engine::Pos => "pos",
+        let folder = match (args.consensus, network) {
+            (Engine::Pos, _) => format!("pos-{validators}"),
+            (Engine::Bft, Network::Public) => format!("bft-{validators}"),
+            (Engine::Bft, Network::Private) => format!("private-{validators}"),
+            (Engine::Bft, Network::Consortium) => format!(
+                "consortium-{validators}-orgs{}",
+                args.orgs.unwrap_or(governed::DEFAULT_ORGS)
+            ),
         };
         return devnet::run(DevNetwork {
-            root: root.join(format!("{kind}-{validators}")),
+            root: root.join(folder),
             validators,
             rpc_addr: args.rpc_addr,
             api_addr: args.api_addr,
             p2p_port: args.p2p_port,
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
             consensus: args.consensus,
-            pos: PosArgs { epoch_length: args.epoch_length, ..PosArgs::default() },
+            pos: PosArgs { epoch_length, ..PosArgs::default() },
+            network,
+            orgs: args.orgs,
         });
     }
     if args.consensus == Engine::Pos {
         anyhow::bail!("proof of stake needs a network: add --validators N");
     }
+    // A private chain lives beside the plain dev chain, not in its place.
+    let root = match network {
+        Network::Private => root.join("private"),
+        _ => root,
+    };
     let rpc_tls =
         cairn_launch::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
     let api_tls =
         cairn_launch::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
-    let given = args.genesis.as_deref().map(ChainSpec::from_file).transpose()?;
+    let given = match (&args.genesis, network) {
+        (Some(file), _) => Some(ChainSpec::from_file(file)?),
+        // A private chain written earlier keeps the spec it was made with.
+        (None, Network::Private) => match DataDir::new(&root).stored_spec()? {
+            None => Some(governed::dev_private_spec(epoch_length)?),
+            Some(stored) if args.epoch_length.is_some_and(|e| stored.epoch_length != Some(e)) => {
+                anyhow::bail!(
+                    "{} holds a private chain with {}-block epochs; use another --datadir for \
+                     other epochs",
+                    root.display(),
+                    stored.epoch_length.unwrap_or_default()
+                )
+            }
+            Some(_) => None,
+        },
+        (None, _) => None,
+    };
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stop = {
@@ -169,13 +230,38 @@ fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::
         spec.chain_id,
         root.display()
     );
+    if let Some(governance) = &spec.governance {
+        let names: Vec<&str> = governance.organisations.iter().map(|o| o.name.as_str()).collect();
+        let kind = match spec.network {
+            NetworkKind::Consortium => "consortium",
+            _ => "private",
+        };
+        println!(
+            "A {kind} network governed by {} ({}-block epochs): only admins and members may \
+             transact",
+            names.join(", "),
+            spec.epoch_length.unwrap_or_default()
+        );
+    }
     println!();
+    print_accounts(spec)
+}
+
+/// The ten dev accounts with their balances (and, on a governed chain, their roles), keys and
+/// mnemonic, as anvil prints them.
+pub(crate) fn print_accounts(spec: &ChainSpec) -> anyhow::Result<()> {
     let accounts = dev_accounts(10)?;
     println!("Available Accounts");
     println!("==================");
     for (i, account) in accounts.iter().enumerate() {
         let balance = spec.alloc.get(&account.address).map(|a| a.balance).unwrap_or_default();
-        println!("({i}) {} ({} ETH)", account.address, format_ether(balance));
+        let role = governed::role(spec, account.address).map(|r| format!(" {r}"));
+        println!(
+            "({i}) {} ({} ETH){}",
+            account.address,
+            format_ether(balance),
+            role.unwrap_or_default()
+        );
     }
     println!();
     println!("Private Keys");

@@ -1,5 +1,5 @@
-//! `cairn dev --validators N [--consensus pos]`: a local BFT or proof-of-stake network of N
-//! validator processes on loopback, one
+//! `cairn dev --validators N [--consensus pos | --network private|consortium]`: a local BFT,
+//! proof-of-stake or governed network of N validator processes on loopback, one
 //! command to start and one Ctrl-C to stop. Each node is a `cairn node` child with its own
 //! folder and ports; its output is prefixed with its name. A node that exits is reported and
 //! the others keep running; the nodes stop with the supervisor, even when it is killed.
@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use nix::sys::signal::Signal;
 
+use crate::governed::Network;
 use crate::signals::StopSignals;
 use crate::testnet::{self, Engine, InitArgs, PosArgs};
 
@@ -30,6 +31,10 @@ pub(crate) struct DevNetwork {
     pub(crate) block_time: Duration,
     pub(crate) consensus: Engine,
     pub(crate) pos: PosArgs,
+    /// Public (nobody governs), or private or consortium with dev accounts as admins.
+    pub(crate) network: Network,
+    /// Organisations of a consortium (`--orgs`).
+    pub(crate) orgs: Option<usize>,
 }
 
 /// Sends each line of `from` to `to` behind `prefix`.
@@ -87,8 +92,12 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
             gas_limit: None,
             consensus: network.consensus,
             pos: network.pos.clone(),
+            network: network.network,
+            orgs: network.orgs,
             dev_operators: true,
+            dev_admins: true,
         })?
+        .configs
     };
     for config in &configs {
         if !config.exists() {
@@ -101,13 +110,33 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
         StopSignals::listen()?
     };
     let exe = std::env::current_exe().context("finding the cairn binary")?;
-    match network.consensus {
-        Engine::Bft => println!(
+    match (network.consensus, network.network) {
+        (Engine::Bft, Network::Private | Network::Consortium) => {
+            let spec = cairn_primitives::ChainSpec::from_file(&network.root.join("genesis.json"))?;
+            let names: Vec<&str> = spec
+                .governance
+                .iter()
+                .flat_map(|g| &g.organisations)
+                .map(|org| org.name.as_str())
+                .collect();
+            println!(
+                "Cairn {} dev network: {} validators in {}, governed by {} ({}-block epochs); dev \
+                 accounts funded as in `cairn dev`, only admins and members may transact",
+                if network.network == Network::Private { "private" } else { "consortium" },
+                network.validators,
+                network.root.display(),
+                names.join(", "),
+                spec.epoch_length.unwrap_or_default(),
+            );
+            println!();
+            crate::dev::print_accounts(&spec)?;
+        }
+        (Engine::Bft, Network::Public) => println!(
             "Cairn BFT dev network: {} validators in {}, dev accounts funded as in `cairn dev`",
             network.validators,
             network.root.display()
         ),
-        Engine::Pos => println!(
+        (Engine::Pos, _) => println!(
             "Cairn proof-of-stake dev network: {} validators in {}, {}-block epochs, dev \
              accounts funded as in `cairn dev`; dev accounts 0 to {} operate the genesis \
              validators",

@@ -1,9 +1,11 @@
 //! The `cairn` binary: runs a node, writes chain specs, audits a data directory.
 
+mod add_node;
 mod api_keys;
 mod bench;
 mod dev;
 mod devnet;
+mod governed;
 mod init;
 mod jsonrpc;
 mod keys;
@@ -26,11 +28,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start a development chain with ten funded accounts: one node, or with --validators N
-    /// a local BFT network of N validator processes.
+    /// a local BFT network of N validator processes; --network private|consortium governs it.
     Dev(dev::DevArgs),
     /// Run one node of a BFT network from its config file.
     Node(node::NodeArgs),
-    /// Write the files of a BFT network (chain spec, keys, node configs).
+    /// Write the files of a BFT network (chain spec, keys, node configs), or one more node
+    /// of it.
     Testnet(testnet::TestnetArgs),
     /// Write a chain spec file to edit and pass to `cairn dev --genesis`.
     Init(init::InitArgs),

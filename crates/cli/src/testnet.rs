@@ -2,12 +2,15 @@
 //! folder per node: a shared chain spec, each validator's encrypted consensus key, a network
 //! key, and a node config that `cairn node --config` runs. A proof-of-stake network also gets
 //! an operator key per genesis validator, a consensus key for every full node (so it can stake
-//! and sign later without a restart), and the staking contract's genesis state in the spec.
+//! and sign later without a restart), and the staking contract's genesis state in the spec. A
+//! private or consortium network gets an encrypted admin key per organisation and the
+//! governance contract's genesis state (its organisations, members, nodes and validators).
+//! `cairn testnet add-node` writes one more node folder for a network written earlier.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use anyhow::{Context, bail};
 use cairn_bft::{ConsensusPublicKey, Keypair};
 use cairn_keys::KeystoreDir;
@@ -20,6 +23,11 @@ use clap::{Args, Subcommand, ValueEnum};
 use cairn_launch::NodeConfig;
 use cairn_launch::write_secret;
 
+use crate::governed::{
+    DEV_TRANSACTORS, DEV_VOTING_PERIOD_BLOCKS, Founders, Network, POS_REFUSAL,
+    TESTNET_VOTING_PERIOD_BLOCKS, governed_spec, organisation_count,
+};
+
 /// Most validators a testnet folder is written for.
 const MAX_VALIDATORS: usize = 64;
 
@@ -28,6 +36,9 @@ const GENESIS_COMMISSION_BPS: u16 = 500;
 
 /// What each genesis operator account holds to pay for its staking transactions.
 const OPERATOR_FUNDS_ETHER: u64 = 100;
+
+/// What each organisation's new admin account holds to pay for its governance transactions.
+const ADMIN_FUNDS_ETHER: u64 = 1_000;
 
 /// How the validators of the network are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,7 +52,8 @@ pub(crate) enum Engine {
 /// The proof-of-stake choices of a testnet.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct PosArgs {
-    /// Blocks per epoch (pos): the validator set changes at epoch boundaries.
+    /// Blocks per epoch: the validator set changes at epoch boundaries (pos), passed
+    /// proposals take effect at them (private and consortium networks).
     #[arg(long, default_value_t = 20)]
     pub(crate) epoch_length: u64,
     /// Epochs an undelegation waits before it can be withdrawn (pos).
@@ -76,6 +88,9 @@ pub(crate) struct TestnetArgs {
 enum TestnetCommand {
     /// Write the chain spec, keys and node configs of a BFT or proof-of-stake network.
     Init(InitArgs),
+    /// Write one more node's folder (network key, config) for a network written earlier,
+    /// without touching its genesis.
+    AddNode(crate::add_node::AddNodeArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -117,30 +132,81 @@ pub(crate) struct InitArgs {
     pub(crate) gas_limit: Option<u64>,
     #[command(flatten)]
     pub(crate) pos: PosArgs,
+    /// Who may join: anyone (public), one organisation's nodes and accounts (private), or
+    /// those of several organisations governing the chain together (consortium).
+    #[arg(long, value_enum, default_value_t = Network::Public)]
+    pub(crate) network: Network,
+    /// How many organisations found a consortium network (1 to 32, default 3).
+    #[arg(long)]
+    pub(crate) orgs: Option<usize>,
     /// Pos: the genesis validators' operators are the dev accounts (`cairn dev`), not new
     /// operator keys.
     #[arg(skip)]
     pub(crate) dev_operators: bool,
+    /// Private or consortium: the organisations' admins are dev accounts 0…K−1 (`cairn dev`),
+    /// not new admin keys, and proposals are open for 20 blocks instead of 100.
+    #[arg(skip)]
+    pub(crate) dev_admins: bool,
+}
+
+/// What `init` wrote.
+pub(crate) struct Written {
+    /// Each node's config, validators first.
+    pub(crate) configs: Vec<PathBuf>,
+    /// Each organisation's new admin key (none for a public network, or with dev admins).
+    pub(crate) admins: Vec<AdminKey>,
+}
+
+/// An organisation's admin key as `init` wrote it.
+pub(crate) struct AdminKey {
+    /// The organisation's name.
+    pub(crate) organisation: String,
+    /// The admin's account.
+    pub(crate) address: Address,
+    /// The V3 keystore file.
+    pub(crate) keystore: PathBuf,
+    /// The file holding its password (mode 0600).
+    pub(crate) password: PathBuf,
 }
 
 pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
     match args.command {
         TestnetCommand::Init(args) => {
-            let configs = init(&args)?;
-            let kind = match args.consensus {
-                Engine::Bft => "BFT",
-                Engine::Pos => "proof-of-stake",
+            let written = init(&args)?;
+            let kind = match (args.consensus, args.network) {
+                (Engine::Pos, _) => "proof-of-stake".to_string(),
+                (Engine::Bft, Network::Public) => "BFT".to_string(),
+                (Engine::Bft, Network::Private) => "private BFT".to_string(),
+                (Engine::Bft, Network::Consortium) => {
+                    format!("consortium ({} organisations, BFT)", written.admins.len())
+                }
             };
             println!(
                 "wrote a {}-validator {kind} network to {}",
                 args.validators,
                 args.out.display()
             );
-            for path in configs {
+            for path in written.configs {
                 println!("  cairn node --config {}", path.display());
+            }
+            if !written.admins.is_empty() {
+                println!(
+                    "organisation admins (V3 keystores; dev accounts 0 to 6 are members, 7 to 9 \
+                     are not):"
+                );
+            }
+            for admin in written.admins {
+                println!(
+                    "  {}: {}  keystore {}  password file {}",
+                    admin.organisation,
+                    admin.address,
+                    admin.keystore.display(),
+                    admin.password.display()
+                );
             }
             Ok(())
         }
+        TestnetCommand::AddNode(args) => crate::add_node::run(&args),
     }
 }
 
@@ -148,18 +214,28 @@ fn port(base: u16, index: usize) -> anyhow::Result<u16> {
     u16::try_from(index).ok().and_then(|i| base.checked_add(i)).context("port out of range")
 }
 
-/// Writes the network; returns each node's config path, validators first.
-pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
+/// Writes the network: its spec, each node's folder and, on a private or consortium network,
+/// each organisation's admin key.
+pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
     if args.validators == 0 || args.validators > MAX_VALIDATORS {
         bail!("--validators must be between 1 and {MAX_VALIDATORS}");
     }
+    let governed = args.network != Network::Public;
+    if governed && args.consensus == Engine::Pos {
+        bail!(POS_REFUSAL);
+    }
+    let max_orgs = match args.dev_admins {
+        true => DEV_TRANSACTORS,
+        false => cairn_primitives::MAX_ORGANISATIONS,
+    };
+    let orgs = organisation_count(args.network, args.orgs, max_orgs)?;
     let nodes = args.validators + args.full_nodes;
     if args.hosts.len() != 1 && args.hosts.len() != nodes {
         bail!("--hosts needs one address, or one per node ({nodes})");
     }
     let dev = ChainSpec::dev()?;
     let spec = ChainSpec {
-        network: NetworkKind::Consortium,
+        network: NetworkKind::Public,
         block_time_ms: args.block_time.as_millis().try_into().context("block time too long")?,
         gas_limit: args.gas_limit.unwrap_or(dev.gas_limit),
         ..dev
@@ -168,9 +244,9 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         Engine::Bft => spec,
         Engine::Pos => pos_spec(spec, &args.pos),
     };
-    // The block and staking rules are checked before any key is written, so bad arguments
-    // leave nothing.
-    draft(&spec, args)?.validate()?;
+    // The block, staking and governance rules are checked before any key is written, so bad
+    // arguments leave nothing.
+    draft(&spec, args, orgs)?.validate()?;
     let genesis_path = args.out.join("genesis.json");
     if genesis_path.exists() {
         bail!("{} already holds a testnet", args.out.display());
@@ -182,6 +258,10 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
     let mut operators = Vec::new();
     let dev_operators = match args.dev_operators {
         true => cairn_primitives::dev_accounts(u32::try_from(args.validators)?)?,
+        false => Vec::new(),
+    };
+    let admins = match governed && !args.dev_admins {
+        true => (1..=orgs).map(|i| admin_key(&args.out, i)).collect::<anyhow::Result<_>>()?,
         false => Vec::new(),
     };
     let mut layouts = Vec::new();
@@ -203,16 +283,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
             let file = KeystoreDir::new(keys.join("validator")).create(&password)?;
             let signer = cairn_keys::decrypt(&file.path, &password)?;
             if i < args.validators {
-                let public_key = ConsensusPublicKey::of(signer.credential());
-                let mut validator = GenesisValidator {
-                    name: name.clone(),
-                    address: signer.address(),
-                    public_key: public_key.0.to_vec().into(),
-                    power: 1,
-                    stake: None,
-                    operator: None,
-                    commission_bps: None,
-                };
+                let mut validator = genesis_validator(name.clone(), &signer);
                 if pos {
                     let operator = if args.dev_operators {
                         dev_operators.get(i).context("more validators than dev accounts")?.address
@@ -235,6 +306,21 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
     let spec = match args.consensus {
         Engine::Bft => ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec },
         Engine::Pos => with_staking(ChainSpec { validators, ..spec }, &operators)?,
+    };
+    let spec = match governed {
+        true => {
+            let nodes: Vec<_> = layouts
+                .iter()
+                .enumerate()
+                .map(|(i, layout)| {
+                    let validator = layout.4.as_ref().filter(|_| i < args.validators);
+                    (Bytes::from(layout.3.to_bytes()), validator.map(|(_, _, address)| *address))
+                })
+                .collect();
+            let addresses = admins.iter().map(|admin: &AdminKey| admin.address).collect();
+            govern(spec, args, orgs, addresses, &nodes)?
+        }
+        false => spec,
     };
     spec.validate()?;
     std::fs::write(&genesis_path, spec.render(false)?)
@@ -286,7 +372,69 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Vec<PathBuf>> {
         config.save(&path)?;
         paths.push(path);
     }
-    Ok(paths)
+    Ok(Written { configs: paths, admins })
+}
+
+/// Writes organisation `index`'s admin key: a V3 keystore in `out/org<index>/admin/` and its
+/// random password in `out/org<index>/password` (mode 0600), as validator keys are written.
+fn admin_key(out: &Path, index: usize) -> anyhow::Result<AdminKey> {
+    let organisation = format!("org{index}");
+    let dir = out.join(&organisation);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let password = alloy_primitives::hex::encode(rand::random::<[u8; 16]>());
+    let password_file = dir.join("password");
+    write_secret(&password_file, password.as_bytes())?;
+    let file = KeystoreDir::new(dir.join("admin")).create(&password)?;
+    Ok(AdminKey {
+        organisation,
+        address: file.address,
+        keystore: file.path,
+        password: password_file,
+    })
+}
+
+/// A BFT validator of power 1 signing with `key`.
+fn genesis_validator(name: String, key: &alloy_signer_local::PrivateKeySigner) -> GenesisValidator {
+    GenesisValidator {
+        name,
+        address: key.address(),
+        public_key: ConsensusPublicKey::of(key.credential()).0.to_vec().into(),
+        power: 1,
+        stake: None,
+        operator: None,
+        commission_bps: None,
+    }
+}
+
+/// `spec` (which holds its validators) governed by `orgs` organisations: their admins (the
+/// dev accounts 0…K−1 with `dev_admins`, else `admins`, each funded), the dev accounts that
+/// are members spread over them, and each node (peer id, consensus address) by index.
+fn govern(
+    mut spec: ChainSpec,
+    args: &InitArgs,
+    orgs: usize,
+    admins: Vec<Address>,
+    nodes: &[(Bytes, Option<Address>)],
+) -> anyhow::Result<ChainSpec> {
+    let dev = cairn_primitives::dev_accounts(DEV_TRANSACTORS as u32)?;
+    let (admins, first_member, voting_period) = match args.dev_admins {
+        true => (dev[..orgs].iter().map(|a| a.address).collect(), orgs, DEV_VOTING_PERIOD_BLOCKS),
+        false => {
+            for admin in &admins {
+                let funds = whole_ether(ADMIN_FUNDS_ETHER);
+                spec.alloc.insert(*admin, GenesisAccount { balance: funds, ..Default::default() });
+            }
+            (admins, 0, TESTNET_VOTING_PERIOD_BLOCKS)
+        }
+    };
+    let mut founders = Founders::numbered(admins);
+    for (i, account) in dev.iter().enumerate().skip(first_member) {
+        founders.member(i, account.address);
+    }
+    for (i, (peer_id, validator)) in nodes.iter().enumerate() {
+        founders.node(i, peer_id.clone(), *validator);
+    }
+    governed_spec(spec, args.network, founders, args.pos.epoch_length, voting_period)
 }
 
 /// The proof-of-stake parts of the spec that do not depend on keys.
@@ -304,32 +452,38 @@ fn pos_spec(spec: ChainSpec, pos: &PosArgs) -> ChainSpec {
     }
 }
 
-/// `spec` with stand-in validators, so the rules that involve them (a stake below the
-/// minimum, a stake worth no power) refuse bad arguments before any key exists.
-fn draft(spec: &ChainSpec, args: &InitArgs) -> anyhow::Result<ChainSpec> {
-    if args.consensus == Engine::Bft {
+/// `spec` with stand-in validators, nodes and admins, so the rules that involve them (a stake
+/// below the minimum, a stake worth no power, too many nodes for an organisation) refuse bad
+/// arguments before any key exists.
+fn draft(spec: &ChainSpec, args: &InitArgs, orgs: usize) -> anyhow::Result<ChainSpec> {
+    let governed = args.network != Network::Public;
+    if args.consensus == Engine::Bft && !governed {
         return Ok(spec.clone());
     }
     let mut validators = Vec::new();
     let mut operators = Vec::new();
     for i in 0..args.validators {
         let key = alloy_signer_local::PrivateKeySigner::random();
-        let public_key = ConsensusPublicKey::of(key.credential());
-        let mut validator = GenesisValidator {
-            name: format!("node{i}"),
-            address: key.address(),
-            public_key: public_key.0.to_vec().into(),
-            power: 1,
-            stake: None,
-            operator: None,
-            commission_bps: None,
-        };
-        let operator = alloy_signer_local::PrivateKeySigner::random().address();
-        staked(&mut validator, spec, args.pos.stake, operator);
+        let mut validator = genesis_validator(format!("node{i}"), &key);
+        if args.consensus == Engine::Pos {
+            let operator = alloy_signer_local::PrivateKeySigner::random().address();
+            staked(&mut validator, spec, args.pos.stake, operator);
+            operators.push(operator);
+        }
         validators.push(validator);
-        operators.push(operator);
     }
-    with_staking(ChainSpec { validators, ..spec.clone() }, &operators)
+    if args.consensus == Engine::Pos {
+        return with_staking(ChainSpec { validators, ..spec.clone() }, &operators);
+    }
+    let nodes: Vec<_> = (0..args.validators + args.full_nodes)
+        .map(|i| {
+            let peer_id = Keypair::generate_ed25519().public().to_peer_id();
+            (Bytes::from(peer_id.to_bytes()), validators.get(i).map(|v| v.address))
+        })
+        .collect();
+    let admins = (0..orgs).map(|_| alloy_signer_local::PrivateKeySigner::random().address());
+    let spec = ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec.clone() };
+    govern(spec, args, orgs, admins.collect(), &nodes)
 }
 
 /// Makes `validator` a genesis validator bonded with `stake` and run by `operator`.

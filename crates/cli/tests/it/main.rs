@@ -1,8 +1,10 @@
 //! Runs the real `cairn` binary: `verify` on a real data directory, before and after tampering,
-//! storage faults (missing, empty, damaged and full stores), and `staking` against a node.
+//! storage faults (missing, empty, damaged and full stores), `staking` against a node, and the
+//! private and consortium networks `testnet init`, `testnet add-node` and `dev` write.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod commands;
+mod governed;
 mod staking;
 mod storage;
 mod verify;
