@@ -394,7 +394,7 @@ pub(crate) async fn list_proposals(
     get,
     path = "/v1/governance/proposals/{id}",
     tag = "governance",
-    params(("id" = u64, Path, description = "The proposal's id (from 1)", minimum = 1)),
+    params(("id" = String, Path, description = "The proposal's id: a decimal number from 1", pattern = "^[0-9]{1,20}$")),
     responses(
         (status = 200, description = "The proposal", body = ProposalView),
         (status = 400, description = "Malformed id", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -635,4 +635,29 @@ fn peer_id(bytes: &Bytes) -> String {
 /// The contract writes the zero address for "none".
 fn non_zero(address: Address) -> Option<Address> {
     (!address.is_zero()).then_some(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_ids_parse_strictly() {
+        assert_eq!(parse_status("executed").ok(), Some(ProposalStatus::Executed));
+        assert_eq!(parse_status("open").ok(), Some(ProposalStatus::Open));
+        for bad in ["", "Open", "closed", "open "] {
+            assert!(parse_status(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_id("7").ok(), Some(7));
+        for bad in ["", "+7", "-7", "7.0", "0x7", "18446744073709551616"] {
+            assert!(parse_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn peer_ids_read_as_base58_and_other_bytes_as_hex() {
+        let id = cairn_network::Keypair::generate_ed25519().public().to_peer_id();
+        assert_eq!(peer_id(&Bytes::from(id.to_bytes())), id.to_base58());
+        assert_eq!(peer_id(&Bytes::from_static(&[0xff, 0x01])), "0xff01");
+    }
 }
