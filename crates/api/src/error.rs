@@ -50,6 +50,12 @@ pub enum ApiError {
     /// The chain's consensus (named) is not proof of stake, so it has no staking contract.
     #[error("this chain's consensus is {0}; it has no staking")]
     StakingUnavailable(&'static str),
+    /// The chain has no `[governance]`, so no governance contract.
+    #[error("this network is not governed on chain")]
+    GovernanceUnavailable,
+    /// The governance contract has no proposal with this id.
+    #[error("proposal {0} not found")]
+    ProposalNotFound(u64),
     /// No block with this number or hash.
     #[error("block {0} not found")]
     BlockNotFound(String),
@@ -225,6 +231,8 @@ impl ApiError {
             Self::NoRoute { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, "block_not_found"),
+            Self::GovernanceUnavailable => (StatusCode::NOT_FOUND, "governance_unavailable"),
+            Self::ProposalNotFound(_) => (StatusCode::NOT_FOUND, "proposal_not_found"),
             Self::StakingUnavailable(_) => (StatusCode::NOT_FOUND, "staking_unavailable"),
             Self::TransactionNotFound(_) => (StatusCode::NOT_FOUND, "transaction_not_found"),
             Self::AuditNotFound(_) => (StatusCode::NOT_FOUND, "audit_not_found"),

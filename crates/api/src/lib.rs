@@ -8,7 +8,7 @@
 //!         ─► axum router (concurrency and body limits; every rejection, unknown path, wrong
 //!            method and refusal answered as application/problem+json with a `code`)
 //!         ─► handlers: status, fees, blocks, transactions, accounts (and their history), events,
-//!            mempool, audit, webhooks
+//!            mempool, validators, staking, governance, audit, webhooks
 //!         ─► cairn-reads (ServedNode; one ChainView per answer, tags and finality resolved
 //!            there, as for JSON-RPC), on the blocking pool
 //!  browser ─► `/`: the block explorer's embedded files (explorer/dist), a client of `/v1`
@@ -32,6 +32,7 @@ mod blocks;
 mod chain;
 mod common_responses;
 mod config;
+mod contract_views;
 mod docs;
 mod embedded;
 mod error;
@@ -39,6 +40,7 @@ mod events;
 mod explorer;
 mod extract;
 mod fees;
+mod governance;
 mod health;
 mod mempool;
 mod metrics;

@@ -39,6 +39,8 @@ pub(crate) enum CursorKind {
     /// `/v1/webhooks/{id}/deliveries`: the height and position of the next delivery, going
     /// down.
     Deliveries,
+    /// `/v1/governance/proposals`: the id of the next proposal, going down.
+    Proposals,
 }
 
 impl CursorKind {
@@ -51,6 +53,7 @@ impl CursorKind {
             Self::Mempool => "m",
             Self::Webhooks => "w",
             Self::Deliveries => "d",
+            Self::Proposals => "p",
         }
     }
 }

@@ -28,8 +28,8 @@ use crate::state::{AppState, StreamLimits};
 use crate::webhook_dispatch::Dispatcher;
 use crate::webhook_store::WebhookStore;
 use crate::{
-    accounts, audit, blocks, common_responses, docs, events, explorer, fees, health, mempool,
-    peers, scrape, staking, status, stream, transactions, validators, webhooks,
+    accounts, audit, blocks, common_responses, docs, events, explorer, fees, governance, health,
+    mempool, peers, scrape, staking, status, stream, transactions, validators, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -51,6 +51,7 @@ use crate::{
         (name = "accounts", description = "Account state, history and proofs"),
         (name = "events", description = "Logs emitted by contracts"),
         (name = "staking", description = "Proof of stake: delegations, read from the staking contract"),
+        (name = "governance", description = "Private and consortium networks: organisations, proposals and account permissions, read from the governance contract"),
         (name = "streams", description = "Blocks, finality, pending transactions and events as they happen"),
         (name = "audit", description = "Re-verifying the stored chain in the background"),
         (name = "webhooks", description = "Signed POSTs of chain events to registered URLs, at least once, in block order"),
@@ -76,6 +77,10 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(mempool::list_mempool))
         .routes(routes!(validators::list_validators))
         .routes(routes!(staking::get_delegations))
+        .routes(routes!(governance::list_organisations))
+        .routes(routes!(governance::list_proposals))
+        .routes(routes!(governance::get_proposal))
+        .routes(routes!(governance::get_permissions))
         .routes(routes!(peers::list_peers))
         .routes(routes!(audit::start_audit))
         .routes(routes!(audit::get_audit))

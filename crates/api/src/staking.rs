@@ -6,22 +6,28 @@
 use std::collections::HashMap;
 
 use alloy_primitives::{Address, Bytes, U256};
-use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolCall;
 use axum::Json;
 use axum::extract::State;
 use cairn_primitives::{ChainSpec, ConsensusKind};
-use cairn_reads::{CallBlock, CallOutcome, ServedNode};
+use cairn_reads::ServedNode;
 use cairn_staking::{STAKING_ADDRESS, Staking, StakingError, ValidatorStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::blocking::blocking;
+use crate::contract_views::SystemContract;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::params::parse_address;
 use crate::state::AppState;
 use crate::validators::{ValidatorView, ValidatorsView};
+
+/// The staking contract, read through its views.
+const STAKING: SystemContract = SystemContract {
+    name: "staking",
+    address: STAKING_ADDRESS,
+    describe_revert: |output| StakingError::from_revert(output).to_string(),
+};
 
 /// One delegator's stake: its positions, its unbonding entries and their totals.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -158,8 +164,8 @@ pub(crate) async fn get_delegations(
     require_staking(node.spec())?;
     let view = blocking(move || {
         let height = node.view()?.heads()?.latest.number;
-        let epoch = view_call(node.as_ref(), height, Staking::currentEpochCall {})?;
-        let held = view_call(node.as_ref(), height, Staking::delegationsOfCall { delegator })?;
+        let epoch = STAKING.view(node.as_ref(), height, Staking::currentEpochCall {})?;
+        let held = STAKING.view(node.as_ref(), height, Staking::delegationsOfCall { delegator })?;
         let delegations: Vec<DelegationView> = held
             .positions
             .iter()
@@ -212,9 +218,9 @@ pub(crate) fn add_staking(
     if spec.consensus != ConsensusKind::Pos {
         return Ok(());
     }
-    let listed = view_call(node, height, Staking::listValidatorsCall {})?;
-    let active = view_call(node, height, Staking::activeSetCall {})?;
-    let projected = view_call(node, height, Staking::projectedSetCall {})?;
+    let listed = STAKING.view(node, height, Staking::listValidatorsCall {})?;
+    let active = STAKING.view(node, height, Staking::activeSetCall {})?;
+    let projected = STAKING.view(node, height, Staking::projectedSetCall {})?;
     let by_address: HashMap<Address, &Staking::ValidatorInfo> =
         listed.iter().map(|info| (info.validator, info)).collect();
     let members = |set: &[Staking::SetMember]| -> Vec<SetMemberView> {
@@ -298,24 +304,4 @@ fn require_staking(spec: &ChainSpec) -> Result<(), ApiError> {
         ConsensusKind::Pow => "pow",
     };
     Err(ApiError::StakingUnavailable(kind))
-}
-
-/// Runs one view of the staking contract in the state after block `height`, as `eth_call`
-/// would, and decodes its answer.
-fn view_call<C: SolCall>(
-    node: &dyn ServedNode,
-    height: u64,
-    call: C,
-) -> Result<C::Return, ApiError> {
-    let request = TransactionRequest::default().to(STAKING_ADDRESS).input(call.abi_encode().into());
-    let failed = |why: String| ApiError::Internal(format!("staking view {}: {why}", C::SIGNATURE));
-    match node.call(&request, CallBlock::Stored(height), None, None)? {
-        CallOutcome::Success { output, .. } => {
-            C::abi_decode_returns(&output).map_err(|e| failed(StakingError::from(e).to_string()))
-        }
-        CallOutcome::Revert { output, .. } => {
-            Err(failed(StakingError::from_revert(output).to_string()))
-        }
-        CallOutcome::Halt { reason, .. } => Err(failed(reason)),
-    }
 }

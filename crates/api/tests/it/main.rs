@@ -7,6 +7,7 @@ mod data;
 mod docs;
 mod errors;
 mod explorer;
+mod governance;
 mod openapi;
 mod operations;
 mod pagination;

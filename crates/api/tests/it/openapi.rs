@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::harness;
 
 /// Every route and method the API serves, besides the document itself and `/docs`.
-const ROUTES: [(&str, &str); 24] = [
+const ROUTES: [(&str, &str); 28] = [
     ("/v1/status", "get"),
     ("/v1/fees", "get"),
     ("/v1/blocks", "get"),
@@ -23,6 +23,10 @@ const ROUTES: [(&str, &str); 24] = [
     ("/v1/stream", "get"),
     ("/v1/validators", "get"),
     ("/v1/staking/delegations/{address}", "get"),
+    ("/v1/governance/organisations", "get"),
+    ("/v1/governance/proposals", "get"),
+    ("/v1/governance/proposals/{id}", "get"),
+    ("/v1/governance/permissions/{address}", "get"),
     ("/v1/peers", "get"),
     ("/v1/webhooks", "post"),
     ("/v1/webhooks", "get"),
