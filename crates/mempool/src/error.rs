@@ -134,9 +134,10 @@ pub enum PoolError {
 
 impl PoolError {
     /// Whether every node refuses this transaction whatever its state or settings (bad
-    /// encoding, signature, chain or limits): a peer that relays it is misbehaving. Refusals that
-    /// depend on this node's state (nonce, balance, pool room, price floor, membership, which a
-    /// peer a block behind may see otherwise) are not.
+    /// encoding, signature, chain or fixed limits): a peer that relays it is misbehaving.
+    /// Refusals that depend on this node's state (nonce, balance, pool room, price floor,
+    /// membership, the block gas limit a governed chain may lower, which a peer a block behind
+    /// may see otherwise) are not.
     pub fn is_invalid_everywhere(&self) -> bool {
         matches!(
             self,
@@ -146,7 +147,6 @@ impl PoolError {
                 | Self::InvalidChainId { .. }
                 | Self::UnsupportedType(_)
                 | Self::NonceMax(_)
-                | Self::ExceedsBlockGasLimit { .. }
                 | Self::IntrinsicGasTooLow { .. }
                 | Self::MaxInitCodeSizeExceeded { .. }
                 | Self::TipAboveFeeCap { .. }
@@ -204,6 +204,7 @@ mod tests {
         assert!(!PoolError::AlreadyKnown.is_invalid_everywhere());
         assert!(!PoolError::Underpriced { tip: 1, min: 2 }.is_invalid_everywhere());
         assert!(!PoolError::PoolFull { max: 1 }.is_invalid_everywhere());
+        assert!(!PoolError::ExceedsBlockGasLimit { gas: 2, limit: 1 }.is_invalid_everywhere());
         let account = Address::repeat_byte(7);
         assert!(!PoolError::AccountNotPermitted { account }.is_invalid_everywhere());
         assert!(!PoolError::DeployNotPermitted { account }.is_invalid_everywhere());
