@@ -178,13 +178,28 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         (Some(file), _) => Some(ChainSpec::from_file(file)?),
         // A private chain written earlier keeps the spec it was made with.
         (None, Network::Private) => match DataDir::new(&root).stored_spec()? {
-            None => Some(governed::dev_private_spec(epoch_length)?),
+            None => Some(governed::dev_private_spec(
+                epoch_length,
+                args.block_time.unwrap_or(Duration::from_secs(1)),
+            )?),
             Some(stored) if args.epoch_length.is_some_and(|e| stored.epoch_length != Some(e)) => {
                 anyhow::bail!(
                     "{} holds a private chain with {}-block epochs; use another --datadir for \
                      other epochs",
                     root.display(),
                     stored.epoch_length.unwrap_or_default()
+                )
+            }
+            Some(stored)
+                if args
+                    .block_time
+                    .is_some_and(|t| t.as_millis() != stored.block_time_ms.into()) =>
+            {
+                anyhow::bail!(
+                    "{} holds a private chain with {} ms blocks, a governed parameter: propose \
+                     block_time_ms, or use another --datadir",
+                    root.display(),
+                    stored.block_time_ms
                 )
             }
             Some(_) => None,

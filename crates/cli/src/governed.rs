@@ -3,6 +3,8 @@
 //! and one writer that turns a spec and its founders into a governed spec whose governance
 //! contract's genesis account is built from that same spec, so the two cannot disagree.
 
+use std::time::Duration;
+
 use alloy_primitives::{Address, Bytes};
 use anyhow::Context;
 use cairn_primitives::{
@@ -172,15 +174,20 @@ pub(crate) fn governed_spec(
 }
 
 /// The spec of `cairn dev --network private`: the dev chain governed by one organisation
-/// `dev`, administered by dev account 0, with dev accounts 1 to 6 as members.
-pub(crate) fn dev_private_spec(epoch_length: u64) -> anyhow::Result<ChainSpec> {
+/// `dev`, administered by dev account 0, with dev accounts 1 to 6 as members. Its block time
+/// is the contract's (governable), so `--block-time` goes into the genesis.
+pub(crate) fn dev_private_spec(
+    epoch_length: u64,
+    block_time: Duration,
+) -> anyhow::Result<ChainSpec> {
     let accounts = cairn_primitives::dev_accounts(DEV_TRANSACTORS as u32)?;
     let mut founders = Founders::new([("dev".to_string(), accounts[0].address)]);
     for account in &accounts[1..] {
         founders.member(0, account.address);
     }
+    let block_time_ms = block_time.as_millis().try_into().context("block time too long")?;
     governed_spec(
-        ChainSpec::dev()?,
+        ChainSpec { block_time_ms, ..ChainSpec::dev()? },
         Network::Private,
         founders,
         epoch_length,
@@ -216,7 +223,8 @@ mod tests {
 
     #[test]
     fn the_private_dev_spec_has_the_documented_roles_and_opens_governed() {
-        let spec = dev_private_spec(DEV_EPOCH_LENGTH).unwrap();
+        let spec = dev_private_spec(DEV_EPOCH_LENGTH, Duration::from_millis(250)).unwrap();
+        assert_eq!(spec.block_time_ms, 250);
         assert_eq!(spec.network, NetworkKind::Private);
         assert_eq!(spec.epoch_length, Some(10));
         let governance = spec.governance.as_ref().unwrap();

@@ -8,7 +8,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes, U256};
 use cairn_bft::Keypair;
@@ -16,6 +15,8 @@ use cairn_consensus::{ConsensusRoles, DevConsensus};
 use cairn_launch::NodeConfig;
 use cairn_primitives::{ChainSpec, ConsensusKind, NetworkKind, dev_accounts};
 use cairn_storage::MemoryKv;
+
+use crate::storage::{Endpoints, wait_for_height};
 
 fn cairn() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
@@ -264,11 +265,22 @@ fn a_private_dev_chain_prints_each_accounts_role_and_verifies_across_epochs() {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
-    while !banner.contains("JSON-RPC listening on http://127.0.0.1:") {
+    let listening = |banner: &str, prefix: &str| {
+        let line = banner.lines().find_map(|line| line.strip_prefix(prefix))?;
+        Some(line.to_string())
+    };
+    let endpoints = loop {
+        let rpc = listening(&banner, "JSON-RPC listening on http://");
+        let api = listening(&banner, "REST API listening on http://");
+        if let (Some(rpc), Some(api)) = (rpc, api) {
+            break Endpoints { rpc, api };
+        }
         assert_ne!(stdout.read_line(&mut banner).unwrap(), 0, "dev exited early: {banner}");
-    }
-    // Long enough for several three-block epochs at 50 ms a block.
-    std::thread::sleep(Duration::from_millis(1_000));
+    };
+    // Keep draining stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || for _ in stdout.lines() {});
+    // Several three-block epochs.
+    wait_for_height(&endpoints, 8);
     Command::new("kill").arg(child.id().to_string()).status().unwrap();
     assert!(child.wait().unwrap().success());
     assert!(banner.contains("A private network governed by dev (3-block epochs)"), "{banner}");
@@ -289,6 +301,19 @@ fn a_private_dev_chain_prints_each_accounts_role_and_verifies_across_epochs() {
     assert!(verified.status.success(), "{}", stderr(&verified));
     let summary = String::from_utf8_lossy(&verified.stdout);
     let blocks: u64 = summary.split_whitespace().nth(1).unwrap().parse().unwrap();
-    assert!(blocks > 6, "{summary}");
+    assert!(blocks >= 8, "{summary}");
     assert!(!dir.path().join("chain.redb").exists());
+
+    // Its block time is governed now: a restart may not change it behind the contract's back.
+    let other = cairn()
+        .args(["dev", "--network", "private", "--block-time", "2s", "--datadir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(
+        stderr(&other).contains("holds a private chain with 50 ms blocks"),
+        "{}",
+        stderr(&other)
+    );
 }

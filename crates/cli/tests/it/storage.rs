@@ -217,9 +217,10 @@ fn verify_reads_a_killed_nodes_store_without_writing_it() {
 }
 
 /// Where a running `cairn dev` serves.
-struct Endpoints {
-    rpc: String,
-    api: String,
+/// Where a started node listens (host:port).
+pub(crate) struct Endpoints {
+    pub(crate) rpc: String,
+    pub(crate) api: String,
 }
 
 /// Starts `command` (a `cairn dev`, or a wrapper that runs one) with `--datadir datadir` and
@@ -282,7 +283,8 @@ fn height(endpoints: &Endpoints) -> u64 {
     u64::from_str_radix(answer["result"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
 
-fn wait_for_height(endpoints: &Endpoints, target: u64) -> u64 {
+/// Polls the node until its head reaches `target` (at most 60 s); the head it reached.
+pub(crate) fn wait_for_height(endpoints: &Endpoints, target: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let height = height(endpoints);
