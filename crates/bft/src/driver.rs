@@ -72,7 +72,6 @@ pub(crate) struct DriverConfig {
     /// What the headers of the blocks this validator proposes carry in `extra_data`.
     pub(crate) extra_data: AlloyBytes,
     pub(crate) timeouts: LinearTimeouts,
-    pub(crate) block_time: Duration,
     /// Where the `Finalized` certificate of the newest block goes, for the next proposal.
     pub(crate) finalized: Arc<FinalizedCertificates>,
 }
@@ -116,16 +115,15 @@ impl<K: KvStore> Driver<K> {
     }
 
     /// What Malachite needs to run `height`: the validators of that height among them, as
-    /// the node's store decides them. A failure (a store error, a set not known yet) is the
-    /// caller's to log; Malachite then gets no answer and waits.
+    /// the node's store decides them, and the block time at the head (a governed chain's
+    /// voted one applies from the first height started after the block that changed it). A
+    /// failure (a store error, a set not known yet) is the caller's to log; Malachite then
+    /// gets no answer and waits.
     fn params(&self, height: Height) -> Result<HeightParams<CairnContext>, NodeError> {
         let record = self.node.validator_set(height.0)?;
         let set = self.config.schedule.convert(&record)?;
-        Ok(HeightParams::new(
-            set.as_ref().clone(),
-            self.config.timeouts,
-            Some(self.config.block_time),
-        ))
+        let block_time = self.node.block_time()?;
+        Ok(HeightParams::new(set.as_ref().clone(), self.config.timeouts, Some(block_time)))
     }
 
     /// On a proof-of-stake chain, queues what the engine found for the blocks this node
@@ -699,7 +697,6 @@ mod tests {
             fee_recipient: Address::ZERO,
             extra_data: AlloyBytes::new(),
             timeouts: LinearTimeouts::default(),
-            block_time: Duration::from_secs(1),
             finalized: noted.clone(),
         };
         let mut driver = Driver::new(node.clone(), config(), Arc::new(EvidenceLog::in_memory()));

@@ -61,8 +61,6 @@ pub struct BftConfig {
     pub extra_data: alloy_primitives::Bytes,
     /// The node's network identity (not its consensus key).
     pub network_key: Keypair,
-    /// Time between blocks: a height is finalised no sooner than this after it starts.
-    pub block_time: Duration,
     /// Where the newest block's `Finalized` certificate goes (the same a node's
     /// [`crate::PosConsensus`] proposes with).
     pub finalized: Arc<FinalizedCertificates>,
@@ -85,8 +83,6 @@ pub struct BftParams {
     /// 32 bytes): on proof of stake, where every block pays the staking contract, the only
     /// field that tells two proposers' otherwise identical blocks apart.
     pub extra_data: alloy_primitives::Bytes,
-    /// Time between blocks: a height is finalised no sooner than this after it starts.
-    pub block_time: Duration,
     /// Where the newest block's `Finalized` certificate goes (the same a node's
     /// [`crate::PosConsensus`] proposes with).
     pub finalized: Arc<FinalizedCertificates>,
@@ -129,7 +125,6 @@ impl BftConfig {
             signer: self.signer,
             fee_recipient: self.fee_recipient,
             extra_data: self.extra_data,
-            block_time: self.block_time,
             finalized: self.finalized,
         };
         let transport = Transport::Libp2p {
@@ -350,7 +345,6 @@ pub async fn start_with<K: KvStore>(
             fee_recipient: params.fee_recipient,
             extra_data: params.extra_data.clone(),
             timeouts: timeouts(),
-            block_time: params.block_time,
             finalized: params.finalized.clone(),
         },
         params.evidence.clone(),

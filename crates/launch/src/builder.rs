@@ -173,7 +173,6 @@ impl<K: KvStore> NodeBuilder<K> {
                         ConsensusKind::Pos => STAKING_ADDRESS,
                         _ => setup.fee_recipient,
                     },
-                    block_time: Duration::from_millis(spec.block_time_ms),
                     finalized,
                     extra_data: setup.extra_data,
                 };
