@@ -18,7 +18,6 @@
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes as AlloyBytes};
 use bytes::Bytes;
