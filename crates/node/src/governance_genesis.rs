@@ -5,19 +5,26 @@
 //! node refuses such a spec when it opens the chain. It compares through view calls, not
 //! bytes, so a chain keeps the bytecode it was born with when a later binary embeds another.
 
-use std::fmt::Debug;
-
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use cairn_governance::{GOVERNANCE_ADDRESS, Governance};
 use cairn_primitives::{ChainSpec, ConsensusKind};
 
 use crate::NodeError;
-use crate::staking_genesis::Genesis;
+use crate::genesis_views::{Comparison, Genesis, Mismatch};
 
 /// The governance ABI this binary drives and whose storage layout its direct reads assume;
 /// the contract's `abiVersion()` must answer it.
 const ABI_VERSION: u64 = 1;
+
+/// Disagreements are the governance contract's.
+const COMPARISON: Comparison = Comparison {
+    error: |m: Mismatch| NodeError::GovernanceGenesis {
+        field: m.field,
+        contract: m.contract,
+        spec: m.spec,
+    },
+};
 
 /// Compares the genesis state of the governance contract with the spec, on chains with
 /// `[governance]` (other chains have nothing to compare). It runs on the spec's genesis in
@@ -28,40 +35,52 @@ pub(crate) fn check_governance_genesis(spec: &ChainSpec) -> Result<(), NodeError
     };
     let genesis = Genesis::of(spec)?;
 
-    differ(
+    COMPARISON.differ(
         "abiVersion",
         genesis_view(&genesis, Governance::abiVersionCall {})?,
         U256::from(ABI_VERSION),
     )?;
 
     let params = genesis_view(&genesis, Governance::paramsCall {})?;
-    differ("gas_limit", params.gasLimit, spec.gas_limit)?;
-    differ("block_time_ms", params.blockTimeMs, spec.block_time_ms)?;
-    differ("epoch_length", params.epochLength, spec.epoch_length.unwrap_or_default())?;
-    differ("voting_period_blocks", params.votingPeriodBlocks, governance.voting_period_blocks)?;
-    differ("permission_accounts", params.permissionAccounts, governance.permission_accounts)?;
-    differ("permission_nodes", params.permissionNodes, governance.permission_nodes)?;
-    differ("permission_deployers", params.permissionDeployers, governance.permission_deployers)?;
+    COMPARISON.differ("gas_limit", params.gasLimit, spec.gas_limit)?;
+    COMPARISON.differ("block_time_ms", params.blockTimeMs, spec.block_time_ms)?;
+    COMPARISON.differ("epoch_length", params.epochLength, spec.epoch_length.unwrap_or_default())?;
+    COMPARISON.differ(
+        "voting_period_blocks",
+        params.votingPeriodBlocks,
+        governance.voting_period_blocks,
+    )?;
+    COMPARISON.differ(
+        "permission_accounts",
+        params.permissionAccounts,
+        governance.permission_accounts,
+    )?;
+    COMPARISON.differ("permission_nodes", params.permissionNodes, governance.permission_nodes)?;
+    COMPARISON.differ(
+        "permission_deployers",
+        params.permissionDeployers,
+        governance.permission_deployers,
+    )?;
 
     let ids = genesis_view(&genesis, Governance::organisationIdsCall {})?;
     let want: Vec<u32> = (1..=governance.organisations.len())
         .map(|id| u32::try_from(id).unwrap_or(u32::MAX))
         .collect();
-    differ("organisation ids", ids, want)?;
+    COMPARISON.differ("organisation ids", ids, want)?;
     for (index, org) in governance.organisations.iter().enumerate() {
         let id = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let info = genesis_view(&genesis, Governance::organisationCall { org: id })?;
         let field = |name: &str| format!("organisation {id} ({}) {name}", org.name);
-        differ(&field("name"), &info.name, &org.name)?;
-        differ(&field("admins"), &info.admins, &org.admins)?;
+        COMPARISON.differ(&field("name"), &info.name, &org.name)?;
+        COMPARISON.differ(&field("admins"), &info.admins, &org.admins)?;
         let members: Vec<Address> = info.members.iter().map(|m| m.account).collect();
-        differ(&field("members"), &members, &org.members)?;
+        COMPARISON.differ(&field("members"), &members, &org.members)?;
         let mut deployers: Vec<Address> =
             info.members.iter().filter(|m| m.deployer).map(|m| m.account).collect();
         let mut want = org.deployers.clone();
         deployers.sort();
         want.sort();
-        differ(&field("deployers"), deployers, want)?;
+        COMPARISON.differ(&field("deployers"), deployers, want)?;
         let nodes: Vec<_> =
             info.nodes.iter().map(|n| (n.peerId.clone(), n.consensusAddress)).collect();
         let want: Vec<_> = org
@@ -69,12 +88,12 @@ pub(crate) fn check_governance_genesis(spec: &ChainSpec) -> Result<(), NodeError
             .iter()
             .map(|n| (n.peer_id.clone(), n.consensus_address.unwrap_or_default()))
             .collect();
-        differ(&field("nodes"), nodes, want)?;
+        COMPARISON.differ(&field("nodes"), nodes, want)?;
         let mut validators: Vec<Address> = info.validators.iter().map(|v| v.validator).collect();
         let mut want = org.validators.clone();
         validators.sort();
         want.sort();
-        differ(&field("validators"), validators, want)?;
+        COMPARISON.differ(&field("validators"), validators, want)?;
     }
 
     if spec.consensus == ConsensusKind::Bft {
@@ -84,32 +103,16 @@ pub(crate) fn check_governance_genesis(spec: &ChainSpec) -> Result<(), NodeError
             members.iter().map(|m| (m.validator, m.power)).collect();
         let expected: Vec<(Address, u64)> =
             set.members.iter().map(|m| (m.address, m.power)).collect();
-        differ("validator set of epoch 0", format!("{contract:?}"), format!("{expected:?}"))?;
+        COMPARISON.differ(
+            "validator set of epoch 0",
+            format!("{contract:?}"),
+            format!("{expected:?}"),
+        )?;
     }
     Ok(())
 }
 
 /// Runs the view `call` on the governance contract in the genesis state.
 fn genesis_view<C: SolCall>(genesis: &Genesis, call: C) -> Result<C::Return, NodeError> {
-    genesis.call(GOVERNANCE_ADDRESS, call)?.map_err(|got| mismatch(C::SIGNATURE, got, "an answer"))
-}
-
-/// `Ok` when the contract's `got` is the spec's `want`.
-fn differ<T: PartialEq + Debug>(field: &str, got: T, want: T) -> Result<(), NodeError> {
-    if got == want {
-        return Ok(());
-    }
-    Err(mismatch(field, format!("{got:?}"), format!("{want:?}")))
-}
-
-fn mismatch(
-    field: impl Into<String>,
-    contract: impl Into<String>,
-    spec: impl Into<String>,
-) -> NodeError {
-    NodeError::GovernanceGenesis {
-        field: field.into(),
-        contract: contract.into(),
-        spec: spec.into(),
-    }
+    COMPARISON.view(genesis, GOVERNANCE_ADDRESS, call)
 }

@@ -26,6 +26,7 @@
 pub mod audit;
 mod call;
 mod fees;
+mod genesis_views;
 mod governance_genesis;
 pub mod logs;
 mod node;
