@@ -126,12 +126,13 @@ impl NetBuilder {
 
     /// A BFT chain governed by `orgs` organisations `org1`, `org2`, … (the governance contract
     /// numbers them from 1), with epochs of `epoch_length` blocks and proposals open for
-    /// [`VOTING_PERIOD_BLOCKS`](crate::VOTING_PERIOD_BLOCKS) blocks after the block that proposed them. Node `i` (its peer
-    /// id) and, for a validator, its validator belong to organisation `i mod orgs`; a double
-    /// signer's node belongs to none. Funded account `k < orgs` administers organisation `k`;
-    /// accounts `orgs` to [`CONSORTIUM_MEMBERS`](crate::CONSORTIUM_MEMBERS)` - 1` are members of organisation `k mod orgs`;
-    /// accounts from `CONSORTIUM_MEMBERS` on are members of none, so their transactions are
-    /// refused. Account and node permissioning are on.
+    /// [`VOTING_PERIOD_BLOCKS`](crate::VOTING_PERIOD_BLOCKS) blocks after the block that
+    /// proposed them. Node `i` (its peer id) and, for a validator, its validator belong to
+    /// organisation `i mod orgs`; a double signer's node belongs to none. Funded account
+    /// `k < orgs` administers organisation `k`; accounts `k` from `orgs` up to
+    /// [`CONSORTIUM_MEMBERS`](crate::CONSORTIUM_MEMBERS) (excluded) are members of organisation
+    /// `k mod orgs`; the accounts from `CONSORTIUM_MEMBERS` on are members of none, so their
+    /// transactions are refused. Account and node permissioning are on.
     pub fn consortium(mut self, orgs: usize, epoch_length: u64) -> Self {
         self.consortium = Some(Consortium { orgs, epoch_length });
         self
