@@ -9,7 +9,7 @@ use cairn_bft::{
     BftConsensus, BftParams, ConsensusSigner, EvidenceLog, FinalizedCertificates, PosConsensus,
     Transport, ValidatorSchedule,
 };
-use cairn_consensus::{ConsensusRoles, DevConsensus};
+use cairn_consensus::{ConsensusRoles, DevConsensus, TransactionRules};
 use cairn_network::NetworkConfig;
 use cairn_node::{BlockProducer, Node};
 use cairn_primitives::{ChainSpec, Clock, ConsensusKind, STAKING_ADDRESS, SystemClock};
@@ -67,6 +67,7 @@ pub struct NodeBuilder<K: KvStore> {
     rpc: Option<RpcConfig>,
     api: Option<ApiConfig>,
     gossip: Option<NetworkConfig>,
+    account_rules: Option<Arc<dyn TransactionRules>>,
 }
 
 impl<K: KvStore> NodeBuilder<K> {
@@ -81,6 +82,7 @@ impl<K: KvStore> NodeBuilder<K> {
             rpc: None,
             api: None,
             gossip: None,
+            account_rules: None,
         }
     }
 
@@ -108,10 +110,19 @@ impl<K: KvStore> NodeBuilder<K> {
         self
     }
 
+    /// Judges senders by `rules` instead of the chain's own account rules, in this node's pool
+    /// and in the blocks it builds and imports: the in-process test network runs a hostile
+    /// validator this way (one that proposes transactions its chain refuses), to show the
+    /// others refuse its blocks. `cairn node` and `cairn dev` never call it.
+    pub fn with_account_rules(mut self, rules: Arc<dyn TransactionRules>) -> Self {
+        self.account_rules = Some(rules);
+        self
+    }
+
     /// Opens the chain and starts, in order, the engine (block producer or consensus),
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
-        let Self { spec, store, engine, clock, rpc, api, gossip } = self;
+        let Self { spec, store, engine, clock, rpc, api, gossip, account_rules } = self;
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
             EngineSetup::Dev { .. } => None,
@@ -144,6 +155,10 @@ impl<K: KvStore> NodeBuilder<K> {
         };
         // A governed chain: the contract decides who may transact and validate.
         let roles = cairn_governance::govern(roles, &spec)?;
+        let roles = match account_rules {
+            Some(rules) => roles.with_transactions(rules),
+            None => roles,
+        };
         let node = Arc::new(Node::open(store, spec.clone(), roles)?.with_clock(clock));
         // Evidence learned but not yet in a block is kept in the node's own store, so a
         // restarted proof-of-stake validator still puts it on chain.

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use alloy_primitives::{B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use cairn_bft::{ConsensusSigner, Keypair, ValidatorSchedule};
 use cairn_primitives::{
-    ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, Ratio, STAKING_ADDRESS,
-    StakingParams,
+    ChainSpec, ConsensusKind, GOVERNANCE_ADDRESS, GenesisAccount, GenesisValidator, GovernanceSpec,
+    NetworkKind, NodeSpec, OrganisationSpec, Ratio, STAKING_ADDRESS, StakingParams,
 };
 use k256::ecdsa::SigningKey;
 use malachitebft_network::PeerId;
@@ -16,6 +16,11 @@ use rand::rngs::StdRng;
 
 /// Accounts funded at genesis for the scenarios' transactions.
 const ACCOUNTS: usize = 20;
+/// On a consortium, the funded accounts from this index on belong to no organisation.
+pub const CONSORTIUM_MEMBERS: usize = 16;
+/// Blocks a proposal of a simulated consortium collects votes for after the block that
+/// proposed it: a scenario sees one expire within a few simulated seconds.
+pub const VOTING_PERIOD_BLOCKS: u64 = 8;
 /// Each account's starting balance: 1,000 ether.
 const BALANCE_WEI: u128 = 1_000 * 10u128.pow(18);
 
@@ -125,4 +130,55 @@ pub(crate) fn peer_id(rng: &mut StdRng) -> PeerId {
     rng.fill(&mut secret);
     let key = Keypair::ed25519_from_bytes(secret).expect("any 32 bytes are an ed25519 key");
     PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).expect("a libp2p peer id")
+}
+
+/// Makes `genesis` a consortium of `orgs` organisations `org1`… (the contract numbers
+/// organisation `k` of this list `k + 1`) with epochs of `epoch_length` blocks: funded account
+/// `k < orgs` administers organisation `k`; the accounts from `orgs` to [`CONSORTIUM_MEMBERS`]
+/// are members of organisation `k mod orgs`; the rest belong to none. `nodes` are the network's
+/// nodes by index (peer id, and consensus address for a genesis validator): node `i` and its
+/// validator belong to organisation `i mod orgs`. Account and node permissioning are on. Draws
+/// nothing from the seed.
+pub(crate) fn govern(
+    genesis: &mut Genesis,
+    orgs: usize,
+    epoch_length: u64,
+    nodes: &[(PeerId, Option<Address>)],
+) {
+    let accounts: Vec<Address> = genesis.accounts.iter().map(|a| a.address()).collect();
+    let mut organisations: Vec<OrganisationSpec> = accounts[..orgs]
+        .iter()
+        .enumerate()
+        .map(|(k, admin)| OrganisationSpec {
+            name: format!("org{}", k + 1),
+            admins: vec![*admin],
+            members: Vec::new(),
+            deployers: Vec::new(),
+            nodes: Vec::new(),
+            validators: Vec::new(),
+        })
+        .collect();
+    for (k, member) in accounts.iter().enumerate().take(CONSORTIUM_MEMBERS).skip(orgs) {
+        organisations[k % orgs].members.push(*member);
+    }
+    for (i, (peer, validator)) in nodes.iter().enumerate() {
+        let org = &mut organisations[i % orgs];
+        let peer_id = Bytes::from(peer.to_bytes());
+        org.nodes.push(NodeSpec { peer_id, consensus_address: *validator });
+        org.validators.extend(validator);
+    }
+    let spec = &mut genesis.spec;
+    spec.network = NetworkKind::Consortium;
+    spec.epoch_length = Some(epoch_length);
+    spec.governance = Some(GovernanceSpec {
+        voting_period_blocks: VOTING_PERIOD_BLOCKS,
+        permission_accounts: true,
+        permission_nodes: true,
+        permission_deployers: false,
+        organisations,
+    });
+    let account = cairn_governance::governance_account(spec).expect("the governance genesis");
+    spec.alloc.insert(GOVERNANCE_ADDRESS, account);
+    spec.validate().expect("a valid consortium spec");
+    genesis.schedule = ValidatorSchedule::from_spec(spec).expect("a valid validator set");
 }

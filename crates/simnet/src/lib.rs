@@ -28,6 +28,7 @@ mod seed;
 mod store;
 mod wal;
 
+pub use genesis::{CONSORTIUM_MEMBERS, VOTING_PERIOD_BLOCKS};
 pub use hub::LinkFaults;
 pub use net::{NetBuilder, NodeCtl, TestNet};
 pub use seed::{Seed, run};

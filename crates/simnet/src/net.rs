@@ -48,6 +48,15 @@ pub struct NetBuilder {
     double_of: Option<usize>,
     stopped: Vec<usize>,
     epoch_length: Option<u64>,
+    consortium: Option<Consortium>,
+    hostile: Option<usize>,
+}
+
+/// How a consortium network is governed.
+#[derive(Debug, Clone, Copy)]
+struct Consortium {
+    orgs: usize,
+    epoch_length: u64,
 }
 
 impl NetBuilder {
@@ -63,6 +72,8 @@ impl NetBuilder {
             double_of: None,
             stopped: Vec::new(),
             epoch_length: None,
+            consortium: None,
+            hostile: None,
         }
     }
 
@@ -113,6 +124,28 @@ impl NetBuilder {
         self
     }
 
+    /// A BFT chain governed by `orgs` organisations `org1`, `org2`, … (the governance contract
+    /// numbers them from 1), with epochs of `epoch_length` blocks and proposals open for
+    /// [`VOTING_PERIOD_BLOCKS`](crate::VOTING_PERIOD_BLOCKS) blocks after the block that
+    /// proposed them. Node `i` (its peer id) and, for a validator, its validator belong to
+    /// organisation `i mod orgs`; a double signer's node belongs to none. Funded account
+    /// `k < orgs` administers organisation `k`; accounts `k` from `orgs` up to
+    /// [`CONSORTIUM_MEMBERS`](crate::CONSORTIUM_MEMBERS) (excluded) are members of organisation
+    /// `k mod orgs`; the accounts from `CONSORTIUM_MEMBERS` on are members of none, so their
+    /// transactions are refused. Account and node permissioning are on.
+    pub fn consortium(mut self, orgs: usize, epoch_length: u64) -> Self {
+        self.consortium = Some(Consortium { orgs, epoch_length });
+        self
+    }
+
+    /// Validator `of` ignores its chain's account rules (consensus and everything else as
+    /// the others): its pool admits anyone's transactions and its proposals carry them, as a
+    /// validator running a modified binary would.
+    pub fn hostile(mut self, of: usize) -> Self {
+        self.hostile = Some(of);
+        self
+    }
+
     /// Nodes created but not started; [`NodeCtl::start`] starts them.
     pub fn stopped(mut self, nodes: &[usize]) -> Self {
         self.stopped = nodes.to_vec();
@@ -121,8 +154,12 @@ impl NetBuilder {
 
     /// Starts every node not named in [`NetBuilder::stopped`].
     pub async fn start(self) -> TestNet {
+        assert!(
+            self.consortium.is_none() || self.epoch_length.is_none(),
+            "a consortium does not run proof of stake"
+        );
         let mut rng = StdRng::seed_from_u64(self.seed.0);
-        let genesis = genesis::draw(
+        let mut genesis = genesis::draw(
             &mut rng,
             self.validators,
             self.candidates,
@@ -136,6 +173,7 @@ impl NetBuilder {
             signer,
             fee_recipient,
             extra_data,
+            lawless: self.hostile == Some(index),
             memory: MemoryKv::new(),
             wal: SharedWal::default(),
             evidence: Arc::new(EvidenceLog::in_memory()),
@@ -168,7 +206,19 @@ impl NetBuilder {
             let extra = Bytes::from_static(DOUBLE_EXTRA_DATA);
             slots.push(slot(i, format!("node{i}"), Some(signer), DOUBLE_FEE_RECIPIENT, extra));
         }
-        let peers = slots.iter().map(|_| genesis::peer_id(&mut rng)).collect();
+        let peers: Vec<_> = slots.iter().map(|_| genesis::peer_id(&mut rng)).collect();
+        if let Some(Consortium { orgs, epoch_length }) = self.consortium {
+            let nodes: Vec<_> = slots
+                .iter()
+                .zip(&peers)
+                .take(slots.len() - usize::from(self.double_of.is_some()))
+                .map(|(slot, peer)| {
+                    let validator = genesis.signers.get(slot.index).map(|s| s.address().0);
+                    (*peer, validator)
+                })
+                .collect();
+            genesis::govern(&mut genesis, orgs, epoch_length, &nodes);
+        }
         let (hub, deliveries, crashes) = Hub::start(self.seed.0, peers, self.faults);
         let lives = slots.iter().map(|_| None).collect();
         let mut net = TestNet {

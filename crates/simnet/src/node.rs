@@ -7,6 +7,7 @@ use std::sync::Arc;
 use alloy_primitives::Address;
 use bytes::Bytes;
 use cairn_bft::{ConsensusSigner, EvidenceLog, Transport};
+use cairn_consensus::AnyTransaction;
 use cairn_launch::{BftSetup, EngineSetup, NodeBuilder, RunningNode};
 use cairn_node::{Node, Origin};
 use cairn_primitives::Clock;
@@ -31,6 +32,8 @@ pub(crate) struct Slot {
     pub(crate) fee_recipient: Address,
     /// What its proposals carry in `extra_data` (the double signer's copy differs).
     pub(crate) extra_data: alloy_primitives::Bytes,
+    /// It ignores the chain's account rules ([`crate::NetBuilder::hostile`]).
+    pub(crate) lawless: bool,
     pub(crate) memory: MemoryKv,
     pub(crate) wal: SharedWal,
     /// Equivocations it saw (a file beside its store on a real node; `reset_db` keeps it).
@@ -71,12 +74,12 @@ pub(crate) async fn start(
         extra_data: slot.extra_data.clone(),
         transport: Transport::InProcess { network, wal },
     });
-    let running = NodeBuilder::new(genesis.spec.clone(), store.clone(), engine)
-        .with_clock(clock.clone())
-        .start()
-        .instrument(span.clone())
-        .await
-        .expect("node");
+    let mut builder =
+        NodeBuilder::new(genesis.spec.clone(), store.clone(), engine).with_clock(clock.clone());
+    if slot.lawless {
+        builder = builder.with_account_rules(Arc::new(AnyTransaction));
+    }
+    let running = builder.start().instrument(span.clone()).await.expect("node");
     let node = running.node().clone();
     let tasks = vec![
         tokio::spawn(

@@ -1,13 +1,16 @@
 //! Scenarios on the in-process test network: four validators (and, where a scenario says, a
-//! full node, a candidate holding a consensus key outside the genesis set, or a second copy of
-//! one validator) running Cairn's real node and Malachite's real
-//! consensus and sync actors in one process, on a simulated clock and network. Each scenario
-//! runs for a few seeds; `CAIRN_SIM_SEED=N` runs seed `N` alone, and a failure prints the seed.
+//! full node, a candidate holding a consensus key outside the genesis set, a second copy of
+//! one validator, or a validator ignoring its consortium's account rules) running Cairn's
+//! real node and Malachite's real consensus and sync actors in one process, on a simulated
+//! clock and network; on proof of stake or governed by a consortium where a scenario says.
+//! Each scenario runs for a few seeds; `CAIRN_SIM_SEED=N` runs seed `N` alone, and a failure
+//! prints the seed.
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod basic;
 mod crashes;
 mod evidence;
+mod governance;
 mod load;
 mod partitions;
 mod pos;
