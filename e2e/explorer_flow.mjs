@@ -1,8 +1,9 @@
 // The block explorer in a real browser: playwright-core drives Debian's chromium (headless)
 // against a running `cairn dev`, while this script sends transactions with ethers. It checks
 // that they appear live on the home page, opens block, transaction, account and contract
-// pages, follows links, searches (hits and misses), pages through an account's history, and
-// that no page overflows a 390 px wide phone screen. Screenshots of every page at desktop and
+// pages, follows links, searches (hits and misses), pages through an account's history, that
+// a public chain shows no governance (no nav link, no permission mark), and that no page
+// overflows a 390 px wide phone screen. Screenshots of every page at desktop and
 // phone sizes go to SCREENSHOT_DIR; their paths are printed as "screenshot: PATH".
 //
 // Usage: node explorer_flow.mjs API_URL RPC_URL SCREENSHOT_DIR  (CHROMIUM overrides
@@ -132,6 +133,7 @@ async function run(browser, provider) {
   check(newest === batch[BATCH - 1].hash, "history is newest first", `got ${newest}`);
   await see(page.locator(`#transfers-out [data-tx="${tokenTx.hash}"]`), "the token transfer is listed as a transfer out");
   check((await page.locator("#staking").count()) === 0, "a dev chain's account page has no staking panel");
+  check((await page.locator("#permission").count()) === 0, "a public chain's account page has no permission mark");
   await shoot(page, "desktop-account");
   await page.locator('[data-pager="history"] [data-action="next"]').click();
   await see(page.locator('[data-pager="history"] [data-page="2"]'), "next goes to history page 2");
@@ -184,6 +186,9 @@ async function run(browser, provider) {
   check(stakingParts === 0, "a dev chain's validators page shows no staking parts", `found ${stakingParts}`);
   check((await page.locator("#validator-set th").count()) === 6, "its set table keeps its six columns");
   await shoot(page, "desktop-validators");
+  check(await page.locator("#nav-governance").isHidden(), "a public chain's nav offers no governance page");
+  await page.goto(`${API}/#/governance`);
+  await see(page.locator("#not-governed", { hasText: "not governed" }), "the governance route says a public chain is not governed");
 
   // Phone width: no page scrolls sideways.
   const phone = await newPage(browser, { width: 390, height: 844 }, problems);

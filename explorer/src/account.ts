@@ -1,9 +1,11 @@
 // Account or contract: balance, nonce, code size, paged history, token transfers in and out,
-// and on a proof-of-stake chain its stake.
+// on a proof-of-stake chain its stake, and on a governed chain what it may do (a non-member
+// is marked: it cannot transact).
 
-import { Account, Delegations, EventPage, Page, Transaction, get, getOptional } from "./api";
+import { Account, Delegations, EventPage, Page, Permissions, Transaction, get, getOptional } from "./api";
 import { TRANSFER_TOPIC, addressTopic, decodeLog } from "./abi";
-import { fill, h, table } from "./dom";
+import { Child, fill, h, link, table } from "./dom";
+import { governed } from "./governance";
 import { count, eth, utc } from "./format";
 import { Pager, Visit, addressLink, badge, blockLink, errorBox, txLink, withCursor } from "./view";
 
@@ -132,12 +134,52 @@ function staking(address: string, visit: Visit): HTMLElement {
   return slot;
 }
 
+/** The account's standing in a governed chain: its organisation and role, whether it may send
+ * transactions and create contracts; a non-member that may not transact is marked at the top.
+ * Nothing on a public chain. */
+function permissions(address: string, visit: Visit): HTMLElement {
+  const slot = h("div", { id: "permission-slot" });
+  const yesNo = (yes: boolean): Child => (yes ? badge("yes", "finalized") : badge("no", "failed"));
+  const show = async () => {
+    try {
+      if (!(await governed())) return;
+      const p = await get<Permissions>(`/v1/governance/permissions/${address}`);
+      if (!visit.alive) return;
+      const role = p.role === "none"
+        ? badge(p.can_transact ? "not a member" : "not a member (cannot transact)", "failed")
+        : badge(p.role === "admin" ? "admin" : "member", p.role === "admin" ? "included" : "finalized");
+      fill(
+        slot,
+        h("section", { class: "panel", id: "permission", "data-role": p.role, "data-can-transact": String(p.can_transact) },
+          h("h2", null, "Permission ", h("span", { id: "permission-mark" }, role, p.deployer ? [" ", badge("deployer", "included")] : null)),
+          h("dl", { class: "fields" },
+            h("dt", null, "Organisation"),
+            h("dd", { "data-field": "organisation" }, p.organisation === null
+              ? h("span", { class: "muted" }, "none")
+              : [link("governance", p.organisation.name, { class: "org-name" }), h("span", { class: "muted" }, ` · organisation #${p.organisation.id}`)]),
+            h("dt", null, "May send transactions"),
+            h("dd", { "data-field": "can-transact" }, yesNo(p.can_transact), p.permission_accounts ? null : h("span", { class: "muted" }, " (account permissioning is off)")),
+            h("dt", null, "May create contracts"),
+            h("dd", { "data-field": "can-deploy" }, yesNo(p.can_deploy), p.permission_deployers ? null : h("span", { class: "muted" }, " (deployer permissioning is off)")),
+            h("dt", null, "At block"), h("dd", null, blockLink(p.height)),
+          ),
+        ),
+      );
+    } catch (error) {
+      if (visit.alive) fill(slot, h("section", { class: "panel", id: "permission" }, h("h2", null, "Permission"), errorBox(error, "the account's permission")));
+    }
+  };
+  void show();
+  return slot;
+}
+
 export async function account(main: HTMLElement, address: string, visit: Visit): Promise<void> {
   const view = await get<Account>(`/v1/accounts/${encodeURIComponent(address)}`);
   if (!visit.alive) return;
   fill(
     main,
     h("h1", null, view.is_contract ? "Contract" : "Account"),
+    permissions(view.address, visit),
     h("section", { class: "panel" },
       h("dl", { class: "fields" },
         h("dt", null, "Address"), h("dd", { class: "mono" }, view.address),

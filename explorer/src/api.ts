@@ -253,3 +253,93 @@ export interface Peers {
   count: number;
   peers: { id: string; address: string }[];
 }
+
+/** A governed chain's current epoch: passed proposals take effect after its last block. */
+export interface GovernanceEpoch {
+  number: number;
+  first_height: number;
+  last_height: number;
+  length: number;
+}
+
+/** The governable chain parameters in force. */
+export interface GovernanceParams {
+  gas_limit: number;
+  block_time_ms: number;
+  epoch_length: number;
+  voting_period_blocks: number;
+  permission_accounts: boolean;
+  permission_nodes: boolean;
+  permission_deployers: boolean;
+}
+
+/** One organisation of a private or consortium network. */
+export interface Organisation {
+  id: number;
+  /** Chosen by whoever proposed it: arbitrary text, shown only as text. */
+  name: string;
+  admins: string[];
+  members: { account: string; deployer: boolean }[];
+  nodes: { peer_id: string; consensus_address: string | null }[];
+  validators: { address: string; public_key: string; power: number }[];
+}
+
+/** `/v1/governance/organisations` (404 `governance_unavailable` on an ungoverned chain). */
+export interface Organisations {
+  height: number;
+  epoch: GovernanceEpoch;
+  params: GovernanceParams;
+  organisations: Organisation[];
+}
+
+export interface Vote {
+  organisation: number;
+  voter: string;
+  support: boolean;
+}
+
+/** A governance proposal; the optional fields are those its kind uses. */
+export interface Proposal {
+  height: number;
+  id: number;
+  kind: string;
+  status: string;
+  proposer: string;
+  proposer_organisation: number;
+  created_height: number;
+  deadline: number;
+  decided_height: number | null;
+  effective_height: number | null;
+  yes: number;
+  no: number;
+  organisations: number;
+  votes: Vote[];
+  organisation?: number;
+  name?: string;
+  admins?: string[];
+  validator?: string;
+  public_key?: string;
+  power?: number;
+  peer_id?: string;
+  consensus_address?: string | null;
+  parameter?: string;
+  value?: number;
+  failure?: string;
+}
+
+export interface ProposalPage extends Page<Proposal> {
+  height: number;
+}
+
+/** `/v1/governance/permissions/{address}`: what the account may do at the next block. */
+export interface Permissions {
+  address: string;
+  height: number;
+  organisation: { id: number; name: string } | null;
+  role: "admin" | "member" | "none";
+  deployer: boolean;
+  can_transact: boolean;
+  can_deploy: boolean;
+  permission_accounts: boolean;
+  permission_deployers: boolean;
+}

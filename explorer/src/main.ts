@@ -1,10 +1,12 @@
 // The explorer's entry: hash routes (#/block/12, #/tx/0x…, #/address/0x…, #/validators,
-// #/search/…) so the server needs no fallback rules, one page at a time, and the search box.
+// #/governance, #/governance/proposals/3, #/search/…) so the server needs no fallback rules,
+// one page at a time, the search box, and the governance link on governed chains.
 
 import { ApiError, get } from "./api";
 import { account } from "./account";
 import { block } from "./block";
 import { fill, h } from "./dom";
+import { governance, governed, proposal } from "./governance";
 import { home } from "./home";
 import { transaction } from "./tx";
 import { validators } from "./validators";
@@ -67,10 +69,12 @@ async function route(): Promise<void> {
     else if (page === "tx") await transaction(main, arg, current);
     else if (page === "address") await account(main, arg, current);
     else if (page === "validators") await validators(main, current);
+    else if (page === "governance" && rest.length === 0) await governance(main, current);
+    else if (page === "governance" && rest.length === 2 && rest[0] === "proposals") await proposal(main, rest[1] ?? "", current);
     else if (page === "search") await search(main, arg.trim(), current);
     else notFound(main, location.hash);
   } catch (error) {
-    const what = { block: `block ${arg}`, tx: `transaction ${arg}`, address: `account ${arg}` }[page] ?? "this page";
+    const what = { block: `block ${arg}`, tx: `transaction ${arg}`, address: `account ${arg}`, governance: "governance" }[page] ?? "this page";
     if (current.alive) fill(main, h("h1", null, "Explorer"), errorBox(error, what));
   }
 }
@@ -89,6 +93,10 @@ function start(): void {
   });
   window.addEventListener("hashchange", () => void route());
   void route();
+  // The nav offers governance only where there is some; if the node cannot say, it stays hidden.
+  governed().then((yes) => {
+    (document.getElementById("nav-governance") as HTMLElement).hidden = !yes;
+  }, () => undefined);
 }
 
 start();

@@ -87,6 +87,11 @@ export class Pager {
     if (this.cursors.length > 1) this.cursors.pop();
   }
 
+  /** Back to the first page (when what is listed changes, e.g. a filter). */
+  reset(): void {
+    this.cursors = [null];
+  }
+
   /** Previous / page number / Next buttons; `next` is the cursor of the page after this. */
   controls(name: string, next: string | null, go: () => void): HTMLElement {
     return h(
