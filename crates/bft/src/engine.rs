@@ -14,7 +14,7 @@ use malachitebft_app_channel::app::config::{
 };
 use malachitebft_app_channel::app::engine::network::NetworkRef;
 use malachitebft_app_channel::app::engine::wal::WalRef;
-use malachitebft_app_channel::app::net::Multiaddr;
+use malachitebft_app_channel::app::net::{Multiaddr, PeerId};
 use malachitebft_app_channel::app::types::Keypair;
 use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
@@ -32,6 +32,7 @@ use crate::driver::{Driver, DriverConfig};
 use crate::error::BftError;
 use crate::evidence::EvidenceLog;
 use crate::finalized::FinalizedCertificates;
+use crate::peers::{ConsensusPeers, pinned};
 use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
@@ -86,6 +87,11 @@ pub struct BftParams {
     /// Where the newest block's `Finalized` certificate goes (the same a node's
     /// [`crate::PosConsensus`] proposes with).
     pub finalized: Arc<FinalizedCertificates>,
+    /// On the libp2p transport, the only peers the consensus swarm accepts besides those at
+    /// the configured peer addresses (Malachite's persistent-peers-only mode, each pinned by
+    /// id); change it later through [`BftEngine::peers`]. `None` accepts any peer. The
+    /// in-process transport ignores it.
+    pub allowed_peers: Option<Vec<PeerId>>,
 }
 
 /// How a node's consensus messages reach its peers and where its consensus write-ahead log
@@ -126,6 +132,7 @@ impl BftConfig {
             fee_recipient: self.fee_recipient,
             extra_data: self.extra_data,
             finalized: self.finalized,
+            allowed_peers: None,
         };
         let transport = Transport::Libp2p {
             home: self.home,
@@ -185,7 +192,7 @@ fn timeouts() -> LinearTimeouts {
     }
 }
 
-fn engine_config(moniker: &str, transport: &Transport) -> EngineConfig {
+fn engine_config(moniker: &str, transport: &Transport, allowed: Option<&[PeerId]>) -> EngineConfig {
     let value_sync = ValueSyncConfig {
         status_update_interval: Duration::from_secs(1),
         request_timeout: Duration::from_secs(5),
@@ -197,7 +204,12 @@ fn engine_config(moniker: &str, transport: &Transport) -> EngineConfig {
             consensus: ConsensusConfig {
                 p2p: P2pConfig {
                     listen_addr: listen.clone(),
-                    persistent_peers: peers.clone(),
+                    persistent_peers: peers
+                        .iter()
+                        .cloned()
+                        .chain(allowed.unwrap_or_default().iter().copied().map(pinned))
+                        .collect(),
+                    persistent_peers_only: allowed.is_some(),
                     pubsub_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
                     rpc_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
                     ..P2pConfig::default()
@@ -226,12 +238,18 @@ pub struct BftEngine {
     engine: EngineHandle,
     driver: JoinHandle<()>,
     address: Option<ValidatorAddress>,
+    peers: Option<ConsensusPeers>,
 }
 
 impl BftEngine {
     /// This node's validator address, if it validates.
     pub fn address(&self) -> Option<ValidatorAddress> {
         self.address
+    }
+
+    /// Changes the peers the consensus swarm accepts; `None` on the in-process transport.
+    pub fn peers(&self) -> Option<&ConsensusPeers> {
+        self.peers.as_ref()
     }
 
     /// Whether consensus ended by itself: Malachite's supervisor stops when any of its actors
@@ -286,7 +304,7 @@ pub async fn start_with<K: KvStore>(
         std::fs::create_dir_all(home)
             .map_err(|source| BftError::Io { path: home.clone(), source })?;
     }
-    let engine_config = engine_config(&params.moniker, &transport);
+    let engine_config = engine_config(&params.moniker, &transport, params.allowed_peers.as_deref());
     if let Some(signer) = &params.signer
         && signer.chain_id() != params.chain_id
     {
@@ -303,6 +321,7 @@ pub async fn start_with<K: KvStore>(
             ConsensusContext::new_full_node(placeholder, verifier)
         }
     };
+    let libp2p = matches!(transport, Transport::Libp2p { .. });
     let (channels, engine) = match transport {
         Transport::Libp2p { home, listen, peers: _, network_key } => {
             let peer_id = network_key.public().to_peer_id();
@@ -349,8 +368,9 @@ pub async fn start_with<K: KvStore>(
         },
         params.evidence.clone(),
     );
+    let peers = libp2p.then(|| ConsensusPeers::new(channels.net_requests.clone()));
     let driver = tokio::spawn(driver.run(channels));
-    Ok(BftEngine { engine, driver, address })
+    Ok(BftEngine { engine, driver, address, peers })
 }
 
 /// The libp2p identity of a node; a validator's carries its signed proof that this network key

@@ -54,6 +54,9 @@ pub enum BftError {
     /// A message of the engine's own (the validator proof) cannot be encoded.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// The consensus swarm did not take a change of the peers it accepts.
+    #[error("the consensus network refused a peer change: {0}")]
+    Peers(#[source] malachitebft_app_channel::app::engine::network::PersistentPeerError),
     /// Malachite failed to start.
     #[error("the consensus engine failed to start: {0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),

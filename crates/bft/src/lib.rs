@@ -26,6 +26,7 @@ mod evidence;
 mod evidence_pool;
 mod finalized;
 mod keys;
+mod peers;
 mod pos;
 mod schedule;
 mod seal;
@@ -46,7 +47,9 @@ pub use evidence_pool::{
 pub use finalized::FinalizedCertificates;
 pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;
+pub use malachitebft_app_channel::app::net::PeerId;
 pub use malachitebft_app_channel::app::types::Keypair;
+pub use peers::{ConsensusPeers, named_peer, pinned, transport_part};
 pub use pos::PosConsensus;
 pub use schedule::ValidatorSchedule;
 pub use seal::{BftConsensus, decode_seal, encode_seal, verify_certificate};

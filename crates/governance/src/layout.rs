@@ -17,11 +17,18 @@ pub(crate) const CURRENT_EPOCH: U256 = U256::from_limbs([2, 0, 0, 0]);
 /// `uint64[] epochStarts`: its length here, its elements from `keccak256(3)` on, four
 /// `uint64`s to a word, low first.
 pub(crate) const EPOCH_STARTS: U256 = U256::from_limbs([3, 0, 0, 0]);
-/// `mapping(uint32 => Organisation) orgs`; `exists` is the entry's second word.
+/// `uint32[] orgIds`: the existing organisations, eight ids to a word from `keccak256(4)` on,
+/// low first.
+pub(crate) const ORG_IDS: U256 = U256::from_limbs([4, 0, 0, 0]);
+/// `mapping(uint32 => Organisation) orgs`; `exists` is the entry's second word, `nodes` (a
+/// `bytes[]`) its fifth.
 const ORGS: U256 = U256::from_limbs([6, 0, 0, 0]);
 /// `mapping(address => Account) accounts`, one word per entry: org (`uint32`), role (`uint8`),
 /// deployer (`bool`), index (`uint32`), low first.
 const ACCOUNTS: U256 = U256::from_limbs([8, 0, 0, 0]);
+/// `mapping(bytes32 => Node) nodeRecords`, keyed by `keccak256(peerId)`, one word per entry:
+/// org (`uint32`), index (`uint32`), consensusAddress (`address`), low first.
+const NODE_RECORDS: U256 = U256::from_limbs([9, 0, 0, 0]);
 
 /// The `Role` the contract gives admins (`None` 0, `Admin` 1, `Member` 2).
 pub(crate) const ROLE_ADMIN: u8 = 1;
@@ -40,6 +47,21 @@ pub(crate) fn account_slot(account: Address) -> U256 {
 /// The word holding `orgs[org].exists`.
 pub(crate) fn org_exists_slot(org: u32) -> U256 {
     mapping_slot(B256::from(U256::from(org)), ORGS) + U256::from(1)
+}
+
+/// The length word of `orgs[org].nodes`.
+pub(crate) fn org_nodes_slot(org: u32) -> U256 {
+    mapping_slot(B256::from(U256::from(org)), ORGS) + U256::from(4)
+}
+
+/// The word of `nodeRecords[keccak256(peer_id)]`.
+pub(crate) fn node_record_slot(peer_id: &[u8]) -> U256 {
+    mapping_slot(keccak256(peer_id), NODE_RECORDS)
+}
+
+/// The first element word of the dynamic array (or long `bytes`) whose length is at `slot`.
+pub(crate) fn data_slot(slot: U256) -> U256 {
+    U256::from_be_bytes(keccak256(B256::from(slot)).0)
 }
 
 /// The word and bit offset of `epochStarts[epoch]`: four `uint64` elements share a word.

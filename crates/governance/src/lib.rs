@@ -3,7 +3,7 @@
 //! account that puts the contract at [`GOVERNANCE_ADDRESS`] from the spec's `[governance]`,
 //! decoding of its refusals, the validator set its `endEpoch` hands to consensus, and direct
 //! storage readers of what every block needs at its parent state (the parameters, the epoch,
-//! who may transact and deploy), pinned to the contract's storage layout, and [`govern`], which
+//! who may transact and deploy, which nodes may connect), pinned to the contract's storage layout, and [`govern`], which
 //! turns an engine's consensus roles into a governed chain's.
 //!
 //! The contract is the authority on who may validate, connect and transact; the node reads it
@@ -18,6 +18,7 @@ mod epoch;
 mod error;
 mod genesis;
 mod layout;
+mod nodes;
 mod params;
 mod permissions;
 mod results;
@@ -32,7 +33,8 @@ pub use end::{EpochEnd, GovernanceEnd, GovernanceInputs};
 pub use epoch::EpochState;
 pub use error::{GovernanceError, describe_refusal};
 pub use genesis::governance_account;
-pub use params::read_params;
+pub use nodes::{AllowedNode, read_allowed_nodes};
+pub use params::{read_params, storage_root};
 pub use permissions::{AccountGate, CACHED_ROOTS, GovernedAccounts, Permission, VERDICTS_PER_ROOT};
 pub use results::{Parameter, ProposalKind, ProposalStatus, next_set_record};
 pub use rules::{GovernedRules, govern};

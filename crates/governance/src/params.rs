@@ -10,7 +10,7 @@ use crate::{GOVERNANCE_ADDRESS, Governance, GovernanceError};
 /// The governance account's storage root at `state`: it commits to every slot the readers
 /// use, so it identifies their answers. An absent or code-less account is an error, never an
 /// empty (everyone-allowed) contract: a governed chain has the contract from genesis.
-pub(crate) fn storage_root(state: &dyn StateView) -> Result<B256, GovernanceError> {
+pub fn storage_root(state: &dyn StateView) -> Result<B256, GovernanceError> {
     match state.account(GOVERNANCE_ADDRESS)? {
         Some(account) if account.code_hash != KECCAK256_EMPTY => Ok(account.storage_root),
         _ => Err(GovernanceError::NoContract),

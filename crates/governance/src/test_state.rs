@@ -37,6 +37,49 @@ impl MapState {
         self
     }
 
+    /// Node permissioning on, the account switches off.
+    pub(crate) fn nodes_switch(mut self) -> Self {
+        self.slots.insert(layout::SWITCHES, U256::from(1) << 8);
+        self
+    }
+
+    /// `orgIds`, eight to a word.
+    pub(crate) fn org_ids(mut self, ids: &[u32]) -> Self {
+        self.slots.insert(layout::ORG_IDS, U256::from(ids.len()));
+        let first = layout::data_slot(layout::ORG_IDS);
+        for (i, id) in ids.iter().enumerate() {
+            let slot = first + U256::from(i / 8);
+            let word = self.slots.get(&slot).copied().unwrap_or_default();
+            self.slots.insert(slot, word | (U256::from(*id) << ((i % 8) * 32)));
+        }
+        self
+    }
+
+    /// Appends `peer_id` to `orgs[org].nodes` (as Solidity stores `bytes`) with its record.
+    pub(crate) fn node(mut self, org: u32, peer_id: &[u8], consensus: Option<Address>) -> Self {
+        let list = layout::org_nodes_slot(org);
+        let index = self.slots.get(&list).copied().unwrap_or_default();
+        self.slots.insert(list, index + U256::from(1));
+        let slot = layout::data_slot(list) + index;
+        let padded = |chunk: &[u8]| {
+            let mut word = [0u8; 32];
+            word[..chunk.len()].copy_from_slice(chunk);
+            U256::from_be_bytes(word)
+        };
+        if peer_id.len() < 32 {
+            self.slots.insert(slot, padded(peer_id) | U256::from(peer_id.len() * 2));
+        } else {
+            self.slots.insert(slot, U256::from(peer_id.len() * 2 + 1));
+            for (i, chunk) in peer_id.chunks(32).enumerate() {
+                self.slots.insert(layout::data_slot(slot) + U256::from(i), padded(chunk));
+            }
+        }
+        let address = U256::from_be_slice(consensus.unwrap_or_default().as_slice());
+        let record = U256::from(org) | (index << 32) | (address << 64);
+        self.slots.insert(layout::node_record_slot(peer_id), record);
+        self
+    }
+
     pub(crate) fn org(mut self, org: u32, exists: bool) -> Self {
         self.slots.insert(layout::org_exists_slot(org), U256::from(u8::from(exists)));
         self

@@ -20,6 +20,7 @@ use crate::LaunchError;
 use crate::evidence::evidence_methods;
 use crate::gossip::Gossip;
 use crate::listeners;
+use crate::permissions::{ConsensusGate, PeerPermissions};
 use crate::running::{Engine, RunningNode};
 
 /// How blocks are agreed on this node.
@@ -122,7 +123,7 @@ impl<K: KvStore> NodeBuilder<K> {
     /// Opens the chain and starts, in order, the engine (block producer or consensus),
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
-        let Self { spec, store, engine, clock, rpc, api, gossip, account_rules } = self;
+        let Self { spec, store, engine, clock, rpc, api, mut gossip, account_rules } = self;
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
             EngineSetup::Dev { .. } => None,
@@ -168,15 +169,27 @@ impl<K: KvStore> NodeBuilder<K> {
             let store: Arc<dyn RecordStore> = node.clone();
             evidence.pool().keep_in(&store)?;
         }
+        // A governed chain: the contract decides who may connect, to both swarms.
+        let permissions = PeerPermissions::at_head(&node);
+        let allowed = permissions.as_ref().and_then(|p| p.allowed().clone());
+        if let (Some(_), Some(config)) = (&permissions, &mut gossip) {
+            config.allowed = allowed.clone();
+        }
+        let mut consensus_gate = None;
         let started_at = node.head()?.number;
         let mut listening = Vec::new();
         let (engine, moniker, validator) = match engine {
             EngineSetup::Dev { block_time, .. } => {
                 (Engine::Dev(BlockProducer::start(node.clone(), block_time)), None, None)
             }
-            EngineSetup::Bft(setup) => {
-                if let Transport::Libp2p { listen, .. } = &setup.transport {
+            EngineSetup::Bft(mut setup) => {
+                let mut configured = None;
+                if let Transport::Libp2p { listen, peers, .. } = &mut setup.transport {
                     listening.push(format!("consensus listening on {listen}"));
+                    if permissions.is_some() {
+                        configured = Some(peers.clone());
+                        *peers = ConsensusGate::configured_under(peers, &allowed);
+                    }
                 }
                 let params = BftParams {
                     moniker: setup.moniker.clone(),
@@ -190,11 +203,21 @@ impl<K: KvStore> NodeBuilder<K> {
                     },
                     finalized,
                     extra_data: setup.extra_data,
+                    allowed_peers: allowed.as_ref().map(|set| set.iter().copied().collect()),
                 };
                 let schedule = schedule.unwrap_or_default();
                 let engine =
                     cairn_bft::start_with(node.clone(), schedule, params, setup.transport).await?;
                 let validator = engine.address().map(|a| a.0);
+                consensus_gate = match (engine.peers(), configured) {
+                    (Some(peers), Some(configured)) => Some(ConsensusGate {
+                        peers: peers.clone(),
+                        configured,
+                        gated: allowed.is_some(),
+                        dropped: Vec::new(),
+                    }),
+                    _ => None,
+                };
                 (Engine::Bft(engine), Some(setup.moniker), validator)
             }
         };
@@ -202,7 +225,13 @@ impl<K: KvStore> NodeBuilder<K> {
         running.listening = listening;
         // A part that cannot start stops the parts already running.
         match serve(&mut running, gossip, rpc, api, evidence).await {
-            Ok(()) => Ok(running),
+            Ok(()) => {
+                if let Some(permissions) = permissions {
+                    let gossip = running.gossip.as_ref().map(Gossip::handle);
+                    running.permissions = Some(permissions.follow(gossip, consensus_gate));
+                }
+                Ok(running)
+            }
             Err(e) => {
                 running.abort().await;
                 Err(e)

@@ -7,6 +7,7 @@
 //!    .with_clock / .with_rpc / .with_api / .with_gossip
 //!    .start() ─► Node::open ─► engine (dev BlockProducer | bft::start_with over a Transport)
 //!              ─► gossip (libp2p) ─► JSON-RPC (+ cairn_getEvidence on BFT) ─► REST API
+//!              ─► on a governed chain: the allowed nodes, followed block by block, to both swarms
 //!  RunningNode: reads(), rpc_addr(), api_addr(), failed(), serve_until(stop), stop(), abort()
 //!  run_until_stopped(builder, stop): start, print the banner, serve, stop
 //! ```
@@ -19,6 +20,7 @@ mod evidence;
 mod from_config;
 mod gossip;
 mod listeners;
+mod permissions;
 mod running;
 mod secret;
 

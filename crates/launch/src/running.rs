@@ -66,6 +66,8 @@ pub struct RunningNode<K: KvStore> {
     pub(crate) gossip: Option<Gossip>,
     pub(crate) rpc: Option<(SocketAddr, ServerHandle)>,
     pub(crate) api: Option<ApiServer>,
+    /// On a governed chain, the task that hands the allowed nodes to both swarms.
+    pub(crate) permissions: Option<tokio::task::JoinHandle<()>>,
     /// A BFT node's name; `None` on a dev node.
     pub(crate) moniker: Option<String>,
     validator: Option<Address>,
@@ -88,6 +90,7 @@ impl<K: KvStore> RunningNode<K> {
             gossip: None,
             rpc: None,
             api: None,
+            permissions: None,
             moniker,
             validator,
             started_at,
@@ -195,6 +198,9 @@ impl<K: KvStore> RunningNode<K> {
     /// Stops gracefully: the engine first (a block in progress is committed), then gossip,
     /// the REST API (requests in flight get at most `grace`), JSON-RPC.
     pub async fn stop(mut self, grace: Duration) {
+        if let Some(permissions) = self.permissions.take() {
+            permissions.abort();
+        }
         if let Some(engine) = self.engine.take() {
             engine.stop().await;
         }
@@ -213,6 +219,9 @@ impl<K: KvStore> RunningNode<K> {
     /// between two messages with nothing flushed or handed over (returning once its actors
     /// are told to die), and every server stops without waiting for requests in flight.
     pub async fn abort(mut self) {
+        if let Some(permissions) = self.permissions.take() {
+            permissions.abort();
+        }
         match self.engine.take() {
             Some(Engine::Bft(engine)) => engine.kill().await,
             Some(Engine::Dev(producer)) => producer.abort(),

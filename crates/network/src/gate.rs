@@ -299,6 +299,29 @@ mod tests {
     }
 
     #[test]
+    fn a_peer_refused_again_and_again_is_logged_once() {
+        let (member, hostile) = (peer(), peer());
+        let mut gate = PeerGate::new(Some(HashSet::from([member])));
+        for _ in 0..5 {
+            assert!(!inbound(&mut gate, hostile));
+            gate.refuse_dial(hostile);
+        }
+        assert_eq!(
+            gate.refusals.note(hostile),
+            Note::Quiet,
+            "already logged, at the first attempt"
+        );
+        assert_eq!(gate.refusals.note(peer()), Note::Log, "another refused peer is logged");
+        gate.report_unlogged(Instant::now());
+        assert_eq!(gate.refusals.end_window(Instant::now()), None, "nothing went unlogged");
+
+        gate.set_allowed(Some(HashSet::from([member, hostile])));
+        gate.set_allowed(Some(HashSet::from([member])));
+        assert!(!inbound(&mut gate, hostile));
+        assert_eq!(gate.refusals.note(hostile), Note::Quiet, "removed later: logged once again");
+    }
+
+    #[test]
     fn a_new_set_closes_exactly_the_connected_peers_outside_it() {
         let (kept, dropped, gone) = (peer(), peer(), peer());
         let mut gate = PeerGate::new(None);

@@ -709,6 +709,12 @@ impl<K: KvStore> Node<K> {
         Ok(self.store.snapshot()?.account(address)?)
     }
 
+    /// The head block and its state as one consistent view, for readers of several slots
+    /// that must not straddle two blocks (the allowed nodes of a governed network).
+    pub fn head_snapshot(&self) -> Result<Snapshot<K::Read>, NodeError> {
+        Ok(self.store.snapshot()?)
+    }
+
     /// A storage slot in the head state.
     pub fn storage(&self, address: Address, slot: U256) -> Result<U256, NodeError> {
         Ok(self.store.snapshot()?.storage(address, slot)?)

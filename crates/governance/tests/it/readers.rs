@@ -4,14 +4,14 @@
 
 use alloy_primitives::Address;
 use cairn_governance::{
-    EpochState, GOVERNANCE_ADDRESS, Governance, GovernanceError, GovernedAccounts, Permission,
-    read_params,
+    AllowedNode, EpochState, GOVERNANCE_ADDRESS, Governance, GovernanceError, GovernedAccounts,
+    Permission, read_allowed_nodes, read_params,
 };
 use cairn_primitives::NetworkKind;
 use cairn_storage::{ChainStore, MemoryKv};
 use proptest::prelude::*;
 
-use crate::harness::{Chain, EPOCH_LENGTH, account, admin, member, outsider, spec};
+use crate::harness::{Chain, EPOCH_LENGTH, account, admin, member, outsider, peer, spec};
 
 /// Accounts the operations act on: founders, an outsider and newcomers.
 fn pool() -> Vec<Address> {
@@ -249,4 +249,54 @@ fn the_readers_read_the_store_the_node_reads() {
     assert!(matches!(rules.at(&snapshot), Err(GovernanceError::NoContract)));
     assert!(matches!(read_params(&snapshot), Err(GovernanceError::NoContract)));
     assert!(matches!(EpochState::read(&snapshot), Err(GovernanceError::NoContract)));
+}
+
+/// The nodes of every organisation, as the contract's `organisations()` view lists them.
+fn viewed_nodes(chain: &mut Chain) -> Vec<AllowedNode> {
+    let orgs = chain.view(Governance::organisationsCall {});
+    orgs.into_iter()
+        .flat_map(|o| o.nodes)
+        .map(|n| AllowedNode {
+            peer_id: n.peerId,
+            consensus_address: n.consensusAddress,
+            org: n.org,
+        })
+        .collect()
+}
+
+/// The allowed-node reader answers what the views answer, through allowing and removing nodes
+/// (the last of a list moves into a removed one's place), removing an organisation and turning
+/// node permissioning off, on the real bytecode.
+#[test]
+fn the_allowed_nodes_are_the_views_nodes() {
+    let mut chain = Chain::consortium();
+    let read = |chain: &Chain| read_allowed_nodes(&chain.state()).unwrap();
+    let genesis = read(&chain).unwrap();
+    assert_eq!(genesis, viewed_nodes(&mut chain));
+    assert_eq!(genesis.iter().map(|n| n.peer_id.clone()).collect::<Vec<_>>(), [1, 2, 3].map(peer));
+
+    let newcomer = Address::repeat_byte(0x77);
+    for n in [10, 11] {
+        let allow = Governance::proposeAllowNodeCall {
+            org: 1,
+            peerId: peer(n),
+            consensusAddress: newcomer,
+        };
+        govern(&mut chain, allow);
+    }
+    govern(&mut chain, Governance::proposeRemoveNodeCall { peerId: peer(10) });
+    let nodes = read(&chain).unwrap();
+    assert_eq!(nodes, viewed_nodes(&mut chain));
+    let ids: Vec<_> = nodes.iter().map(|n| n.peer_id.clone()).collect();
+    assert_eq!(ids, [1, 11, 2, 3].map(peer), "peer 11 moved into peer 10's place");
+    assert_eq!(nodes[1].consensus_address, newcomer);
+
+    govern(&mut chain, Governance::proposeRemoveOrganisationCall { org: 2 });
+    let nodes = read(&chain).unwrap();
+    assert_eq!(nodes, viewed_nodes(&mut chain));
+    assert!(nodes.iter().all(|n| n.org != 2), "a removed organisation's node no longer counts");
+
+    govern(&mut chain, Governance::proposeParameterCall { parameter: 5, value: 0 });
+    assert!(!chain.view(Governance::paramsCall {}).permissionNodes);
+    assert_eq!(read(&chain), None, "node permissioning off: anyone may connect");
 }

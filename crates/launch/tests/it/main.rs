@@ -4,4 +4,5 @@
 mod clock;
 mod evidence;
 mod governance;
+mod peers;
 mod tags;
