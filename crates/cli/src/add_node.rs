@@ -2,7 +2,8 @@
 //! genesis. It writes one more node folder beside the ones `cairn testnet init` wrote (a new
 //! network key, optionally an encrypted consensus key, and a config whose peers are the
 //! existing nodes), never touching the genesis, and prints the node's peer id and the
-//! governance proposal that lets a private or consortium network accept it.
+//! governance proposal that lets a private or consortium network accept it, as `cairn gov`
+//! and `cast send` commands.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -66,12 +67,21 @@ pub(crate) fn run(args: &AddNodeArgs) -> anyhow::Result<()> {
         .collect();
     let consensus = added.validator.as_ref().map_or(Address::ZERO, |v| v.0);
     let rpc = format!("--rpc-url {} --private-key $ADMIN_KEY", added.rpc_url);
+    let gov = format!("--rpc {} --from $ADMIN_KEY", added.rpc_url);
+    let consensus_flag = added
+        .validator
+        .as_ref()
+        .map(|v| format!(" --consensus-address {}", v.0))
+        .unwrap_or_default();
     println!();
     println!(
         "This network is governed (organisations at genesis: {}). An admin of the node's \
-         organisation $ORG proposes allowing it (`cairn gov` does not exist yet; the governance \
-         contract takes the proposal directly):",
+         organisation $ORG proposes allowing it, with `cairn gov` or with `cast`:",
         organisations.join(", ")
+    );
+    println!(
+        "  cairn gov propose allow-node --org $ORG --peer-id {}{consensus_flag} {gov}",
+        added.peer_id
     );
     println!(
         "  cast send {GOVERNANCE_ADDRESS} \"proposeAllowNode(uint32,bytes,address)\" $ORG {} {consensus} {rpc}",
@@ -80,23 +90,30 @@ pub(crate) fn run(args: &AddNodeArgs) -> anyhow::Result<()> {
     if let Some((_, public_key)) = &added.validator {
         println!("and, to make it a validator of power 1:");
         println!(
+            "  cairn gov propose add-validator --org $ORG --public-key {public_key} --power 1 {gov}"
+        );
+        println!(
             "  cast send {GOVERNANCE_ADDRESS} \"proposeAddValidator(uint32,bytes,uint64)\" $ORG {public_key} 1 {rpc}"
         );
     }
     println!(
         "A proposal passes once two thirds of the organisations voted yes (the proposer's \
-         counts); the other admins vote with the id from its ProposalCreated event:"
+         counts); the other admins vote with the id `cairn gov propose` prints (the id of its \
+         ProposalCreated event):"
     );
+    println!("  cairn gov vote $PROPOSAL_ID --yes --rpc {} --from $OTHER_ADMIN_KEY", added.rpc_url);
     println!(
         "  cast send {GOVERNANCE_ADDRESS} \"vote(uint64,bool)\" $PROPOSAL_ID true --rpc-url {} \
          --private-key $OTHER_ADMIN_KEY",
         added.rpc_url
     );
     println!(
-        "It takes effect at the end of the epoch in which it passed. (An admin key that \
-         `cairn testnet init` wrote signs with `--keystore DIR/orgI/admin/<file> \
-         --password-file DIR/orgI/password` instead of `--private-key`.) Node permissioning is \
-         not enforced yet: the node can connect and sync before the proposal is executed."
+        "It takes effect at the end of the epoch in which it passed (`cairn gov show \
+         $PROPOSAL_ID` tells when). An admin key that `cairn testnet init` wrote is \
+         DIR/orgI/admin/<file>: `cairn gov` takes it as `--from FILE --password-file \
+         DIR/orgI/password`, `cast` as `--keystore FILE --password-file DIR/orgI/password` \
+         instead of `--private-key`. Node permissioning is not enforced yet: the node can \
+         connect and sync before the proposal is executed."
     );
     Ok(())
 }

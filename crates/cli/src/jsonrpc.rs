@@ -1,5 +1,5 @@
 //! JSON-RPC 2.0 over HTTP with reqwest: single calls and batches, as any Ethereum node serves.
-//! Shared by `cairn bench` and `cairn staking`.
+//! Shared by `cairn bench`, `cairn staking` and `cairn gov`.
 
 use std::fmt;
 use std::time::Duration;

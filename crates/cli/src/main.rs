@@ -3,8 +3,10 @@
 mod add_node;
 mod api_keys;
 mod bench;
+mod contract_tx;
 mod dev;
 mod devnet;
+mod gov;
 mod governed;
 mod init;
 mod jsonrpc;
@@ -52,6 +54,10 @@ enum Command {
     /// Register a node's consensus key as a proof-of-stake validator, or print the validator
     /// set, from any node's JSON-RPC.
     Staking(staking::StakingArgs),
+    /// Govern a private or consortium network as an organisation's admin: propose, vote, list
+    /// and show proposals, list organisations, add or remove the organisation's members.
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
 }
 
 /// Cairn's own events at info; Malachite and libp2p log every vote and dial at info, so only
@@ -87,5 +93,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::ApiBench(args) => bench::api::run(args),
         Command::Staking(args) => staking::run(args),
+        Command::Gov(args) => gov::run(args),
     }
 }

@@ -4,7 +4,6 @@
 
 mod amounts;
 mod contract;
-mod operator;
 mod register;
 mod status;
 

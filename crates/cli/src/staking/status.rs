@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use alloy_primitives::{Address, B256, Bytes, LogData, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::SolEvent;
 use anyhow::Context;
 use cairn_staking::{STAKING_ADDRESS, Staking, ValidatorStatus};
@@ -12,7 +12,8 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use super::amounts::{ether, percent};
-use super::contract::StakingRpc;
+use super::contract::STAKING;
+use crate::contract_tx::{ContractRpc, decode_log};
 use crate::jsonrpc::{hex_quantity, quantity};
 
 /// How far back slashes are looked for: the default block range of one Cairn `eth_getLogs`.
@@ -93,7 +94,7 @@ struct Slash {
 }
 
 pub(crate) async fn run(args: StatusArgs) -> anyhow::Result<()> {
-    let chain = StakingRpc::connect(&args.rpc).await?;
+    let chain = ContractRpc::connect(&args.rpc, &STAKING).await?;
     let status = read(&chain).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
@@ -103,7 +104,7 @@ pub(crate) async fn run(args: StatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn read(chain: &StakingRpc) -> anyhow::Result<Status> {
+async fn read(chain: &ContractRpc) -> anyhow::Result<Status> {
     let block = quantity(&chain.rpc.call("eth_blockNumber", json!([])).await?)?;
     let at = json!(hex_quantity(block));
     let active = chain.view(&Staking::activeSetCall {}, &at).await?;
@@ -163,7 +164,7 @@ async fn read(chain: &StakingRpc) -> anyhow::Result<Status> {
 }
 
 /// `Slashed` events of the staking contract in `from..=to`, newest first.
-async fn slashes(chain: &StakingRpc, from: u64, to: u64) -> anyhow::Result<Vec<Slash>> {
+async fn slashes(chain: &ContractRpc, from: u64, to: u64) -> anyhow::Result<Vec<Slash>> {
     let filter = json!({
         "address": STAKING_ADDRESS,
         "topics": [Staking::Slashed::SIGNATURE_HASH],
@@ -174,11 +175,7 @@ async fn slashes(chain: &StakingRpc, from: u64, to: u64) -> anyhow::Result<Vec<S
     let logs = logs.as_array().context("eth_getLogs answered no list")?;
     let mut slashes = Vec::with_capacity(logs.len());
     for log in logs {
-        let topics: Vec<B256> = serde_json::from_value(log["topics"].clone())
-            .context("eth_getLogs: a log without topics")?;
-        let data: Bytes = serde_json::from_value(log["data"].clone())
-            .context("eth_getLogs: a log without data")?;
-        let Some(log_data) = LogData::new(topics, data) else { continue };
+        let log_data = decode_log(log).context("eth_getLogs: a log without topics or data")?;
         let event = Staking::Slashed::decode_log_data(&log_data)
             .context("a Slashed event that does not decode")?;
         slashes.push(Slash {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 
 use alloy_primitives::{Address, Bytes, U256};
@@ -234,6 +234,15 @@ fn add_node_writes_a_node_of_the_network_without_touching_its_genesis() {
     let signer = cairn_keys::decrypt(&config.validator_key.unwrap(), &password).unwrap();
     assert_eq!(config.fee_recipient, Some(signer.address()));
     assert!(printed.contains(&signer.address().to_string()), "{printed}");
+    // The same proposals as `cairn gov` commands, with the base58 peer id.
+    let gov = format!(
+        "cairn gov propose allow-node --org $ORG --peer-id {id} --consensus-address {} --rpc \
+         http://127.0.0.1:8545 --from $ADMIN_KEY",
+        signer.address()
+    );
+    assert!(printed.contains(&gov), "{printed}");
+    assert!(printed.contains("cairn gov propose add-validator --org $ORG --public-key 0x"));
+    assert!(printed.contains("cairn gov vote $PROPOSAL_ID --yes --rpc http://127.0.0.1:8545"));
 
     let again = cairn()
         .args(["testnet", "add-node", "--name", "node3", "--dir"])
@@ -252,17 +261,23 @@ fn add_node_writes_a_node_of_the_network_without_touching_its_genesis() {
     assert!(stderr(&nowhere).contains("holds no network"), "{}", stderr(&nowhere));
 }
 
-#[test]
-fn a_private_dev_chain_prints_each_accounts_role_and_verifies_across_epochs() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = cairn()
+/// Starts `cairn dev --network private` in `datadir` on random ports, with 50 ms blocks and
+/// three-block epochs, its banner on a pipe.
+pub(crate) fn spawn_private_dev(datadir: &Path) -> Child {
+    cairn()
         .args(["dev", "--network", "private", "--rpc-addr", "127.0.0.1:0"])
         .args(["--api-addr", "127.0.0.1:0", "--block-time", "50ms", "--epoch-length", "3"])
         .arg("--datadir")
-        .arg(dir.path())
+        .arg(datadir)
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_private_dev_chain_prints_each_accounts_role_and_verifies_across_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn_private_dev(dir.path());
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
     let listening = |banner: &str, prefix: &str| {

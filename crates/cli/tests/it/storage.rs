@@ -238,7 +238,9 @@ fn start_dev(command: &mut Command, datadir: &Path) -> (Child, Endpoints) {
     (child, endpoints)
 }
 
-fn read_banner(stdout: impl Read + Send + 'static, child: Child) -> (Child, Endpoints) {
+/// Reads a `cairn dev` banner from `stdout` up to both listening addresses, then keeps
+/// draining it.
+pub(crate) fn read_banner(stdout: impl Read + Send + 'static, child: Child) -> (Child, Endpoints) {
     let mut lines = BufReader::new(stdout).lines();
     let mut address = |prefix: &str| loop {
         let line = lines.next().unwrap_or_else(|| panic!("no {prefix} line")).unwrap();
@@ -271,7 +273,12 @@ fn http(address: &str, method: &str, path: &str, headers: &[&str], body: &str) -
     (status, body)
 }
 
-fn rpc(endpoints: &Endpoints, method: &str, params: serde_json::Value) -> serde_json::Value {
+/// One JSON-RPC call; the whole answer object.
+pub(crate) fn rpc(
+    endpoints: &Endpoints,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let (_, answer) =
         http(&endpoints.rpc, "POST", "/", &["Content-Type: application/json"], &body.to_string());

@@ -1,5 +1,6 @@
-//! The operator account that signs `registerValidator`: from a keystore file, a private key on
-//! the command line, or a private key in an environment variable. The key is never printed.
+//! The account that signs a contract transaction (`cairn staking register`'s operator, `cairn
+//! gov`'s admin): from a keystore file, a private key on the command line, or a private key in
+//! an environment variable. The key is never printed.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -15,7 +16,7 @@ pub(crate) const COMMAND_LINE_KEY_WARNING: &str = "warning: a private key on the
     is visible to other users of this machine (ps, /proc) and may stay in your shell history; \
     prefer a keystore file or --from-env VAR";
 
-/// Where the operator's key comes from, as the flags named it.
+/// Where the signing key comes from, as the flags named it.
 #[derive(Clone, Copy)]
 pub(crate) enum KeySource<'a> {
     /// `--from FILE` or `--from 0xKEY`.
@@ -24,7 +25,7 @@ pub(crate) enum KeySource<'a> {
     Env(&'a str),
 }
 
-/// The operator's signer. `env` looks up environment variables (the process's own in the
+/// The signer. `env` looks up environment variables (the process's own in the
 /// binary), `warn` receives [`COMMAND_LINE_KEY_WARNING`] when a key came on the command line.
 pub(crate) fn load(
     from: KeySource<'_>,
