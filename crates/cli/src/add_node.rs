@@ -5,6 +5,7 @@
 //! governance proposal that lets a private or consortium network accept it, as `cairn gov`
 //! and `cast send` commands.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
@@ -158,10 +159,11 @@ fn add_node(args: &AddNodeArgs) -> anyhow::Result<Added> {
     if dir.exists() {
         bail!("{} exists already; choose another --name", dir.display());
     }
-    let rpc_port = next_port(existing.iter().map(|n| Some(n.config.rpc_addr.port())))?;
-    let api_port = next_port(existing.iter().map(|n| Some(n.config.api_addr.port())))?;
-    let p2p_port = next_port(existing.iter().map(|n| tcp_port(&n.config.p2p_addr)))?;
-    let gossip_port = next_port(existing.iter().map(|n| tcp_port(&n.config.gossip_addr)))?;
+    let mut ports = Ports::taken_by(&existing);
+    let rpc_port = ports.next(existing.iter().map(|n| Some(n.config.rpc_addr.port())))?;
+    let api_port = ports.next(existing.iter().map(|n| Some(n.config.api_addr.port())))?;
+    let p2p_port = ports.next(existing.iter().map(|n| tcp_port(&n.config.p2p_addr)))?;
+    let gossip_port = ports.next(existing.iter().map(|n| tcp_port(&n.config.gossip_addr)))?;
     let family = if args.host.is_ipv4() { "ip4" } else { "ip6" };
     let listen = |port: u16| format!("/{family}/{}/tcp/{port}", args.host);
 
@@ -244,14 +246,44 @@ fn existing_nodes(dir: &Path) -> anyhow::Result<Vec<Existing>> {
     Ok(nodes)
 }
 
-/// The port above the highest of `ports`, so the new node can run beside the others on one
-/// machine; `None` is a config whose address has no TCP port.
-fn next_port(ports: impl IntoIterator<Item = Option<u16>>) -> anyhow::Result<u16> {
-    let mut highest = 0u16;
-    for port in ports {
-        highest = highest.max(port.context("a node config without a TCP port")?);
+/// The new node's ports: each one above the highest of its kind, so the node can run beside
+/// the others on one machine, skipping any port an existing node (or an earlier pick) already
+/// uses, so networks written with adjacent port ranges (`cairn testnet init --rpc-port 9000
+/// --api-port 9005`) get no collision.
+struct Ports {
+    taken: BTreeSet<u16>,
+}
+
+impl Ports {
+    fn taken_by(existing: &[Existing]) -> Self {
+        let taken = existing
+            .iter()
+            .flat_map(|n| {
+                let c = &n.config;
+                [Some(c.rpc_addr.port()), Some(c.api_addr.port())]
+                    .into_iter()
+                    .chain([tcp_port(&c.p2p_addr), tcp_port(&c.gossip_addr)])
+            })
+            .flatten()
+            .collect();
+        Self { taken }
     }
-    highest.checked_add(1).context("no free port above the existing nodes'")
+
+    /// The first free port above the highest of `ports`; `None` is a config whose address
+    /// has no TCP port.
+    fn next(&mut self, ports: impl IntoIterator<Item = Option<u16>>) -> anyhow::Result<u16> {
+        let mut highest = 0u16;
+        for port in ports {
+            highest = highest.max(port.context("a node config without a TCP port")?);
+        }
+        let mut port = highest.checked_add(1);
+        while let Some(taken) = port.filter(|p| self.taken.contains(p)) {
+            port = taken.checked_add(1);
+        }
+        let port = port.context("no free port above the existing nodes'")?;
+        self.taken.insert(port);
+        Ok(port)
+    }
 }
 
 /// The TCP port of a multiaddr such as `/ip4/127.0.0.1/tcp/26656`.
@@ -285,6 +317,17 @@ mod tests {
         assert_eq!(tcp_port("/ip6/::1/tcp/1/p2p/12D3KooW"), Some(1));
         assert_eq!(tcp_port("/ip4/127.0.0.1/udp/9"), None);
         assert_eq!(tcp_port("/ip4/127.0.0.1/tcp/x"), None);
+    }
+
+    #[test]
+    fn each_new_port_is_above_its_kind_and_free() {
+        let mut ports = Ports { taken: [9000, 9001, 9002, 9003, 9004, 9005, 9006].into() };
+        // RPC ports 9000-9002 and API ports 9003-9005 of three nodes, 9006 also in use.
+        assert_eq!(ports.next([Some(9000), Some(9001), Some(9002)]).unwrap(), 9007);
+        assert_eq!(ports.next([Some(9003), Some(9004), Some(9005)]).unwrap(), 9008);
+        assert_eq!(ports.next([Some(26656)]).unwrap(), 26657);
+        assert!(ports.next([Some(1), None]).is_err(), "an address without a TCP port");
+        assert!(Ports { taken: [u16::MAX].into() }.next([Some(u16::MAX - 1)]).is_err());
     }
 
     #[test]

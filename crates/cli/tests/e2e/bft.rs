@@ -62,6 +62,24 @@ impl Network {
         self.dir.path().join(format!("node{i}"))
     }
 
+    /// Takes in node folder `i`, written after `init` (by `cairn testnet add-node`): its RPC
+    /// and API addresses come from its config.
+    pub(crate) fn adopt(&mut self, i: usize) {
+        assert_eq!(i, self.rpc.len(), "node folders are adopted in order");
+        let config = std::fs::read_to_string(self.node_dir(i).join("config.toml"))
+            .expect("the node's config");
+        let address = |key: &str| {
+            config
+                .lines()
+                .find_map(|line| line.strip_prefix(key)?.trim_start().strip_prefix('='))
+                .map(|value| value.trim().trim_matches('"').to_string())
+                .unwrap_or_else(|| panic!("no {key} in node{i}'s config:\n{config}"))
+        };
+        self.rpc.push(format!("http://{}", address("rpc_addr")));
+        self.api.push(format!("http://{}", address("api_addr")));
+        self.children.push(None);
+    }
+
     pub(crate) fn start(&mut self, i: usize) {
         let log = File::options()
             .create(true)

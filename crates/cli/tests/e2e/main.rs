@@ -16,6 +16,7 @@ mod devnet;
 mod docs;
 mod ethers;
 mod explorer;
+mod governance;
 mod harness;
 mod keys;
 mod pending;
