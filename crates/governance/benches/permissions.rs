@@ -31,7 +31,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_primitives::{Address, Bytes, TxKind, U256, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use cairn_consensus::{TransactionRules, check_transactions};
+use cairn_consensus::check_transactions;
 use cairn_execution::{BlockContext, build_block, execute_block};
 use cairn_governance::{
     GOVERNANCE_ADDRESS, GovernanceEnd, GovernanceInputs, GovernedAccounts, governance_account,
