@@ -19,6 +19,29 @@ export function check(condition, what, detail = "") {
 }
 
 /** Waits until `locator` is visible, then records the check. */
+/** The REST API at `base` as the flows read it: `api(path)` answers a GET (which must
+ * succeed), `until(path, test, what)` polls `path` until `test` holds of its answer. */
+export function restClient(base) {
+  async function api(path) {
+    const response = await fetch(`${base}${path}`, { headers: { accept: "application/json" } });
+    check(response.ok, `GET ${path} answers`, `HTTP ${response.status}`);
+    return response.json();
+  }
+  async function until(path, test, what, limitMs = 2 * WAIT_MS) {
+    const deadline = Date.now() + limitMs;
+    for (;;) {
+      const answer = await (await fetch(`${base}${path}`)).json();
+      if (test(answer)) {
+        console.log(`ok: ${what}`);
+        return answer;
+      }
+      if (Date.now() > deadline) throw new CheckFailed(`${what}: still ${JSON.stringify(answer).slice(0, 400)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  return { api, until };
+}
+
 export async function see(locator, what) {
   try {
     await locator.first().waitFor({ state: "visible", timeout: WAIT_MS });

@@ -16,7 +16,7 @@
 // Usage: node explorer_gov_flow.mjs API_URL RPC_URL SCREENSHOT_DIR
 // Prints one line per check; exits 1 with "FAIL: ..." on the first failed check.
 import { Contract, Wallet, parseEther } from "ethers";
-import { CheckFailed, Shots, WAIT_MS, check, fitsPhone, heading, newPage, runFlow, see } from "./explorer_browser.mjs";
+import { Shots, WAIT_MS, check, fitsPhone, heading, newPage, restClient, runFlow, see } from "./explorer_browser.mjs";
 
 const [API, RPC, SHOTS] = process.argv.slice(2);
 if (!API || !RPC || !SHOTS) {
@@ -45,25 +45,7 @@ const VOTING_PERIOD = 3;
 const PAGE = 10;
 const shots = new Shots(SHOTS);
 
-async function api(path) {
-  const response = await fetch(`${API}${path}`, { headers: { accept: "application/json" } });
-  check(response.ok, `GET ${path} answers`, `HTTP ${response.status}`);
-  return response.json();
-}
-
-/** Polls the REST API until `test` holds of `path`'s answer; returns that answer. */
-async function until(path, test, what, limitMs = 2 * WAIT_MS) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const answer = await (await fetch(`${API}${path}`)).json();
-    if (test(answer)) {
-      console.log(`ok: ${what}`);
-      return answer;
-    }
-    if (Date.now() > deadline) throw new CheckFailed(`${what}: still ${JSON.stringify(answer).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const { api, until } = restClient(API);
 
 /** The organisation panel whose name reads `name` exactly. */
 function organisation(page, name) {

@@ -15,7 +15,7 @@
 // Usage: node explorer_pos_flow.mjs API_URL RPC_URL SCREENSHOT_DIR EPOCH_LENGTH
 // Prints one line per check; exits 1 with "FAIL: ..." on the first failed check.
 import { Contract, SigningKey, Wallet, concat, formatEther, parseEther } from "ethers";
-import { CheckFailed, Shots, WAIT_MS, check, fitsPhone, heading, newPage, runFlow, see } from "./explorer_browser.mjs";
+import { Shots, check, fitsPhone, heading, newPage, restClient, runFlow, see } from "./explorer_browser.mjs";
 
 const [API, RPC, SHOTS, EPOCH_LENGTH] = process.argv.slice(2);
 if (!API || !RPC || !SHOTS || !EPOCH_LENGTH) {
@@ -40,25 +40,7 @@ const CONSENSUS_KEY = "0x4c0883a69102937d6231471b5dbb6204fe512961708279f2e3e8a5d
 const JAIL_WAIT_MS = 300_000;
 const shots = new Shots(SHOTS);
 
-async function api(path) {
-  const response = await fetch(`${API}${path}`, { headers: { accept: "application/json" } });
-  check(response.ok, `GET ${path} answers`, `HTTP ${response.status}`);
-  return response.json();
-}
-
-/** Polls the REST API until `test` holds of `path`'s answer; returns that answer. */
-async function until(path, test, what, limitMs = 2 * WAIT_MS) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const answer = await (await fetch(`${API}${path}`)).json();
-    if (test(answer)) {
-      console.log(`ok: ${what}`);
-      return answer;
-    }
-    if (Date.now() > deadline) throw new CheckFailed(`${what}: still ${JSON.stringify(answer).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const { api, until } = restClient(API);
 
 /** The table row of `section` that links `address`. */
 function row(page, section, address) {
