@@ -106,7 +106,7 @@ function votes(p: Proposal, names: Names): Child {
   );
 }
 
-/** Yes and no against the organisations that exist: more than two thirds must say yes. */
+/** Yes and no against the organisations that exist: at least two thirds must say yes. */
 function tally(p: Proposal): string {
   return `${p.yes} yes · ${p.no} no of ${p.organisations}`;
 }
@@ -287,7 +287,7 @@ export async function governance(main: HTMLElement, visit: Visit): Promise<void>
     const names: Names = new Map(view.organisations.map((o) => [o.id, o.name]));
     const n = view.organisations.length;
     fill(intro, "The governance contract ", addressLink(GOVERNANCE, true), " at block ", blockLink(view.height),
-      `: ${n} organisation${n === 1 ? "" : "s"}, one vote each; a proposal passes with the yes of more than two thirds of them.`);
+      `: ${n} organisation${n === 1 ? "" : "s"}, one vote each; a proposal passes with the yes of at least two thirds of them.`);
     refill(params, JSON.stringify([view.epoch, view.params]), epochAndParams(view));
     refill(orgs, JSON.stringify(view.organisations), view.organisations.map(organisationPanel));
     refill(
@@ -337,7 +337,7 @@ export async function proposal(main: HTMLElement, id: string, visit: Visit): Pro
           ["Proposer", [addressLink(p.proposer, true), " of ", orgName(names, p.proposer_organisation)]],
           ["Created at", blockLink(p.created_height)],
           ["Last block for votes", height(p.deadline, view.height)],
-          ["Tally", h("span", { "data-tally": "" }, `${tally(p)} (more than two thirds must say yes)`)],
+          ["Tally", h("span", { "data-tally": "" }, `${tally(p)} (at least two thirds must say yes)`)],
           ["Decided at", p.decided_height === null ? h("span", { class: "muted" }, "not yet") : blockLink(p.decided_height)],
           ["Effect", outcome(p, view.height)],
         ]),
