@@ -6,13 +6,15 @@
 //! organisations (`3 · yes ≥ 2 · organisations`), so two of three pass a proposal and one
 //! of three does not.
 
-use alloy_primitives::{Address, TxKind, U256};
+use alloy_primitives::U256;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use cairn_governance::{GOVERNANCE_ADDRESS, Governance, ProposalStatus};
-use cairn_node::{CallOutcome, TransactionRequest, TxLookup};
-use cairn_primitives::test_utils::{eip1559, sign};
+use cairn_node::TxLookup;
 use cairn_simnet::TestNet;
+
+use crate::contracts::{ask_at, send_to};
+pub(crate) use crate::contracts::{power, signed};
 
 mod accounts;
 mod expiry;
@@ -31,27 +33,12 @@ async fn send_to_governance(
     nonce: u64,
     input: Vec<u8>,
 ) -> TxLookup {
-    let to = TxKind::Call(GOVERNANCE_ADDRESS);
-    let tx = eip1559(net.spec().chain_id, nonce, to, U256::ZERO, input.into(), 1_000_000);
-    let hash = net.reads(0).submit_raw(&sign(key, tx).expect("signed")).expect("admitted");
-    for _ in 0..30 {
-        if let Some(lookup) = net.reads(0).transaction(hash).expect("read") {
-            return lookup;
-        }
-        let head = net.height(0);
-        net.wait_until_height(head + 1).await;
-    }
-    panic!("seed {}: transaction {hash} not included in 30 blocks", net.seed().0);
+    send_to(net, key, nonce, GOVERNANCE_ADDRESS, (input, U256::ZERO, 1_000_000)).await
 }
 
 /// Asks the governance contract `call` in the state after block `number` on node `i`.
 fn ask<C: SolCall>(net: &TestNet, i: usize, number: u64, call: C) -> C::Return {
-    let request =
-        TransactionRequest::default().to(GOVERNANCE_ADDRESS).input(call.abi_encode().into());
-    match net.reads(i).call(&request, number, None, None).expect("call") {
-        CallOutcome::Success { output, .. } => C::abi_decode_returns(&output).expect("decodes"),
-        other => panic!("seed {}: {other:?}", net.seed().0),
-    }
+    ask_at(net, i, number, GOVERNANCE_ADDRESS, call)
 }
 
 /// Proposal `id` as node 0 holds it after block `number`.
@@ -68,17 +55,4 @@ fn status(net: &TestNet, number: u64, id: u64) -> ProposalStatus {
 /// is applied.
 fn epoch_end(number: u64) -> u64 {
     number.div_ceil(EPOCH_LENGTH) * EPOCH_LENGTH
-}
-
-/// The power of `validator` in the set that decides `height` on node `i`, if it is a member.
-fn power(net: &TestNet, i: usize, height: u64, validator: Address) -> Option<u64> {
-    let set = net.reads(i).validator_set(height).expect("the set of a height");
-    set.members.iter().find(|m| m.address == validator).map(|m| m.power)
-}
-
-/// Whether `validator`'s precommit is in the certificate node `i` sealed block `number` with.
-fn signed(net: &TestNet, i: usize, number: u64, validator: Address) -> bool {
-    let block = net.reads(i).block(number).expect("read").expect("stored");
-    let certificate = cairn_bft::decode_seal(&block.header.seal).expect("a certificate");
-    certificate.commit_signatures.iter().any(|s| s.address.0 == validator)
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod basic;
+mod contracts;
 mod crashes;
 mod evidence;
 mod governance;

@@ -12,7 +12,7 @@ use alloy_rpc_types_eth::Filter;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolEvent};
 use cairn_bft::Height;
-use cairn_node::{CallOutcome, TransactionRequest, TxLookup};
+use cairn_node::TxLookup;
 use cairn_primitives::test_utils::{eip1559, sign};
 use cairn_primitives::{DoubleSign, STAKING_ADDRESS};
 use cairn_reads::ChainReader;
@@ -22,6 +22,8 @@ use malachitebft_app_channel::app::types::core::VoteType;
 use malachitebft_core_consensus::SignedConsensusMsg;
 
 use crate::SEEDS;
+use crate::contracts::{ask_at, send_to};
+pub(crate) use crate::contracts::{power, signed};
 
 mod candidate;
 mod rewards;
@@ -33,12 +35,6 @@ const EPOCH_LENGTH: u64 = 5;
 
 fn ether(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
-/// The power of `validator` in the set that decides `height` on node `i`, if it is a member.
-fn power(net: &cairn_simnet::TestNet, i: usize, height: u64, validator: Address) -> Option<u64> {
-    let set = net.reads(i).validator_set(height).expect("the set of a height");
-    set.members.iter().find(|m| m.address == validator).map(|m| m.power)
 }
 
 #[test]
@@ -126,35 +122,12 @@ async fn send_to_staking(
     input: Vec<u8>,
     value: U256,
 ) -> TxLookup {
-    let tx = eip1559(
-        net.spec().chain_id,
-        nonce,
-        TxKind::Call(STAKING_ADDRESS),
-        value,
-        input.into(),
-        500_000,
-    );
-    let hash = net.reads(0).submit_raw(&sign(key, tx).expect("signed")).expect("admitted");
-    for _ in 0..30 {
-        if let Some(lookup) = net.reads(0).transaction(hash).expect("read") {
-            return lookup;
-        }
-        let head = net.height(0);
-        net.wait_until_height(head + 1).await;
-    }
-    panic!("seed {}: transaction {hash} not included in 30 blocks", net.seed().0);
+    send_to(net, key, nonce, STAKING_ADDRESS, (input, value, 500_000)).await
 }
 
 /// What the staking contract says of `validator` at node 0's head.
 fn info(net: &TestNet, validator: Address) -> Staking::ValidatorInfo {
     ask(net, 0, net.height(0), Staking::validatorInfoCall { validatorAddress: validator })
-}
-
-/// Whether `validator` signed the certificate of node `i`'s block `number`.
-fn signed(net: &TestNet, i: usize, number: u64, validator: Address) -> bool {
-    let block = net.reads(i).block(number).expect("read").expect("stored");
-    let certificate = cairn_bft::decode_seal(&block.header.seal).expect("a certificate");
-    certificate.commit_signatures.iter().any(|s| s.address.0 == validator)
 }
 
 #[test]
@@ -272,11 +245,7 @@ fn a_validator_restarted_across_an_epoch_boundary_resumes_with_the_new_set() {
 
 /// Asks the staking contract `call` in the state after block `number` on node `i`.
 fn ask<C: SolCall>(net: &TestNet, i: usize, number: u64, call: C) -> C::Return {
-    let request = TransactionRequest::default().to(STAKING_ADDRESS).input(call.abi_encode().into());
-    match net.reads(i).call(&request, number, None, None).expect("call") {
-        CallOutcome::Success { output, .. } => C::abi_decode_returns(&output).expect("decodes"),
-        other => panic!("seed {}: {other:?}", net.seed().0),
-    }
+    ask_at(net, i, number, STAKING_ADDRESS, call)
 }
 
 /// `address`'s balance in the state after block `number` of node 0.
