@@ -1,26 +1,24 @@
-//! Starting Malachite for a node: its configuration, its transport (libp2p, or actors the
-//! caller runs) and the driver task.
+//! Starting Malachite for a node: its configuration, its transport (Cairn's consensus network
+//! on libp2p, or actors the caller runs) and the driver task.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytesize::ByteSize;
+use cairn_network::consensus::{self as net, ConsensusConfig as NetConfig, ConsensusHandle};
 use cairn_node::Node;
 use cairn_primitives::MAX_BLOCK_TX_BYTES;
 use cairn_storage::KvStore;
-use malachitebft_app_channel::app::config::{
-    ConsensusConfig, NodeConfig, P2pConfig, ValueSyncConfig,
-};
+use malachitebft_app_channel::app::config::{ConsensusConfig, NodeConfig, ValueSyncConfig};
 use malachitebft_app_channel::app::engine::network::NetworkRef;
 use malachitebft_app_channel::app::engine::wal::WalRef;
 use malachitebft_app_channel::app::net::{Multiaddr, PeerId};
 use malachitebft_app_channel::app::types::Keypair;
-use malachitebft_app_channel::app::types::codec::Codec;
 use malachitebft_app_channel::app::types::core::LinearTimeouts;
 use malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkMsg,
-    RequestContext, Signer, SyncContext, WalContext, start_engine,
+    ConsensusContext, EngineBuilder, EngineHandle, NetworkMsg, RequestContext, SyncContext,
+    WalContext,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -32,7 +30,8 @@ use crate::driver::{Driver, DriverConfig};
 use crate::error::BftError;
 use crate::evidence::EvidenceLog;
 use crate::finalized::FinalizedCertificates;
-use crate::peers::{ConsensusPeers, pinned};
+use crate::network::Libp2pNetwork;
+use crate::peers::ConsensusPeers;
 use crate::schedule::ValidatorSchedule;
 use crate::signing::{ConsensusSigner, ConsensusVerifier};
 
@@ -87,11 +86,10 @@ pub struct BftParams {
     /// Where the newest block's `Finalized` certificate goes (the same a node's
     /// [`crate::PosConsensus`] proposes with).
     pub finalized: Arc<FinalizedCertificates>,
-    /// On the libp2p transport, the only peers the consensus swarm accepts besides those at
-    /// the configured peer addresses (Malachite's persistent-peers-only mode, each pinned by
-    /// id); change it later through [`BftEngine::peers`]. `None` accepts any peer. The
-    /// in-process transport ignores it.
-    pub allowed_peers: Option<Vec<PeerId>>,
+    /// On the libp2p transport, the only peers the consensus network accepts (or dials);
+    /// change it later through [`BftEngine::peers`]. `None` accepts any peer. The in-process
+    /// transport ignores it.
+    pub allowed_peers: Option<HashSet<PeerId>>,
 }
 
 /// How a node's consensus messages reach its peers and where its consensus write-ahead log
@@ -100,7 +98,8 @@ pub struct BftParams {
 // Built once when a node starts and consumed there: boxing the larger variant buys nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum Transport {
-    /// Malachite's libp2p swarm, and its write-ahead log in a file under `home`.
+    /// Cairn's consensus network on libp2p (`cairn_network::consensus`), and the write-ahead
+    /// log in a file under `home`.
     Libp2p {
         /// Where the write-ahead log lives.
         home: PathBuf,
@@ -176,7 +175,7 @@ impl NodeConfig for EngineConfig {
 
 /// Largest consensus message (a proposal, a sync response): the biggest block
 /// ([`MAX_BLOCK_TX_BYTES`] of transactions) with room for its header, certificate and framing.
-const MAX_MESSAGE_BYTES: u64 = MAX_BLOCK_TX_BYTES as u64 + 2 * 1024 * 1024;
+const MAX_MESSAGE_BYTES: usize = MAX_BLOCK_TX_BYTES + 2 * 1024 * 1024;
 
 /// Consensus timeouts: short enough that a crashed proposer costs a couple of seconds.
 fn timeouts() -> LinearTimeouts {
@@ -192,45 +191,23 @@ fn timeouts() -> LinearTimeouts {
     }
 }
 
-fn engine_config(moniker: &str, transport: &Transport, allowed: Option<&[PeerId]>) -> EngineConfig {
+fn engine_config(moniker: &str, transport: &Transport) -> EngineConfig {
     let value_sync = ValueSyncConfig {
         status_update_interval: Duration::from_secs(1),
         request_timeout: Duration::from_secs(5),
         ..ValueSyncConfig::default()
     };
-    match transport {
-        Transport::Libp2p { listen, peers, .. } => EngineConfig {
-            moniker: moniker.to_string(),
-            consensus: ConsensusConfig {
-                p2p: P2pConfig {
-                    listen_addr: listen.clone(),
-                    persistent_peers: peers
-                        .iter()
-                        .cloned()
-                        .chain(allowed.unwrap_or_default().iter().copied().map(pinned))
-                        .collect(),
-                    persistent_peers_only: allowed.is_some(),
-                    pubsub_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
-                    rpc_max_size: ByteSize::b(MAX_MESSAGE_BYTES),
-                    ..P2pConfig::default()
-                },
-                ..ConsensusConfig::default()
-            },
-            value_sync,
-        },
+    let value_sync = match transport {
+        Transport::Libp2p { .. } => value_sync,
         // Sync's inbound rate limiter counts requests against the wall clock, while an
         // in-process network runs many simulated seconds per wall second: at the default
         // (1,000 per 10 s) it would refuse an honest catch-up that a real network spreads
         // over minutes.
-        Transport::InProcess { .. } => EngineConfig {
-            moniker: moniker.to_string(),
-            consensus: ConsensusConfig::default(),
-            value_sync: ValueSyncConfig {
-                max_inbound_requests_per_window: 1_000_000,
-                ..value_sync
-            },
-        },
-    }
+        Transport::InProcess { .. } => {
+            ValueSyncConfig { max_inbound_requests_per_window: 1_000_000, ..value_sync }
+        }
+    };
+    EngineConfig { moniker: moniker.to_string(), consensus: ConsensusConfig::default(), value_sync }
 }
 
 /// A running consensus engine and its driver.
@@ -238,7 +215,9 @@ pub struct BftEngine {
     engine: EngineHandle,
     driver: JoinHandle<()>,
     address: Option<ValidatorAddress>,
-    peers: Option<ConsensusPeers>,
+    /// The network actor and its peers, on the libp2p transport (the in-process network's
+    /// actors belong to the test network).
+    network: Option<(NetworkRef<CairnContext>, ConsensusPeers)>,
 }
 
 impl BftEngine {
@@ -247,9 +226,9 @@ impl BftEngine {
         self.address
     }
 
-    /// Changes the peers the consensus swarm accepts; `None` on the in-process transport.
+    /// Changes the peers the consensus network accepts; `None` on the in-process transport.
     pub fn peers(&self) -> Option<&ConsensusPeers> {
-        self.peers.as_ref()
+        self.network.as_ref().map(|(_, peers)| peers)
     }
 
     /// Whether consensus ended by itself: Malachite's supervisor stops when any of its actors
@@ -264,6 +243,9 @@ impl BftEngine {
         self.engine.actor.stop(None);
         self.engine.handle.abort();
         self.driver.abort();
+        if let Some((network, _)) = self.network {
+            network.stop(None);
+        }
     }
 
     /// Stops consensus the way a crash does: the driver is aborted and every actor is killed
@@ -272,6 +254,9 @@ impl BftEngine {
     /// crashes use it.
     pub async fn kill(self) {
         self.driver.abort();
+        if let Some((network, _)) = &self.network {
+            network.kill();
+        }
         self.engine.actor.kill();
         if let Err(e) = self.engine.handle.await
             && !e.is_cancelled()
@@ -304,7 +289,7 @@ pub async fn start_with<K: KvStore>(
         std::fs::create_dir_all(home)
             .map_err(|source| BftError::Io { path: home.clone(), source })?;
     }
-    let engine_config = engine_config(&params.moniker, &transport, params.allowed_peers.as_deref());
+    let engine_config = engine_config(&params.moniker, &transport);
     if let Some(signer) = &params.signer
         && signer.chain_id() != params.chain_id
     {
@@ -321,29 +306,39 @@ pub async fn start_with<K: KvStore>(
             ConsensusContext::new_full_node(placeholder, verifier)
         }
     };
-    let libp2p = matches!(transport, Transport::Libp2p { .. });
-    let (channels, engine) = match transport {
-        Transport::Libp2p { home, listen, peers: _, network_key } => {
+    let (channels, engine, network) = match transport {
+        Transport::Libp2p { home, listen, peers, network_key } => {
             let peer_id = network_key.public().to_peer_id();
-            let identity =
-                network_identity(&params.moniker, network_key, params.signer.as_ref()).await?;
-            let started = start_engine(
-                CairnContext,
-                engine_config,
-                WalContext::new(home.join("wal"), BorshCodec),
-                NetworkContext::new(identity, BorshCodec),
-                consensus,
-                SyncContext::new(BorshCodec),
-                RequestContext::new(100),
-            )
-            .await
-            .map_err(|e| BftError::Start(e.into()))?;
+            let config = NetConfig {
+                listen: listen.clone(),
+                peers,
+                keypair: network_key,
+                max_message_bytes: MAX_MESSAGE_BYTES,
+                allowed: params.allowed_peers.clone(),
+            };
+            let (handle, events) = net::start(config).await?;
+            let network = spawn_network(handle.clone(), events).await?;
+            let started = EngineBuilder::new(CairnContext, engine_config)
+                .with_default_wal(WalContext::new(home.join("wal"), BorshCodec))
+                .with_custom_network(network.clone(), forward_to(network.clone()))
+                .with_default_sync(SyncContext::new(BorshCodec))
+                .with_default_consensus(consensus)
+                .with_default_request(RequestContext::new(100))
+                .build()
+                .await;
+            let (channels, engine) = match started {
+                Ok(started) => started,
+                Err(e) => {
+                    network.stop(None);
+                    return Err(BftError::Start(e.into()));
+                }
+            };
             info!(%peer_id, %listen, validator = ?address, "consensus engine started");
-            started
+            (channels, engine, Some((network, ConsensusPeers::new(handle))))
         }
         Transport::InProcess { network, wal } => {
             let tx_network = forward_to(network.clone());
-            let started = EngineBuilder::new(CairnContext, engine_config)
+            let (channels, engine) = EngineBuilder::new(CairnContext, engine_config)
                 .with_custom_wal(wal)
                 .with_custom_network(network, tx_network)
                 .with_default_sync(SyncContext::new(BorshCodec))
@@ -353,7 +348,7 @@ pub async fn start_with<K: KvStore>(
                 .await
                 .map_err(|e| BftError::Start(e.into()))?;
             info!(validator = ?address, "consensus engine started on an in-process network");
-            started
+            (channels, engine, None)
         }
     };
     let driver = Driver::new(
@@ -368,33 +363,23 @@ pub async fn start_with<K: KvStore>(
         },
         params.evidence.clone(),
     );
-    let peers = libp2p.then(|| ConsensusPeers::new(channels.net_requests.clone()));
     let driver = tokio::spawn(driver.run(channels));
-    Ok(BftEngine { engine, driver, address, peers })
+    Ok(BftEngine { engine, driver, address, network })
 }
 
-/// The libp2p identity of a node; a validator's carries its signed proof that this network key
-/// speaks for its consensus key.
-async fn network_identity(
-    moniker: &str,
-    network_key: Keypair,
-    signer: Option<&ConsensusSigner>,
-) -> Result<NetworkIdentity, BftError> {
-    let Some(signer) = signer else {
-        return Ok(NetworkIdentity::new(moniker.to_string(), network_key, None));
-    };
-    let peer_id = network_key.public().to_peer_id();
-    let proof = signer
-        .sign_validator_proof(signer.public_key().0.to_vec(), peer_id.to_bytes())
-        .await
-        .map_err(BftError::ValidatorProof)?;
-    let proof = BorshCodec.encode(&proof)?;
-    Ok(NetworkIdentity::new_validator(
-        moniker.to_string(),
-        network_key,
-        signer.address().to_string(),
-        proof,
-    ))
+/// The network actor over a started consensus network; the network stops if the actor cannot
+/// start.
+async fn spawn_network(
+    handle: ConsensusHandle,
+    events: tokio::sync::mpsc::Receiver<net::ConsensusEvent>,
+) -> Result<NetworkRef<CairnContext>, BftError> {
+    match Libp2pNetwork::spawn(handle.clone(), events).await {
+        Ok(network) => Ok(network),
+        Err(e) => {
+            handle.shutdown().await;
+            Err(BftError::Start(e.into()))
+        }
+    }
 }
 
 /// The sender the driver publishes proposal parts on, feeding a custom network actor: what

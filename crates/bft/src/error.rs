@@ -2,8 +2,6 @@ use std::path::PathBuf;
 
 use alloy_primitives::{Address, B256};
 
-use crate::codec::CodecError;
-
 /// Why BFT consensus cannot start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum BftError {
@@ -48,15 +46,9 @@ pub enum BftError {
         #[source]
         source: std::io::Error,
     },
-    /// The validator cannot sign the proof that ties its consensus key to its network identity.
-    #[error("cannot sign the validator proof: {0}")]
-    ValidatorProof(#[source] malachitebft_signing::Error),
-    /// A message of the engine's own (the validator proof) cannot be encoded.
-    #[error(transparent)]
-    Codec(#[from] CodecError),
-    /// The consensus swarm did not take a change of the peers it accepts.
-    #[error("the consensus network refused a peer change: {0}")]
-    Peers(#[source] malachitebft_app_channel::app::engine::network::PersistentPeerError),
+    /// The consensus network could not start, or has stopped.
+    #[error("consensus network: {0}")]
+    Network(#[from] cairn_network::NetworkError),
     /// Malachite failed to start.
     #[error("the consensus engine failed to start: {0}")]
     Start(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -5,8 +5,9 @@
 //!
 //! ```text
 //!  chain spec validators ──► ValidatorSet ──► Malachite engine (votes, proposals, value sync
-//!                                               over its libp2p swarm, or over network and
-//!                                               log actors the caller runs: Transport)
+//!                                               over Cairn's consensus network, or over
+//!                                               network and log actors the caller runs:
+//!                                               Transport)
 //!                                                  │ AppMsg
 //!                                                  ▼
 //!  Node (build / check / commit) ◄──────────── Driver ──► EvidenceLog (equivocations)
@@ -26,11 +27,13 @@ mod evidence;
 mod evidence_pool;
 mod finalized;
 mod keys;
+mod network;
 mod peers;
 mod pos;
 mod schedule;
 mod seal;
 mod signing;
+pub mod wire;
 
 pub use codec::{BorshCodec, CodecError};
 pub use context::{
@@ -49,7 +52,7 @@ pub use keys::{ConsensusPublicKey, ConsensusSignature, Secp256k1};
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::net::PeerId;
 pub use malachitebft_app_channel::app::types::Keypair;
-pub use peers::{ConsensusPeers, named_peer, pinned, transport_part};
+pub use peers::ConsensusPeers;
 pub use pos::PosConsensus;
 pub use schedule::ValidatorSchedule;
 pub use seal::{BftConsensus, decode_seal, encode_seal, verify_certificate};

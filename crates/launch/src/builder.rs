@@ -20,7 +20,7 @@ use crate::LaunchError;
 use crate::evidence::evidence_methods;
 use crate::gossip::Gossip;
 use crate::listeners;
-use crate::permissions::{ConsensusGate, PeerPermissions};
+use crate::permissions::PeerPermissions;
 use crate::running::{Engine, RunningNode};
 
 /// How blocks are agreed on this node.
@@ -175,21 +175,16 @@ impl<K: KvStore> NodeBuilder<K> {
         if let (Some(_), Some(config)) = (&permissions, &mut gossip) {
             config.allowed = allowed.clone();
         }
-        let mut consensus_gate = None;
+        let mut consensus_peers = None;
         let started_at = node.head()?.number;
         let mut listening = Vec::new();
         let (engine, moniker, validator) = match engine {
             EngineSetup::Dev { block_time, .. } => {
                 (Engine::Dev(BlockProducer::start(node.clone(), block_time)), None, None)
             }
-            EngineSetup::Bft(mut setup) => {
-                let mut configured = None;
-                if let Transport::Libp2p { listen, peers, .. } = &mut setup.transport {
+            EngineSetup::Bft(setup) => {
+                if let Transport::Libp2p { listen, .. } = &setup.transport {
                     listening.push(format!("consensus listening on {listen}"));
-                    if permissions.is_some() {
-                        configured = Some(peers.clone());
-                        *peers = ConsensusGate::configured_under(peers, &allowed);
-                    }
                 }
                 let params = BftParams {
                     moniker: setup.moniker.clone(),
@@ -203,21 +198,13 @@ impl<K: KvStore> NodeBuilder<K> {
                     },
                     finalized,
                     extra_data: setup.extra_data,
-                    allowed_peers: allowed.as_ref().map(|set| set.iter().copied().collect()),
+                    allowed_peers: allowed.clone(),
                 };
                 let schedule = schedule.unwrap_or_default();
                 let engine =
                     cairn_bft::start_with(node.clone(), schedule, params, setup.transport).await?;
                 let validator = engine.address().map(|a| a.0);
-                consensus_gate = match (engine.peers(), configured) {
-                    (Some(peers), Some(configured)) => Some(ConsensusGate {
-                        peers: peers.clone(),
-                        configured,
-                        gated: allowed.is_some(),
-                        dropped: Vec::new(),
-                    }),
-                    _ => None,
-                };
+                consensus_peers = engine.peers().cloned();
                 (Engine::Bft(engine), Some(setup.moniker), validator)
             }
         };
@@ -228,7 +215,7 @@ impl<K: KvStore> NodeBuilder<K> {
             Ok(()) => {
                 if let Some(permissions) = permissions {
                     let gossip = running.gossip.as_ref().map(Gossip::handle);
-                    running.permissions = Some(permissions.follow(gossip, consensus_gate));
+                    running.permissions = Some(permissions.follow(gossip, consensus_peers));
                 }
                 Ok(running)
             }

@@ -3,13 +3,10 @@
 //! the node starts and again after every committed block that changed the contract's storage
 //! (one account read per block tells), and is handed to both swarms.
 //!
-//! - Transaction gossip: [`NetworkHandle::set_allowed_peers`], a connection gate that refuses
-//!   other peers before any protocol runs and closes the connections of removed ones.
-//! - Consensus and sync (Malachite's swarm): started in persistent-peers-only mode with the
-//!   allowed peers pinned by id; a removed peer's pin (and any configured address naming it)
-//!   is removed, which disconnects it, and an added peer is pinned (and its configured
-//!   address dialled). Malachite's mode is fixed when it starts, so turning the switch on or
-//!   off reaches the consensus swarm at the node's next start (gossip follows at once).
+//! Both swarms, transaction gossip ([`NetworkHandle::set_allowed_peers`]) and consensus with
+//! sync ([`ConsensusPeers::set_allowed`]), start with the set and take each new one at once:
+//! the same connection gate refuses other peers before any protocol runs and closes the
+//! connections of removed ones.
 //!
 //! A set that cannot be read is never read as "everyone": at start the node then accepts
 //! nobody, and later it keeps the last set and tries again after the next block.
@@ -18,7 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use alloy_primitives::B256;
-use cairn_bft::{ConsensusPeers, Multiaddr, PeerId, named_peer, pinned, transport_part};
+use cairn_bft::{ConsensusPeers, PeerId};
 use cairn_governance::{read_allowed_nodes, storage_root};
 use cairn_network::NetworkHandle;
 use cairn_node::Node;
@@ -103,27 +100,31 @@ impl<K: KvStore> PeerPermissions<K> {
     pub(crate) fn follow(
         self,
         gossip: Option<NetworkHandle>,
-        consensus: Option<ConsensusGate>,
+        consensus: Option<ConsensusPeers>,
     ) -> JoinHandle<()> {
         tokio::spawn(self.run(gossip, consensus))
     }
 
-    async fn run(mut self, gossip: Option<NetworkHandle>, mut consensus: Option<ConsensusGate>) {
+    async fn run(mut self, gossip: Option<NetworkHandle>, consensus: Option<ConsensusPeers>) {
         while let Ok(change) = self.next_change().await {
-            if let Some(allowed) = change {
-                if let Some(gossip) = &gossip
-                    && let Err(error) = gossip.set_allowed_peers(allowed.clone()).await
-                {
-                    warn!(target: LOG_TARGET, %error, "transaction gossip did not take the allowed nodes");
-                }
-                if let Some(consensus) = &mut consensus {
-                    consensus.apply(&self.allowed, &allowed).await;
-                }
-                self.allowed = allowed;
+            let Some(allowed) = change else { continue };
+            if let Some(gossip) = &gossip
+                && let Err(error) = gossip.set_allowed_peers(allowed.clone()).await
+            {
+                warn!(target: LOG_TARGET, %error, "transaction gossip did not take the allowed nodes");
             }
-            if let (Some(consensus), Some(allowed)) = (&mut consensus, &self.allowed) {
-                consensus.sweep(allowed).await;
+            if let Some(consensus) = &consensus
+                && let Err(error) = consensus.set_allowed(allowed.clone()).await
+            {
+                warn!(target: LOG_TARGET, %error, "the consensus network did not take the allowed nodes");
             }
+            match &allowed {
+                Some(set) => {
+                    info!(target: LOG_TARGET, allowed = set.len(), "allowed nodes changed")
+                }
+                None => info!(target: LOG_TARGET, "node permissioning was turned off"),
+            }
+            self.allowed = allowed;
         }
     }
 
@@ -165,133 +166,6 @@ impl<K: KvStore> PeerPermissions<K> {
                 None
             }
             Err(_) => None,
-        }
-    }
-}
-
-/// The consensus swarm's side: its persistent-peer requests and the peer addresses the
-/// operator configured (dialled while their peer is allowed).
-pub(crate) struct ConsensusGate {
-    pub(crate) peers: ConsensusPeers,
-    pub(crate) configured: Vec<Multiaddr>,
-    /// Whether Malachite started in persistent-peers-only mode (the switch was on).
-    pub(crate) gated: bool,
-    /// Configured addresses without a `/p2p/` id taken out of Malachite's persistent peers
-    /// because the peer found answering there is not allowed, with that peer.
-    pub(crate) dropped: Vec<(Multiaddr, PeerId)>,
-}
-
-impl ConsensusGate {
-    /// The configured addresses Malachite starts with under `allowed`: those that name a
-    /// peer outside the set are left out (added back if it is allowed later).
-    pub(crate) fn configured_under(configured: &[Multiaddr], allowed: &Allowed) -> Vec<Multiaddr> {
-        configured
-            .iter()
-            .filter(|addr| match (allowed, named_peer(addr)) {
-                (Some(set), Some(peer)) => set.contains(&peer),
-                _ => true,
-            })
-            .cloned()
-            .collect()
-    }
-
-    /// Moves the swarm from `old` to `new`: pins the added peers (dialling their configured
-    /// addresses) and removes the pins and addresses of the removed ones, which disconnects
-    /// them.
-    async fn apply(&mut self, old: &Allowed, new: &Allowed) {
-        match (self.gated, new) {
-            (true, Some(new)) => {
-                let empty = HashSet::new();
-                let old = old.as_ref().unwrap_or(&empty);
-                for peer in new.difference(old) {
-                    for addr in self.entries(*peer) {
-                        self.request(peer, self.peers.add(addr).await);
-                    }
-                }
-                for peer in old.difference(new) {
-                    for addr in self.entries(*peer) {
-                        self.request(peer, self.peers.remove(addr).await);
-                    }
-                    info!(
-                        target: LOG_TARGET,
-                        %peer,
-                        swarm = "consensus",
-                        "peer is no longer an allowed node of this network; disconnected"
-                    );
-                }
-            }
-            (true, None) => warn!(
-                target: LOG_TARGET,
-                "node permissioning was turned off: transaction gossip accepts every peer now, \
-                 consensus keeps the last allowed nodes until the node restarts"
-            ),
-            (false, Some(_)) => warn!(
-                target: LOG_TARGET,
-                "node permissioning was turned on: transaction gossip enforces it now, consensus \
-                 from the node's next start"
-            ),
-            (false, None) => {}
-        }
-    }
-
-    /// Malachite trusts a configured address without a `/p2p/` id by address (whoever answers
-    /// there is persistent, hence accepted). After each block, the peers connected at such an
-    /// address that are not allowed have the address taken out (which disconnects them); it is
-    /// put back once that peer is allowed again.
-    async fn sweep(&mut self, allowed: &HashSet<PeerId>) {
-        if !self.gated {
-            return;
-        }
-        let (back, still): (Vec<_>, Vec<_>) =
-            self.dropped.drain(..).partition(|(_, peer)| allowed.contains(peer));
-        self.dropped = still;
-        for (addr, peer) in back {
-            self.request(&peer, self.peers.add(addr).await);
-        }
-        let unnamed: Vec<Multiaddr> = self
-            .configured
-            .iter()
-            .filter(|addr| {
-                named_peer(addr).is_none() && !self.dropped.iter().any(|(gone, _)| gone == *addr)
-            })
-            .cloned()
-            .collect();
-        if unnamed.is_empty() {
-            return;
-        }
-        let connected = match self.peers.connected().await {
-            Ok(connected) => connected,
-            Err(error) => {
-                warn!(target: LOG_TARGET, %error, "cannot list the consensus network's peers");
-                return;
-            }
-        };
-        for (peer, at) in connected.into_iter().filter(|(peer, _)| !allowed.contains(peer)) {
-            let at = transport_part(&at);
-            for addr in unnamed.iter().filter(|addr| transport_part(addr) == at) {
-                self.request(&peer, self.peers.remove(addr.clone()).await);
-                warn!(
-                    target: LOG_TARGET,
-                    %peer,
-                    %addr,
-                    swarm = "consensus",
-                    "the configured consensus peer at this address is not an allowed node of \
-                     this network; disconnected and no longer dialled"
-                );
-                self.dropped.push((addr.clone(), peer));
-            }
-        }
-    }
-
-    /// The persistent entries that name `peer`: its pin and its configured addresses.
-    fn entries(&self, peer: PeerId) -> Vec<Multiaddr> {
-        let configured = self.configured.iter().filter(|addr| named_peer(addr) == Some(peer));
-        std::iter::once(pinned(peer)).chain(configured.cloned()).collect()
-    }
-
-    fn request(&self, peer: &PeerId, result: Result<(), cairn_bft::BftError>) {
-        if let Err(error) = result {
-            warn!(target: LOG_TARGET, %peer, %error, "the consensus network did not take a change of the allowed nodes");
         }
     }
 }

@@ -98,7 +98,7 @@ impl Behaviour {
             None
         };
         Ok(Self {
-            gate: PeerGate::new(config.allowed.clone()),
+            gate: PeerGate::new("gossip", config.allowed.clone()),
             blocked: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(limits),
             identify,

@@ -7,14 +7,13 @@ use std::{
 use bytes::Bytes;
 use futures_util::StreamExt;
 use libp2p::{
-    Multiaddr, PeerId, Swarm, SwarmBuilder,
+    Multiaddr, PeerId, Swarm,
     gossipsub::{self, MessageAcceptance, MessageId, PublishError, TopicHash},
-    identify, kad, mdns, noise,
+    identify, kad, mdns,
     swarm::{
         SwarmEvent,
         dial_opts::{DialOpts, PeerCondition},
     },
-    tcp, yamux,
 };
 use tokio::{
     sync::{mpsc, oneshot},
@@ -27,6 +26,7 @@ use crate::{
     behaviour::{BAN_THRESHOLD, Behaviour, BehaviourEvent, tx_topic},
     handle::Command,
     rate_limit::PeerRateLimiter,
+    swarm,
 };
 
 /// Commands queued from handles before `broadcast_tx` and `validated` report `Busy`.
@@ -41,10 +41,6 @@ const SCORE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 const BAN_DURATION: Duration = Duration::from_secs(3600);
 /// Most peers banned at once; beyond it the ban closest to expiry is lifted early.
 const MAX_BANS: usize = 4096;
-/// Connections that no protocol keeps alive (peers outside the gossip mesh) close after this.
-const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(300);
-/// How long `start` waits for the listener to report its address.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Discovered peers are dialled only while fewer peers than this are connected.
 const TARGET_PEERS: usize = 24;
 /// Listen addresses taken from one peer's identify message into Kademlia.
@@ -61,17 +57,7 @@ pub async fn start(
     let checked = config.validate()?;
     let behaviour = Behaviour::new(&config)?;
     let local_peer_id = config.keypair.public().to_peer_id();
-    let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
-        .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
-        .map_err(|e| NetworkError::Setup(format!("transport: {e}")))?
-        .with_behaviour(|_| behaviour)
-        .map_err(|never| match never {})?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-        .build();
-    swarm
-        .listen_on(config.listen.clone())
-        .map_err(|e| NetworkError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
+    let (swarm, early) = swarm::listening(&config.keypair, behaviour, &config.listen).await?;
 
     let (inbound, inbound_rx) = mpsc::channel(INBOUND_QUEUE);
     let mut driver = Driver {
@@ -84,13 +70,9 @@ pub async fn start(
         peers: HashMap::new(),
         bans: HashMap::new(),
     };
-    tokio::time::timeout(LISTEN_TIMEOUT, driver.until_listening())
-        .await
-        .map_err(|_| NetworkError::Listen {
-            addr: config.listen.clone(),
-            reason: "no listen address reported".into(),
-        })?
-        .map_err(|reason| NetworkError::Listen { addr: config.listen.clone(), reason })?;
+    for event in early {
+        driver.on_swarm_event(event);
+    }
 
     let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
     tokio::spawn(driver.run(commands_rx));
@@ -120,23 +102,6 @@ struct Driver {
 }
 
 impl Driver {
-    /// Drives the swarm until its listener has an address, or fails with the listener's error.
-    async fn until_listening(&mut self) -> Result<(), String> {
-        while self.swarm.listeners().next().is_none() {
-            match self.swarm.select_next_some().await {
-                SwarmEvent::ListenerClosed { reason, .. } => {
-                    return Err(match reason {
-                        Ok(()) => "listener closed".to_owned(),
-                        Err(e) => e.to_string(),
-                    });
-                }
-                SwarmEvent::ListenerError { error, .. } => return Err(error.to_string()),
-                event => self.on_swarm_event(event),
-            }
-        }
-        Ok(())
-    }
-
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut scores = interval(SCORE_CHECK_INTERVAL);
         let mut redial = interval(REDIAL_INTERVAL);

@@ -58,11 +58,14 @@ pub(crate) struct PeerGate {
     to_close: VecDeque<PeerId>,
     refusals: RefusalLog,
     waker: Option<Waker>,
+    /// Which of the node's swarms this gate guards (`gossip`, `consensus`), named in its logs.
+    swarm: &'static str,
 }
 
 impl PeerGate {
-    pub(crate) fn new(allowed: Option<HashSet<PeerId>>) -> Self {
+    pub(crate) fn new(swarm: &'static str, allowed: Option<HashSet<PeerId>>) -> Self {
         Self {
+            swarm,
             allowed,
             connected: HashSet::new(),
             to_close: VecDeque::new(),
@@ -86,7 +89,7 @@ impl PeerGate {
             info!(
                 target: LOG_TARGET,
                 %peer,
-                swarm = "gossip",
+                swarm = self.swarm,
                 "peer is no longer an allowed node of this network; disconnected"
             );
             self.to_close.push_back(peer);
@@ -110,7 +113,7 @@ impl PeerGate {
             warn!(
                 target: LOG_TARGET,
                 count,
-                swarm = "gossip",
+                swarm = self.swarm,
                 "refused connections of {count} more peers that are not allowed nodes of this \
                  network; too many to log one by one"
             );
@@ -130,7 +133,7 @@ impl PeerGate {
             warn!(
                 target: LOG_TARGET,
                 %peer,
-                swarm = "gossip",
+                swarm = self.swarm,
                 direction = direction.as_str(),
                 "refused a connection: not an allowed node of this network (further attempts \
                  are not logged)"
@@ -269,10 +272,10 @@ mod tests {
     #[test]
     fn open_admits_everyone_and_a_set_only_its_members() {
         let (member, stranger) = (peer(), peer());
-        let mut open = PeerGate::new(None);
+        let mut open = PeerGate::new("gossip", None);
         assert!(inbound(&mut open, stranger));
 
-        let mut gated = PeerGate::new(Some(HashSet::from([member])));
+        let mut gated = PeerGate::new("gossip", Some(HashSet::from([member])));
         assert!(inbound(&mut gated, member));
         assert!(!inbound(&mut gated, stranger));
         let dial = |gate: &mut PeerGate, peer| {
@@ -301,7 +304,7 @@ mod tests {
     #[test]
     fn a_peer_refused_again_and_again_is_logged_once() {
         let (member, hostile) = (peer(), peer());
-        let mut gate = PeerGate::new(Some(HashSet::from([member])));
+        let mut gate = PeerGate::new("gossip", Some(HashSet::from([member])));
         for _ in 0..5 {
             assert!(!inbound(&mut gate, hostile));
             gate.refuse_dial(hostile);
@@ -324,7 +327,7 @@ mod tests {
     #[test]
     fn a_new_set_closes_exactly_the_connected_peers_outside_it() {
         let (kept, dropped, gone) = (peer(), peer(), peer());
-        let mut gate = PeerGate::new(None);
+        let mut gate = PeerGate::new("gossip", None);
         for peer in [kept, dropped, gone] {
             established(&mut gate, peer);
         }

@@ -1,8 +1,10 @@
-//! Cairn's transaction gossip network.
+//! Cairn's peer-to-peer networks: transaction gossip (this module's root) and the consensus
+//! network ([`consensus`]).
 //!
-//! A node runs two libp2p swarms on the same libp2p version: Malachite's, which carries
-//! consensus votes, proposals and block sync, and this one, which spreads transactions between
-//! mempools (Malachite's network has no channel for application gossip). This swarm speaks
+//! A BFT node runs two libp2p swarms on their own ports: the consensus network, which carries
+//! votes, proposals and block sync for the engine, and this one, which spreads transactions
+//! between mempools. Both refuse peers outside a permissioned network's allowed set with the
+//! same connection gate. The transaction swarm speaks
 //! noise-encrypted, yamux-multiplexed TCP with identify, ping, Kademlia (and optionally mDNS)
 //! for discovery, and gossipsub on the topic [`TX_TOPIC`].
 //!
@@ -35,12 +37,14 @@
 
 mod behaviour;
 mod config;
+pub mod consensus;
 mod driver;
 mod error;
 mod gate;
 mod handle;
 mod rate_limit;
 mod refusals;
+mod swarm;
 
 pub use behaviour::TX_TOPIC;
 pub use config::{

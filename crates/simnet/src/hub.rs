@@ -16,7 +16,7 @@ use malachitebft_core_consensus::{LivenessMsg, SignedConsensusMsg};
 use malachitebft_engine::network::{Multiaddr, NetworkEvent, Status, Subscriber};
 use malachitebft_engine::util::streaming::StreamMessage;
 use malachitebft_network::{Channel, PeerId};
-use malachitebft_sync::{self as sync, InboundRequestId, OutboundRequestId, Request, Response};
+use malachitebft_sync::{InboundRequestId, OutboundRequestId, Request, Response};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -604,7 +604,8 @@ impl State {
                     }
                 }
                 Payload::Event(wire) => match decode(self.ports[from].peer, wire) {
-                    Ok(event) => self.ports[to].emit(event),
+                    Ok(Some(event)) => self.ports[to].emit(event),
+                    Ok(None) => {}
                     Err(e) => {
                         warn!(from, to, error = %e, "undecodable message on the simulated wire")
                     }
@@ -670,12 +671,7 @@ fn encode(
         }
         Outbound::Status(s) => {
             let label = Label::new(format!("status of node {node} at {}", s.tip_height));
-            let status = sync::Status {
-                peer_id: *peer,
-                tip_height: s.tip_height,
-                history_min_height: s.history_min_height,
-            };
-            (Wire::Status(BorshCodec.encode(&status)?), label)
+            (Wire::Status(cairn_bft::wire::encode_status(*peer, &s)?), label)
         }
     })
 }
@@ -690,31 +686,19 @@ fn vote_label(vote: &cairn_bft::Vote) -> Label {
     }
 }
 
-/// The event a receiver's actors get for a message from `from`, as libp2p's actor makes it.
-fn decode(from: PeerId, wire: Wire) -> Result<NetworkEvent<CairnContext>, cairn_bft::CodecError> {
-    Ok(match wire {
-        Wire::Consensus(bytes) => match BorshCodec.decode(bytes)? {
-            SignedConsensusMsg::Vote(vote) => NetworkEvent::Vote(from, vote),
-            SignedConsensusMsg::Proposal(proposal) => NetworkEvent::Proposal(from, proposal),
-        },
-        Wire::Liveness(bytes) => match BorshCodec.decode(bytes)? {
-            LivenessMsg::Vote(vote) => NetworkEvent::Vote(from, vote),
-            LivenessMsg::PolkaCertificate(c) => NetworkEvent::PolkaCertificate(from, c),
-            LivenessMsg::SkipRoundCertificate(c) => NetworkEvent::RoundCertificate(from, c),
-        },
-        Wire::ProposalPart(bytes) => {
-            NetworkEvent::ProposalPart(from, Some(from), BorshCodec.decode(bytes)?)
-        }
-        Wire::Status(bytes) => {
-            let status: sync::Status<CairnContext> = BorshCodec.decode(bytes)?;
-            NetworkEvent::Status(
-                status.peer_id,
-                Status::new(status.tip_height, status.history_min_height),
-            )
-        }
-        Wire::Request(id, bytes) => NetworkEvent::SyncRequest(id, from, BorshCodec.decode(bytes)?),
-        Wire::Response(id, bytes) => {
-            NetworkEvent::SyncResponse(id, from, BorshCodec.decode(bytes).ok())
-        }
-    })
+/// The event a receiver's actors get for a message from `from`, as libp2p's actor makes it
+/// (`None`: a status naming another peer, which libp2p's actor drops too).
+fn decode(
+    from: PeerId,
+    wire: Wire,
+) -> Result<Option<NetworkEvent<CairnContext>>, cairn_bft::CodecError> {
+    use cairn_bft::wire as w;
+    Ok(Some(match wire {
+        Wire::Consensus(bytes) => w::consensus_event(from, bytes)?,
+        Wire::Liveness(bytes) => w::liveness_event(from, bytes)?,
+        Wire::ProposalPart(bytes) => w::proposal_part_event(from, bytes)?,
+        Wire::Status(bytes) => return w::status_event(from, bytes),
+        Wire::Request(id, bytes) => w::request_event(id, from, bytes)?,
+        Wire::Response(id, bytes) => w::response_event(id, from, bytes),
+    }))
 }

@@ -1,5 +1,6 @@
 //! Integration tests: real networks on 127.0.0.1 talking TCP.
 
+mod consensus;
 mod gate;
 mod gossip;
 mod logs;
