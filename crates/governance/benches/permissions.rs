@@ -20,6 +20,11 @@
 //! beside execution, so on import it costs wall time only where no core is free for it: the
 //! `admission/cold` work is hidden, not removed.
 //!
+//! Criterion measures each row in a window of its own, and on a shared machine the load drifts
+//! between windows by more than a few percent, so after the rows (when run with `--bench`) the
+//! bench also times `open` and `checked_cold` alternately [`ROUNDS`] times and prints both
+//! medians and the median of the per-round ratios (`permissions/import/paired`).
+//!
 //! Run with:
 //!
 //! ```text
@@ -29,7 +34,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy_consensus::{SignableTransaction, TxEip1559};
 use alloy_primitives::{Address, Bytes, TxKind, U256, keccak256};
@@ -56,6 +61,9 @@ const ETHER: u128 = 1_000_000_000_000_000_000;
 /// Fee cap of every transfer: far above the genesis base fee.
 const MAX_FEE: u128 = 1_000_000_000_000;
 const TIP: u128 = 1_000_000_000;
+
+/// Rounds of the paired measurement, each timing `open` once and `checked_cold` once.
+const ROUNDS: usize = 60;
 
 /// Deterministic keys in the namespace `tag` (secret `keccak256(tag ‖ i)`).
 fn keys(tag: &str, count: u64) -> Vec<PrivateKeySigner> {
@@ -193,12 +201,11 @@ fn permissions(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("import/open", |b| b.iter_with_large_drop(import));
-    group.bench_function("import/checked_cold", |b| {
-        b.iter_with_large_drop(|| {
-            let rules = GovernedAccounts::new();
-            check_transactions_beside(&rules, &snapshot, &block, &senders, import).unwrap()
-        })
-    });
+    let checked_cold = || {
+        let rules = GovernedAccounts::new();
+        check_transactions_beside(&rules, &snapshot, &block, &senders, import).unwrap()
+    };
+    group.bench_function("import/checked_cold", |b| b.iter_with_large_drop(checked_cold));
     group.bench_function("import/checked_warm", |b| {
         b.iter_with_large_drop(|| {
             check_transactions_beside(&rules, &snapshot, &block, &senders, import).unwrap()
@@ -214,6 +221,34 @@ fn permissions(c: &mut Criterion) {
         b.iter(|| check_transactions(&rules, &snapshot, &block, &senders).unwrap())
     });
     group.finish();
+    if std::env::args().any(|arg| arg == "--bench") {
+        paired(import, checked_cold);
+    }
+}
+
+/// Times `open` and `checked` alternately, [`ROUNDS`] times each (what they return is dropped
+/// outside the timing), and prints both medians and the median of the per-round ratios.
+fn paired<A, B>(open: impl Fn() -> A, checked: impl Fn() -> B) {
+    fn timed<T>(run: &impl Fn() -> T) -> f64 {
+        let started = Instant::now();
+        let out = run();
+        let elapsed = started.elapsed().as_secs_f64() * 1e3;
+        drop(out);
+        elapsed
+    }
+    fn median(mut values: Vec<f64>) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    }
+    let rounds: Vec<(f64, f64)> = (0..ROUNDS).map(|_| (timed(&open), timed(&checked))).collect();
+    let ratios = rounds.iter().map(|(open, checked)| checked / open).collect();
+    println!(
+        "permissions/import/paired ({ROUNDS} rounds): open median {:.2} ms, checked_cold median \
+         {:.2} ms, median ratio {:.3}",
+        median(rounds.iter().map(|r| r.0).collect()),
+        median(rounds.iter().map(|r| r.1).collect()),
+        median(ratios),
+    );
 }
 
 criterion_group!(benches, permissions);
