@@ -49,6 +49,7 @@ pub use rules::{
 pub use sets::ValidatorSets;
 pub use transactions::{
     AnyTransaction, NotPermitted, TransactionRules, TxGate, check_transactions,
+    check_transactions_beside,
 };
 
 /// Header rules.

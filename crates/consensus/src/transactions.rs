@@ -1,6 +1,8 @@
 //! Which senders a block may carry: the role private and consortium networks fill with their
 //! account rules, judged at the block's parent state.
 
+use std::{panic, thread};
+
 use alloy_consensus::Transaction as _;
 use alloy_primitives::Address;
 use cairn_primitives::Block;
@@ -90,6 +92,43 @@ pub fn check_transactions(
         }
     }
     Ok(())
+}
+
+/// [`check_transactions`] on a thread of its own while `execute` (the block's execution)
+/// runs on the calling thread: what import and `cairn verify` run. The answer is the check's
+/// refusal if it refuses (whatever `execute` returned: that result is dropped, so nothing of
+/// it can be committed), otherwise `execute`'s result, so a block is refused exactly when and
+/// as `check_transactions` refuses it.
+///
+/// The verdicts' work is not saved, only overlapped with execution: it shortens an import
+/// where another core is free, and a refused block is now executed before it is refused (as
+/// one whose state root is wrong always was). A block without transactions, or a check thread
+/// that cannot be started, is checked on the calling thread before `execute` runs.
+pub fn check_transactions_beside<T>(
+    rules: &dyn TransactionRules,
+    state: &(dyn StateView + Sync),
+    block: &Block,
+    senders: &[Address],
+    execute: impl FnOnce() -> T,
+) -> Result<T, ConsensusError> {
+    let check = || check_transactions(rules, state, block, senders);
+    if block.transactions.is_empty() {
+        check()?;
+        return Ok(execute());
+    }
+    thread::scope(|scope| {
+        let Ok(checking) =
+            thread::Builder::new().name("tx-rules".into()).spawn_scoped(scope, check)
+        else {
+            check()?;
+            return Ok(execute());
+        };
+        let executed = execute();
+        match checking.join() {
+            Ok(checked) => checked.map(|()| executed),
+            Err(panicked) => panic::resume_unwind(panicked),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -211,5 +250,66 @@ mod tests {
 
         assert!(check_transactions(&rules, &NoState, &carried, &[Address::ZERO; 4]).is_ok());
         assert!(check_transactions(&AnyTransaction, &NoState, &carried, &senders).is_ok());
+    }
+
+    /// Rules whose state cannot be read: they judge nobody.
+    struct Unreadable;
+
+    impl TransactionRules for Unreadable {
+        fn at<'a>(
+            &'a self,
+            _state: &'a dyn StateView,
+        ) -> Result<Box<dyn TxGate + 'a>, ConsensusError> {
+            Err(ConsensusError::RulesState { source: "no contract".into() })
+        }
+    }
+
+    #[test]
+    fn beside_execution_a_refusal_wins_and_only_a_permitted_block_gives_its_execution() {
+        let outsider = Address::repeat_byte(1);
+        let rules = Rules { outsider, member: Address::repeat_byte(2) };
+        let call = TxKind::Call(Address::repeat_byte(9));
+        let carried = block(vec![tx(0, call), tx(1, call)]);
+        let executed = || "executed";
+
+        let refused = check_transactions_beside(
+            &rules,
+            &NoState,
+            &carried,
+            &[Address::ZERO, outsider],
+            executed,
+        )
+        .expect_err("refused");
+        assert!(matches!(
+            refused,
+            ConsensusError::NotPermitted {
+                number: 41,
+                index: 1,
+                source: NotPermitted::Transact { .. },
+                ..
+            }
+        ));
+        let unread = check_transactions_beside(
+            &Unreadable,
+            &NoState,
+            &carried,
+            &[Address::ZERO; 2],
+            executed,
+        );
+        assert!(matches!(unread, Err(ConsensusError::RulesState { .. })));
+        let permitted =
+            check_transactions_beside(&rules, &NoState, &carried, &[Address::ZERO; 2], executed);
+        assert_eq!(permitted.expect("permitted"), "executed");
+
+        // A block without transactions is checked first on the calling thread: rules that
+        // cannot be read refuse it before it executes.
+        let ran = std::cell::Cell::new(false);
+        let empty = block(Vec::new());
+        let unread =
+            check_transactions_beside(&Unreadable, &NoState, &empty, &[], || ran.set(true));
+        assert!(matches!(unread, Err(ConsensusError::RulesState { .. })));
+        assert!(!ran.get(), "not executed");
+        check_transactions_beside(&rules, &NoState, &empty, &[], || ran.set(true)).expect("empty");
+        assert!(ran.get());
     }
 }

@@ -508,9 +508,10 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Checks a block someone else proposed as the child of the head: the shared header rules,
-    /// the engine's consensus data (its block end), every signature, and a re-execution that
-    /// must reproduce every root the header commits to. The seal is not checked (agreement
-    /// comes after this check).
+    /// the engine's consensus data (its block end), every signature, the chain's account rules
+    /// on every sender (at the head's state, on a thread of their own beside the execution),
+    /// and a re-execution that must reproduce every root the header commits to. The seal is
+    /// not checked (agreement comes after this check).
     pub fn check_candidate(&self, block: Block) -> Result<Candidate, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
@@ -529,14 +530,13 @@ impl<K: KvStore> Node<K> {
             self.spec.max_clock_drift_ms,
         )?;
         let senders = self.senders(&block)?;
-        cairn_consensus::check_transactions(
+        let executed = cairn_consensus::check_transactions_beside(
             self.consensus.transactions.as_ref(),
             &snapshot,
             &block,
             &senders,
-        )?;
-        let executed =
-            execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref())?;
+            || execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref()),
+        )??;
         Ok(Candidate {
             block,
             senders,

@@ -30,7 +30,7 @@ fn create(nonce: u64) -> alloy_consensus::TxEip1559 {
 }
 
 #[test]
-fn an_importer_refuses_a_block_carrying_a_refused_sender_before_executing_it() {
+fn an_importer_refuses_a_block_carrying_a_refused_sender_and_commits_nothing() {
     let producer = Chain::new();
     let outsider = producer.address(7);
     producer.submit(&sign(producer.key(0), transfer(0, TO, 1))).unwrap();
