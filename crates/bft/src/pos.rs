@@ -154,6 +154,10 @@ impl BlockProduction for PosConsensus {
         STAKING_ADDRESS
     }
 
+    fn difficulty(&self, _parent: &Header, _timestamp_ms: u64) -> Option<U256> {
+        None
+    }
+
     fn seal(&self, header: &Header) -> Result<Sealing, ConsensusError> {
         self.bft.seal(header)
     }

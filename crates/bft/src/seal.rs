@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use cairn_consensus::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
     HeaderValidator, Sealing, ValidatorPower, ValidatorSets, refuse_consensus_data,
@@ -148,6 +148,10 @@ impl BlockProduction for BftConsensus {
 
     fn beneficiary(&self) -> Address {
         self.beneficiary
+    }
+
+    fn difficulty(&self, _parent: &Header, _timestamp_ms: u64) -> Option<U256> {
+        None
     }
 
     /// The seal is the commit certificate, which the driver adds once the validators agree.

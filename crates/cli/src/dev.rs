@@ -1,4 +1,5 @@
-//! `cairn dev`: a development chain, one node started by the node library, or with
+//! `cairn dev`: a development chain, one node started by the node library (with
+//! `--consensus pow`, one node mining), or with
 //! `--validators N` a local BFT (or, with `--consensus pos`, proof-of-stake) network of node
 //! processes; with `--network private|consortium` the chain is governed on chain and only the
 //! dev accounts its organisations list may transact.
@@ -11,7 +12,9 @@ use std::time::Duration;
 use alloy_primitives::{Address, utils::format_ether};
 use cairn_api::{ApiConfig, AuthConfig, Rate, WebhookConfig};
 use cairn_launch::{DataDir, EngineSetup, NodeBuilder};
-use cairn_primitives::{ChainSpec, DEV_MNEMONIC, NetworkKind, dev_accounts};
+use cairn_primitives::{
+    ChainSpec, ConsensusKind, DEV_MNEMONIC, NetworkKind, PowParams, dev_accounts,
+};
 use cairn_rpc::RpcConfig;
 use clap::Args;
 
@@ -82,10 +85,17 @@ pub(crate) struct DevArgs {
     /// Consensus peer-to-peer port of node 0 with --validators; node i uses this plus i.
     #[arg(long, default_value_t = 26656, requires = "validators")]
     p2p_port: u16,
-    /// How the validators of a --validators network are chosen: a fixed set (bft) or by
-    /// stake every epoch (pos).
-    #[arg(long, value_enum, default_value_t = Engine::Bft)]
-    consensus: Engine,
+    /// How blocks are agreed: the validators of a --validators network are a fixed set
+    /// (bft) or chosen by stake every epoch (pos); pow mines the blocks of a single node
+    /// (data in ./.cairn/dev/pow) at the block time's difficulty.
+    #[arg(long, value_enum, default_value_t = DevEngine::Bft)]
+    consensus: DevEngine,
+    /// Search threads of the --consensus pow miner (1 to 256).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    miner_threads: u16,
+    /// Who the blocks of the --consensus pow miner pay their reward and fees to.
+    #[arg(long, default_value_t = Address::ZERO)]
+    coinbase: Address,
     /// Blocks per epoch: of a --consensus pos network (default 20), or of a private or
     /// consortium one, where passed proposals take effect at epoch ends (default 10).
     #[arg(long)]
@@ -117,8 +127,24 @@ pub(crate) fn parse_block_time(text: &str) -> Result<Duration, String> {
     Ok(time)
 }
 
+/// How `cairn dev` agrees on blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DevEngine {
+    /// BFT: one validator alone, or a fixed set with --validators.
+    Bft,
+    /// Proof of stake (needs --validators).
+    Pos,
+    /// Proof of work: one node mining.
+    Pow,
+}
+
 pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
-    if args.network.is_some() && args.consensus == Engine::Pos {
+    let consensus = match args.consensus {
+        DevEngine::Bft => Engine::Bft,
+        DevEngine::Pos => Engine::Pos,
+        DevEngine::Pow => return run_pow(args),
+    };
+    if args.network.is_some() && consensus == Engine::Pos {
         anyhow::bail!(POS_REFUSAL);
     }
     if args.network == Some(GovernedNetwork::Consortium) && args.validators.is_none() {
@@ -129,7 +155,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     let network = args.network.map_or(Network::Public, Network::from);
     governed::organisation_count(network, args.orgs, governed::DEV_TRANSACTORS)?;
-    let epoch_length = match (args.consensus, network, args.epoch_length) {
+    let epoch_length = match (consensus, network, args.epoch_length) {
         (Engine::Pos, _, length) => length.unwrap_or(PosArgs::default().epoch_length),
         (_, Network::Private | Network::Consortium, length) => length.unwrap_or(DEV_EPOCH_LENGTH),
         (_, Network::Public, None) => 0,
@@ -140,7 +166,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
     let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf());
     if let Some(validators) = args.validators {
-        let folder = match (args.consensus, network) {
+        let folder = match (consensus, network) {
             (Engine::Pos, _) => format!("pos-{validators}"),
             (Engine::Bft, Network::Public) => format!("bft-{validators}"),
             (Engine::Bft, Network::Private) => format!("private-{validators}"),
@@ -156,13 +182,13 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
             api_addr: args.api_addr,
             p2p_port: args.p2p_port,
             block_time: args.block_time.unwrap_or(Duration::from_secs(1)),
-            consensus: args.consensus,
+            consensus,
             pos: PosArgs { epoch_length, ..PosArgs::default() },
             network,
             orgs: args.orgs,
         });
     }
-    if args.consensus == Engine::Pos {
+    if consensus == Engine::Pos {
         anyhow::bail!("proof of stake needs a network: add --validators N");
     }
     // A private chain lives beside the plain dev chain, not in its place.
@@ -170,12 +196,14 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         Network::Private => root.join("private"),
         _ => root,
     };
-    let rpc_tls =
-        cairn_launch::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
-    let api_tls =
-        cairn_launch::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
     let given = match (&args.genesis, network) {
-        (Some(file), _) => Some(ChainSpec::from_file(file)?),
+        (Some(file), _) => {
+            let spec = ChainSpec::from_file(file)?;
+            if spec.consensus == ConsensusKind::Pow {
+                anyhow::bail!("{} is a proof-of-work spec: add --consensus pow", file.display());
+            }
+            Some(spec)
+        }
         // A private chain written earlier keeps the spec it was made with.
         (None, Network::Private) => match DataDir::new(&root).stored_spec()? {
             None => Some(governed::dev_private_spec(
@@ -206,17 +234,93 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
         },
         (None, _) => None,
     };
+    start_single(&args, &root, given, |spec| EngineSetup::Dev {
+        block_time: args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms)),
+        beneficiary: Address::ZERO,
+    })
+}
+
+/// `cairn dev --consensus pow`: one node mining its own chain, in `pow/` beside the dev
+/// chain, at the difficulty that gives the block time (it starts at the spec's floor and
+/// rises within about a hundred fast blocks to what this machine's hash rate needs).
+fn run_pow(args: DevArgs) -> anyhow::Result<()> {
+    if args.validators.is_some() {
+        anyhow::bail!(
+            "--validators with --consensus pow: blocks do not travel between proof-of-work \
+             nodes yet; run one miner without --validators"
+        );
+    }
+    if args.network.is_some() {
+        anyhow::bail!("--network private|consortium runs governed BFT, not proof of work");
+    }
+    if args.epoch_length.is_some() {
+        anyhow::bail!("--epoch-length does not apply to --consensus pow");
+    }
+    let temp = if args.ephemeral { Some(tempfile::tempdir()?) } else { None };
+    let root = temp.as_ref().map_or(args.datadir.clone(), |t| t.path().to_path_buf()).join("pow");
+    let given = match &args.genesis {
+        Some(file) => {
+            let spec = ChainSpec::from_file(file)?;
+            if spec.consensus != ConsensusKind::Pow {
+                anyhow::bail!(
+                    "{} is not a proof-of-work spec (consensus = \"pow\")",
+                    file.display()
+                );
+            }
+            Some(spec)
+        }
+        // A chain written earlier keeps the spec it was made with.
+        None => match DataDir::new(&root).stored_spec()? {
+            None => Some(ChainSpec {
+                consensus: ConsensusKind::Pow,
+                block_time_ms: args.block_time.map_or(1_000, |t| t.as_millis() as u64),
+                pow: Some(PowParams::default()),
+                ..ChainSpec::dev()?
+            }),
+            Some(stored)
+                if args
+                    .block_time
+                    .is_some_and(|t| t.as_millis() != stored.block_time_ms.into()) =>
+            {
+                anyhow::bail!(
+                    "{} holds a proof-of-work chain aiming at {} ms blocks; use another \
+                     --datadir for another block time",
+                    root.display(),
+                    stored.block_time_ms
+                )
+            }
+            Some(_) => None,
+        },
+    };
+    start_single(&args, &root, given, |_| EngineSetup::Pow {
+        coinbase: args.coinbase,
+        miner_threads: args.miner_threads.into(),
+    })
+}
+
+/// Starts one node of the chain stored in `root` (made from `given` if new, else the stored
+/// spec) with the engine `engine_of` gives for its spec, serving JSON-RPC and the REST API
+/// as `args` say until a stop signal.
+fn start_single(
+    args: &DevArgs,
+    root: &std::path::Path,
+    given: Option<ChainSpec>,
+    engine_of: impl FnOnce(&ChainSpec) -> EngineSetup,
+) -> anyhow::Result<()> {
+    let rpc_tls =
+        cairn_launch::tls("JSON-RPC", args.rpc_tls_cert.as_deref(), args.rpc_tls_key.as_deref())?;
+    let api_tls =
+        cairn_launch::tls("REST API", args.api_tls_cert.as_deref(), args.api_tls_key.as_deref())?;
     // Listen for Ctrl-C and SIGTERM before anything else, so a stop signal is never lost.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stop = {
         let _context = runtime.enter();
         StopSignals::listen()?
     };
-    let (spec, kv) = DataDir::new(&root).open_chain(given)?;
-    let block_time = args.block_time.unwrap_or(Duration::from_millis(spec.block_time_ms));
+    let (spec, kv) = DataDir::new(root).open_chain(given)?;
     let rpc = RpcConfig { addr: args.rpc_addr, tls: rpc_tls, ..RpcConfig::default() };
     let auth = AuthConfig {
-        keys_dir: Some(root.clone()),
+        keys_dir: Some(root.to_path_buf()),
         require_key: args.api_require_key,
         anonymous_rate: args.api_anon_rate,
         anonymous_burst: args.api_anon_burst,
@@ -229,10 +333,10 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     };
     let api =
         ApiConfig { addr: args.api_addr, auth, webhooks, tls: api_tls, ..ApiConfig::default() };
-    let engine = EngineSetup::Dev { block_time, beneficiary: Address::ZERO };
+    let engine = engine_of(&spec);
     let builder = NodeBuilder::new(spec.clone(), kv, engine).with_rpc(rpc).with_api(api);
     let node = runtime.block_on(builder.start())?;
-    print_banner(&spec, &root, node.started_at())?;
+    print_banner(&spec, root, node.started_at())?;
     for line in node.banner() {
         println!("{line}");
     }
@@ -245,6 +349,16 @@ fn print_banner(spec: &ChainSpec, root: &std::path::Path, head: u64) -> anyhow::
         spec.chain_id,
         root.display()
     );
+    if spec.consensus == ConsensusKind::Pow {
+        let params = spec.pow_params();
+        println!(
+            "Proof of work: one block every {} ms on average, {} ETH a block to the miner, \
+             final after {} blocks",
+            spec.block_time_ms,
+            format_ether(params.block_reward),
+            params.confirmations
+        );
+    }
     if let Some(governance) = &spec.governance {
         let names: Vec<&str> = governance.organisations.iter().map(|o| o.name.as_str()).collect();
         let kind = match spec.network {

@@ -2,11 +2,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use alloy_primitives::Address;
-use anyhow::bail;
 use cairn_bft::{
     BftConsensus, EvidenceLog, FinalizedCertificates, PosConsensus, ValidatorSchedule,
 };
-use cairn_consensus::{ConsensusRoles, DevConsensus};
+use cairn_consensus::{ConsensusRoles, DevConsensus, PowConsensus};
 use cairn_node::audit::verify_chain;
 use cairn_primitives::{ChainSpec, ConsensusKind};
 use clap::Args;
@@ -60,6 +59,7 @@ fn engine_rules(spec: &ChainSpec) -> anyhow::Result<ConsensusRoles> {
             Arc::new(EvidenceLog::in_memory()),
             Arc::new(FinalizedCertificates::default()),
         ))),
-        other => bail!("this build cannot audit {other:?} chains yet"),
+        // Every seal's work and every difficulty is checked against its parent.
+        ConsensusKind::Pow => ConsensusRoles::of(Arc::new(PowConsensus::new(spec, Address::ZERO))),
     })
 }

@@ -1,4 +1,4 @@
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use cairn_execution::{BlockEnd, NoBlockEnd};
 use cairn_primitives::{Block, Header};
 use cairn_storage::StateView;
@@ -54,6 +54,10 @@ impl BlockProduction for DevConsensus {
 
     fn beneficiary(&self) -> Address {
         self.proposer
+    }
+
+    fn difficulty(&self, _parent: &Header, _timestamp_ms: u64) -> Option<U256> {
+        None
     }
 
     fn seal(&self, _header: &Header) -> Result<Sealing, ConsensusError> {

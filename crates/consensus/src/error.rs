@@ -145,6 +145,36 @@ pub enum ConsensusError {
         /// The seal's length.
         len: usize,
     },
+    /// A header whose difficulty is not the one its parent and time give (a proof-of-work
+    /// block), or that carries one where the chain has no work (any other engine). An
+    /// `expected` of `Some(0)` means "some difficulty": the parent has one and the header none.
+    #[error("block {number}: difficulty {got:?}, expected {expected:?}")]
+    Difficulty {
+        /// The header's number.
+        number: u64,
+        /// What the header carries.
+        got: Option<alloy_primitives::U256>,
+        /// What the rules give.
+        expected: Option<alloy_primitives::U256>,
+    },
+    /// A proof-of-work seal that is not an 8-byte nonce.
+    #[error("block {number}: a seal of {len} bytes, but a proof-of-work seal is an 8-byte nonce")]
+    NonceLength {
+        /// The header's number.
+        number: u64,
+        /// The seal's length.
+        len: usize,
+    },
+    /// A nonce whose work hash is above the target its difficulty sets.
+    #[error("block {number}: work hash {work_hash} is above the target of difficulty {difficulty}")]
+    InsufficientWork {
+        /// The header's number.
+        number: u64,
+        /// keccak256 of the seal hash and the nonce.
+        work_hash: B256,
+        /// The header's difficulty.
+        difficulty: alloy_primitives::U256,
+    },
     /// The seal does not prove agreement. `source` is the engine's own typed error (BFT's
     /// `cairn_bft::SealError`, later others), found with `downcast_ref`: a closed list of every
     /// engine's seal faults here would tie this crate to every engine.

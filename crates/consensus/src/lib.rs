@@ -13,7 +13,7 @@
 //!                                 proposer_of / evidence / finality
 //! ```
 //!
-//! Every engine (dev and BFT today; proof of stake and proof of work later) implements the
+//! Every engine (dev, BFT, proof of stake and proof of work) implements the
 //! four engine roles; the node holds them, with the chain's account rules
 //! ([`TransactionRules`]: everyone, [`AnyTransaction`], unless a private or consortium network
 //! governs them), as [`ConsensusRoles`] and never branches on the kind. Each
@@ -26,6 +26,7 @@
 mod dev;
 mod error;
 mod evidence;
+pub mod pow;
 mod rules;
 mod sets;
 #[cfg(feature = "test-utils")]
@@ -34,7 +35,7 @@ mod transactions;
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, U256};
 use cairn_execution::BlockEnd;
 use cairn_primitives::{Block, Header};
 use cairn_storage::StateView;
@@ -42,6 +43,7 @@ use cairn_storage::StateView;
 pub use dev::DevConsensus;
 pub use error::ConsensusError;
 pub use evidence::{Equivocation, EquivocationKind, VotedFor};
+pub use pow::PowConsensus;
 pub use rules::{
     MAX_EXTRA_DATA, child_timestamp_ms, refuse_consensus_data, validate_clock,
     validate_parent_link, validate_validators_hash,
@@ -84,7 +86,7 @@ pub trait HeaderValidator: Send + Sync {
 pub trait BlockProduction: Send + Sync {
     /// The validator expected to propose block `height` in `round`, if the engine names one
     /// (dev: this node; BFT: in proportion to power over the set of `height`; proof of work
-    /// will answer `None`: anyone mines).
+    /// answers `None`: anyone mines).
     fn proposer(
         &self,
         sets: &dyn ValidatorSets,
@@ -92,8 +94,13 @@ pub trait BlockProduction: Send + Sync {
         round: u32,
     ) -> Result<Option<Address>, ConsensusError>;
 
-    /// Who the blocks this node builds pay their priority fees (later, rewards) to.
+    /// Who the blocks this node builds pay their priority fees (and rewards) to.
     fn beneficiary(&self) -> Address;
+
+    /// The difficulty a child of `parent` made at `timestamp_ms` must carry: proof of work's
+    /// (it falls as time passes, so a miner asks again when it refreshes its block's time);
+    /// `None` on engines without work.
+    fn difficulty(&self, parent: &Header, timestamp_ms: u64) -> Option<U256>;
 
     /// The seal of a block this node built, or [`Sealing::AfterAgreement`] where the seal is a
     /// proof the network adds once it agrees (BFT's commit certificate).
@@ -135,6 +142,8 @@ pub enum Sealing {
     Sealed(Bytes),
     /// No seal until the validators agree; the engine's driver commits the block then.
     AfterAgreement,
+    /// The seal is a nonce found by work (proof of work): the miner searches for it.
+    ByWork,
 }
 
 /// What the API reads about the engine.

@@ -1,3 +1,4 @@
+use alloy_primitives::U256;
 use cairn_primitives::{Block, Header, next_base_fee};
 
 use crate::{ConsensusError, ValidatorSets};
@@ -34,7 +35,8 @@ pub fn validate_clock(
     Ok(())
 }
 
-/// Rules every engine shares: the hash link, height, time order, gas and the EIP-1559 base fee.
+/// Rules every engine shares: the hash link, height, time order, gas, the EIP-1559 base fee,
+/// and a difficulty exactly where the parent has one.
 /// Time: milliseconds strictly increase, and `timestamp` is their whole seconds, so seconds
 /// never decrease but may repeat (blocks faster than one a second). `gas_limit` is the limit
 /// the child must carry, as [`crate::ValidatorSets::gas_limit_after`] decides it (the parent's
@@ -92,6 +94,15 @@ pub fn validate_parent_link(
             number,
             len: header.extra_data.len(),
             max: MAX_EXTRA_DATA,
+        });
+    }
+    // Work is carried from genesis on by every block of a proof-of-work chain and by none
+    // elsewhere; its amount is the engine's rule.
+    if header.difficulty.is_some() != parent.difficulty.is_some() {
+        return Err(ConsensusError::Difficulty {
+            number,
+            got: header.difficulty,
+            expected: parent.difficulty.map(|_| U256::ZERO),
         });
     }
     Ok(())

@@ -223,6 +223,7 @@ fn sender_recovery(c: &mut Criterion) {
         gas_limit: 30_000_000,
         base_fee: 1_000_000_000,
         prevrandao: B256::ZERO,
+        difficulty: None,
     };
     let signed = sign_transfers(&keys, 31337, &context, 0);
     let (txs, senders): (Vec<TxEnvelope>, Vec<Address>) = signed.into_iter().unzip();

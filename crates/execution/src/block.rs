@@ -171,6 +171,7 @@ fn header_for(
     }
     Header {
         commitments: end.commitments.clone(),
+        difficulty: context.difficulty,
         parent_hash: parent.hash(),
         number: context.number,
         timestamp: context.timestamp,

@@ -739,6 +739,7 @@ mod tests {
                 gas_limit: 30_000_000,
                 base_fee: GWEI as u64,
                 prevrandao: B256::ZERO,
+                difficulty: None,
             },
             chain_id: 31337,
         }

@@ -29,6 +29,10 @@ pub struct BlockContext {
     pub base_fee: u64,
     /// Value of the PREVRANDAO opcode (the parent hash: deterministic, not a randomness source).
     pub prevrandao: B256,
+    /// Proof of work: the difficulty the block's header carries (set by the miner, absent on
+    /// other engines). The EVM does not see it: under the post-merge rules Cairn runs,
+    /// `DIFFICULTY` reads PREVRANDAO.
+    pub difficulty: Option<U256>,
 }
 
 impl BlockContext {
@@ -42,6 +46,7 @@ impl BlockContext {
             gas_limit: header.gas_limit,
             base_fee: header.base_fee,
             prevrandao: header.parent_hash,
+            difficulty: header.difficulty,
         }
     }
 
@@ -64,6 +69,7 @@ impl BlockContext {
             gas_limit,
             base_fee: next_base_fee(parent),
             prevrandao: parent.hash(),
+            difficulty: None,
         }
     }
 

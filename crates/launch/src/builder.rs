@@ -9,9 +9,9 @@ use cairn_bft::{
     BftConsensus, BftParams, ConsensusSigner, EvidenceLog, FinalizedCertificates, PosConsensus,
     Transport, ValidatorSchedule,
 };
-use cairn_consensus::{ConsensusRoles, DevConsensus, TransactionRules};
+use cairn_consensus::{ConsensusRoles, DevConsensus, PowConsensus, TransactionRules};
 use cairn_network::NetworkConfig;
-use cairn_node::{BlockProducer, Node};
+use cairn_node::{BlockProducer, Miner, Node};
 use cairn_primitives::{ChainSpec, Clock, ConsensusKind, STAKING_ADDRESS, SystemClock};
 use cairn_rpc::RpcConfig;
 use cairn_storage::{KvStore, RecordStore};
@@ -37,6 +37,14 @@ pub enum EngineSetup {
     /// A node of a BFT network (a validator, or a full node that follows and verifies): a
     /// fixed set on a `bft` chain, sets chosen by stake every epoch on a `pos` chain.
     Bft(BftSetup),
+    /// A node of a proof-of-work chain. So far one node alone: blocks do not travel between
+    /// proof-of-work nodes yet.
+    Pow {
+        /// Who the blocks this node mines pay their reward and priority fees to.
+        coinbase: Address,
+        /// Search threads of its miner; 0 does not mine.
+        miner_threads: usize,
+    },
 }
 
 /// A node's part in a BFT network.
@@ -126,7 +134,7 @@ impl<K: KvStore> NodeBuilder<K> {
         let Self { spec, store, engine, clock, rpc, api, mut gossip, account_rules } = self;
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
-            EngineSetup::Dev { .. } => None,
+            EngineSetup::Dev { .. } | EngineSetup::Pow { .. } => None,
         };
         // The BFT roles and the driver share one cache of converted validator sets.
         // A proof-of-stake proposer carries the certificate the driver finalised last.
@@ -134,6 +142,9 @@ impl<K: KvStore> NodeBuilder<K> {
         let (roles, schedule) = match &engine {
             EngineSetup::Dev { beneficiary, .. } => {
                 (ConsensusRoles::of(Arc::new(DevConsensus::new(*beneficiary))), None)
+            }
+            EngineSetup::Pow { coinbase, .. } => {
+                (ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, *coinbase))), None)
             }
             EngineSetup::Bft(setup) => {
                 let schedule = ValidatorSchedule::from_spec(&spec)?;
@@ -181,6 +192,10 @@ impl<K: KvStore> NodeBuilder<K> {
         let (engine, moniker, validator) = match engine {
             EngineSetup::Dev { block_time, .. } => {
                 (Engine::Dev(BlockProducer::start(node.clone(), block_time)), None, None)
+            }
+            EngineSetup::Pow { miner_threads, .. } => {
+                let miner = (miner_threads > 0).then(|| Miner::start(node.clone(), miner_threads));
+                (Engine::Pow(miner), None, None)
             }
             EngineSetup::Bft(setup) => {
                 if let Transport::Libp2p { listen, .. } = &setup.transport {

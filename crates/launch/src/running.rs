@@ -14,7 +14,7 @@ use std::time::Duration;
 use alloy_primitives::Address;
 use cairn_api::ApiServer;
 use cairn_bft::BftEngine;
-use cairn_node::{BlockProducer, Node};
+use cairn_node::{BlockProducer, Miner, Node};
 use cairn_reads::ServedNode;
 use cairn_storage::{KvStore, StoreError};
 use jsonrpsee::server::ServerHandle;
@@ -38,6 +38,8 @@ const POLL: Duration = Duration::from_millis(100);
 pub(crate) enum Engine {
     Dev(BlockProducer),
     Bft(BftEngine),
+    /// A proof-of-work node, mining or not.
+    Pow(Option<Miner>),
 }
 
 impl Engine {
@@ -45,6 +47,8 @@ impl Engine {
         match self {
             Self::Dev(producer) => producer.stop().await,
             Self::Bft(engine) => engine.stop(),
+            Self::Pow(Some(miner)) => miner.stop().await,
+            Self::Pow(None) => {}
         }
     }
 }
@@ -225,7 +229,8 @@ impl<K: KvStore> RunningNode<K> {
         match self.engine.take() {
             Some(Engine::Bft(engine)) => engine.kill().await,
             Some(Engine::Dev(producer)) => producer.abort(),
-            None => {}
+            Some(Engine::Pow(Some(miner))) => miner.abort(),
+            Some(Engine::Pow(None)) | None => {}
         }
         if let Some(gossip) = self.gossip.take() {
             gossip.stop().await;

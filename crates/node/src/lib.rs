@@ -16,6 +16,8 @@
 //!  so a flood of transactions never makes a block subscriber miss blocks; transactions from
 //!  local clients (subscribe_local) are what gossip announces, peers' ones it relays itself
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
+//!  proof of work: Miner = build_candidate (difficulty from the engine) + nonce search on
+//!  its own threads + commit_candidate (the header rule checks the work)
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
 //!  fee_suggestion: the tip and gas price JSON-RPC and the REST API suggest
@@ -29,6 +31,7 @@ mod fees;
 mod genesis_views;
 mod governance_genesis;
 pub mod logs;
+mod miner;
 mod node;
 mod producer;
 mod reads;
@@ -41,5 +44,6 @@ pub use cairn_reads::{FeeSuggestion, NodeError, Origin, TxLookup};
 pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
+pub use miner::Miner;
 pub use node::{Candidate, Node};
 pub use producer::BlockProducer;

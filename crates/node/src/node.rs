@@ -404,6 +404,7 @@ impl<K: KvStore> Node<K> {
         match self.consensus.production.seal(&candidate.block.header)? {
             Sealing::Sealed(seal) => candidate.block.header.seal = seal,
             Sealing::AfterAgreement => return Err(NodeError::SealedAfterAgreement),
+            Sealing::ByWork => return Err(NodeError::SealedByWork),
         }
         self.commit_candidate(candidate)
     }
@@ -428,7 +429,10 @@ impl<K: KvStore> Node<K> {
         let now = self.now_ms();
         let (built, refused) = self.build_on_head(extra_data, |parent, gas_limit| {
             let time = cairn_consensus::child_timestamp_ms(parent, now);
-            BlockContext::child_of(parent, beneficiary, time, gas_limit)
+            BlockContext {
+                difficulty: self.consensus.production.difficulty(parent, time),
+                ..BlockContext::child_of(parent, beneficiary, time, gas_limit)
+            }
         })?;
         cairn_consensus::validate_clock(&built.block.header, now, self.spec.max_clock_drift_ms)?;
         for (tx, reason) in &refused {

@@ -1,6 +1,6 @@
 use alloy_consensus::TxEnvelope;
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bloom, Bytes, keccak256};
+use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use alloy_rlp::{Encodable, RlpDecodable, RlpEncodable};
 
 use crate::{BlockConsensusData, ConsensusCommitments, PrimitivesError};
@@ -45,6 +45,10 @@ pub struct Header {
     /// and fixed-set BFT chains, whose headers then encode and hash exactly as before it
     /// existed.
     pub commitments: Option<ConsensusCommitments>,
+    /// Proof of work: how many hashes, on average, finding this block's seal took (the seal
+    /// is then the nonce); what fork choice adds up. Absent on every other engine, whose
+    /// headers then encode and hash exactly as before it existed.
+    pub difficulty: Option<U256>,
 }
 
 impl Header {

@@ -18,6 +18,7 @@ mod dev;
 mod error;
 mod fees;
 mod governance;
+mod pow;
 mod receipt;
 mod revert;
 mod spec;
@@ -43,6 +44,7 @@ pub use governance::{
     MAX_GOVERNED_BLOCKS, MAX_GOVERNED_VALIDATORS, MAX_MEMBERS, MAX_NAME_BYTES, MAX_NODES,
     MAX_ORGANISATIONS, NodeSpec, OrganisationSpec, is_peer_id,
 };
+pub use pow::{MAX_CONFIRMATIONS, PowParams};
 pub use receipt::{MAX_REVERT_OUTPUT, Receipt};
 pub use revert::{custom_error_text, revert_reason};
 pub use spec::{ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind};

@@ -5,7 +5,7 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    GOVERNANCE_ADDRESS, GovernanceSpec, MAX_GOVERNED_BLOCK_TIME_MS, MAX_GOVERNED_BLOCKS,
+    GOVERNANCE_ADDRESS, GovernanceSpec, MAX_GOVERNED_BLOCK_TIME_MS, MAX_GOVERNED_BLOCKS, PowParams,
     PrimitivesError, STAKING_ADDRESS, StakingParams, dev_accounts,
 };
 
@@ -103,6 +103,10 @@ pub struct ChainSpec {
     /// permission switches (absent: nobody governs, nothing is permissioned).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub governance: Option<GovernanceSpec>,
+    /// How a proof-of-work chain's difficulty starts, what its blocks pay and how deep a block
+    /// must be to count as final (defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pow: Option<PowParams>,
 }
 
 /// A validator of a BFT chain: who signs votes, with which key, and with what weight.
@@ -172,6 +176,7 @@ impl ChainSpec {
             epoch_length: None,
             staking: None,
             governance: None,
+            pow: None,
         })
     }
 
@@ -243,7 +248,33 @@ impl ChainSpec {
         } else {
             self.refuse_pos_fields()?;
         }
+        self.validate_pow()?;
         self.validate_governance()
+    }
+
+    /// The parameters of a proof-of-work chain: the spec's `[pow]`, or the defaults where it
+    /// has none.
+    pub fn pow_params(&self) -> PowParams {
+        self.pow.clone().unwrap_or_default()
+    }
+
+    /// A proof-of-work chain has miners, not validators, and nobody to govern it; `[pow]`
+    /// means nothing elsewhere and is refused rather than silently ignored.
+    fn validate_pow(&self) -> Result<(), PrimitivesError> {
+        let fail = |reason: &str| Err(PrimitivesError::Spec { reason: reason.to_string() });
+        if self.consensus != ConsensusKind::Pow {
+            if self.pow.is_some() {
+                return fail("[pow] applies to pow chains only");
+            }
+            return Ok(());
+        }
+        if !self.validators.is_empty() {
+            return fail("a pow chain has miners, not validators: leave validators empty");
+        }
+        if self.governance.is_some() {
+            return fail("[governance] and proof of work do not mix on one chain");
+        }
+        self.pow_params().validate()
     }
 
     /// The staking parameters of a proof-of-stake chain: the spec's `[staking]`, or the
@@ -580,5 +611,48 @@ mod tests {
     fn rejects_chain_id_zero() {
         let spec = ChainSpec { chain_id: 0, ..ChainSpec::dev().expect("dev spec") };
         assert!(spec.validate().is_err());
+    }
+
+    #[test]
+    fn a_pow_spec_reads_its_table_from_toml_and_refuses_what_pow_cannot_use() {
+        let text = r#"
+            chain_id = 7
+            consensus = "pow"
+            gas_limit = 30000000
+            block_time_ms = 2000
+            base_fee = 1000000000
+            [pow]
+            min_difficulty = 1000
+            block_reward = "5000000000000000000"
+            confirmations = 20
+        "#;
+        let spec: ChainSpec = toml::from_str(text).expect("parses");
+        spec.validate().expect("valid");
+        let params = spec.pow_params();
+        assert_eq!(params.block_reward, U256::from(5u64) * U256::from(10u64.pow(18)));
+        assert_eq!((params.min_difficulty, params.confirmations), (1000, 20));
+        assert_eq!(params.safe_confirmations, 6, "defaults fill what the table leaves out");
+        let refused = |change: fn(&mut ChainSpec)| {
+            let mut bad = spec.clone();
+            change(&mut bad);
+            bad.validate().expect_err("refused").to_string()
+        };
+        assert!(refused(|s| s.consensus = ConsensusKind::Dev).contains("pow chains only"));
+        let validator = GenesisValidator {
+            stake: None,
+            operator: None,
+            commission_bps: None,
+            ..pos_spec().validators[0].clone()
+        };
+        let mut with_validator = spec.clone();
+        with_validator.validators = vec![validator];
+        let miners = with_validator.validate().expect_err("refused").to_string();
+        assert!(miners.contains("miners"), "{miners}");
+        let floor = refused(|s| s.pow.as_mut().expect("pow").min_difficulty = 0);
+        assert!(floor.contains("min_difficulty"), "{floor}");
+        let deep = refused(|s| s.pow.as_mut().expect("pow").confirmations = 1025);
+        assert!(deep.contains("confirmations"), "{deep}");
+        let safe = refused(|s| s.pow.as_mut().expect("pow").safe_confirmations = 21);
+        assert!(safe.contains("safe_confirmations"), "{safe}");
     }
 }

@@ -53,6 +53,10 @@ pub enum NodeError {
     /// validators agree (BFT): its consensus driver builds and commits them instead.
     #[error("this engine seals blocks after the validators agree; its driver commits them")]
     SealedAfterAgreement,
+    /// The node was asked to make a block alone, but its engine seals blocks by work (proof
+    /// of work): its miner searches for the seal and commits them.
+    #[error("this engine seals blocks by work; its miner commits them")]
+    SealedByWork,
     /// The chain spec breaks its own rules.
     #[error("invalid chain spec: {0}")]
     Spec(#[from] cairn_primitives::PrimitivesError),

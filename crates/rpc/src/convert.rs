@@ -33,8 +33,8 @@ impl Position {
 pub(crate) const MILLI_TIMESTAMP: &str = "milliTimestamp";
 
 /// A header with the fields Ethereum clients expect and [`MILLI_TIMESTAMP`]. Fields Cairn
-/// does not have (ommers, difficulty, nonce) take their post-merge values; `mixHash` is the
-/// PREVRANDAO value (the parent hash).
+/// does not have (ommers; difficulty and nonce except on proof of work) take their post-merge
+/// values; `mixHash` is the PREVRANDAO value (the parent hash).
 pub(crate) type RpcHeader = WithOtherFields<rpc::Header>;
 
 /// A block as JSON-RPC answers it.
@@ -50,14 +50,18 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
         transactions_root: header.transactions_root,
         receipts_root: header.receipts_root,
         logs_bloom: header.logs_bloom,
-        difficulty: U256::ZERO,
+        difficulty: header.difficulty.unwrap_or_default(),
         number: header.number,
         gas_limit: header.gas_limit,
         gas_used: header.gas_used,
         timestamp: header.timestamp,
         extra_data: header.extra_data.clone(),
         mix_hash: header.parent_hash,
-        nonce: B64::ZERO,
+        // A proof-of-work seal is the 8-byte nonce.
+        nonce: match header.difficulty {
+            Some(_) => B64::try_from(header.seal.as_ref()).unwrap_or_default(),
+            None => B64::ZERO,
+        },
         base_fee_per_gas: Some(header.base_fee),
         withdrawals_root: None,
         blob_gas_used: None,
@@ -73,7 +77,8 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
         inner: rpc::Header {
             hash: header.hash(),
             inner,
-            total_difficulty: Some(U256::ZERO),
+            // Proof of work's total difficulty is not kept yet, so it is not shown.
+            total_difficulty: header.difficulty.is_none().then_some(U256::ZERO),
             size: size.map(U256::from),
         },
         other,

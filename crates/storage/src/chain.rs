@@ -5,7 +5,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use alloy_rlp::Encodable;
 use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
-use cairn_primitives::{Block, ChainSpec, Header, Log, Receipt, ValidatorSetRecord};
+use cairn_primitives::{Block, ChainSpec, ConsensusKind, Header, Log, Receipt, ValidatorSetRecord};
 
 use crate::codec::{
     ADDRESS_RECEIVED, ADDRESS_SENT, CHAIN_ID_KEY, HEAD_KEY, address_tx_key, number_key,
@@ -297,8 +297,12 @@ fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
         );
     }
     let update = snapshot.prepare_state(EMPTY_ROOT_HASH, &changes)?;
+    // A proof-of-work chain's work starts from its floor.
+    let difficulty = (spec.consensus == ConsensusKind::Pow)
+        .then(|| U256::from(spec.pow_params().min_difficulty));
     let header = Header {
         commitments: None,
+        difficulty,
         parent_hash: B256::ZERO,
         number: 0,
         timestamp: spec.timestamp,

@@ -12,6 +12,7 @@ mod events;
 mod fail_stop;
 mod fees;
 mod mempool;
+mod mining;
 mod permissions;
 mod producer;
 mod reads;

@@ -174,6 +174,7 @@ fn child_header(parent: &Header, state_root: B256, payload: &Payload, tag: u8) -
     }
     Header {
         commitments: None,
+        difficulty: None,
         parent_hash: parent.hash(),
         number: parent.number + 1,
         timestamp: parent.timestamp + 1,
