@@ -21,6 +21,7 @@ mod harness;
 mod keys;
 mod pending;
 mod pos;
+mod pow;
 mod proof;
 mod schemathesis;
 mod stream;

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_primitives::{Address, U256};
-use cairn_consensus::{ConsensusRoles, PowConsensus};
+use alloy_primitives::{Address, Bytes, U256};
+use cairn_consensus::{ConsensusError, ConsensusRoles, PowConsensus, pow};
 use cairn_node::audit::verify_chain;
 use cairn_node::{Miner, Node, NodeError};
 use cairn_primitives::{ChainSpec, ConsensusKind, PowParams};
@@ -67,4 +67,29 @@ async fn a_miner_mines_the_pool_and_every_block_carries_verified_work() {
     let store = ChainStore::open_existing(chain.memory.clone().unwrap(), &spec).unwrap();
     let report = verify_chain(&store, &spec, &roles).expect("every seal and difficulty verifies");
     assert_eq!((report.height, report.blocks), (head.number, head.number));
+}
+
+#[test]
+fn a_block_without_its_work_changes_nothing() {
+    let (chain, _, _) = pow_chain();
+    // The first nonce that works, or that fails, for a freshly built child of the head.
+    let build = |works: bool| {
+        let mut candidate = chain.node.build_candidate(COINBASE).unwrap();
+        let header = &candidate.block.header;
+        let difficulty = header.difficulty.expect("a pow block carries its difficulty");
+        let seal_hash = header.hash();
+        let nonce = (0u64..).find(|n| pow::meets(seal_hash, *n, difficulty) == works).unwrap();
+        candidate.block.header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
+        candidate
+    };
+    let refused = chain.node.commit_candidate(build(false)).expect_err("no work, no block");
+    assert!(
+        matches!(refused, NodeError::Consensus(ConsensusError::InsufficientWork { number: 1, .. })),
+        "{refused}"
+    );
+    let mut short = build(true);
+    short.block.header.seal = Bytes::from_static(&[0; 4]);
+    assert!(chain.node.commit_candidate(short).is_err());
+    assert_eq!(chain.node.head().unwrap().number, 0, "nothing was committed");
+    assert_eq!(chain.node.commit_candidate(build(true)).unwrap().number, 1);
 }
