@@ -110,6 +110,28 @@ mod tests {
         assert_eq!(next_difficulty(U256::from(1), 0, 1, 1_000, 0), U256::from(1));
     }
 
+    proptest::proptest! {
+        /// Whatever a header claims (any parent difficulty, any times, any spec), the rule
+        /// answers within its bounds without overflowing, and a later block never needs more
+        /// work than an earlier one on the same parent.
+        #[test]
+        fn any_input_stays_within_bounds_and_later_means_easier(
+            limbs in proptest::array::uniform4(proptest::prelude::any::<u64>()),
+            parent_ms in proptest::prelude::any::<u64>(),
+            elapsed in proptest::prelude::any::<u64>(),
+            later in proptest::prelude::any::<u64>(),
+            block_time in proptest::prelude::any::<u64>(),
+            floor in proptest::prelude::any::<u64>(),
+        ) {
+            let parent = U256::from_limbs(limbs);
+            let at = parent_ms.saturating_add(elapsed);
+            let next = next_difficulty(parent, parent_ms, at, block_time, floor);
+            proptest::prop_assert!(next >= U256::from(floor.max(1)) && next <= MAX_DIFFICULTY);
+            let after = next_difficulty(parent, parent_ms, at.saturating_add(later), block_time, floor);
+            proptest::prop_assert!(after <= next);
+        }
+    }
+
     /// Mines 400 blocks at a steady hash rate, changes it by `factor`, and returns the mean
     /// block time of blocks 100..200 after the change. Block times are drawn from the
     /// exponential distribution the hash lottery gives (mean difficulty / hash rate).
