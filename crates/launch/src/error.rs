@@ -76,7 +76,11 @@ pub enum LaunchError {
     #[error(transparent)]
     Governance(#[from] cairn_governance::GovernanceError),
     /// `cairn node` was given a chain another engine decides.
-    #[error("cairn node runs bft and pos chains; use cairn dev for a dev chain")]
+    #[error(
+        "cairn node runs bft and pos chains; use cairn dev for a dev chain, and cairn dev \
+         --consensus pow for one proof-of-work miner (blocks do not travel between \
+         proof-of-work nodes yet)"
+    )]
     NotBft,
     /// The data directory holds a chain created from another spec.
     #[error("{} already holds a chain with another spec; use a new --datadir", dir.display())]
