@@ -145,6 +145,10 @@ const MAX_GENESIS_TIMESTAMP: u64 = u64::MAX / 1000;
 /// node (33 times Ethereum's 30M).
 const MAX_GAS_LIMIT: u64 = 1_000_000_000;
 
+/// Shortest block time a proof-of-work chain may aim at: a block can then come early enough
+/// (block times are whole milliseconds) for the difficulty rule to raise the difficulty.
+const MIN_POW_BLOCK_TIME_MS: u64 = 10;
+
 /// Balance of each development account: 10,000 ether, as anvil gives.
 const DEV_BALANCE_WEI: u128 = 10_000 * 10u128.pow(18);
 
@@ -273,6 +277,9 @@ impl ChainSpec {
         }
         if self.governance.is_some() {
             return fail("[governance] and proof of work do not mix on one chain");
+        }
+        if self.block_time_ms < MIN_POW_BLOCK_TIME_MS {
+            return fail("a pow chain's block_time_ms must be at least 10");
         }
         self.pow_params().validate()
     }
@@ -654,5 +661,6 @@ mod tests {
         assert!(deep.contains("confirmations"), "{deep}");
         let safe = refused(|s| s.pow.as_mut().expect("pow").safe_confirmations = 21);
         assert!(safe.contains("safe_confirmations"), "{safe}");
+        assert!(refused(|s| s.block_time_ms = 9).contains("at least 10"));
     }
 }

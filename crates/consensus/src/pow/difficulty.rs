@@ -5,10 +5,13 @@
 //! block_time))`: a block on time keeps it, every 16 block times of accumulated lateness
 //! halve it and every 16 of earliness double it. Chosen over EIP-2 (Homestead) because EIP-2
 //! raises difficulty by at most 1/2048 a block, so after the hash rate doubles it needs about
-//! 1,400 blocks to catch up; this rule needs under 100 (the simulation in the tests). Because
-//! the exponents telescope, the difficulty after `n` blocks depends only on the first and
-//! last timestamps, not on each one: a miner's lie about one block's time is undone by the
-//! next block.
+//! 1,400 blocks to catch up; this rule needs under 100 (the simulation in the tests). The
+//! exponents add up, so over many blocks the difficulty follows the total time taken rather
+//! than each gap: a block stamped ahead of time (at most the spec's allowed clock drift) needs
+//! less work itself, and the blocks after it, whose times must still increase, pay that back
+//! until the clock catches up with it. An early block always adds at least one to the
+//! difficulty, so a low difficulty (under 23, where the multiplication rounds back to itself)
+//! still climbs.
 
 use alloy_primitives::U256;
 
@@ -44,9 +47,10 @@ pub fn next_difficulty(
     let fraction = exponent.rem_euclid(ONE) as u128;
     let parent = parent_difficulty.min(MAX_DIFFICULTY);
     let scaled: U256 = (parent * U256::from(pow2_fraction(fraction))) >> 16usize;
-    // Elapsed time is at least one millisecond, so the exponent stays below one and `shifts`
-    // is never positive; lateness shifts right, by at most the whole width.
+    // Elapsed time is never negative, so the exponent stays below one and `shifts` is never
+    // positive; lateness shifts right, by at most the whole width.
     let next = scaled >> (-shifts).clamp(0, 256) as usize;
+    let next = if exponent > 0 { next.max(parent + U256::from(1)) } else { next };
     next.clamp(floor, MAX_DIFFICULTY)
 }
 
@@ -107,7 +111,16 @@ mod tests {
         assert_eq!(next_difficulty(U256::from(5), 0, 1 << 40, 1_000, 7), U256::from(7));
         assert_eq!(next_difficulty(MAX_DIFFICULTY, 0, 1, 1_000, 7), MAX_DIFFICULTY);
         assert_eq!(next_difficulty(U256::MAX, 0, 1_000, 1_000, 7), MAX_DIFFICULTY);
-        assert_eq!(next_difficulty(U256::from(1), 0, 1, 1_000, 0), U256::from(1));
+        assert_eq!(next_difficulty(U256::from(1), 0, 1_000, 1_000, 0), U256::from(1));
+    }
+
+    #[test]
+    fn a_low_difficulty_still_climbs_when_blocks_come_early() {
+        let mut difficulty = U256::from(1);
+        for _ in 0..100 {
+            difficulty = next_difficulty(difficulty, 0, 1, 1_000, 1);
+        }
+        assert!(difficulty >= U256::from(100), "{difficulty}");
     }
 
     proptest::proptest! {
