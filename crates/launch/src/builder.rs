@@ -132,6 +132,9 @@ impl<K: KvStore> NodeBuilder<K> {
     /// transaction gossip, JSON-RPC and the REST API, on the current Tokio runtime.
     pub async fn start(self) -> Result<RunningNode<K>, LaunchError> {
         let Self { spec, store, engine, clock, rpc, api, mut gossip, account_rules } = self;
+        if matches!(engine, EngineSetup::Pow { .. }) != (spec.consensus == ConsensusKind::Pow) {
+            return Err(LaunchError::EngineMismatch { consensus: spec.consensus });
+        }
         let evidence = match &engine {
             EngineSetup::Bft(setup) => Some(setup.evidence.clone()),
             EngineSetup::Dev { .. } | EngineSetup::Pow { .. } => None,

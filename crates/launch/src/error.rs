@@ -82,6 +82,16 @@ pub enum LaunchError {
          proof-of-work nodes yet)"
     )]
     NotBft,
+    /// A miner asked to run a chain without work, or another engine a proof-of-work chain:
+    /// its blocks would never pass the chain's header rules.
+    #[error(
+        "this chain's consensus is {consensus:?}: only a pow chain is mined, and a pow chain \
+         only by a miner (cairn dev --consensus pow)"
+    )]
+    EngineMismatch {
+        /// The spec's consensus.
+        consensus: cairn_primitives::ConsensusKind,
+    },
     /// The data directory holds a chain created from another spec.
     #[error("{} already holds a chain with another spec; use a new --datadir", dir.display())]
     SpecMismatch {

@@ -5,4 +5,5 @@ mod clock;
 mod evidence;
 mod governance;
 mod peers;
+mod pow;
 mod tags;
