@@ -38,8 +38,8 @@ impl Miner {
         Self { stop, task }
     }
 
-    /// Stops after the block being committed, if any; the search threads end within a
-    /// millisecond.
+    /// Stops after the block being committed, if any; the search threads end within a few
+    /// milliseconds.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         if let Err(e) = self.task.await {
@@ -84,15 +84,23 @@ async fn run<K: KvStore>(node: Arc<Node<K>>, threads: usize, mut stop: watch::Re
                 continue;
             }
             Err(e) => {
-                error!(error = %e, "building a block to mine panicked");
-                return;
+                error!(error = %e, "building a block to mine panicked; trying again");
+                if wait_or_stop(&mut stop, recommit).await {
+                    return;
+                }
+                continue;
             }
         };
         let Some(difficulty) = candidate.block.header.difficulty else {
             error!("this chain's blocks carry no difficulty: there is nothing to mine");
             return;
         };
-        let search = Search::start(candidate.block.header.hash(), difficulty, threads);
+        let Some(search) = Search::start(candidate.block.header.hash(), difficulty, threads) else {
+            if wait_or_stop(&mut stop, recommit).await {
+                return;
+            }
+            continue;
+        };
         match search_until(search, &mut blocks, &node, &mut stop, recommit).await {
             Outcome::Found(nonce) => {
                 candidate.block.header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
@@ -172,10 +180,12 @@ struct Search {
 }
 
 impl Search {
-    fn start(seal_hash: B256, difficulty: U256, threads: usize) -> Self {
+    /// `None` when not one thread could be started (said in the log).
+    fn start(seal_hash: B256, difficulty: U256, threads: usize) -> Option<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let (sender, found) = mpsc::unbounded_channel();
         let share = u64::MAX / threads as u64;
+        let mut started = 0;
         for index in 0..threads as u64 {
             let (stop, sender) = (stop.clone(), sender.clone());
             let nonces = index * share..(index + 1) * share;
@@ -186,11 +196,12 @@ impl Search {
                         let _ = sender.send(nonce);
                     }
                 });
-            if let Err(e) = spawned {
-                error!(error = %e, "cannot start a mining thread");
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => error!(error = %e, "cannot start a mining thread"),
             }
         }
-        Self { stop, found }
+        (started > 0).then_some(Self { stop, found })
     }
 }
 

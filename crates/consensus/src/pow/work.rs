@@ -17,7 +17,7 @@ use alloy_primitives::{B256, U256, keccak256};
 /// Bytes in a proof-of-work seal: the nonce.
 pub const NONCE_BYTES: usize = 8;
 
-/// Nonces tried between two looks at the stop flag: about a millisecond of one core.
+/// Nonces tried between two looks at the stop flag: a few milliseconds of one core.
 const STOP_CHECK_EVERY: u64 = 4_096;
 
 /// The hash that must fall under the target: keccak256 of the seal hash and the nonce.
