@@ -253,14 +253,13 @@ fn three_organisations_pass_a_proposal_by_two_votes() {
     // Organisation 1 voted by proposing: a second vote is refused, nothing sent.
     let voted = "AlreadyVoted(id: 1, org: 1): organisation 1 has already voted on proposal 1";
     refused(&dev, &["vote", "1", "--yes"], org1, voted);
-    has(
-        &ok(&dev, &["vote", "1", "--yes"], Some(org2)),
-        &[
-            &format!("organisation 2 (org2) voted yes on proposal 1 (by {})", org2.address),
-            "\n  passed at block ",
-            "with 2 yes of 3 organisations",
-        ],
-    );
+    let vote = ok(&dev, &["vote", "1", "--yes"], Some(org2));
+    has(&vote, &[&format!("organisation 2 (org2) voted yes on proposal 1 (by {})", org2.address)]);
+    // The vote passes it; when the vote lands in an epoch's last block (one block in five
+    // here), that block executes it too, and the standing says so instead.
+    let passed =
+        vote.contains("\n  passed at block ") && vote.contains("with 2 yes of 3 organisations");
+    assert!(passed || vote.contains("\n  executed at block "), "{vote}");
 
     has(
         &wait_for_status(&dev, "1", "executed"),
