@@ -25,6 +25,7 @@ use cairn_storage::{ChainStore, MemoryKv};
 use serde_json::{Value, json};
 
 use crate::clock::Simulated;
+use crate::support::rpc;
 
 /// Dev accounts 0 to 10: 0 administers the only organisation, 1 and 2 are members, the others
 /// are not members (10 has no funds either).
@@ -103,16 +104,7 @@ fn proposal(node: &Node<MemoryKv>, id: u64) -> Governance::ProposalInfo {
 
 async fn send(http: &reqwest::Client, url: &str, raw: &[u8]) -> Value {
     let raw = alloy_primitives::hex::encode_prefixed(raw);
-    let request =
-        json!({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [raw]});
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(request.to_string())
-        .send()
-        .await
-        .unwrap();
-    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+    rpc(http, url, "eth_sendRawTransaction", json!([raw])).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,4 +6,5 @@ mod evidence;
 mod governance;
 mod peers;
 mod pow;
+mod support;
 mod tags;

@@ -9,8 +9,10 @@ use cairn_launch::{EngineSetup, LaunchError, NodeBuilder};
 use cairn_primitives::{ChainSpec, ConsensusKind, PowParams};
 use cairn_rpc::RpcConfig;
 use cairn_storage::MemoryKv;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::time::Instant;
+
+use crate::support::rpc;
 
 /// A proof-of-work chain aiming at 10 ms blocks from a low floor, so a test mines dozens.
 fn pow_spec() -> ChainSpec {
@@ -27,15 +29,7 @@ fn miner() -> EngineSetup {
 }
 
 async fn block_number(http: &reqwest::Client, url: &str, tag: &str) -> u64 {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [tag, false]});
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(request.to_string())
-        .send()
-        .await
-        .unwrap();
-    let answer: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let answer = rpc(http, url, "eth_getBlockByNumber", json!([tag, false])).await;
     let number = answer["result"]["number"].as_str().unwrap().trim_start_matches("0x");
     u64::from_str_radix(number, 16).unwrap()
 }

@@ -14,6 +14,8 @@ use cairn_rpc::RpcConfig;
 use cairn_storage::MemoryKv;
 use serde_json::{Value, json};
 
+use crate::support::rpc;
+
 /// Blocks committed before the node starts, so `latest` and `earliest` differ.
 const BLOCKS: u64 = 3;
 
@@ -30,17 +32,7 @@ fn chain() -> (ChainSpec, MemoryKv) {
 }
 
 async fn rpc_block(http: &reqwest::Client, url: &str, tag: &str) -> Value {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": [tag, false]});
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .body(request.to_string())
-        .send()
-        .await
-        .unwrap();
-    let text = response.text().await.unwrap();
-    let answer: Value = serde_json::from_str(&text).unwrap();
-    answer["result"].clone()
+    rpc(http, url, "eth_getBlockByNumber", json!([tag, false])).await["result"].clone()
 }
 
 async fn rest_block(http: &reqwest::Client, base: &str, tag: &str) -> (u16, Value) {
