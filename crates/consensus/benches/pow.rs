@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use alloy_primitives::{Address, B256, Bytes, U256};
-use cairn_consensus::pow::{search, work_hash};
+use alloy_primitives::{Address, B256, U256};
+use cairn_consensus::pow::{seal, search, work_hash};
 use cairn_consensus::{
     BlockProduction, ConsensusError, HeaderValidator, PowConsensus, ValidatorSets,
 };
@@ -58,7 +58,7 @@ fn mined_chain(engine: &PowConsensus) -> Vec<Header> {
         };
         let difficulty = header.difficulty.expect("pow");
         let nonce = search(header.hash(), difficulty, 0..u64::MAX, &stop).expect("found");
-        header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
+        header.seal = seal(nonce);
         chain.push(header);
     }
     chain

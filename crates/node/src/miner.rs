@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use alloy_primitives::{B256, Bytes, U256};
+use alloy_primitives::{B256, U256};
 use cairn_consensus::pow;
 use cairn_storage::KvStore;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -103,7 +103,7 @@ async fn run<K: KvStore>(node: Arc<Node<K>>, threads: usize, mut stop: watch::Re
         };
         match search_until(search, &mut blocks, &node, &mut stop, recommit).await {
             Outcome::Found(nonce) => {
-                candidate.block.header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
+                candidate.block.header.seal = pow::seal(nonce);
                 let committer = node.clone();
                 match tokio::task::spawn_blocking(move || committer.commit_candidate(candidate))
                     .await

@@ -11,7 +11,7 @@ use cairn_primitives::{Block, ChainSpec, Header, PowParams};
 use cairn_storage::StateView;
 
 pub use difficulty::{HALF_LIFE_BLOCKS, MAX_DIFFICULTY, next_difficulty};
-pub use work::{NONCE_BYTES, meets, search, target, work_hash};
+pub use work::{NONCE_BYTES, meets, seal, search, target, work_hash};
 
 use crate::{
     BlockEndRules, BlockProduction, ConsensusError, ConsensusReads, Equivocation, Finality,
@@ -72,13 +72,9 @@ impl HeaderValidator for PowConsensus {
         };
         let nonce = nonce_of(header)
             .ok_or(ConsensusError::NonceLength { number, len: header.seal.len() })?;
-        let seal_hash = header.hash();
-        if !meets(seal_hash, nonce, difficulty) {
-            return Err(ConsensusError::InsufficientWork {
-                number,
-                work_hash: work_hash(seal_hash, nonce),
-                difficulty,
-            });
+        let work = work_hash(header.hash(), nonce);
+        if U256::from_be_bytes(work.0) > target(difficulty) {
+            return Err(ConsensusError::InsufficientWork { number, work_hash: work, difficulty });
         }
         Ok(())
     }
@@ -238,7 +234,7 @@ mod tests {
         let difficulty = header.difficulty.expect("pow");
         let nonce =
             search(header.hash(), difficulty, 0..u64::MAX, &AtomicBool::new(false)).expect("found");
-        header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
+        header.seal = seal(nonce);
         header
     }
 
@@ -270,7 +266,7 @@ mod tests {
         let difficulty = child.difficulty.expect("pow");
         let failing =
             (0..).find(|nonce| !meets(child.hash(), *nonce, difficulty)).expect("most nonces fail");
-        let lazy = Header { seal: Bytes::copy_from_slice(&failing.to_be_bytes()), ..child };
+        let lazy = Header { seal: seal(failing), ..child };
         assert!(matches!(
             engine.validate_header(&NoSets, &parent, &lazy),
             Err(ConsensusError::InsufficientWork { number: 8, .. })

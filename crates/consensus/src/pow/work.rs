@@ -12,7 +12,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use alloy_primitives::{B256, U256, keccak256};
+use alloy_primitives::{B256, Bytes, U256, keccak256};
 
 /// Bytes in a proof-of-work seal: the nonce.
 pub const NONCE_BYTES: usize = 8;
@@ -33,9 +33,14 @@ pub fn target(difficulty: U256) -> U256 {
     U256::MAX / difficulty.max(U256::from(1))
 }
 
+/// Whether `nonce` seals the header whose hash is `seal_hash` under `target`.
+fn under(seal_hash: B256, nonce: u64, target: U256) -> bool {
+    U256::from_be_bytes(work_hash(seal_hash, nonce).0) <= target
+}
+
 /// Whether `nonce` seals the header whose hash is `seal_hash` at `difficulty`.
 pub fn meets(seal_hash: B256, nonce: u64, difficulty: U256) -> bool {
-    U256::from_be_bytes(work_hash(seal_hash, nonce).0) <= target(difficulty)
+    under(seal_hash, nonce, target(difficulty))
 }
 
 /// Searches `nonces` in order for one that seals `seal_hash` at `difficulty`, looking at
@@ -48,18 +53,20 @@ pub fn search(
     stop: &AtomicBool,
 ) -> Option<u64> {
     let target = target(difficulty);
-    let mut input = [0u8; 32 + NONCE_BYTES];
-    input[..32].copy_from_slice(seal_hash.as_slice());
     for nonce in nonces {
         if nonce % STOP_CHECK_EVERY == 0 && stop.load(Ordering::Relaxed) {
             return None;
         }
-        input[32..].copy_from_slice(&nonce.to_be_bytes());
-        if U256::from_be_bytes(keccak256(input).0) <= target {
+        if under(seal_hash, nonce, target) {
             return Some(nonce);
         }
     }
     None
+}
+
+/// The seal that carries `nonce`: its 8 big-endian bytes.
+pub fn seal(nonce: u64) -> Bytes {
+    Bytes::copy_from_slice(&nonce.to_be_bytes())
 }
 
 #[cfg(test)]

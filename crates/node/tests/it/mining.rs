@@ -79,7 +79,7 @@ fn a_block_without_its_work_changes_nothing() {
         let difficulty = header.difficulty.expect("a pow block carries its difficulty");
         let seal_hash = header.hash();
         let nonce = (0u64..).find(|n| pow::meets(seal_hash, *n, difficulty) == works).unwrap();
-        candidate.block.header.seal = Bytes::copy_from_slice(&nonce.to_be_bytes());
+        candidate.block.header.seal = pow::seal(nonce);
         candidate
     };
     let refused = chain.node.commit_candidate(build(false)).expect_err("no work, no block");
