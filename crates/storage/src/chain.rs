@@ -1,5 +1,5 @@
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
@@ -9,11 +9,12 @@ use cairn_primitives::{Block, ChainSpec, ConsensusKind, Header, Log, Receipt, Va
 
 use crate::codec::{
     ADDRESS_RECEIVED, ADDRESS_SENT, CHAIN_ID_KEY, HEAD_KEY, address_tx_key, number_key,
-    storage_key, tx_location, validator_set_key,
+    side_block_key, storage_key, tx_location, validator_set_key,
 };
+use crate::staged::Staged;
 use crate::{
-    AccountChange, AccountInfo, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate, StoreError,
-    Table, WriteBatch,
+    AccountChange, AccountInfo, KvRead, KvStore, MemoryKv, Snapshot, StateChanges, StateUpdate,
+    StoreError, Table, WriteBatch,
 };
 
 /// What a block leaves in the store beyond itself, its receipts and its state: the outcome
@@ -47,6 +48,13 @@ impl<K: KvStore> ChainStore<K> {
         if !store.check_chain(&genesis, spec)? {
             let mut batch = update.batch;
             batch.extend(block_batch(&genesis, &[], &[]));
+            if let Some(difficulty) = genesis.header.difficulty {
+                batch.put(
+                    Table::TotalWork,
+                    genesis.hash().as_slice(),
+                    difficulty.to_be_bytes::<32>(),
+                );
+            }
             batch.put(Table::Meta, HEAD_KEY, number_key(0));
             batch.put(Table::Meta, CHAIN_ID_KEY, spec.chain_id.to_be_bytes());
             store.kv.write(batch)?;
@@ -124,102 +132,235 @@ impl<K: KvStore> ChainStore<K> {
         extras: &BlockExtras,
     ) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let head = self.head()?;
-        let number = block.header.number;
-        if block.header.parent_hash != head.hash() || number != head.number + 1 {
-            return Err(StoreError::NotOnHead {
-                number,
-                parent: block.header.parent_hash,
-                head: head.hash(),
-            });
-        }
-        let inconsistent =
-            |reason: &str| StoreError::Inconsistent { number, reason: reason.into() };
-        if block.header.state_root != state.root {
-            return Err(inconsistent("header state root differs from the state update's"));
-        }
-        if senders.len() != block.transactions.len() || receipts.len() != block.transactions.len() {
-            return Err(inconsistent("senders, receipts and transactions differ in count"));
-        }
-        if extras.next_validators.as_ref().is_some_and(|set| set.first_height != number + 1) {
-            return Err(inconsistent("a block's next validator set must start at the next height"));
-        }
-        let mut batch = state.batch;
-        batch.extend(block_batch(block, senders, receipts));
-        let key = number_key(number);
-        if let Some(consensus) = &block.consensus {
-            batch.put(Table::BlockConsensus, key, alloy_rlp::encode(consensus));
-        }
-        if !extras.system_logs.is_empty() {
-            batch.put(Table::SystemLogs, key, alloy_rlp::encode(&extras.system_logs));
-        }
-        if let Some(set) = &extras.next_validators {
-            batch.put(Table::ValidatorSets, validator_set_key(number + 1), alloy_rlp::encode(set));
-        }
-        batch.put(Table::ChangeSets, number_key(number), alloy_rlp::encode(&state.changeset));
-        if let Some(old) = number.checked_sub(CHANGESET_RETENTION) {
-            batch.delete(Table::ChangeSets, number_key(old));
-        }
-        batch.put(Table::Meta, HEAD_KEY, number_key(number));
+        let batch = commit_batch(&self.snapshot()?, block, senders, receipts, state, extras)?;
         self.kv.write(batch)
     }
 
     /// Rolls the chain back so that `target` is the head again: state, receipts and indexes
-    /// return to what they were after `target`, in one atomic write.
+    /// return to what they were after `target`, in one atomic write. The blocks taken off stay
+    /// known as side blocks.
     pub fn unwind_to(&self, target: u64) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let snapshot = self.snapshot()?;
-        let head = snapshot.head()?.number;
-        let mut batch = WriteBatch::default();
-        for number in (target + 1..=head).rev() {
-            let unwind_err = |reason: &str| StoreError::Unwind { number, reason: reason.into() };
-            let block = snapshot.block(number)?.ok_or_else(|| unwind_err("block missing"))?;
-            let changes = snapshot
-                .changeset(number)?
-                .ok_or_else(|| unwind_err("change set no longer retained"))?;
-            for account in changes.accounts {
-                if account.prev.is_empty() {
-                    batch.delete(Table::Accounts, account.address.as_slice());
-                } else {
-                    batch.put(Table::Accounts, account.address.as_slice(), account.prev.to_vec());
-                }
-            }
-            for slot in changes.storage {
-                let key = storage_key(slot.address, slot.slot.into());
-                if slot.prev.is_zero() {
-                    batch.delete(Table::Storage, key);
-                } else {
-                    batch.put(Table::Storage, key, slot.prev.to_be_bytes::<32>());
-                }
-            }
-            for tx in &block.transactions {
-                batch.delete(Table::TxIndex, tx.tx_hash().as_slice());
-            }
-            let senders = snapshot.senders(number)?.unwrap_or_default();
-            let receipts = snapshot.receipts(number)?.unwrap_or_default();
-            for key in address_entries(&block, &senders, &receipts).into_keys() {
-                batch.delete(Table::AddressTxs, key);
-            }
-            let key = number_key(number);
-            for table in [
-                Table::Headers,
-                Table::Bodies,
-                Table::Receipts,
-                Table::Senders,
-                Table::ChangeSets,
-                Table::BlockConsensus,
-                Table::SystemLogs,
-            ] {
-                batch.delete(table, key);
-            }
-            batch.delete(Table::ValidatorSets, validator_set_key(number + 1));
-            batch.delete(Table::BlockNumbers, block.hash().as_slice());
-        }
-        if head > target {
-            batch.put(Table::Meta, HEAD_KEY, number_key(target));
-        }
-        self.kv.write(batch)
+        self.kv.write(unwind_batch(&self.snapshot()?, target)?)
     }
+
+    /// Starts switching the canonical chain to another branch: unwinds to `ancestor`, then
+    /// takes the new branch's blocks one at a time ([`BranchSwitch::commit_block`]), each
+    /// executed on the state the previous one left, and writes nothing until
+    /// [`BranchSwitch::finish`] writes the whole switch at once: a crash at any point leaves
+    /// one branch or the other, never a mix. Other writers wait until the switch ends.
+    pub fn switch_branch(&self, ancestor: u64) -> Result<BranchSwitch<'_, K>, StoreError> {
+        let guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut view = Staged::new(self.kv.read()?);
+        let unwind = unwind_batch(&Snapshot::new(view.clone()), ancestor)?;
+        view.stage(&unwind);
+        Ok(BranchSwitch { store: self, _guard: guard, view, batch: unwind })
+    }
+
+    /// Keeps a valid block that does not extend the canonical chain (a competing branch), with
+    /// the total difficulty of the chain ending in it, unexecuted until its branch becomes the
+    /// heaviest. At most [`SIDE_BLOCKS_PER_HEIGHT`] are kept per height, so a flood of cheap
+    /// forks has a bound; the side blocks of a height are dropped once the head is
+    /// [`CHANGESET_RETENTION`] blocks past it (no reorg can reach them then).
+    pub fn add_side_block(&self, block: &Block) -> Result<U256, StoreError> {
+        let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = self.snapshot()?;
+        let number = block.header.number;
+        if snapshot.side_block_hashes(number)?.len() >= SIDE_BLOCKS_PER_HEIGHT {
+            return Err(StoreError::SideBlocksFull { number });
+        }
+        let total = total_work(&snapshot, &block.header)?.ok_or(StoreError::Inconsistent {
+            number,
+            reason: "a side block must carry work".into(),
+        })?;
+        let mut batch = WriteBatch::default();
+        batch.put(
+            Table::SideBlocks,
+            side_block_key(number, block.hash()),
+            alloy_rlp::encode(block),
+        );
+        batch.put(Table::TotalWork, block.hash().as_slice(), total.to_be_bytes::<32>());
+        self.kv.write(batch)?;
+        Ok(total)
+    }
+}
+
+/// How many blocks off the canonical chain the store keeps per height.
+pub const SIDE_BLOCKS_PER_HEIGHT: usize = 8;
+
+/// A switch of the canonical chain to another branch, staged in memory until
+/// [`BranchSwitch::finish`] writes it in one batch (see [`ChainStore::switch_branch`]).
+/// Dropped unfinished, it writes nothing.
+pub struct BranchSwitch<'a, K: KvStore> {
+    store: &'a ChainStore<K>,
+    _guard: MutexGuard<'a, ()>,
+    view: Staged<K::Read>,
+    batch: WriteBatch,
+}
+
+impl<K: KvStore> BranchSwitch<'_, K> {
+    /// The chain as the switch leaves it so far: the ancestor, then the blocks taken so far.
+    /// What the next block of the branch is executed on.
+    pub fn snapshot(&self) -> Snapshot<Staged<K::Read>> {
+        Snapshot::new(self.view.clone())
+    }
+
+    /// Takes the next block of the branch, executed on [`BranchSwitch::snapshot`], as
+    /// [`ChainStore::commit_block`] would commit it.
+    pub fn commit_block(
+        &mut self,
+        block: &Block,
+        senders: &[Address],
+        receipts: &[Receipt],
+        state: StateUpdate,
+        extras: &BlockExtras,
+    ) -> Result<(), StoreError> {
+        let batch = commit_batch(&self.snapshot(), block, senders, receipts, state, extras)?;
+        self.view.stage(&batch);
+        self.batch.extend(batch);
+        Ok(())
+    }
+
+    /// Writes the whole switch in one atomic, durable write.
+    pub fn finish(self) -> Result<(), StoreError> {
+        self.store.kv.write(self.batch)
+    }
+}
+
+impl<K: KvStore> std::fmt::Debug for BranchSwitch<'_, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BranchSwitch").field("ops", &self.batch.ops.len()).finish()
+    }
+}
+
+/// The total difficulty of the chain ending in `header`: its parent's plus its own, or `None`
+/// for a header without work.
+fn total_work<R: KvRead>(
+    snapshot: &Snapshot<R>,
+    header: &Header,
+) -> Result<Option<U256>, StoreError> {
+    let Some(difficulty) = header.difficulty else { return Ok(None) };
+    let parent =
+        snapshot.total_difficulty(header.parent_hash)?.ok_or_else(|| StoreError::Inconsistent {
+            number: header.number,
+            reason: "the parent's total difficulty is not known".into(),
+        })?;
+    Ok(Some(parent.saturating_add(difficulty)))
+}
+
+/// The writes that commit a block on top of `snapshot`'s head (see [`ChainStore::commit_block`]).
+fn commit_batch<R: KvRead>(
+    snapshot: &Snapshot<R>,
+    block: &Block,
+    senders: &[Address],
+    receipts: &[Receipt],
+    state: StateUpdate,
+    extras: &BlockExtras,
+) -> Result<WriteBatch, StoreError> {
+    let head = snapshot.head()?;
+    let number = block.header.number;
+    if block.header.parent_hash != head.hash() || number != head.number + 1 {
+        return Err(StoreError::NotOnHead {
+            number,
+            parent: block.header.parent_hash,
+            head: head.hash(),
+        });
+    }
+    let inconsistent = |reason: &str| StoreError::Inconsistent { number, reason: reason.into() };
+    if block.header.state_root != state.root {
+        return Err(inconsistent("header state root differs from the state update's"));
+    }
+    if senders.len() != block.transactions.len() || receipts.len() != block.transactions.len() {
+        return Err(inconsistent("senders, receipts and transactions differ in count"));
+    }
+    if extras.next_validators.as_ref().is_some_and(|set| set.first_height != number + 1) {
+        return Err(inconsistent("a block's next validator set must start at the next height"));
+    }
+    let mut batch = state.batch;
+    batch.extend(block_batch(block, senders, receipts));
+    let key = number_key(number);
+    if let Some(consensus) = &block.consensus {
+        batch.put(Table::BlockConsensus, key, alloy_rlp::encode(consensus));
+    }
+    if !extras.system_logs.is_empty() {
+        batch.put(Table::SystemLogs, key, alloy_rlp::encode(&extras.system_logs));
+    }
+    if let Some(set) = &extras.next_validators {
+        batch.put(Table::ValidatorSets, validator_set_key(number + 1), alloy_rlp::encode(set));
+    }
+    batch.put(Table::ChangeSets, number_key(number), alloy_rlp::encode(&state.changeset));
+    if let Some(total) = total_work(snapshot, &block.header)? {
+        batch.put(Table::TotalWork, block.hash().as_slice(), total.to_be_bytes::<32>());
+    }
+    batch.delete(Table::SideBlocks, side_block_key(number, block.hash()));
+    if let Some(old) = number.checked_sub(CHANGESET_RETENTION) {
+        batch.delete(Table::ChangeSets, number_key(old));
+        for hash in snapshot.side_block_hashes(old)? {
+            batch.delete(Table::SideBlocks, side_block_key(old, hash));
+            batch.delete(Table::TotalWork, hash.as_slice());
+        }
+    }
+    batch.put(Table::Meta, HEAD_KEY, number_key(number));
+    Ok(batch)
+}
+
+/// The writes that roll `snapshot`'s chain back to `target` (see [`ChainStore::unwind_to`]).
+fn unwind_batch<R: KvRead>(snapshot: &Snapshot<R>, target: u64) -> Result<WriteBatch, StoreError> {
+    let head = snapshot.head()?.number;
+    let mut batch = WriteBatch::default();
+    for number in (target + 1..=head).rev() {
+        let unwind_err = |reason: &str| StoreError::Unwind { number, reason: reason.into() };
+        let block = snapshot.block(number)?.ok_or_else(|| unwind_err("block missing"))?;
+        let changes = snapshot
+            .changeset(number)?
+            .ok_or_else(|| unwind_err("change set no longer retained"))?;
+        for account in changes.accounts {
+            if account.prev.is_empty() {
+                batch.delete(Table::Accounts, account.address.as_slice());
+            } else {
+                batch.put(Table::Accounts, account.address.as_slice(), account.prev.to_vec());
+            }
+        }
+        for slot in changes.storage {
+            let key = storage_key(slot.address, slot.slot.into());
+            if slot.prev.is_zero() {
+                batch.delete(Table::Storage, key);
+            } else {
+                batch.put(Table::Storage, key, slot.prev.to_be_bytes::<32>());
+            }
+        }
+        for tx in &block.transactions {
+            batch.delete(Table::TxIndex, tx.tx_hash().as_slice());
+        }
+        let senders = snapshot.senders(number)?.unwrap_or_default();
+        let receipts = snapshot.receipts(number)?.unwrap_or_default();
+        for key in address_entries(&block, &senders, &receipts).into_keys() {
+            batch.delete(Table::AddressTxs, key);
+        }
+        let key = number_key(number);
+        for table in [
+            Table::Headers,
+            Table::Bodies,
+            Table::Receipts,
+            Table::Senders,
+            Table::ChangeSets,
+            Table::BlockConsensus,
+            Table::SystemLogs,
+        ] {
+            batch.delete(table, key);
+        }
+        batch.delete(Table::ValidatorSets, validator_set_key(number + 1));
+        batch.delete(Table::BlockNumbers, block.hash().as_slice());
+        batch.put(
+            Table::SideBlocks,
+            side_block_key(number, block.hash()),
+            alloy_rlp::encode(&block),
+        );
+    }
+    if head > target {
+        batch.put(Table::Meta, HEAD_KEY, number_key(target));
+    }
+    Ok(batch)
 }
 
 /// The writes that record a block and its indexes (not its state).

@@ -12,6 +12,15 @@ pub(crate) fn number_key(number: u64) -> [u8; 8] {
     number.to_be_bytes()
 }
 
+/// The key of a block off the canonical chain: its number, then its hash, so the side blocks
+/// of one height are one prefix scan.
+pub(crate) fn side_block_key(number: u64, hash: B256) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..8].copy_from_slice(&number.to_be_bytes());
+    key[8..].copy_from_slice(hash.as_slice());
+    key
+}
+
 /// The key of the validator set deciding heights from `first_height` on: inverted, so the
 /// newest record at or below a height sorts first from that height's key.
 pub(crate) fn validator_set_key(first_height: u64) -> [u8; 8] {

@@ -116,6 +116,13 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// The store already keeps as many blocks off the canonical chain at this height as it
+    /// may.
+    #[error("already {} side blocks at height {number}", crate::SIDE_BLOCKS_PER_HEIGHT)]
+    SideBlocksFull {
+        /// The height.
+        number: u64,
+    },
     /// A record table was named like a chain table, whose data it would alias.
     #[error("record table name {name:?} is taken by a chain table")]
     RecordTableName {

@@ -38,6 +38,13 @@ pub enum Table {
     BlockConsensus,
     /// Block number to the RLP list of logs its protocol calls emitted.
     SystemLogs,
+    /// Block number and hash (40 bytes) to the RLP block: the known blocks off the canonical
+    /// chain (competing branches of proof of work, blocks a reorg abandoned), kept unexecuted
+    /// until their branch becomes the heaviest.
+    SideBlocks,
+    /// Block hash to the total difficulty (32 bytes, big endian) of the chain ending in it,
+    /// for every block of a chain with work, canonical or not: what fork choice compares.
+    TotalWork,
     /// A table another crate keeps beside the chain; written only through
     /// [`crate::RecordStore`].
     Record(RecordTable),
@@ -47,7 +54,7 @@ impl Table {
     /// Every table of the chain itself, so backends can create them all up front (record
     /// tables are created by the first write to them). A store written before a table existed
     /// lacks it; reads find it empty, and the next write creates it.
-    pub const CHAIN: [Table; 16] = [
+    pub const CHAIN: [Table; 18] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -64,6 +71,8 @@ impl Table {
         Table::ValidatorSets,
         Table::BlockConsensus,
         Table::SystemLogs,
+        Table::SideBlocks,
+        Table::TotalWork,
     ];
 
     /// Stable name used by backends.
@@ -85,6 +94,8 @@ impl Table {
             Table::ValidatorSets => "validator_sets",
             Table::BlockConsensus => "block_consensus",
             Table::SystemLogs => "system_logs",
+            Table::SideBlocks => "side_blocks",
+            Table::TotalWork => "total_work",
             Table::Record(table) => table.name(),
         }
     }

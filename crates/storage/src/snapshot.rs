@@ -9,8 +9,8 @@ use cairn_trie::{NodeReader, Trie, TrieError};
 
 use crate::codec::{
     ADDRESS_RECEIVED, ADDRESS_SENT, AccountPrev, CHAIN_ID_KEY, ChangeSet, HEAD_KEY, SlotPrev,
-    address_tx_key, decode_exact, decode_number, decode_u256, number_key, split_address_tx_key,
-    split_storage_key, storage_key, validator_set_key,
+    address_tx_key, decode_exact, decode_number, decode_u256, number_key, side_block_key,
+    split_address_tx_key, split_storage_key, storage_key, validator_set_key,
 };
 use crate::{Account, KvRead, StateChanges, StateUpdate, StateView, StoreError, Table, WriteBatch};
 
@@ -152,6 +152,34 @@ impl<R: KvRead> Snapshot<R> {
     /// The number of the canonical block with this hash.
     pub fn block_number(&self, hash: B256) -> Result<Option<u64>, StoreError> {
         self.kv.get(Table::BlockNumbers, hash.as_slice())?.map(|b| decode_number(&b)).transpose()
+    }
+
+    /// The total difficulty of the chain ending in the block with this hash (canonical or a
+    /// side block), on a chain with work.
+    pub fn total_difficulty(&self, hash: B256) -> Result<Option<U256>, StoreError> {
+        self.kv.get(Table::TotalWork, hash.as_slice())?.map(|b| decode_u256(&b)).transpose()
+    }
+
+    /// The block off the canonical chain with this number and hash, if the store keeps it.
+    pub fn side_block(&self, number: u64, hash: B256) -> Result<Option<Block>, StoreError> {
+        self.kv
+            .get(Table::SideBlocks, &side_block_key(number, hash))?
+            .map(|b| decode_exact("side block", &b))
+            .transpose()
+    }
+
+    /// The hashes of the blocks off the canonical chain kept at height `number`.
+    pub fn side_block_hashes(&self, number: u64) -> Result<Vec<B256>, StoreError> {
+        let mut hashes = Vec::new();
+        self.kv.for_each_prefix(Table::SideBlocks, &number_key(number), &mut |key, _| {
+            let hash = key
+                .get(8..)
+                .filter(|hash| hash.len() == 32)
+                .ok_or_else(|| StoreError::corrupt("side block key", "not 40 bytes"))?;
+            hashes.push(B256::from_slice(hash));
+            Ok(())
+        })?;
+        Ok(hashes)
     }
 
     /// The receipts of block `number`, in transaction order.

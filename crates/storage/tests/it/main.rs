@@ -36,6 +36,8 @@ suite_for_each_backend!(
     committed_blocks_read_back,
     commit_refuses_blocks_off_the_head,
     unwind_restores_state_and_accepts_a_new_branch,
+    branch_switch_writes_the_other_branch_at_once,
+    side_blocks_are_kept_with_their_work_and_capped,
     unwind_to_the_head_is_a_no_op,
     unwind_without_change_set_fails_cleanly,
     change_sets_expire_after_the_retention_window,

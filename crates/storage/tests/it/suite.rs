@@ -205,6 +205,103 @@ pub(crate) fn unwind_restores_state_and_accepts_a_new_branch<B: Backend>() {
     harness.commit(&main_script()[0], transfers(1, 1, b'C'), b'C');
 }
 
+/// A branch switch leaves byte for byte the store that unwinding and then committing the other
+/// branch block by block leaves (the abandoned blocks kept as side blocks), and writes nothing
+/// until it finishes.
+pub(crate) fn branch_switch_writes_the_other_branch_at_once<B: Backend>() {
+    let mut expected = Harness::<B>::new();
+    commit_main_chain(&mut expected, 5);
+    let abandoned = expected.unwind_to(2);
+    for (index, changes) in branch_script().iter().enumerate() {
+        expected.commit(changes, transfers(index as u64 + 3, 2, b'B'), b'B');
+    }
+    let branch = expected.blocks[3..].to_vec();
+    let mut harness = Harness::<B>::new();
+    commit_main_chain(&mut harness, 5);
+    let before = harness.with_store_closed(Backend::dump);
+
+    let switch_to_branch = |harness: &Harness<B>, finish: bool| {
+        let mut switch = harness.store().switch_branch(2).expect("start the switch");
+        for (committed, changes) in branch.iter().zip(branch_script()) {
+            let parent = switch.snapshot().head().expect("staged head");
+            let update = switch
+                .snapshot()
+                .prepare_state(parent.state_root, &changes)
+                .expect("prepare state on the staged chain");
+            let Committed { block, payload, .. } = committed;
+            switch
+                .commit_block(
+                    block,
+                    &payload.senders,
+                    &payload.receipts,
+                    update,
+                    &Default::default(),
+                )
+                .expect("stage the block");
+        }
+        if finish {
+            switch.finish().expect("write the switch");
+        }
+    };
+    switch_to_branch(&harness, false);
+    assert_eq!(harness.with_store_closed(Backend::dump), before, "an unfinished switch wrote");
+
+    switch_to_branch(&harness, true);
+    assert_eq!(harness.with_store_closed(Backend::dump), expected.with_store_closed(Backend::dump));
+    let snapshot = harness.snapshot();
+    for old in &abandoned {
+        let header = &old.block.header;
+        let kept = snapshot.side_block(header.number, header.hash()).expect("read side block");
+        assert_eq!(kept.as_ref(), Some(&old.block));
+    }
+}
+
+/// Side blocks need work, read back by number and hash, and are capped per height.
+pub(crate) fn side_blocks_are_kept_with_their_work_and_capped<B: Backend>() {
+    let backend = B::create();
+    let mut spec = dev_spec();
+    spec.consensus = cairn_primitives::ConsensusKind::Pow;
+    let store = ChainStore::open(backend.kv(), &spec).expect("open a proof-of-work store");
+    let genesis = store.head().expect("genesis");
+    let floor = genesis.difficulty.expect("a proof-of-work genesis carries its difficulty");
+    let snapshot = store.snapshot().expect("snapshot");
+    assert_eq!(snapshot.total_difficulty(genesis.hash()).expect("read work"), Some(floor));
+    drop(snapshot);
+
+    let child = |tag: u8, difficulty: Option<U256>| cairn_primitives::Block {
+        consensus: None,
+        header: cairn_primitives::Header {
+            parent_hash: genesis.hash(),
+            number: 1,
+            difficulty,
+            extra_data: vec![tag].into(),
+            ..genesis.clone()
+        },
+        transactions: Vec::new(),
+    };
+    match store.add_side_block(&child(0, None)) {
+        Err(StoreError::Inconsistent { number: 1, .. }) => {}
+        other => panic!("a side block without work was kept: {other:?}"),
+    }
+    for tag in 0..cairn_storage::SIDE_BLOCKS_PER_HEIGHT as u8 {
+        let block = child(tag, Some(U256::from(5)));
+        let total = store.add_side_block(&block).expect("keep a side block");
+        assert_eq!(total, floor + U256::from(5));
+        let snapshot = store.snapshot().expect("snapshot");
+        assert_eq!(snapshot.side_block(1, block.hash()).expect("read"), Some(block.clone()));
+        assert_eq!(snapshot.total_difficulty(block.hash()).expect("read"), Some(total));
+    }
+    match store.add_side_block(&child(0xff, Some(U256::from(5)))) {
+        Err(StoreError::SideBlocksFull { number: 1 }) => {}
+        other => panic!("a side block over the cap was kept: {other:?}"),
+    }
+    let snapshot = store.snapshot().expect("snapshot");
+    assert_eq!(
+        snapshot.side_block_hashes(1).expect("list").len(),
+        cairn_storage::SIDE_BLOCKS_PER_HEIGHT
+    );
+}
+
 /// Unwinding to the head or above changes nothing.
 pub(crate) fn unwind_to_the_head_is_a_no_op<B: Backend>() {
     let mut harness = Harness::<B>::new();

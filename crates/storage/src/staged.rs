@@ -1,0 +1,170 @@
+//! A read view of a backend with writes laid over it that are not written yet: what a branch
+//! switch executes the blocks of the new branch on, one after the other, before the whole
+//! switch is written at once.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use crate::kv::{Scanner, Visitor};
+use crate::{KvRead, StoreError, Table, WriteBatch};
+
+/// The staged writes, each key's last one (`None`: deleted).
+type Changes = BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>;
+
+/// A backend's view as it will read once the staged writes are applied.
+#[derive(Debug)]
+pub struct Staged<R> {
+    base: Arc<R>,
+    changes: Arc<Changes>,
+}
+
+impl<R> Clone for Staged<R> {
+    fn clone(&self) -> Self {
+        Self { base: self.base.clone(), changes: self.changes.clone() }
+    }
+}
+
+impl<R: KvRead> Staged<R> {
+    /// `base` with nothing staged yet.
+    pub(crate) fn new(base: R) -> Self {
+        Self { base: Arc::new(base), changes: Arc::default() }
+    }
+
+    /// Lays `batch`'s writes over the view, in order. Clones the staged map only while
+    /// another copy of this view is alive.
+    pub(crate) fn stage(&mut self, batch: &WriteBatch) {
+        let changes = Arc::make_mut(&mut self.changes);
+        for (table, key, value) in &batch.ops {
+            changes.insert((*table, key.clone()), value.clone());
+        }
+    }
+}
+
+impl<R: KvRead> KvRead for Staged<R> {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.changes.get(&(table, key.to_vec())) {
+            Some(staged) => Ok(staged.clone()),
+            None => self.base.get(table, key),
+        }
+    }
+
+    fn for_each_prefix(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        visit: &mut Visitor<'_>,
+    ) -> Result<(), StoreError> {
+        self.scan_prefix_from(table, prefix, prefix, &mut |key, value| {
+            visit(key, value)?;
+            Ok(ControlFlow::Continue(()))
+        })
+    }
+
+    fn scan_prefix_from(
+        &self,
+        table: Table,
+        prefix: &[u8],
+        start: &[u8],
+        scan: &mut Scanner<'_>,
+    ) -> Result<(), StoreError> {
+        let from = if start > prefix { start } else { prefix };
+        let mut staged = self
+            .changes
+            .range((table, from.to_vec())..)
+            .take_while(|((t, key), _)| *t == table && key.starts_with(prefix))
+            .map(|((_, key), value)| (key.as_slice(), value.as_deref()))
+            .peekable();
+        let mut stopped = false;
+        self.base.scan_prefix_from(table, prefix, start, &mut |key, value| {
+            // Staged keys before this one come first; a staged write of this key replaces it.
+            while let Some((staged_key, staged_value)) = staged.next_if(|(k, _)| *k <= key) {
+                let replaces = staged_key == key;
+                if let Some(staged_value) = staged_value
+                    && scan(staged_key, staged_value)?.is_break()
+                {
+                    stopped = true;
+                    return Ok(ControlFlow::Break(()));
+                }
+                if replaces {
+                    return Ok(ControlFlow::Continue(()));
+                }
+            }
+            let flow = scan(key, value)?;
+            stopped = flow.is_break();
+            Ok(flow)
+        })?;
+        if !stopped {
+            for (key, value) in staged {
+                if let Some(value) = value
+                    && scan(key, value)?.is_break()
+                {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KvStore, MemoryKv};
+
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn entries(view: &impl KvRead, prefix: &[u8], start: &[u8]) -> Result<Entries, StoreError> {
+        let mut out = Vec::new();
+        view.scan_prefix_from(Table::Meta, prefix, start, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_and_scans_as_the_backend_would_after_the_batch() -> Result<(), StoreError> {
+        let kv = MemoryKv::new();
+        let mut base = WriteBatch::default();
+        for key in [b"a1", b"a3", b"a5", b"b1"] {
+            base.put(Table::Meta, key.to_vec(), key.to_vec());
+        }
+        kv.write(base)?;
+        let mut batch = WriteBatch::default();
+        batch.put(Table::Meta, b"a0".to_vec(), b"new".to_vec());
+        batch.put(Table::Meta, b"a3".to_vec(), b"changed".to_vec());
+        batch.delete(Table::Meta, b"a5".to_vec());
+        batch.put(Table::Meta, b"a6".to_vec(), b"new".to_vec());
+        batch.put(Table::Headers, b"a2".to_vec(), b"other table".to_vec());
+
+        let mut staged = Staged::new(kv.read()?);
+        staged.stage(&batch);
+        kv.write(batch)?;
+        let applied = kv.read()?;
+
+        for (prefix, start) in [(&b"a"[..], &b""[..]), (b"a", b"a2"), (b"a", b"a5"), (b"", b"")] {
+            assert_eq!(entries(&staged, prefix, start)?, entries(&applied, prefix, start)?);
+        }
+        for key in [&b"a0"[..], b"a3", b"a5", b"b1", b"zz"] {
+            assert_eq!(staged.get(Table::Meta, key)?, applied.get(Table::Meta, key)?);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_scan_stops_where_the_scanner_breaks() -> Result<(), StoreError> {
+        let mut staged = Staged::new(MemoryKv::new().read()?);
+        let mut batch = WriteBatch::default();
+        batch.put(Table::Meta, b"k1".to_vec(), b"1".to_vec());
+        batch.put(Table::Meta, b"k2".to_vec(), b"2".to_vec());
+        staged.stage(&batch);
+        let mut seen = 0;
+        staged.scan_prefix_from(Table::Meta, b"k", b"", &mut |_, _| {
+            seen += 1;
+            Ok(ControlFlow::Break(()))
+        })?;
+        assert_eq!(seen, 1);
+        Ok(())
+    }
+}
