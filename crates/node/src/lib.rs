@@ -28,6 +28,7 @@
 pub mod audit;
 mod call;
 mod fees;
+mod fork_choice;
 mod genesis_views;
 mod governance_genesis;
 pub mod logs;
@@ -44,6 +45,7 @@ pub use cairn_reads::{FeeSuggestion, NodeError, Origin, TxLookup};
 pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };
+pub use fork_choice::Imported;
 pub use miner::Miner;
 pub use node::{Candidate, Node};
 pub use producer::BlockProducer;

@@ -58,7 +58,7 @@ const BLOCK_BUFFER: usize = 1024;
 const PENDING_BUFFER: usize = 16_384;
 
 /// The mempool's view of the head state.
-struct HeadState<R>(Snapshot<R>);
+pub(crate) struct HeadState<R>(pub(crate) Snapshot<R>);
 
 impl<R: cairn_storage::KvRead> AccountView for HeadState<R> {
     fn nonce(&self, who: Address) -> u64 {
@@ -89,7 +89,7 @@ pub struct Node<K: KvStore> {
     spec: ChainSpec,
     /// The spec's genesis validator set: every height's set until a block records another.
     pub(crate) genesis_set: Arc<ValidatorSetRecord>,
-    consensus: ConsensusRoles,
+    pub(crate) consensus: ConsensusRoles,
     /// Where block times and the drift check read the time.
     clock: Arc<dyn Clock>,
     pool: Mutex<Pool>,
@@ -102,6 +102,14 @@ pub struct Node<K: KvStore> {
     recoveries: AtomicU64,
     /// The newest produced block's number and how long building and committing it took.
     last_production: Mutex<Option<(u64, Duration)>>,
+    /// Held by [`Node::import_block`].
+    importing: Mutex<()>,
+    /// Blocks found invalid on import (see [`crate::fork_choice`]).
+    invalid: Mutex<HashSet<B256>>,
+    /// Switches to a heavier branch so far.
+    pub(crate) reorgs: AtomicU64,
+    /// Switches refused as deeper than the store can unwind.
+    pub(crate) deep_reorgs_refused: AtomicU64,
 }
 
 impl<K: KvStore> Node<K> {
@@ -152,6 +160,10 @@ impl<K: KvStore> Node<K> {
             local,
             recoveries: AtomicU64::new(0),
             last_production: Mutex::new(None),
+            importing: Mutex::new(()),
+            invalid: Mutex::new(HashSet::new()),
+            reorgs: AtomicU64::new(0),
+            deep_reorgs_refused: AtomicU64::new(0),
         })
     }
 
@@ -210,8 +222,36 @@ impl<K: KvStore> Node<K> {
         self.consensus.production.beneficiary()
     }
 
-    fn pool(&self) -> MutexGuard<'_, Pool> {
+    pub(crate) fn pool(&self) -> MutexGuard<'_, Pool> {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held while a block from elsewhere is imported, so imports happen one at a time.
+    pub(crate) fn lock_imports(&self) -> MutexGuard<'_, ()> {
+        self.importing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks found invalid on import, refused at once if offered again.
+    pub(crate) fn invalid_blocks(&self) -> MutexGuard<'_, HashSet<B256>> {
+        self.invalid.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the producer: the pool has transactions it did not have.
+    pub(crate) fn notify_admitted(&self) {
+        self.admitted.notify_one();
+    }
+
+    /// How many times this node switched to a heavier branch, and how many switches it refused
+    /// as deeper than the store can unwind, since it started.
+    pub fn reorg_counts(&self) -> (u64, u64) {
+        (self.reorgs.load(Ordering::Relaxed), self.deep_reorgs_refused.load(Ordering::Relaxed))
+    }
+
+    /// Tells block subscribers of a switch to another branch: each adopted header in order.
+    pub(crate) fn announce_reorg(&self, reorg: &Arc<cairn_reads::Reorg>) {
+        for header in &reorg.adopted {
+            let _ = self.blocks.send(Arc::new(header.clone()));
+        }
     }
 
     /// Resolves once the pool admitted a transaction since the last call returned.
@@ -331,7 +371,7 @@ impl<K: KvStore> Node<K> {
     }
 
     /// Refuses block work once the store has failed.
-    fn storage_ok(&self) -> Result<(), NodeError> {
+    pub(crate) fn storage_ok(&self) -> Result<(), NodeError> {
         match self.storage_failure() {
             Some(failure) => Err(NodeError::StorageFailed(failure)),
             None => Ok(()),
@@ -521,25 +561,39 @@ impl<K: KvStore> Node<K> {
         let started = Instant::now();
         let snapshot = self.store.snapshot()?;
         let parent = snapshot.head()?;
-        let sets = self.sets(&snapshot);
-        cairn_consensus::validate_parent_link(
-            &parent,
-            &block.header,
-            sets.gas_limit_after(&parent)?,
-        )?;
-        let end = self.consensus.block_end.import(&sets, &snapshot, &parent, &block)?;
         cairn_consensus::validate_clock(
             &block.header,
             self.now_ms(),
             self.spec.max_clock_drift_ms,
         )?;
+        let mut candidate = self.check_on(&snapshot, &parent, block)?;
+        candidate.work = started.elapsed();
+        Ok(candidate)
+    }
+
+    /// [`Node::check_candidate`]'s checks of `block` as the child of `parent`, whose state
+    /// `snapshot` holds (the head's, or a branch switch's staged view), without the clock.
+    pub(crate) fn check_on<R: KvRead + 'static>(
+        &self,
+        snapshot: &Snapshot<R>,
+        parent: &Header,
+        block: Block,
+    ) -> Result<Candidate, NodeError> {
+        let started = Instant::now();
+        let sets = self.sets(snapshot);
+        cairn_consensus::validate_parent_link(
+            parent,
+            &block.header,
+            sets.gas_limit_after(parent)?,
+        )?;
+        let end = self.consensus.block_end.import(&sets, snapshot, parent, &block)?;
         let senders = self.senders(&block)?;
         let executed = cairn_consensus::check_transactions_beside(
             self.consensus.transactions.as_ref(),
-            &snapshot,
+            snapshot,
             &block,
             &senders,
-            || execute_block(&snapshot, &self.spec, &parent, &block, &senders, end.as_ref()),
+            || execute_block(snapshot, &self.spec, parent, &block, &senders, end.as_ref()),
         )??;
         Ok(Candidate {
             block,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use alloy_primitives::B256;
 use cairn_consensus::ConsensusError;
 use cairn_execution::{CallError, CallOutcome, ExecError};
 use cairn_mempool::PoolError;
@@ -57,6 +58,29 @@ pub enum NodeError {
     /// of work): its miner searches for the seal and commits them.
     #[error("this engine seals blocks by work; its miner commits them")]
     SealedByWork,
+    /// A block from elsewhere whose parent this node does not hold (yet): its sender should
+    /// send the parent first.
+    #[error("block {number} has an unknown parent {parent}")]
+    UnknownParent {
+        /// The block's number.
+        number: u64,
+        /// The parent hash it names.
+        parent: B256,
+    },
+    /// A heavier branch forks further back than the store can unwind (its change sets): the
+    /// node stays on its chain, and an operator has to decide.
+    #[error(
+        "refusing a reorg of {depth} blocks (more than the {limit} blocks the store can unwind) \
+         to the heavier branch ending in {tip}"
+    )]
+    ReorgTooDeep {
+        /// How many canonical blocks the switch would take off.
+        depth: u64,
+        /// The deepest switch the store can make.
+        limit: u64,
+        /// The heavier branch's newest block.
+        tip: B256,
+    },
     /// The chain spec breaks its own rules.
     #[error("invalid chain spec: {0}")]
     Spec(#[from] cairn_primitives::PrimitivesError),

@@ -1,7 +1,7 @@
 //! Plain data the reader traits answer with.
 
 use alloy_primitives::{Address, B256, Log};
-use cairn_primitives::{Receipt, TxEnvelope};
+use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
 
 /// A transaction found in the chain, with where it sits and what it did.
 #[derive(Debug, Clone)]
@@ -121,4 +121,17 @@ pub struct VerifyProgress {
     pub checked: u64,
     /// Blocks to check: the head height when the verification started.
     pub total: u64,
+}
+
+/// A switch of the canonical chain to a heavier branch (proof of work), as readers are told of
+/// it: what they showed from the abandoned blocks is no longer part of the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reorg {
+    /// The newest block both branches share.
+    pub ancestor: Header,
+    /// The blocks taken off the chain, oldest first, each with the receipts it had (its logs
+    /// are now removed).
+    pub abandoned: Vec<(Block, Vec<Receipt>)>,
+    /// The headers of the branch now canonical, oldest first; the last is the new head.
+    pub adopted: Vec<Header>,
 }

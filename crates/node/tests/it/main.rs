@@ -11,6 +11,7 @@ mod durability;
 mod events;
 mod fail_stop;
 mod fees;
+mod fork_choice;
 mod mempool;
 mod mining;
 mod permissions;
