@@ -10,8 +10,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use cairn_primitives::Header;
-use cairn_reads::ServedNode;
+use cairn_reads::{ChainEvent, ServedNode};
 use prometheus::{
     Encoder as _, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     Opts, Registry, TextEncoder,
@@ -41,6 +40,8 @@ pub(crate) struct Metrics {
     peers: IntGauge,
     block_time: Histogram,
     recoveries: IntCounter,
+    reorgs: IntCounter,
+    reorgs_refused: IntCounter,
 }
 
 impl Metrics {
@@ -94,6 +95,16 @@ impl Metrics {
             "Transaction senders recovered from signatures (at most one per transaction)",
         )
         .map_err(bad)?;
+        let reorgs = IntCounter::new(
+            "cairn_reorgs_total",
+            "Switches of the canonical chain to a heavier branch (proof of work)",
+        )
+        .map_err(bad)?;
+        let reorgs_refused = IntCounter::new(
+            "cairn_reorgs_refused_total",
+            "Heavier branches refused because they fork deeper than the store can unwind",
+        )
+        .map_err(bad)?;
         let registry = Registry::new();
         registry.register(Box::new(requests.clone())).map_err(bad)?;
         registry.register(Box::new(latency.clone())).map_err(bad)?;
@@ -105,6 +116,8 @@ impl Metrics {
         registry.register(Box::new(peers.clone())).map_err(bad)?;
         registry.register(Box::new(block_time.clone())).map_err(bad)?;
         registry.register(Box::new(recoveries.clone())).map_err(bad)?;
+        registry.register(Box::new(reorgs.clone())).map_err(bad)?;
+        registry.register(Box::new(reorgs_refused.clone())).map_err(bad)?;
         Ok(Self {
             registry,
             requests,
@@ -117,6 +130,8 @@ impl Metrics {
             peers,
             block_time,
             recoveries,
+            reorgs,
+            reorgs_refused,
         })
     }
 
@@ -135,6 +150,9 @@ impl Metrics {
         self.mempool_queued.set(gauge(queued as u64));
         // The node counts; the counter catches up with it when scraped.
         self.recoveries.inc_by(node.tx_recoveries().saturating_sub(self.recoveries.get()));
+        let (reorgs, refused) = node.reorg_counts();
+        self.reorgs.inc_by(reorgs.saturating_sub(self.reorgs.get()));
+        self.reorgs_refused.inc_by(refused.saturating_sub(self.reorgs_refused.get()));
         let mut text = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut text)
@@ -147,11 +165,12 @@ impl Metrics {
     pub(crate) async fn watch_blocks(
         self: Arc<Self>,
         node: Arc<dyn ServedNode>,
-        mut blocks: broadcast::Receiver<Arc<Header>>,
+        mut blocks: broadcast::Receiver<ChainEvent>,
     ) {
         loop {
             match blocks.recv().await {
-                Ok(header) => {
+                Ok(ChainEvent::Reorg(_)) => {}
+                Ok(ChainEvent::Head(header)) => {
                     if let Some(took) = node.production_time(header.number) {
                         self.block_time.observe(took.as_secs_f64());
                     }

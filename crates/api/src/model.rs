@@ -62,6 +62,12 @@ pub(crate) struct BlockRef {
     pub(crate) timestamp: u64,
 }
 
+impl BlockRef {
+    pub(crate) fn of(header: &cairn_primitives::Header) -> Self {
+        Self { number: header.number, hash: header.hash(), timestamp: header.timestamp }
+    }
+}
+
 /// A block's header fields and how many transactions it holds.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub(crate) struct BlockSummary {

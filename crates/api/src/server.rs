@@ -83,14 +83,14 @@ pub async fn start(
         listener.local_addr().map_err(|source| ApiError::Bind { addr: config.addr, source })?;
     let metrics = Arc::new(Metrics::new()?);
     let guard = Arc::new(Guard::new(&config.auth, metrics.clone()));
-    let blocks = node.subscribe_blocks();
+    let blocks = node.subscribe_chain();
     let reads = node.clone();
     let webhooks = Arc::new(WebhookStore::new(records, config.webhooks.history));
     let (dispatcher, head_follower) = Dispatcher::new(
         reads.clone(),
         webhooks.clone(),
         config.webhooks.clone(),
-        node.subscribe_blocks(),
+        node.subscribe_chain(),
     )?;
     dispatcher.start_all().await?;
     let services = Services {

@@ -2,7 +2,7 @@
 //! as they happen, over a WebSocket or Server-Sent Events at the same path.
 //!
 //! ```text
-//!  node.subscribe_blocks() ─► feed task ─► bounded queue ─► WebSocket text frames / SSE events
+//!  node.subscribe_chain() ─► feed task ─► bounded queue ─► WebSocket text frames / SSE events
 //!  (+ subscribe_pending()     │ replays blocks from the store from `?from=`, then follows live
 //!   if transactions wanted;   │ blocks by reading each from the store in order (no gap, no repeat)
 //!   both first)               └ a client that leaves the queue full too long is dropped
@@ -11,6 +11,7 @@
 //! The node's broadcast never waits for a client: a feed that falls behind it, or a client
 //! that stops reading, ends with a close reason naming the height to resume from.
 
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use cairn_http::SlotRefused;
 use cairn_primitives::Header;
-use cairn_reads::ServedNode;
+use cairn_reads::{ChainEvent, Reorg, ServedNode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
@@ -62,6 +63,11 @@ pub(crate) struct StreamQuery {
         pattern = "^,*((block|blocks|finalized|transactions|events)(,+(block|blocks|finalized|transactions|events))*)?,*$"
     )]
     kinds: Option<String>,
+    /// The hash of block `from - 1` as this client received it. If that block is no longer
+    /// canonical (a reorg abandoned it while the client was away), the stream starts with a
+    /// `reorg` message and resumes from where the branches part.
+    #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
+    hash: Option<String>,
     /// Only events of this contract (0x + 40 hex digits).
     #[param(pattern = "^0x[0-9a-fA-F]{40}$")]
     address: Option<String>,
@@ -92,10 +98,27 @@ pub(crate) enum MessageType {
     Transaction,
     /// A log matching the stream's filter (`data`: the event).
     Event,
+    /// The chain switched to a heavier branch (proof of work): the blocks in `data.abandoned`
+    /// this stream had sent, and their events, are no longer part of the chain; the new
+    /// branch's blocks follow from `data.ancestor.number + 1` (the cursor is the ancestor's).
+    Reorg,
     /// The stream ends (`data`: `reason` and `resume_from`); SSE only, a WebSocket gets a
     /// close frame with the same reason.
     Close,
 }
+
+/// What a `reorg` message carries.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ReorgView {
+    /// The newest block both branches share.
+    pub(crate) ancestor: BlockRef,
+    /// The blocks this stream had sent that the chain no longer holds, oldest first.
+    pub(crate) abandoned: Vec<BlockRef>,
+}
+
+/// How many delivered blocks a stream remembers by hash, to tell which of them a reorg
+/// abandoned: as many as a reorg may reach.
+const REMEMBERED_BLOCKS: usize = 1024;
 
 /// One message of a stream, the same JSON over WebSocket and SSE.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -206,12 +229,12 @@ fn message(
 }
 
 /// Block `number`'s messages: its events, the block, and (if wanted and the engine has
-/// finalised it) its finality, all read from one view.
+/// finalised it) its finality, all read from one view; and which block that was.
 fn block_messages(
     node: &dyn ServedNode,
     options: &Options,
     number: u64,
-) -> Result<Vec<StreamMessage>, ApiError> {
+) -> Result<(Vec<StreamMessage>, BlockRef), ApiError> {
     let view = node.view()?;
     let full = chain::full_block(view.as_ref(), number)?
         .ok_or_else(|| ApiError::BlockNotFound(number.to_string()))?;
@@ -228,10 +251,9 @@ fn block_messages(
     )?);
     if options.finalized && view.heads()?.finalized >= number {
         let header = &full.block.header;
-        let finalized = BlockRef { number, hash: header.hash(), timestamp: header.timestamp };
-        messages.push(message(MessageType::Finalized, number, finalized)?);
+        messages.push(message(MessageType::Finalized, number, BlockRef::of(header))?);
     }
-    Ok(messages)
+    Ok((messages, BlockRef::of(&full.block.header)))
 }
 
 /// Queues `messages` all together (a block is delivered whole or not at all), waiting at
@@ -258,7 +280,8 @@ async fn deliver(
     Ok(())
 }
 
-/// Sends blocks `*next..=to` from the store, advancing `*next` past each one delivered.
+/// Sends blocks `*next..=to` from the store, advancing `*next` past each one delivered and
+/// remembering it in `sent`.
 async fn send_blocks(
     node: &Arc<dyn ServedNode>,
     options: &Arc<Options>,
@@ -266,24 +289,65 @@ async fn send_blocks(
     to: u64,
     out: &mpsc::Sender<StreamMessage>,
     stall: Duration,
+    sent: &mut Sent,
 ) -> Result<(), End> {
     while *next <= to {
         let number = *next;
         let (reader, wanted) = (node.clone(), options.clone());
-        let messages = blocking(move || block_messages(reader.as_ref(), &wanted, number))
+        let (messages, block) = blocking(move || block_messages(reader.as_ref(), &wanted, number))
             .await
             .map_err(|e| End::Failed { resume_from: number, reason: e.to_string() })?;
         deliver(out, messages, stall, number).await?;
+        sent.push(block);
         *next = number + 1;
     }
     Ok(())
+}
+
+/// Sends a `reorg` message: `abandoned` left the chain, which goes on after `ancestor`.
+async fn send_reorg(
+    out: &mpsc::Sender<StreamMessage>,
+    ancestor: &Header,
+    abandoned: Vec<BlockRef>,
+    stall: Duration,
+    resume_from: u64,
+) -> Result<(), End> {
+    let view = ReorgView { ancestor: BlockRef::of(ancestor), abandoned };
+    let reorg = message(MessageType::Reorg, ancestor.number, view)
+        .map_err(|e| End::Failed { resume_from, reason: e.to_string() })?;
+    deliver(out, vec![reorg], stall, resume_from).await
+}
+
+/// The blocks a stream delivered most recently, oldest first.
+#[derive(Default)]
+struct Sent(VecDeque<BlockRef>);
+
+impl Sent {
+    fn push(&mut self, block: BlockRef) {
+        if self.0.len() == REMEMBERED_BLOCKS {
+            self.0.pop_front();
+        }
+        self.0.push_back(block);
+    }
+
+    /// The delivered blocks `reorg` abandoned, oldest first; they and every block delivered
+    /// above the ancestor are forgotten (the new branch's are delivered again from there).
+    fn abandoned_by(&mut self, reorg: &Reorg) -> Vec<BlockRef> {
+        let gone: HashSet<B256> = reorg.abandoned.iter().map(|(block, _)| block.hash()).collect();
+        let above = self.0.iter().position(|b| b.number > reorg.ancestor.number);
+        let dropped: Vec<BlockRef> = match above {
+            Some(index) => self.0.drain(index..).collect(),
+            None => Vec::new(),
+        };
+        dropped.into_iter().filter(|b| gone.contains(&b.hash)).collect()
+    }
 }
 
 /// Produces a stream's messages until the client leaves or falls behind.
 async fn feed(
     node: Arc<dyn ServedNode>,
     options: Arc<Options>,
-    from: Option<u64>,
+    (from, hash): (Option<u64>, Option<B256>),
     mut live: Live,
     out: mpsc::Sender<StreamMessage>,
     stall: Duration,
@@ -298,6 +362,36 @@ async fn feed(
         },
     };
     let mut next = start;
+    let mut sent = Sent::default();
+    if let (Some(from), Some(hash)) = (from, hash) {
+        let reader = node.clone();
+        let moved = blocking(move || {
+            let view = reader.view()?;
+            let number = from.saturating_sub(1);
+            if view.header(number)?.is_some_and(|h| h.hash() == hash) {
+                return Ok(None);
+            }
+            match view.branch_of(number, hash)? {
+                Some((ancestor, branch)) => Ok(Some((ancestor, branch))),
+                None => Err(ApiError::InvalidQuery(format!(
+                    "block {hash} at height {number} is not known to this node; resume from an \
+                     earlier height"
+                ))),
+            }
+        })
+        .await;
+        match moved {
+            Ok(None) => {}
+            Ok(Some((ancestor, branch))) => {
+                let abandoned = branch.iter().map(BlockRef::of).collect();
+                if let Err(end) = send_reorg(&out, &ancestor, abandoned, stall, next).await {
+                    return end;
+                }
+                next = ancestor.number + 1;
+            }
+            Err(e) => return End::Failed { resume_from: from, reason: e.to_string() },
+        }
+    }
     // Replay: catch up with the store's head until it stops moving; live blocks that arrive
     // meanwhile wait in `live` and are skipped below once replayed.
     loop {
@@ -308,7 +402,9 @@ async fn feed(
         if next > head {
             break;
         }
-        if let Err(end) = send_blocks(&node, &options, &mut next, head, &out, stall).await {
+        if let Err(end) =
+            send_blocks(&node, &options, &mut next, head, &out, stall, &mut sent).await
+        {
             return end;
         }
     }
@@ -330,8 +426,18 @@ async fn feed(
                 Err(e) => Err(lagged_or_stopped(e, next)),
             },
             block = live.blocks.recv() => match block {
-                Ok(header) => {
-                    send_blocks(&node, &options, &mut next, header.number, &out, stall).await
+                Ok(ChainEvent::Head(header)) => {
+                    send_blocks(&node, &options, &mut next, header.number, &out, stall, &mut sent)
+                        .await
+                }
+                Ok(ChainEvent::Reorg(reorg)) => {
+                    let abandoned = sent.abandoned_by(&reorg);
+                    if abandoned.is_empty() {
+                        Ok(())
+                    } else {
+                        next = next.min(reorg.ancestor.number + 1);
+                        send_reorg(&out, &reorg.ancestor, abandoned, stall, next).await
+                    }
                 }
                 Err(e) => Err(lagged_or_stopped(e, next)),
             },
@@ -345,7 +451,7 @@ async fn feed(
 /// What a feed follows once it has caught up: committed blocks, and admitted transactions if
 /// the client wants them.
 struct Live {
-    blocks: broadcast::Receiver<Arc<Header>>,
+    blocks: broadcast::Receiver<ChainEvent>,
     pending: Option<broadcast::Receiver<B256>>,
 }
 
@@ -403,11 +509,12 @@ fn sse_event(message: &StreamMessage) -> Event {
         MessageType::Finalized => "finalized",
         MessageType::Transaction => "transaction",
         MessageType::Event => "event",
+        MessageType::Reorg => "reorg",
         MessageType::Close => "close",
     });
     let event = match message.r#type {
         // The id is where to resume after this block, so EventSource's Last-Event-ID works.
-        MessageType::Block => event.id((message.cursor + 1).to_string()),
+        MessageType::Block | MessageType::Reorg => event.id((message.cursor + 1).to_string()),
         _ => event,
     };
     event.json_data(message).unwrap_or_else(|_| Event::default().comment("unencodable message"))
@@ -476,6 +583,17 @@ pub(crate) async fn stream(
         },
         None => None,
     };
+    let hash = query
+        .hash
+        .as_deref()
+        .map(|hash| {
+            hash.parse::<B256>()
+                .map_err(|_| ApiError::InvalidQuery("hash must be 0x and 64 hex digits".into()))
+        })
+        .transpose()?;
+    if hash.is_some() && from.is_none_or(|from| from == 0) {
+        return Err(ApiError::InvalidQuery("hash names block from - 1: pass from too".into()));
+    }
     let limits = state.stream.clone();
     let holder = match request.extensions().get::<Caller>().and_then(Caller::key_id) {
         Some(key) => StreamHolder::Key(key.to_string()),
@@ -490,12 +608,12 @@ pub(crate) async fn stream(
     let start = |node: Arc<dyn ServedNode>| {
         // Subscribe before anything is read, so no block between the two is missed.
         let live = Live {
-            blocks: node.subscribe_blocks(),
+            blocks: node.subscribe_chain(),
             pending: options.transactions.then(|| node.subscribe_pending()),
         };
         let (out, queue) = mpsc::channel(limits.buffer.max(1));
         let feed = tokio::spawn(async move {
-            let end = feed(node, options, from, live, out, limits.stall).await;
+            let end = feed(node, options, (from, hash), live, out, limits.stall).await;
             drop(permit);
             end
         });

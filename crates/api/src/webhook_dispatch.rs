@@ -4,7 +4,7 @@
 //! [`crate::webhook_store`]). Nothing is queued in memory, so nothing is lost on a crash.
 //!
 //! ```text
-//!  node.subscribe_blocks() ─► head (watch) ─► dispatcher per webhook: events of block `next.height`
+//!  node.subscribe_chain() ─► head (watch) ─► dispatcher per webhook: events of block `next.height`
 //!                                       ─► POST (X-Cairn-Signature) ─► 2xx: record + cursor,
 //!                                          one atomic write; else backoff and retry
 //! ```
@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use cairn_primitives::Header;
-use cairn_reads::ServedNode;
+use cairn_primitives::ConsensusKind;
+use cairn_reads::{ChainEvent, ServedNode};
 use hmac::{Hmac, Mac};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Serialize;
@@ -158,11 +158,14 @@ impl Tip {
 }
 
 /// The highest block a webhook's events may come from: the head if it wants new blocks (and
-/// not their finality), else the finalized height. A block's events are so the same whenever
-/// they are derived, and so are their positions and delivery ids.
-fn limit(filter: &Filter, tip: Tip) -> u64 {
+/// not their finality) on a chain whose blocks are never reverted, else the finalized height
+/// (on a proof-of-work chain, the head minus its confirmations). A block's events are so the
+/// same whenever they are derived, and so are their positions and delivery ids, and a
+/// receiver is not sent events of blocks a reorg may still abandon.
+fn limit(filter: &Filter, tip: Tip, reversible: bool) -> u64 {
     let events = &filter.events;
-    if events.contains(&EventKind::Block) && !events.contains(&EventKind::Finalized) {
+    if !reversible && events.contains(&EventKind::Block) && !events.contains(&EventKind::Finalized)
+    {
         tip.latest
     } else {
         tip.finalized
@@ -197,7 +200,7 @@ impl Dispatcher {
         node: Arc<dyn ServedNode>,
         store: Arc<WebhookStore>,
         config: WebhookConfig,
-        blocks: broadcast::Receiver<Arc<Header>>,
+        blocks: broadcast::Receiver<ChainEvent>,
     ) -> Result<(Arc<Self>, JoinHandle<()>), ApiError> {
         let destinations = Destinations { allow_private: config.allow_private };
         // No proxy: the destination rule is checked on the addresses the client connects to,
@@ -372,7 +375,8 @@ impl Dispatcher {
             };
             let at = next.filter(|n| *n > webhook.next).unwrap_or(webhook.next);
             let newest = *head.borrow_and_update();
-            if at.height > limit(&webhook.filter, newest) {
+            let reversible = self.node.spec().consensus == ConsensusKind::Pow;
+            if at.height > limit(&webhook.filter, newest, reversible) {
                 if at > webhook.next {
                     let store = self.store.clone();
                     let (lookup, moved) = (id.clone(), at);
@@ -463,7 +467,7 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 /// re-reads it if the feed fell behind.
 async fn follow_head(
     node: Arc<dyn ServedNode>,
-    mut blocks: broadcast::Receiver<Arc<Header>>,
+    mut blocks: broadcast::Receiver<ChainEvent>,
     publish: watch::Sender<Tip>,
 ) {
     loop {

@@ -19,7 +19,6 @@ use cairn_bft::{ConsensusPeers, PeerId};
 use cairn_governance::{read_allowed_nodes, storage_root};
 use cairn_network::NetworkHandle;
 use cairn_node::Node;
-use cairn_primitives::Header;
 use cairn_storage::{KvStore, StateView};
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinHandle;
@@ -57,7 +56,7 @@ fn read_allowed(
 /// Node permissioning of one node: the set in force and the blocks that may change it.
 pub(crate) struct PeerPermissions<K: KvStore> {
     node: Arc<Node<K>>,
-    blocks: broadcast::Receiver<Arc<Header>>,
+    blocks: broadcast::Receiver<cairn_node::ChainEvent>,
     /// The root the set was read at; `None` after a failed read, so the next block reads again.
     root: Option<B256>,
     allowed: Allowed,
@@ -69,7 +68,7 @@ impl<K: KvStore> PeerPermissions<K> {
     pub(crate) fn at_head(node: &Arc<Node<K>>) -> Option<Self> {
         node.spec().governance.as_ref()?;
         // Subscribed first, so no block committed after the read goes unseen.
-        let blocks = node.subscribe_blocks();
+        let blocks = node.subscribe_chain();
         let read = node
             .head_snapshot()
             .map_err(|e| e.to_string())

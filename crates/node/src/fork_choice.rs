@@ -304,7 +304,7 @@ fn block_header<R: KvRead>(
 
 /// The side blocks from the canonical chain up to `tip`, oldest first, and the canonical block
 /// they fork from.
-fn side_branch<R: KvRead>(
+pub(crate) fn side_branch<R: KvRead>(
     snapshot: &Snapshot<R>,
     number: u64,
     tip: B256,

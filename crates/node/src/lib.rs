@@ -41,7 +41,7 @@ mod sets;
 mod staking_genesis;
 
 pub use cairn_reads::CallBlock;
-pub use cairn_reads::{FeeSuggestion, NodeError, Origin, TxLookup};
+pub use cairn_reads::{ChainEvent, FeeSuggestion, NodeError, Origin, Reorg, TxLookup};
 pub use call::{
     AccessListResult, BlockOverrides, CALL_GAS_CAP, CallOutcome, StateOverride, TransactionRequest,
 };

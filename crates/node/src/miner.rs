@@ -63,7 +63,7 @@ enum Outcome {
 
 async fn run<K: KvStore>(node: Arc<Node<K>>, threads: usize, mut stop: watch::Receiver<bool>) {
     let recommit = Duration::from_millis(node.spec().block_time_ms.max(1));
-    let mut blocks = node.subscribe_blocks();
+    let mut blocks = node.subscribe_chain();
     info!(threads, coinbase = %node.beneficiary(), "mining");
     while !*stop.borrow_and_update() {
         if let Some(failure) = node.storage_failure() {
@@ -124,7 +124,7 @@ async fn run<K: KvStore>(node: Arc<Node<K>>, threads: usize, mut stop: watch::Re
 /// Waits for the search to find a nonce, or for a reason to start again.
 async fn search_until<K: KvStore>(
     mut search: Search,
-    blocks: &mut broadcast::Receiver<Arc<cairn_primitives::Header>>,
+    blocks: &mut broadcast::Receiver<crate::ChainEvent>,
     node: &Node<K>,
     stop: &mut watch::Receiver<bool>,
     recommit: Duration,

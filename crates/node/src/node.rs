@@ -26,7 +26,7 @@ use tracing::{info, warn};
 
 use crate::audit::{VerifyFailure, VerifyProgress, VerifyReport, verify_chain_with_progress};
 use crate::sets::{StoreSets, genesis_set};
-use crate::{NodeError, Origin, TxLookup};
+use crate::{ChainEvent, NodeError, Origin, TxLookup};
 
 /// A block executed on top of the head and ready to commit once agreed, with what its
 /// execution produced.
@@ -95,7 +95,7 @@ pub struct Node<K: KvStore> {
     pool: Mutex<Pool>,
     /// Woken when the pool admits a transaction: the dev producer's cue for a block.
     admitted: Notify,
-    blocks: broadcast::Sender<Arc<Header>>,
+    blocks: broadcast::Sender<ChainEvent>,
     pending: broadcast::Sender<B256>,
     local: broadcast::Sender<Bytes>,
     /// Signature recoveries so far, for [`Node::tx_recoveries`].
@@ -247,10 +247,12 @@ impl<K: KvStore> Node<K> {
         (self.reorgs.load(Ordering::Relaxed), self.deep_reorgs_refused.load(Ordering::Relaxed))
     }
 
-    /// Tells block subscribers of a switch to another branch: each adopted header in order.
+    /// Tells chain subscribers of a switch to another branch, then of each adopted block as
+    /// it became the head, oldest first.
     pub(crate) fn announce_reorg(&self, reorg: &Arc<cairn_reads::Reorg>) {
+        let _ = self.blocks.send(ChainEvent::Reorg(reorg.clone()));
         for header in &reorg.adopted {
-            let _ = self.blocks.send(Arc::new(header.clone()));
+            let _ = self.blocks.send(ChainEvent::Head(Arc::new(header.clone())));
         }
     }
 
@@ -384,8 +386,9 @@ impl<K: KvStore> Node<K> {
         self.recoveries.load(Ordering::Relaxed)
     }
 
-    /// Headers of the blocks committed from now on, each as it becomes the head.
-    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>> {
+    /// The chain's changes from now on: each block as it becomes the head, and each switch to
+    /// another branch before the adopted blocks' heads.
+    pub fn subscribe_chain(&self) -> broadcast::Receiver<ChainEvent> {
         self.blocks.subscribe()
     }
 
@@ -664,7 +667,7 @@ impl<K: KvStore> Node<K> {
         );
         *self.last_production.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((header.number, work + started.elapsed()));
-        let _ = self.blocks.send(Arc::new(header.clone()));
+        let _ = self.blocks.send(ChainEvent::Head(Arc::new(header.clone())));
         Ok(header)
     }
 

@@ -14,9 +14,9 @@ use cairn_execution::CallOutcome;
 use cairn_mempool::{PoolError, PooledTx};
 use cairn_primitives::{Block, ChainSpec, Header, Receipt, ValidatorSetRecord};
 use cairn_reads::{
-    BlockLog, BlockSelector, CallBlock, ChainReader, ChainView, FeeSuggestion, Heads, NodeEvents,
-    NodeReads, Origin, PoolReader, Simulator, TxLookup, TxSubmitter, VerifyFailure, VerifyProgress,
-    VerifyReport,
+    BlockLog, BlockSelector, CallBlock, ChainEvent, ChainReader, ChainView, FeeSuggestion, Heads,
+    NodeEvents, NodeReads, Origin, PoolReader, Simulator, TxLookup, TxSubmitter, VerifyFailure,
+    VerifyProgress, VerifyReport,
 };
 use cairn_storage::{
     AccountProof, AddressTx, KvRead, KvStore, Snapshot, StateView, StoreError, TxLocation,
@@ -95,6 +95,18 @@ impl<R: KvRead> ChainView for View<'_, R> {
 
     fn block_number(&self, hash: B256) -> Result<Option<u64>, NodeError> {
         Ok(self.snapshot.block_number(hash)?)
+    }
+
+    fn branch_of(
+        &self,
+        number: u64,
+        hash: B256,
+    ) -> Result<Option<(Header, Vec<Header>)>, NodeError> {
+        if self.snapshot.side_block(number, hash)?.is_none() {
+            return Ok(None);
+        }
+        let (ancestor, branch) = crate::fork_choice::side_branch(&self.snapshot, number, hash)?;
+        Ok(Some((ancestor, branch.into_iter().map(|block| block.header).collect())))
     }
 
     fn senders(&self, number: u64) -> Result<Option<Vec<Address>>, NodeError> {
@@ -238,8 +250,8 @@ impl<K: KvStore> TxSubmitter for Node<K> {
 }
 
 impl<K: KvStore> NodeEvents for Node<K> {
-    fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>> {
-        Node::subscribe_blocks(self)
+    fn subscribe_chain(&self) -> broadcast::Receiver<ChainEvent> {
+        Node::subscribe_chain(self)
     }
 
     fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
@@ -276,6 +288,10 @@ impl<K: KvStore> NodeReads for Node<K> {
 
     fn tx_recoveries(&self) -> u64 {
         Node::tx_recoveries(self)
+    }
+
+    fn reorg_counts(&self) -> (u64, u64) {
+        Node::reorg_counts(self)
     }
 
     fn storage_failure(&self) -> Option<Arc<StoreError>> {

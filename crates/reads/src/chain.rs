@@ -41,6 +41,16 @@ pub trait ChainView: ValidatorSets {
     /// The canonical height of the block with this hash.
     fn block_number(&self, hash: B256) -> Result<Option<u64>, NodeError>;
 
+    /// Where the block `hash` at `number` left the canonical chain, when it is a block this
+    /// node keeps off it (a branch a reorg abandoned, a lighter one): the newest canonical
+    /// block it descends from, then the headers of its branch up to it, oldest first. `None`
+    /// when the block is canonical or unknown here.
+    fn branch_of(
+        &self,
+        number: u64,
+        hash: B256,
+    ) -> Result<Option<(Header, Vec<Header>)>, NodeError>;
+
     /// The senders of block `number`'s transactions, in order.
     fn senders(&self, number: u64) -> Result<Option<Vec<Address>>, NodeError>;
 

@@ -24,6 +24,6 @@ pub use error::NodeError;
 pub use node::{NodeEvents, NodeReads, PoolReader, ServedNode, Simulator, TxSubmitter};
 pub use tag::{BlockSelector, BlockTag, Heads};
 pub use types::{
-    BlockLog, CallBlock, FeeSuggestion, Origin, Reorg, TxLookup, VerifyFailure, VerifyProgress,
-    VerifyReport,
+    BlockLog, CallBlock, ChainEvent, FeeSuggestion, Origin, Reorg, TxLookup, VerifyFailure,
+    VerifyProgress, VerifyReport,
 };

@@ -10,13 +10,13 @@ use alloy_rpc_types_eth::{AccessListResult, BlockOverrides, TransactionRequest};
 use cairn_consensus::ConsensusReads;
 use cairn_execution::CallOutcome;
 use cairn_mempool::{PoolError, PooledTx};
-use cairn_primitives::{Block, ChainSpec, Header};
+use cairn_primitives::{Block, ChainSpec};
 use cairn_storage::StoreError;
 use tokio::sync::broadcast;
 
 use crate::{
-    CallBlock, ChainReader, FeeSuggestion, NodeError, Origin, VerifyFailure, VerifyProgress,
-    VerifyReport,
+    CallBlock, ChainEvent, ChainReader, FeeSuggestion, NodeError, Origin, VerifyFailure,
+    VerifyProgress, VerifyReport,
 };
 
 /// The transaction pool as readers see it.
@@ -82,8 +82,9 @@ pub trait TxSubmitter: Send + Sync {
 
 /// What happens from now on.
 pub trait NodeEvents: Send + Sync {
-    /// Headers of the blocks committed from now on, each as it becomes the head.
-    fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<Header>>;
+    /// The chain's changes from now on: each block as it becomes the head, and each switch to
+    /// another branch (proof of work) before the adopted blocks.
+    fn subscribe_chain(&self) -> broadcast::Receiver<ChainEvent>;
 
     /// Hashes of the transactions admitted to the pool from now on.
     fn subscribe_pending(&self) -> broadcast::Receiver<B256>;
@@ -112,6 +113,10 @@ pub trait NodeReads: ChainReader + PoolReader + Simulator + NodeEvents + 'static
 
     /// Transaction senders recovered from signatures since the node started.
     fn tx_recoveries(&self) -> u64;
+
+    /// Switches to a heavier branch since the node started, and switches refused as deeper
+    /// than the store can unwind.
+    fn reorg_counts(&self) -> (u64, u64);
 
     /// The store's failure, after which the node has stopped (fail-stop).
     fn storage_failure(&self) -> Option<Arc<StoreError>>;

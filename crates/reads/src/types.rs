@@ -1,6 +1,9 @@
 //! Plain data the reader traits answer with.
 
+use std::sync::Arc;
+
 use alloy_primitives::{Address, B256, Log};
+use alloy_rpc_types_eth::Filter;
 use cairn_primitives::{Block, Header, Receipt, TxEnvelope};
 
 /// A transaction found in the chain, with where it sits and what it did.
@@ -134,4 +137,48 @@ pub struct Reorg {
     pub abandoned: Vec<(Block, Vec<Receipt>)>,
     /// The headers of the branch now canonical, oldest first; the last is the new head.
     pub adopted: Vec<Header>,
+}
+
+impl Reorg {
+    /// The logs `filter` selects in the abandoned blocks, oldest first, positioned as they
+    /// were served before the switch: what subscribers and filters now report as removed.
+    pub fn removed_logs(&self, filter: &Filter) -> Vec<BlockLog> {
+        let mut removed = Vec::new();
+        for (block, receipts) in &self.abandoned {
+            if !filter.matches_bloom(block.header.logs_bloom) {
+                continue;
+            }
+            let block_hash = block.hash();
+            let mut log_index = 0u64;
+            for (tx_index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
+                for log in receipt.logs() {
+                    let index = log_index;
+                    log_index += 1;
+                    if !filter.matches(log) {
+                        continue;
+                    }
+                    removed.push(BlockLog {
+                        block_number: block.header.number,
+                        block_hash,
+                        block_timestamp: block.header.timestamp,
+                        tx_hash: *tx.tx_hash(),
+                        tx_index: tx_index as u64,
+                        log_index: index,
+                        log: log.clone(),
+                    });
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// A change of the canonical chain, in the order it happened: what a block subscriber follows.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// A block became the head, on top of the one before.
+    Head(Arc<Header>),
+    /// The chain switched to another branch. The adopted blocks' [`ChainEvent::Head`] events
+    /// follow, oldest first.
+    Reorg(Arc<Reorg>),
 }

@@ -175,6 +175,11 @@ pub(crate) fn log(log: cairn_reads::BlockLog) -> rpc::Log {
     }
 }
 
+/// A log of a block a reorg abandoned, as filters and subscriptions report it again.
+pub(crate) fn removed_log(log: cairn_reads::BlockLog) -> rpc::Log {
+    rpc::Log { removed: true, ..self::log(log) }
+}
+
 /// Every receipt of a block, with logs, senders and positions filled in. A reverted
 /// transaction's receipt also carries `revertReason`, its revert data in hex, as Besu's do (and
 /// as `cast receipt` shows).

@@ -2,11 +2,12 @@
 //! far, and their expiry when the client stops polling.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use alloy_primitives::B256;
 use alloy_rpc_types_eth::Filter;
+use cairn_reads::{ChainEvent, Reorg};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::error::{limit_exceeded, server_error};
@@ -25,10 +26,12 @@ pub(crate) struct Installed {
 }
 
 pub(crate) enum Kind {
-    /// Reports the hashes of blocks from `next` on.
-    Blocks { next: u64 },
-    /// Reports matching logs in blocks from `next` on.
-    Logs { filter: Box<Filter>, next: u64 },
+    /// Reports the hashes of blocks from `next` on; a reorg below `next` (seen on `chain`)
+    /// moves it back to the first adopted block.
+    Blocks { next: u64, chain: broadcast::Receiver<ChainEvent> },
+    /// Reports matching logs in blocks from `next` on, and after a reorg below `next` the
+    /// logs of the abandoned blocks it reported, as removed.
+    Logs { filter: Box<Filter>, next: u64, chain: broadcast::Receiver<ChainEvent> },
     /// Reports the hashes of transactions admitted since the last poll.
     Pending { events: broadcast::Receiver<B256> },
 }
@@ -36,7 +39,13 @@ pub(crate) enum Kind {
 /// What a poll has to compute outside the lock.
 pub(crate) enum Poll {
     Blocks(u64),
-    Logs(Box<Filter>, u64),
+    Logs {
+        filter: Box<Filter>,
+        from: u64,
+        /// Each reorg since the last poll, with the height below which the client had been
+        /// given that reorg's abandoned blocks.
+        reorgs: Vec<(Arc<Reorg>, u64)>,
+    },
     Pending(Vec<B256>),
 }
 
@@ -75,9 +84,15 @@ impl Filters {
         let installed = table.get_mut(id).ok_or_else(not_found)?;
         installed.last_poll = Instant::now();
         Ok(match &mut installed.kind {
-            Kind::Blocks { next } => Poll::Blocks(std::mem::replace(next, head + 1)),
-            Kind::Logs { filter, next } => {
-                Poll::Logs(filter.clone(), std::mem::replace(next, head + 1))
+            Kind::Blocks { next, chain } => {
+                let (from, _) = rewind(*next, chain);
+                *next = head + 1;
+                Poll::Blocks(from)
+            }
+            Kind::Logs { filter, next, chain } => {
+                let (from, reorgs) = rewind(*next, chain);
+                *next = head + 1;
+                Poll::Logs { filter: filter.clone(), from, reorgs }
             }
             Kind::Pending { events } => Poll::Pending(drain(events)),
         })
@@ -101,6 +116,26 @@ pub(crate) fn new_id() -> String {
 
 fn not_found() -> jsonrpsee::types::ErrorObjectOwned {
     server_error("filter not found")
+}
+
+/// Where a filter that had reported blocks below `next` resumes after the reorgs waiting in
+/// `chain` (the first block each adopted, if lower), and each reorg with the height below
+/// which the filter had reported the blocks it abandoned. A filter that fell behind the
+/// channel misses the reorgs it lost.
+fn rewind(next: u64, chain: &mut broadcast::Receiver<ChainEvent>) -> (u64, Vec<(Arc<Reorg>, u64)>) {
+    let mut from = next;
+    let mut reorgs = Vec::new();
+    loop {
+        match chain.try_recv() {
+            Ok(ChainEvent::Reorg(reorg)) => {
+                let reported_below = from;
+                from = from.min(reorg.ancestor.number + 1);
+                reorgs.push((reorg, reported_below));
+            }
+            Ok(ChainEvent::Head(_)) | Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return (from, reorgs),
+        }
+    }
 }
 
 /// Pending hashes waiting in a receiver; if the filter fell behind, the oldest are gone.

@@ -2,15 +2,15 @@
 //! expires when the client stops polling.
 
 use alloy_eips::BlockNumberOrTag;
-use alloy_rpc_types_eth::{Filter, FilterBlockOption, FilterChanges};
+use alloy_rpc_types_eth::{Filter, FilterBlockOption, FilterChanges, Log};
 use cairn_reads::ChainView;
 use serde_json::Value;
 
 use crate::context::{Module, RpcContext, json, register, register_blocking};
 use crate::error::{invalid_params, node_error};
 use crate::filter_table::{Kind, Poll};
-use crate::logs;
 use crate::params::{Args, RpcResult, tag_number};
+use crate::{convert, logs};
 
 pub(crate) fn register_all(module: &mut Module) {
     register(module, "eth_newFilter", |params, ctx| {
@@ -20,12 +20,14 @@ pub(crate) fn register_all(module: &mut Module) {
                 "eth_newFilter takes a block range; use eth_getLogs for a single block hash",
             ));
         }
+        let chain = ctx.node.subscribe_chain();
         let next = head(ctx)? + 1;
-        json(ctx.filters.install(Kind::Logs { filter: Box::new(filter), next })?)
+        json(ctx.filters.install(Kind::Logs { filter: Box::new(filter), next, chain })?)
     });
     register(module, "eth_newBlockFilter", |_, ctx| {
+        let chain = ctx.node.subscribe_chain();
         let next = head(ctx)? + 1;
-        json(ctx.filters.install(Kind::Blocks { next })?)
+        json(ctx.filters.install(Kind::Blocks { next, chain })?)
     });
     register(module, "eth_newPendingTransactionFilter", |_, ctx| {
         json(ctx.filters.install(Kind::Pending { events: ctx.node.subscribe_pending() })?)
@@ -49,10 +51,22 @@ pub(crate) fn register_all(module: &mut Module) {
                 }
                 json(FilterChanges::<Value>::Hashes(hashes))
             }
-            Poll::Logs(filter, next) => {
+            Poll::Logs { filter, from: next, reorgs } => {
                 let view = ctx.view()?;
                 let (from, to) = bounds(view.as_ref(), &filter, head)?;
-                json(logs::collect(ctx, view.as_ref(), &filter, from.max(next), to)?)
+                // Logs the client was given from blocks a reorg abandoned come back removed
+                // (as geth reports them), before the new branch's.
+                let mut changes: Vec<Log> = reorgs
+                    .iter()
+                    .flat_map(|(reorg, reported_below)| {
+                        reorg.removed_logs(&filter).into_iter().filter(move |log| {
+                            log.block_number < *reported_below && log.block_number >= from
+                        })
+                    })
+                    .map(convert::removed_log)
+                    .collect();
+                changes.extend(logs::collect(ctx, view.as_ref(), &filter, from.max(next), to)?);
+                json(changes)
             }
         }
     });

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use alloy_rpc_types_eth::pubsub::SubscriptionKind;
 use alloy_rpc_types_eth::{Filter, Log};
 use cairn_primitives::Header;
+use cairn_reads::ChainEvent;
 use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::core::server::SubscriptionMessage;
 use jsonrpsee::core::traits::IdProvider;
@@ -91,14 +92,25 @@ async fn serve(
     // is missed.
     match topic {
         Topic::NewHeads => {
-            forward(ctx.node.subscribe_blocks(), pending, |header| {
-                Ok(vec![json(&convert::header(&header, None))?])
+            // After a reorg geth sends the new branch's heads; they follow as head events.
+            forward(ctx.node.subscribe_chain(), pending, |event| match event {
+                ChainEvent::Head(header) => Ok(vec![json(&convert::header(&header, None))?]),
+                ChainEvent::Reorg(_) => Ok(Vec::new()),
             })
             .await
         }
         Topic::Logs(filter) => {
-            forward(ctx.node.subscribe_blocks(), pending, |header| {
-                logs(&ctx, &filter, &header)?.iter().map(json).collect()
+            // A reorg first takes back the abandoned blocks' logs (`removed: true`, oldest
+            // first, as geth sends them); the new branch's logs follow with its heads.
+            forward(ctx.node.subscribe_chain(), pending, |event| match event {
+                ChainEvent::Head(header) => {
+                    logs(&ctx, &filter, &header)?.iter().map(json).collect()
+                }
+                ChainEvent::Reorg(reorg) => reorg
+                    .removed_logs(&filter)
+                    .into_iter()
+                    .map(|log| json(&convert::removed_log(log)))
+                    .collect(),
             })
             .await
         }
@@ -170,7 +182,11 @@ fn logs(ctx: &RpcContext, filter: &Filter, header: &Header) -> Result<Vec<Log>, 
     let view = ctx.view().map_err(|e| e.message().to_string())?;
     let mut found = Vec::new();
     view.logs(filter, header.number, header.number, 0, &mut |log| {
-        found.push(convert::log(log));
+        // A block a reorg abandoned since it was announced has left the store: its number now
+        // holds another block, whose logs its own head event brings.
+        if log.block_hash == header.hash() {
+            found.push(convert::log(log));
+        }
         ControlFlow::Continue(())
     })
     .map_err(|e| e.to_string())?;

@@ -83,7 +83,7 @@ pub(crate) async fn start(
     let node = running.node().clone();
     let tasks = vec![
         tokio::spawn(
-            announce_blocks(node.subscribe_blocks(), progress.clone()).instrument(span.clone()),
+            announce_blocks(node.subscribe_chain(), progress.clone()).instrument(span.clone()),
         ),
         tokio::spawn(
             relay_local(node.subscribe_local(), hub.clone(), slot.index, life)
@@ -108,7 +108,7 @@ impl Life {
 }
 
 async fn announce_blocks(
-    mut blocks: tokio::sync::broadcast::Receiver<Arc<cairn_primitives::Header>>,
+    mut blocks: tokio::sync::broadcast::Receiver<cairn_node::ChainEvent>,
     progress: Arc<Notify>,
 ) {
     loop {

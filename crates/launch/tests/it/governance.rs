@@ -13,7 +13,7 @@ use cairn_consensus::{AnyTransaction, ConsensusError, ConsensusRoles, DevConsens
 use cairn_governance::{Governance, Parameter, ProposalStatus, govern, governance_account};
 use cairn_launch::{EngineSetup, NodeBuilder};
 use cairn_mempool::PoolError;
-use cairn_node::{Node, NodeError, audit::verify_chain};
+use cairn_node::{ChainEvent, Node, NodeError, audit::verify_chain};
 use cairn_primitives::test_utils::{signed_call, signed_transfer};
 use cairn_primitives::{
     ChainSpec, DevAccount, GOVERNANCE_ADDRESS, GovernanceSpec, NetworkKind, OrganisationSpec,
@@ -122,7 +122,7 @@ async fn a_private_chain_includes_members_and_refuses_non_members_at_admission()
         .unwrap();
     let url = format!("http://{}", running.rpc_addr().unwrap());
     let http = reqwest::Client::new();
-    let mut blocks = running.node().subscribe_blocks();
+    let mut blocks = running.node().subscribe_chain();
 
     let outsider = &accounts[7];
     let refused = send(&http, &url, &transfer(&spec, outsider, 0)).await;
@@ -162,7 +162,7 @@ async fn governance_changes_apply_to_the_pool_and_the_headers_from_their_height(
         .await
         .unwrap();
     let node = running.node();
-    let mut blocks = node.subscribe_blocks();
+    let mut blocks = node.subscribe_chain();
     assert_eq!(node.block_time().unwrap(), Duration::from_millis(spec.block_time_ms));
 
     // Account 10 has neither a membership nor a balance: the membership is what it hears of.
@@ -201,7 +201,10 @@ async fn governance_changes_apply_to_the_pool_and_the_headers_from_their_height(
     let epoch_length = EPOCH + 2;
     node.submit_raw(&propose(&spec, admin, 3, Parameter::EpochLength, epoch_length)).unwrap();
 
-    let first = blocks.recv().await.unwrap().number;
+    let ChainEvent::Head(first) = blocks.recv().await.unwrap() else {
+        panic!("a dev chain never reorgs")
+    };
+    let first = first.number;
     assert!(first < EPOCH, "the proposals landed in epoch 0");
     // Judged at its parent's state, the removed member's transfer was still valid.
     assert!(node.transaction(included).unwrap().is_some());

@@ -27,7 +27,7 @@ fn a_block_subscriber_keeps_up_through_a_flood_of_admitted_transactions() {
         spec.alloc.insert(key.address(), funded);
     }
     let node = Node::open(MemoryKv::new(), spec, Arc::new(DevConsensus::new(PROPOSER))).unwrap();
-    let mut blocks = node.subscribe_blocks();
+    let mut blocks = node.subscribe_chain();
     let mut pending = node.subscribe_pending();
 
     let to = Address::repeat_byte(5);
@@ -42,7 +42,10 @@ fn a_block_subscriber_keeps_up_through_a_flood_of_admitted_transactions() {
     }
     let header = node.produce_block().unwrap();
 
-    assert_eq!(blocks.try_recv().unwrap().hash(), header.hash());
+    let cairn_node::ChainEvent::Head(head) = blocks.try_recv().unwrap() else {
+        panic!("not a head")
+    };
+    assert_eq!(head.hash(), header.hash());
     let mut announced = 0;
     while pending.try_recv().is_ok() {
         announced += 1;

@@ -9,6 +9,7 @@ mod fees;
 mod limits;
 mod logs;
 mod pubsub;
+mod reorg;
 mod state;
 
 use std::net::SocketAddr;
