@@ -59,3 +59,25 @@ pub fn eip1559(
         ..Default::default()
     }
 }
+
+/// A clock a test moves by hand: several nodes on one `Arc` of it share one time.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicU64);
+
+impl ManualClock {
+    /// A clock reading `unix_millis`.
+    pub fn at(unix_millis: u64) -> Self {
+        Self(std::sync::atomic::AtomicU64::new(unix_millis))
+    }
+
+    /// Moves the clock `millis` forward.
+    pub fn advance(&self, millis: u64) {
+        self.0.fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl crate::Clock for ManualClock {
+    fn unix_millis(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -2,12 +2,18 @@
 //! repeat, and dropping a client that stops reading.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, Bytes, TxKind, keccak256};
 use cairn_api::ApiConfig;
+use cairn_consensus::test_utils::solve_work;
+use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::logs::system_logs_tx_hash;
+use cairn_node::{Imported, Node};
 use cairn_primitives::STAKING_ADDRESS;
-use cairn_primitives::test_utils::signed_call;
+use cairn_primitives::test_utils::{ManualClock, signed_call};
+use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams};
+use cairn_storage::MemoryKv;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -16,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-use crate::{Harness, harness, harness_with, key, staking_log, transfer};
+use crate::{Harness, harness, harness_over, harness_with, key, staking_log, transfer};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -381,4 +387,77 @@ async fn streams_beyond_the_limit_are_refused_until_one_ends() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     h.stop().await;
+}
+
+/// A block of `node`'s pool on its head, mined a second after the last one (at the floor
+/// difficulty) and imported there.
+fn mine_pow(node: &Node<MemoryKv>, clock: &ManualClock) -> Block {
+    clock.advance(1000);
+    let mut block = node.build_candidate(Address::repeat_byte(0xc0)).unwrap().block;
+    solve_work(&mut block.header);
+    assert!(matches!(node.import_block(block.clone()), Ok(Imported::Extended(_))));
+    block
+}
+
+fn block_ref(block: &Block) -> Value {
+    serde_json::json!({
+        "number": block.header.number,
+        "hash": block.hash(),
+        "timestamp": block.header.timestamp,
+    })
+}
+
+#[tokio::test]
+async fn a_reorg_is_announced_and_a_stream_resumed_on_an_abandoned_block_is_told() {
+    let spec = ChainSpec {
+        consensus: ConsensusKind::Pow,
+        block_time_ms: 20,
+        pow: Some(PowParams { min_difficulty: 64, ..PowParams::default() }),
+        ..ChainSpec::dev().unwrap()
+    };
+    let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
+    let open = || {
+        let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, Address::ZERO)));
+        Node::open(MemoryKv::new(), spec.clone(), roles).unwrap().with_clock(clock.clone())
+    };
+    let h = harness_over(open()).await;
+    let rival = open();
+    let first = mine_pow(&h.node, &clock);
+    assert!(matches!(rival.import_block(first.clone()), Ok(Imported::Extended(_))));
+    let mut socket = connect(h.addr, "?from=1&kinds=blocks").await;
+    assert_eq!(next(&mut socket).await["data"]["hash"], serde_json::json!(first.hash()));
+    let abandoned = mine_pow(&h.node, &clock);
+    assert_eq!(next(&mut socket).await["data"]["hash"], serde_json::json!(abandoned.hash()));
+
+    let branch = [mine_pow(&rival, &clock), mine_pow(&rival, &clock)];
+    for block in &branch {
+        h.node.import_block(block.clone()).unwrap();
+    }
+    let reorg = next(&mut socket).await;
+    assert_eq!(reorg["type"], "reorg", "{reorg}");
+    assert_eq!(reorg["cursor"], 1);
+    assert_eq!(reorg["data"]["ancestor"], block_ref(&first));
+    assert_eq!(reorg["data"]["abandoned"], serde_json::json!([block_ref(&abandoned)]));
+    for block in &branch {
+        let message = next(&mut socket).await;
+        assert_eq!(
+            (message["type"].clone(), message["data"]["hash"].clone()),
+            ("block".into(), serde_json::json!(block.hash()))
+        );
+    }
+
+    // A client that saw the abandoned block and resumes after it is told, then served the
+    // new branch from where the branches part.
+    let mut resumed =
+        connect(h.addr, &format!("?from=3&hash={}&kinds=blocks", abandoned.hash())).await;
+    let reorg = next(&mut resumed).await;
+    assert_eq!(
+        (reorg["type"].clone(), reorg["data"]["abandoned"].clone()),
+        ("reorg".into(), serde_json::json!([block_ref(&abandoned)]))
+    );
+    assert_eq!(blocks(&until_block(&mut resumed, 3).await), [2, 3]);
+    // One that saw the canonical block resumes without one.
+    let mut current =
+        connect(h.addr, &format!("?from=3&hash={}&kinds=blocks", branch[0].hash())).await;
+    assert_eq!(blocks(&until_block(&mut current, 3).await), [3]);
 }

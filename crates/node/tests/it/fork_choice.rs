@@ -4,12 +4,13 @@
 //! blocks change nothing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy_primitives::{Address, B256, U256};
+use cairn_consensus::test_utils::solve_work;
 use cairn_consensus::{ConsensusRoles, PowConsensus, pow};
 use cairn_node::{Imported, Node, NodeError};
-use cairn_primitives::{Block, ChainSpec, Clock, ConsensusKind, PowParams, dev_accounts};
+use cairn_primitives::test_utils::ManualClock;
+use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams, dev_accounts};
 use cairn_storage::MemoryKv;
 
 use crate::support::{Chain, sign, transfer};
@@ -18,22 +19,12 @@ const COINBASE_A: Address = Address::repeat_byte(0xa1);
 const COINBASE_B: Address = Address::repeat_byte(0xb1);
 const FLOOR: u64 = 64;
 
-/// A clock the test moves: each block is mined a second after the one before, far later than
-/// the 20 ms block time, so every block's difficulty is the floor and a branch's work is its
-/// length.
-#[derive(Debug)]
-struct Ticks(AtomicU64);
-
-impl Clock for Ticks {
-    fn unix_millis(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 struct Miners {
     a: Chain,
     b: Chain,
-    clock: Arc<Ticks>,
+    /// Each block is mined a second after the one before, far later than the 20 ms block
+    /// time, so every block's difficulty is the floor and a branch's work is its length.
+    clock: Arc<ManualClock>,
 }
 
 fn miners() -> Miners {
@@ -43,7 +34,7 @@ fn miners() -> Miners {
         pow: Some(PowParams { min_difficulty: FLOOR, ..PowParams::default() }),
         ..ChainSpec::dev().unwrap()
     };
-    let clock = Arc::new(Ticks(AtomicU64::new(spec.timestamp * 1000 + 1000)));
+    let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
     let node = |coinbase| {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, coinbase)));
         let node = Node::open(MemoryKv::new(), spec.clone(), roles).unwrap();
@@ -59,9 +50,9 @@ fn miners() -> Miners {
 impl Miners {
     /// A block of `chain`'s pool on its head, with its work found, not yet imported.
     fn mine(&self, chain: &Chain, coinbase: Address) -> Block {
-        self.clock.0.fetch_add(1000, Ordering::SeqCst);
+        self.clock.advance(1000);
         let mut block = chain.node.build_candidate(coinbase).unwrap().block;
-        reseal(&mut block);
+        solve_work(&mut block.header);
         block
     }
 
@@ -71,14 +62,6 @@ impl Miners {
         assert!(matches!(chain.node.import_block(block.clone()), Ok(Imported::Extended(_))));
         block
     }
-}
-
-/// Finds the work for `block` as it now is.
-fn reseal(block: &mut Block) {
-    let difficulty = block.header.difficulty.unwrap();
-    let seal_hash = block.header.hash();
-    let nonce = (0u64..).find(|n| pow::meets(seal_hash, *n, difficulty)).unwrap();
-    block.header.seal = pow::seal(nonce);
 }
 
 fn hashes(blocks: &[Block]) -> Vec<B256> {
@@ -151,7 +134,7 @@ fn a_heavier_branch_with_an_invalid_block_changes_nothing() {
     // B's second block claims a state it does not have; its work is real.
     let mut bad = m.mine(&m.b, COINBASE_B);
     bad.header.state_root = B256::repeat_byte(0x5e);
-    reseal(&mut bad);
+    solve_work(&mut bad.header);
 
     let a = &m.a.node;
     assert!(matches!(a.import_block(first), Ok(Imported::Side(_))));

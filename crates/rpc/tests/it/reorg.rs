@@ -3,13 +3,13 @@
 //! `newHeads` brings the adopted heads, and the abandoned transaction is mined again.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy_primitives::{Address, TxKind, U256, hex};
-use cairn_consensus::{ConsensusRoles, PowConsensus, pow};
+use cairn_consensus::test_utils::solve_work;
+use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::{Imported, Node};
-use cairn_primitives::test_utils::signed_call;
-use cairn_primitives::{Block, ChainSpec, Clock, ConsensusKind, PowParams};
+use cairn_primitives::test_utils::{ManualClock, signed_call};
+use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams};
 use cairn_rpc::{RpcConfig, start};
 use cairn_storage::MemoryKv;
 use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
@@ -19,23 +19,12 @@ use serde_json::{Value, json};
 
 use crate::{COUNTER_BIN, Harness, key, selector};
 
-/// A clock each block moves a second on, so every block's difficulty is the floor.
-#[derive(Debug)]
-struct Ticks(AtomicU64);
-
-impl Clock for Ticks {
-    fn unix_millis(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// Builds a block of `node`'s pool on its head, finds its work and imports it there.
-fn mine(node: &Node<MemoryKv>, clock: &Ticks) -> Block {
-    clock.0.fetch_add(1000, Ordering::SeqCst);
+/// Builds a block of `node`'s pool on its head a second after the last one (far later than
+/// the block time, so at the floor difficulty), finds its work and imports it there.
+fn mine(node: &Node<MemoryKv>, clock: &ManualClock) -> Block {
+    clock.advance(1000);
     let mut block = node.build_candidate(Address::repeat_byte(0xc0)).unwrap().block;
-    let (seal_hash, difficulty) = (block.header.hash(), block.header.difficulty.unwrap());
-    let nonce = (0u64..).find(|n| pow::meets(seal_hash, *n, difficulty)).unwrap();
-    block.header.seal = pow::seal(nonce);
+    solve_work(&mut block.header);
     assert!(matches!(node.import_block(block.clone()), Ok(Imported::Extended(_))));
     block
 }
@@ -53,7 +42,7 @@ async fn an_abandoned_blocks_logs_come_back_removed_and_its_transaction_is_mined
         pow: Some(PowParams { min_difficulty: 64, ..PowParams::default() }),
         ..ChainSpec::dev().unwrap()
     };
-    let clock = Arc::new(Ticks(AtomicU64::new(spec.timestamp * 1000 + 1000)));
+    let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
     let open = || {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, Address::ZERO)));
         Arc::new(
