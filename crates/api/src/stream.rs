@@ -63,9 +63,10 @@ pub(crate) struct StreamQuery {
         pattern = "^,*((block|blocks|finalized|transactions|events)(,+(block|blocks|finalized|transactions|events))*)?,*$"
     )]
     kinds: Option<String>,
-    /// The hash of block `from - 1` as this client received it. If that block is no longer
-    /// canonical (a reorg abandoned it while the client was away), the stream starts with a
-    /// `reorg` message and resumes from where the branches part.
+    /// The hash of block `from - 1` as this client received it (ignored without `from` of 1
+    /// or more). If that block is no longer canonical (a reorg abandoned it while the client
+    /// was away), the stream starts with a `reorg` message and resumes from where the branches
+    /// part; a hash this node does not know closes the stream.
     #[param(pattern = "^0x[0-9a-fA-F]{64}$")]
     hash: Option<String>,
     /// Only events of this contract (0x + 40 hex digits).
@@ -363,7 +364,7 @@ async fn feed(
     };
     let mut next = start;
     let mut sent = Sent::default();
-    if let (Some(from), Some(hash)) = (from, hash) {
+    if let (Some(from @ 1..), Some(hash)) = (from, hash) {
         let reader = node.clone();
         let moved = blocking(move || {
             let view = reader.view()?;
@@ -591,9 +592,6 @@ pub(crate) async fn stream(
                 .map_err(|_| ApiError::InvalidQuery("hash must be 0x and 64 hex digits".into()))
         })
         .transpose()?;
-    if hash.is_some() && from.is_none_or(|from| from == 0) {
-        return Err(ApiError::InvalidQuery("hash names block from - 1: pass from too".into()));
-    }
     let limits = state.stream.clone();
     let holder = match request.extensions().get::<Caller>().and_then(Caller::key_id) {
         Some(key) => StreamHolder::Key(key.to_string()),
