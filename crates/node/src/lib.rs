@@ -12,12 +12,17 @@
 //!  validator_set(height) / StoreSets: the set of a height over one snapshot (genesis set
 //!  until a block records another), what every role judging a height is given
 //!                                                                 └► Pool::on_block, new head
-//!  channels: blocks (subscribe_blocks) and admitted transactions (subscribe_pending), apart,
+//!  channels: chain events (subscribe_chain: heads, reorgs) and admitted transactions
+//!  (subscribe_pending), apart,
 //!  so a flood of transactions never makes a block subscriber miss blocks; transactions from
 //!  local clients (subscribe_local) are what gossip announces, peers' ones it relays itself
 //!  dev engine: produce_block = build_candidate + seal + commit_candidate
 //!  proof of work: Miner = build_candidate (difficulty from the engine) + nonce search on
 //!  its own threads + commit_candidate (the header rule checks the work)
+//!  import_block (fork_choice): a block from elsewhere; on a chain with work the heaviest
+//!  branch (total difficulty, ties first seen) is canonical: side blocks are kept, a heavier
+//!  branch is executed on a staged view (ChainStore::switch_branch) and written at once,
+//!  abandoned transactions go back to the pool, ChainEvent::Reorg precedes the new heads
 //!  audit::verify_chain: replay every stored block in memory and compare
 //!  logs::scan_logs: the filtered log scan shared by JSON-RPC and the REST API
 //!  fee_suggestion: the tip and gas price JSON-RPC and the REST API suggest
