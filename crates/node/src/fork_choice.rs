@@ -17,7 +17,7 @@ use cairn_mempool::PooledTx;
 use cairn_primitives::{Block, Header, Receipt};
 use cairn_reads::Reorg;
 use cairn_storage::{CHANGESET_RETENTION, KvRead, KvStore, Snapshot, StoreError};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::node::HeadState;
 use crate::{Candidate, Node, NodeError};
@@ -168,10 +168,15 @@ impl<K: KvStore> Node<K> {
         let mut adopted: Vec<Block> = Vec::with_capacity(branch.len());
         let mut failure = None;
         for block in branch {
-            let staged = switch.snapshot();
-            let parent = staged.head()?;
             let hash = block.hash();
-            match self.check_on(&staged, &parent, block) {
+            // The staged view is dropped before the block is staged on it: a live copy would
+            // make staging copy every write staged so far.
+            let checked = {
+                let staged = switch.snapshot();
+                let parent = staged.head()?;
+                self.check_on(&staged, &parent, block)
+            };
+            match checked {
                 Ok(candidate) => {
                     switch.commit_block(
                         &candidate.block,
@@ -236,7 +241,7 @@ impl<K: KvStore> Node<K> {
         let base_fee = cairn_primitives::next_base_fee(&state.0.head()?);
         let mut pool = self.pool();
         pool.on_block(&included.iter().copied().collect::<Vec<_>>(), &state);
-        let mut returned = 0usize;
+        let (mut returned, mut stale) = (0usize, 0usize);
         for (block, _, senders) in abandoned {
             for (tx, sender) in block.transactions.iter().zip(senders) {
                 if included.contains(tx.tx_hash()) {
@@ -248,17 +253,22 @@ impl<K: KvStore> Node<K> {
                     encoded_len: tx.encode_2718_len(),
                     tx: tx.clone(),
                 };
+                // One the new branch made invalid (its nonce used, its funds spent) stays out,
+                // as it would be refused from a client.
                 match pool.add(pooled, &state, base_fee) {
                     Ok(_) => returned += 1,
                     Err(e) => {
-                        warn!(tx = %tx.tx_hash(), error = %e, "an abandoned transaction did not return to the pool")
+                        stale += 1;
+                        debug!(tx = %tx.tx_hash(), error = %e, "an abandoned transaction stays out of the pool");
                     }
                 }
             }
         }
         drop(pool);
+        if returned + stale > 0 {
+            info!(returned, stale, "transactions of abandoned blocks: back in the pool, or stale");
+        }
         if returned > 0 {
-            info!(returned, "transactions of abandoned blocks are back in the pool");
             self.notify_admitted();
         }
         Ok(())

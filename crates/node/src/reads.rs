@@ -97,6 +97,10 @@ impl<R: KvRead> ChainView for View<'_, R> {
         Ok(self.snapshot.block_number(hash)?)
     }
 
+    fn total_difficulty(&self, hash: B256) -> Result<Option<alloy_primitives::U256>, NodeError> {
+        Ok(self.snapshot.total_difficulty(hash)?)
+    }
+
     fn branch_of(
         &self,
         number: u64,

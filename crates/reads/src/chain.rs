@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_rpc_types_eth::Filter;
 use cairn_consensus::ValidatorSets;
 use cairn_primitives::{Block, Header, Receipt};
@@ -40,6 +40,10 @@ pub trait ChainView: ValidatorSets {
 
     /// The canonical height of the block with this hash.
     fn block_number(&self, hash: B256) -> Result<Option<u64>, NodeError>;
+
+    /// The total difficulty of the chain ending in the block `hash` (canonical or not) on a
+    /// chain with work; `None` elsewhere or for a block this node does not hold.
+    fn total_difficulty(&self, hash: B256) -> Result<Option<U256>, NodeError>;
 
     /// Where the block `hash` at `number` left the canonical chain, when it is a block this
     /// node keeps off it (a branch a reorg abandoned, a lighter one): the newest canonical

@@ -142,7 +142,7 @@ const UNSETTLED_IN_PENDING: [&str; 4] = ["hash", "nonce", "miner", "totalDifficu
 fn block_json(ctx: &RpcContext, id: BlockId, full: bool) -> RpcResult<Value> {
     if is_pending(id) {
         let (block, senders) = ctx.node.pending_block().map_err(node_error)?;
-        let mut value = json(convert::block(&block, &senders, full, false))?;
+        let mut value = json(convert::block(&block, &senders, full, false, None))?;
         for field in UNSETTLED_IN_PENDING {
             value[field] = Value::Null;
         }
@@ -151,7 +151,8 @@ fn block_json(ctx: &RpcContext, id: BlockId, full: bool) -> RpcResult<Value> {
     let view = ctx.view()?;
     let Some(number) = number_of(view.as_ref(), id)? else { return Ok(Value::Null) };
     let Some((block, senders)) = load(view.as_ref(), number)? else { return Ok(Value::Null) };
-    json(convert::block(&block, &senders, full, true))
+    let total_difficulty = view.total_difficulty(block.hash()).map_err(node_error)?;
+    json(convert::block(&block, &senders, full, true, total_difficulty))
 }
 
 fn transaction_count(ctx: &RpcContext, id: BlockId) -> RpcResult<Value> {

@@ -41,7 +41,13 @@ pub(crate) type RpcHeader = WithOtherFields<rpc::Header>;
 pub(crate) type RpcBlock = rpc::Block<rpc::Transaction, RpcHeader>;
 
 /// The header as Ethereum clients expect it, with its time in milliseconds ([`RpcHeader`]).
-pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
+/// `total_difficulty` is the work of the chain up to it on a chain with work (as the store
+/// keeps it); on other chains it is zero, as post-merge Ethereum answers.
+pub(crate) fn header(
+    header: &Header,
+    size: Option<usize>,
+    total_difficulty: Option<U256>,
+) -> RpcHeader {
     let inner = alloy_consensus::Header {
         parent_hash: header.parent_hash,
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
@@ -77,8 +83,10 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
         inner: rpc::Header {
             hash: header.hash(),
             inner,
-            // Proof of work's total difficulty is not kept yet, so it is not shown.
-            total_difficulty: header.difficulty.is_none().then_some(U256::ZERO),
+            total_difficulty: match header.difficulty {
+                Some(_) => total_difficulty,
+                None => Some(U256::ZERO),
+            },
             size: size.map(U256::from),
         },
         other,
@@ -87,7 +95,14 @@ pub(crate) fn header(header: &Header, size: Option<usize>) -> RpcHeader {
 
 /// A block with transaction hashes, or full transactions when `full`. A block that is not
 /// committed (the pending one) lists its transactions as pending ones, without a position.
-pub(crate) fn block(block: &Block, senders: &[Address], full: bool, committed: bool) -> RpcBlock {
+/// `total_difficulty` as [`header`] takes it.
+pub(crate) fn block(
+    block: &Block,
+    senders: &[Address],
+    full: bool,
+    committed: bool,
+    total_difficulty: Option<U256>,
+) -> RpcBlock {
     let hash = block.hash();
     let transactions = if full {
         let txs = block
@@ -105,7 +120,7 @@ pub(crate) fn block(block: &Block, senders: &[Address], full: bool, committed: b
         BlockTransactions::Hashes(block.transactions.iter().map(|t| *t.tx_hash()).collect())
     };
     rpc::Block {
-        header: header(&block.header, Some(block.encode_to_vec().len())),
+        header: header(&block.header, Some(block.encode_to_vec().len()), total_difficulty),
         uncles: Vec::new(),
         transactions,
         withdrawals: None,

@@ -19,7 +19,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::context::{Module, RpcContext};
 use crate::convert;
-use crate::error::invalid_params;
+use crate::error::{invalid_params, node_error};
 use crate::filter_table::new_id;
 use crate::params::{Args, RpcResult};
 use crate::transport::Transport;
@@ -94,7 +94,18 @@ async fn serve(
         Topic::NewHeads => {
             // After a reorg geth sends the new branch's heads; they follow as head events.
             forward(ctx.node.subscribe_chain(), pending, |event| match event {
-                ChainEvent::Head(header) => Ok(vec![json(&convert::header(&header, None))?]),
+                ChainEvent::Head(header) => {
+                    let total_difficulty = match header.difficulty {
+                        Some(_) => ctx
+                            .view()
+                            .and_then(|view| {
+                                view.total_difficulty(header.hash()).map_err(node_error)
+                            })
+                            .map_err(|e| e.message().to_string())?,
+                        None => None,
+                    };
+                    Ok(vec![json(&convert::header(&header, None, total_difficulty))?])
+                }
                 ChainEvent::Reorg(_) => Ok(Vec::new()),
             })
             .await

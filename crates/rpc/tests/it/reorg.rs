@@ -96,9 +96,17 @@ async fn an_abandoned_blocks_logs_come_back_removed_and_its_transaction_is_mined
     assert_eq!(removed["removed"], json!(true), "{removed}");
     assert_eq!(removed["blockHash"], json!(abandoned.hash()));
     assert_eq!(removed["transactionHash"].as_str(), Some(tx.as_str()));
-    for block in &rival_blocks {
-        assert_eq!(next(&mut heads).await["hash"], json!(block.hash()), "adopted heads in order");
+    // Each block's total difficulty is the floor's times the blocks up to it, genesis too.
+    for (block, work) in rival_blocks.iter().zip([192u64, 256]) {
+        let head = next(&mut heads).await;
+        assert_eq!(head["hash"], json!(block.hash()), "adopted heads in order");
+        assert_eq!(head["totalDifficulty"], json!(format!("{work:#x}")));
     }
+    let latest = h.result("eth_getBlockByNumber", json!(["latest", false])).await;
+    assert_eq!(
+        (latest["hash"].clone(), latest["totalDifficulty"].clone()),
+        (json!(rival_blocks[1].hash()), json!("0x100"))
+    );
     let changes = h.result("eth_getFilterChanges", json!([polled])).await;
     let changes = changes.as_array().unwrap();
     assert_eq!(changes.len(), 1, "{changes:?}");
