@@ -15,8 +15,8 @@ use alloy_signer_local::PrivateKeySigner;
 use cairn_consensus::test_utils::solve_work;
 use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::{Imported, Node, Origin};
-use cairn_primitives::test_utils::{ManualClock, signed_transfer};
-use cairn_primitives::{Block, ChainSpec, ConsensusKind, GenesisAccount, PowParams};
+use cairn_primitives::test_utils::{ManualClock, pow_dev_spec, signed_transfer};
+use cairn_primitives::{Block, ChainSpec, GenesisAccount};
 use cairn_storage::MemoryKv;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -35,15 +35,10 @@ fn fixture() -> Fixture {
     let senders: Vec<PrivateKeySigner> = (1..=PER_BLOCK as u64)
         .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i))).expect("key"))
         .collect();
-    let mut spec = ChainSpec {
-        consensus: ConsensusKind::Pow,
-        block_time_ms: 20,
-        // Blocks of 1,000 transfers (21M gas) stay under the gas target, so the base fee
-        // never outgrows the transfers' fee cap.
-        gas_limit: 60_000_000,
-        pow: Some(PowParams { min_difficulty: 64, ..PowParams::default() }),
-        ..ChainSpec::dev().expect("dev spec")
-    };
+    // Blocks of 1,000 transfers (21M gas) stay under the gas target, so the base fee never
+    // outgrows the transfers' fee cap.
+    let mut spec =
+        ChainSpec { gas_limit: 60_000_000, ..pow_dev_spec(64).expect("proof-of-work spec") };
     for key in &senders {
         let funded = GenesisAccount { balance: U256::from(10u128.pow(21)), ..Default::default() };
         spec.alloc.insert(key.address(), funded);

@@ -81,3 +81,15 @@ impl crate::Clock for ManualClock {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// The dev chain sealed by work, aiming at 20 ms blocks from a floor of `min_difficulty`: a
+/// test mines its blocks in moments, and on a [`ManualClock`] moved a second per block every
+/// block's difficulty is the floor (so a branch's work is its length).
+pub fn pow_dev_spec(min_difficulty: u64) -> Result<crate::ChainSpec, crate::PrimitivesError> {
+    Ok(crate::ChainSpec {
+        consensus: crate::ConsensusKind::Pow,
+        block_time_ms: 20,
+        pow: Some(crate::PowParams { min_difficulty, ..crate::PowParams::default() }),
+        ..crate::ChainSpec::dev()?
+    })
+}

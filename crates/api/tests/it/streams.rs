@@ -10,9 +10,9 @@ use cairn_consensus::test_utils::solve_work;
 use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::logs::system_logs_tx_hash;
 use cairn_node::{Imported, Node};
+use cairn_primitives::Block;
 use cairn_primitives::STAKING_ADDRESS;
-use cairn_primitives::test_utils::{ManualClock, signed_call};
-use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams};
+use cairn_primitives::test_utils::{ManualClock, pow_dev_spec, signed_call};
 use cairn_storage::MemoryKv;
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
@@ -409,12 +409,7 @@ fn block_ref(block: &Block) -> Value {
 
 #[tokio::test]
 async fn a_reorg_is_announced_and_a_stream_resumed_on_an_abandoned_block_is_told() {
-    let spec = ChainSpec {
-        consensus: ConsensusKind::Pow,
-        block_time_ms: 20,
-        pow: Some(PowParams { min_difficulty: 64, ..PowParams::default() }),
-        ..ChainSpec::dev().unwrap()
-    };
+    let spec = pow_dev_spec(64).unwrap();
     let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
     let open = || {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, Address::ZERO)));

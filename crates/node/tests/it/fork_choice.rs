@@ -9,8 +9,8 @@ use alloy_primitives::{Address, B256, U256};
 use cairn_consensus::test_utils::solve_work;
 use cairn_consensus::{ConsensusRoles, PowConsensus, pow};
 use cairn_node::{Imported, Node, NodeError};
-use cairn_primitives::test_utils::ManualClock;
-use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams, dev_accounts};
+use cairn_primitives::test_utils::{ManualClock, pow_dev_spec};
+use cairn_primitives::{Block, dev_accounts};
 use cairn_storage::MemoryKv;
 
 use crate::support::{Chain, sign, transfer};
@@ -28,12 +28,7 @@ struct Miners {
 }
 
 fn miners() -> Miners {
-    let spec = ChainSpec {
-        consensus: ConsensusKind::Pow,
-        block_time_ms: 20,
-        pow: Some(PowParams { min_difficulty: FLOOR, ..PowParams::default() }),
-        ..ChainSpec::dev().unwrap()
-    };
+    let spec = pow_dev_spec(FLOOR).unwrap();
     let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
     let node = |coinbase| {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, coinbase)));

@@ -8,8 +8,8 @@ use alloy_primitives::{Address, TxKind, U256, hex};
 use cairn_consensus::test_utils::solve_work;
 use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::{Imported, Node};
-use cairn_primitives::test_utils::{ManualClock, signed_call};
-use cairn_primitives::{Block, ChainSpec, ConsensusKind, PowParams};
+use cairn_primitives::Block;
+use cairn_primitives::test_utils::{ManualClock, pow_dev_spec, signed_call};
 use cairn_rpc::{RpcConfig, start};
 use cairn_storage::MemoryKv;
 use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
@@ -36,12 +36,7 @@ async fn next(subscription: &mut Subscription<Value>) -> Value {
 
 #[tokio::test]
 async fn an_abandoned_blocks_logs_come_back_removed_and_its_transaction_is_mined_again() {
-    let spec = ChainSpec {
-        consensus: ConsensusKind::Pow,
-        block_time_ms: 20,
-        pow: Some(PowParams { min_difficulty: 64, ..PowParams::default() }),
-        ..ChainSpec::dev().unwrap()
-    };
+    let spec = pow_dev_spec(64).unwrap();
     let clock = Arc::new(ManualClock::at(spec.timestamp * 1000 + 1000));
     let open = || {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, Address::ZERO)));
