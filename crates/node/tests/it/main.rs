@@ -17,6 +17,7 @@ mod mining;
 mod permissions;
 mod producer;
 mod reads;
+mod reorg_crash;
 mod sets;
 mod staking_genesis;
 mod support;
