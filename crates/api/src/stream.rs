@@ -295,9 +295,14 @@ async fn send_blocks(
     while *next <= to {
         let number = *next;
         let (reader, wanted) = (node.clone(), options.clone());
-        let (messages, block) = blocking(move || block_messages(reader.as_ref(), &wanted, number))
-            .await
-            .map_err(|e| End::Failed { resume_from: number, reason: e.to_string() })?;
+        let (messages, block) =
+            match blocking(move || block_messages(reader.as_ref(), &wanted, number)).await {
+                Ok(built) => built,
+                // A switch to a shorter (heavier) branch left no block at this height yet;
+                // the next head brings it.
+                Err(ApiError::BlockNotFound(_)) => return Ok(()),
+                Err(e) => return Err(End::Failed { resume_from: number, reason: e.to_string() }),
+            };
         deliver(out, messages, stall, number).await?;
         sent.push(block);
         *next = number + 1;
@@ -331,10 +336,14 @@ impl Sent {
         self.0.push_back(block);
     }
 
-    /// The delivered blocks `reorg` abandoned, oldest first; they and every block delivered
-    /// above the ancestor are forgotten (the new branch's are delivered again from there).
+    /// The delivered blocks `reorg` abandoned, oldest first; if there are any, they and every
+    /// block delivered above the ancestor are forgotten (the new branch's are delivered again
+    /// from there).
     fn abandoned_by(&mut self, reorg: &Reorg) -> Vec<BlockRef> {
         let gone: HashSet<B256> = reorg.abandoned.iter().map(|(block, _)| block.hash()).collect();
+        if !self.0.iter().any(|b| gone.contains(&b.hash)) {
+            return Vec::new();
+        }
         let above = self.0.iter().position(|b| b.number > reorg.ancestor.number);
         let dropped: Vec<BlockRef> = match above {
             Some(index) => self.0.drain(index..).collect(),
@@ -403,10 +412,15 @@ async fn feed(
         if next > head {
             break;
         }
+        let before = next;
         if let Err(end) =
             send_blocks(&node, &options, &mut next, head, &out, stall, &mut sent).await
         {
             return end;
+        }
+        if next == before {
+            // The head moved below `next` under a reorg: follow live blocks from here.
+            break;
         }
     }
     loop {

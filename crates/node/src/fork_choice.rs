@@ -65,7 +65,7 @@ impl<K: KvStore> Node<K> {
             // An engine without work: its blocks are final, so only the head's child is taken.
             drop(snapshot);
             let candidate = self.check_candidate(block)?;
-            return Ok(Imported::Extended(Box::new(self.commit_candidate(candidate)?)));
+            return Ok(Imported::Extended(Box::new(self.commit_candidate_unlocked(candidate)?)));
         }
         if number.saturating_add(CHANGESET_RETENTION) <= head.number {
             return Err(NodeError::InvalidBlock {
@@ -84,7 +84,7 @@ impl<K: KvStore> Node<K> {
         if parent.hash() == head.hash() {
             drop(snapshot);
             let candidate = self.check_on_head(block)?;
-            return Ok(Imported::Extended(Box::new(self.commit_candidate(candidate)?)));
+            return Ok(Imported::Extended(Box::new(self.commit_candidate_unlocked(candidate)?)));
         }
         let head_work = snapshot.total_difficulty(head.hash())?.unwrap_or_default();
         drop(snapshot);
@@ -295,7 +295,13 @@ fn blames_block(e: &NodeError) -> bool {
         NodeError::Exec(e) => {
             matches!(e, ExecError::InvalidTx { .. } | ExecError::InvalidBlock { .. })
         }
-        NodeError::Consensus(e) => !matches!(e, ConsensusError::Store(_)),
+        // A link error means the head moved, not that the block is wrong.
+        NodeError::Consensus(e) => !matches!(
+            e,
+            ConsensusError::Store(_)
+                | ConsensusError::ParentHash { .. }
+                | ConsensusError::Number { .. }
+        ),
         _ => false,
     }
 }

@@ -636,8 +636,19 @@ impl<K: KvStore> Node<K> {
 
     /// Commits an agreed block (its seal already set) on top of the head, with what its end
     /// left (the next epoch's validator set, its protocol calls' logs) in the same atomic
-    /// batch, drops its transactions from the pool and announces it.
+    /// batch, drops its transactions from the pool and announces it. Waits while a block from
+    /// elsewhere is imported ([`Node::import_block`]), so a miner's block never lands between
+    /// an import's reading of the head and its commit or branch switch.
     pub fn commit_candidate(&self, candidate: Candidate) -> Result<Header, NodeError> {
+        let _importing = self.lock_imports();
+        self.commit_candidate_unlocked(candidate)
+    }
+
+    /// [`Node::commit_candidate`] for a caller that holds the import lock.
+    pub(crate) fn commit_candidate_unlocked(
+        &self,
+        candidate: Candidate,
+    ) -> Result<Header, NodeError> {
         self.storage_ok()?;
         let started = Instant::now();
         let Candidate { block, senders, receipts, state, extras, rejected, work } = candidate;
