@@ -1,16 +1,13 @@
 //! Kill -9 at random moments while a node commits a stream of transactions, then restart,
 //! audit and carry on. The child is this same test binary running `crash_child`.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use alloy_primitives::Address;
 use cairn_node::audit::verify_chain;
 use cairn_primitives::ChainSpec;
 use cairn_storage::{ChainStore, RedbKv};
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{SeedableRng, rngs::StdRng};
 
-use crate::support::{Chain, dev_roles, sign, transfer};
+use crate::support::{Chain, dev_roles, run_and_kill, sign, transfer};
 
 const DIR_VAR: &str = "CAIRN_CRASH_DIR";
 
@@ -39,22 +36,11 @@ fn kill_nine_at_random_points_then_restart_verify_and_continue() {
     let spec = ChainSpec::dev().unwrap();
     let mut last_height = 0;
     for round in 0..6 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash::crash_child", "--ignored", "--nocapture"])
-            .env(DIR_VAR, dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        if !dir.path().join("chain.redb").exists() {
+        let Some(path) = run_and_kill("crash::crash_child", DIR_VAR, dir.path(), &mut rng) else {
             // Killed before it created the store: nothing was committed.
             continue;
-        }
-
-        let kv = RedbKv::open(&dir.path().join("chain.redb")).unwrap();
+        };
+        let kv = RedbKv::open(&path).unwrap();
         let store = ChainStore::open(kv, &spec).unwrap();
         let report = verify_chain(&store, &spec, &dev_roles())
             .unwrap_or_else(|e| panic!("round {round}: {e}"));

@@ -2,9 +2,7 @@
 //! branches, then restart: every time, the store holds one whole branch that the audit
 //! accepts. The child is this same test binary running `reorg_crash_child`.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{Address, U256};
@@ -15,9 +13,9 @@ use cairn_node::{Imported, Node};
 use cairn_primitives::test_utils::{ManualClock, pow_dev_spec};
 use cairn_primitives::{Block, ChainSpec, dev_accounts};
 use cairn_storage::{ChainStore, KvStore, MemoryKv, RedbKv};
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand::{SeedableRng, rngs::StdRng};
 
-use crate::support::{sign, transfer};
+use crate::support::{run_and_kill, sign, transfer};
 
 const DIR_VAR: &str = "CAIRN_REORG_CRASH_DIR";
 
@@ -86,20 +84,9 @@ fn kill_nine_during_reorgs_leaves_one_whole_branch() {
     let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&spec, Address::ZERO)));
     let mut verified = 0;
     for round in 0..6 {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "reorg_crash::reorg_crash_child", "--ignored", "--nocapture"])
-            .env(DIR_VAR, dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(300..1500)));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        if !dir.path().join("chain.redb").exists() {
-            continue;
-        }
-        let kv = RedbKv::open(&dir.path().join("chain.redb")).unwrap();
+        let child = "reorg_crash::reorg_crash_child";
+        let Some(path) = run_and_kill(child, DIR_VAR, dir.path(), &mut rng) else { continue };
+        let kv = RedbKv::open(&path).unwrap();
         let store = ChainStore::open(kv, &spec).unwrap();
         let report =
             verify_chain(&store, &spec, &roles).unwrap_or_else(|e| panic!("round {round}: {e}"));

@@ -110,3 +110,26 @@ pub fn sign_legacy(key: &PrivateKeySigner, tx: TxLegacy) -> TxEnvelope {
     let signature = key.sign_hash_sync(&tx.signature_hash()).unwrap();
     TxEnvelope::Legacy(tx.into_signed(signature))
 }
+
+/// Runs `child`, an ignored test of this binary, with `var` naming `dir`, kills it with SIGKILL
+/// after a random 300 to 1,500 ms, and returns the store file it left there, if it made one.
+pub fn run_and_kill(
+    child: &str,
+    var: &str,
+    dir: &std::path::Path,
+    rng: &mut rand::rngs::StdRng,
+) -> Option<std::path::PathBuf> {
+    use rand::Rng as _;
+    let mut process = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child, "--ignored", "--nocapture"])
+        .env(var, dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(rng.random_range(300..1500)));
+    process.kill().unwrap(); // SIGKILL
+    process.wait().unwrap();
+    let path = dir.join("chain.redb");
+    path.exists().then_some(path)
+}
