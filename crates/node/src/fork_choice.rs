@@ -152,6 +152,7 @@ impl<K: KvStore> Node<K> {
             return Err(NodeError::ReorgTooDeep { depth, limit: CHANGESET_RETENTION, tip });
         }
         let mut abandoned = Vec::with_capacity(depth as usize);
+        let mut abandoned_senders = Vec::with_capacity(depth as usize);
         for height in ancestor.number + 1..=head.number {
             let block = snapshot.block(height)?.ok_or(StoreError::Inconsistent {
                 number: height,
@@ -159,7 +160,8 @@ impl<K: KvStore> Node<K> {
             })?;
             let receipts = snapshot.receipts(height)?.unwrap_or_default();
             let senders = snapshot.senders(height)?.unwrap_or_default();
-            abandoned.push((block, receipts, senders));
+            abandoned.push((block, receipts));
+            abandoned_senders.push(senders);
         }
         let head_work = snapshot.total_difficulty(head.hash())?.unwrap_or_default();
         drop(snapshot);
@@ -218,10 +220,10 @@ impl<K: KvStore> Node<K> {
         );
         let reorg = Reorg {
             ancestor,
-            abandoned: abandoned.iter().map(|(b, r, _)| (b.clone(), r.clone())).collect(),
+            abandoned,
             adopted: adopted.iter().map(|b| b.header.clone()).collect(),
         };
-        self.after_switch(&abandoned, &adopted)?;
+        self.after_switch(&reorg.abandoned, &abandoned_senders, &adopted)?;
         let reorg = Arc::new(reorg);
         self.announce_reorg(&reorg);
         Ok(Imported::Reorged(reorg))
@@ -229,10 +231,11 @@ impl<K: KvStore> Node<K> {
 
     /// The pool after a switch: the adopted blocks' transactions leave it, and the abandoned
     /// blocks' transactions the new branch does not hold come back (if still valid at the new
-    /// head), so none is lost.
+    /// head), so none is lost. `senders` holds each abandoned block's senders, in order.
     fn after_switch(
         &self,
-        abandoned: &[(Block, Vec<Receipt>, Vec<Address>)],
+        abandoned: &[(Block, Vec<Receipt>)],
+        senders: &[Vec<Address>],
         adopted: &[Block],
     ) -> Result<(), NodeError> {
         let included: HashSet<B256> =
@@ -242,7 +245,7 @@ impl<K: KvStore> Node<K> {
         let mut pool = self.pool();
         pool.on_block(&included.iter().copied().collect::<Vec<_>>(), &state);
         let (mut returned, mut stale) = (0usize, 0usize);
-        for (block, _, senders) in abandoned {
+        for ((block, _), senders) in abandoned.iter().zip(senders) {
             for (tx, sender) in block.transactions.iter().zip(senders) {
                 if included.contains(tx.tx_hash()) {
                     continue;
