@@ -158,8 +158,13 @@ impl Network {
         }
     }
 
-    /// Asserts that the given nodes hold the same block (hash and state root) at `number`.
+    /// Asserts that the given nodes hold the same block (hash and state root) at `number`,
+    /// waiting for each to reach it: a validator outside the deciding quorum may apply a
+    /// decided block a moment after the others.
     fn assert_same_block(&self, nodes: &[usize], number: u64) {
+        for &i in nodes {
+            self.wait_height(i, number);
+        }
         let reference = self.block(nodes[0], number);
         for &i in &nodes[1..] {
             let block = self.block(i, number);
