@@ -315,6 +315,7 @@ pub async fn start_with<K: KvStore>(
                 keypair: network_key,
                 max_message_bytes: MAX_MESSAGE_BYTES,
                 allowed: params.allowed_peers.clone(),
+                channels: net::ConsensusChannel::BFT,
             };
             let (handle, events) = net::start(config).await?;
             let network = spawn_network(handle.clone(), events).await?;

@@ -249,6 +249,8 @@ fn on_event(shared: &mut Shared, event: ConsensusEvent) -> Result<(), Undecodabl
                 ConsensusChannel::Liveness => Channel::Liveness,
                 ConsensusChannel::ProposalParts => Channel::ProposalParts,
                 ConsensusChannel::Status => Channel::Sync,
+                // Proof-of-work channels: a BFT swarm never joins them.
+                ConsensusChannel::Blocks | ConsensusChannel::Tips => return Ok(()),
             };
             // The first subscription of a pair makes sync send its status at once.
             if shared.subscriptions.insert((peer, channel)) {
@@ -262,6 +264,7 @@ fn on_event(shared: &mut Shared, event: ConsensusEvent) -> Result<(), Undecodabl
                 ConsensusChannel::Liveness => wire::liveness_event(from, data).map(Some),
                 ConsensusChannel::ProposalParts => wire::proposal_part_event(from, data).map(Some),
                 ConsensusChannel::Status => wire::status_event(from, data),
+                ConsensusChannel::Blocks | ConsensusChannel::Tips => return Ok(()),
             }
             .map_err(undecodable(from))?;
             if let Some(event) = event {

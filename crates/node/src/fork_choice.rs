@@ -11,8 +11,6 @@ use std::time::Instant;
 
 use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{Address, B256, U256};
-use cairn_consensus::ConsensusError;
-use cairn_execution::ExecError;
 use cairn_mempool::PooledTx;
 use cairn_primitives::{Block, Header, Receipt};
 use cairn_reads::Reorg;
@@ -95,12 +93,35 @@ impl<K: KvStore> Node<K> {
         self.switch_to(number, hash, &head)
     }
 
+    /// Checks a run of headers from a peer before their bodies are fetched: the first one's
+    /// parent is known here (canonical or side), each links to the one before it, carries the
+    /// difficulty the rules give and work under its target, and is not from the future.
+    /// Returns the total difficulty of the chain ending in the last one.
+    pub fn check_headers(&self, headers: &[Header]) -> Result<U256, NodeError> {
+        let snapshot = self.store.snapshot()?;
+        let Some(first) = headers.first() else {
+            return Ok(snapshot.total_difficulty(snapshot.head()?.hash())?.unwrap_or_default());
+        };
+        let mut parent = block_header(&snapshot, first.number.wrapping_sub(1), first.parent_hash)?
+            .ok_or(NodeError::UnknownParent { number: first.number, parent: first.parent_hash })?;
+        let mut work = snapshot.total_difficulty(parent.hash())?.unwrap_or_default();
+        let sets = self.sets(&snapshot);
+        let (now, drift) = (self.now_ms(), self.spec().max_clock_drift_ms);
+        for header in headers {
+            self.consensus.validator.validate_header(&sets, &parent, header)?;
+            cairn_consensus::validate_clock(header, now, drift)?;
+            work = work.saturating_add(header.difficulty.unwrap_or_default());
+            parent = header.clone();
+        }
+        Ok(work)
+    }
+
     /// Executes a block whose header and body passed on the head, remembering it as invalid if
     /// the execution refuses it.
     fn check_on_head(&self, block: Block) -> Result<Candidate, NodeError> {
         let hash = block.hash();
         self.check_candidate(block).inspect_err(|e| {
-            if blames_block(e) {
+            if e.blames_block() {
                 self.mark_invalid(hash);
             }
         })
@@ -190,7 +211,7 @@ impl<K: KvStore> Node<K> {
                     adopted.push(candidate.block);
                 }
                 Err(e) => {
-                    if !blames_block(&e) {
+                    if !e.blames_block() {
                         return Err(e);
                     }
                     self.mark_invalid(hash);
@@ -287,25 +308,6 @@ impl<K: KvStore> Node<K> {
             invalid.clear();
         }
         invalid.insert(hash);
-    }
-}
-
-/// Whether an error in checking a block (whose work and body root passed) is the block's
-/// fault, rather than the store's.
-fn blames_block(e: &NodeError) -> bool {
-    match e {
-        NodeError::InvalidBlock { .. } => true,
-        NodeError::Exec(e) => {
-            matches!(e, ExecError::InvalidTx { .. } | ExecError::InvalidBlock { .. })
-        }
-        // A link error means the head moved, not that the block is wrong.
-        NodeError::Consensus(e) => !matches!(
-            e,
-            ConsensusError::Store(_)
-                | ConsensusError::ParentHash { .. }
-                | ConsensusError::Number { .. }
-        ),
-        _ => false,
     }
 }
 

@@ -121,6 +121,28 @@ pub enum NodeError {
     UnknownBlock(u64),
 }
 
+impl NodeError {
+    /// Whether checking a block (whose work and body root passed) failed through the block's
+    /// own fault: remembered as invalid, and held against the peer that sent it. A store
+    /// failure, a head that moved, or a block from a little in the future is not its fault.
+    pub fn blames_block(&self) -> bool {
+        match self {
+            Self::InvalidBlock { .. } => true,
+            Self::Exec(e) => {
+                matches!(e, ExecError::InvalidTx { .. } | ExecError::InvalidBlock { .. })
+            }
+            Self::Consensus(e) => !matches!(
+                e,
+                ConsensusError::Store(_)
+                    | ConsensusError::ParentHash { .. }
+                    | ConsensusError::Number { .. }
+                    | ConsensusError::ClockDrift { .. }
+            ),
+            _ => false,
+        }
+    }
+}
+
 impl From<CallError> for NodeError {
     fn from(e: CallError) -> Self {
         match e {

@@ -1,7 +1,7 @@
 use std::{collections::HashSet, time::Duration};
 
 use libp2p::{
-    connection_limits,
+    allow_block_list, connection_limits,
     gossipsub::{
         self, IdentityTransform, MessageAuthenticity, ValidationMode, WhitelistSubscriptionFilter,
     },
@@ -11,7 +11,7 @@ use libp2p::{
 };
 
 use super::{
-    ConsensusChannel, ConsensusConfig,
+    ConsensusConfig,
     codec::{SYNC_PROTOCOL, SyncCodec},
 };
 use crate::{NetworkError, gate::PeerGate};
@@ -35,6 +35,7 @@ const MAX_PENDING_INBOUND: u32 = 16;
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     pub(crate) gate: PeerGate,
+    pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     limits: connection_limits::Behaviour,
     ping: ping::Behaviour,
     pub(crate) gossipsub: Gossip,
@@ -57,6 +58,7 @@ impl Behaviour {
         );
         Ok(Self {
             gate: PeerGate::new("consensus", config.allowed.clone()),
+            blocked: allow_block_list::Behaviour::default(),
             limits: connection_limits::Behaviour::new(limits),
             ping: ping::Behaviour::new(ping::Config::new()),
             gossipsub: consensus_gossip(config)?,
@@ -69,7 +71,8 @@ impl Behaviour {
 type Gossip = gossipsub::Behaviour<IdentityTransform, WhitelistSubscriptionFilter>;
 
 /// Gossipsub for consensus: every message signed by its author's network key (so a status
-/// tells truthfully whose head it is), bounded by the largest message, every channel joined.
+/// tells truthfully whose head it is), bounded by the largest message, the engine's channels
+/// joined and no others tracked.
 /// Votes and proposals carry their own consensus signatures, which the engine checks.
 fn consensus_gossip(config: &ConsensusConfig) -> Result<Gossip, NetworkError> {
     let gossip_config = gossipsub::ConfigBuilder::default()
@@ -77,15 +80,14 @@ fn consensus_gossip(config: &ConsensusConfig) -> Result<Gossip, NetworkError> {
         .max_transmit_size(config.max_message_bytes + FRAME_OVERHEAD)
         .build()
         .map_err(|e| NetworkError::Setup(format!("gossipsub: {e}")))?;
-    let topics: HashSet<_> =
-        ConsensusChannel::ALL.into_iter().map(|channel| channel.topic().hash()).collect();
+    let topics: HashSet<_> = config.channels.iter().map(|channel| channel.topic().hash()).collect();
     let mut gossipsub = gossipsub::Behaviour::new_with_subscription_filter(
         MessageAuthenticity::Signed(config.keypair.clone()),
         gossip_config,
         WhitelistSubscriptionFilter(topics),
     )
     .map_err(|e| NetworkError::Setup(format!("gossipsub: {e}")))?;
-    for channel in ConsensusChannel::ALL {
+    for channel in config.channels {
         gossipsub
             .subscribe(&channel.topic())
             .map_err(|e| NetworkError::Setup(format!("gossipsub subscribe: {e}")))?;

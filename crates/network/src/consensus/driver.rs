@@ -41,6 +41,10 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(10);
 pub const MAX_CONSENSUS_PEERS: usize = 64;
 /// Smallest message limit accepted: a vote must fit.
 const MIN_MESSAGE_BYTES: usize = 64 * 1024;
+/// How long a banned peer stays refused.
+const BAN_DURATION: Duration = Duration::from_secs(3600);
+/// Most peers banned at once; beyond it the ban closest to its end is lifted early.
+const MAX_BANS: usize = 4096;
 
 /// Starts the consensus network in its own tokio task and returns once it listens. The
 /// receiver yields what the network reports; the task ends on [`ConsensusHandle::shutdown`]
@@ -75,8 +79,14 @@ pub async fn start(
         })
         .filter(|peer| peer.named != Some(local_peer_id))
         .collect();
-    let mut driver =
-        Driver { swarm, events, configured, dialing: HashMap::new(), responses: HashMap::new() };
+    let mut driver = Driver {
+        swarm,
+        events,
+        configured,
+        dialing: HashMap::new(),
+        responses: HashMap::new(),
+        bans: HashMap::new(),
+    };
     for event in early {
         driver.on_swarm_event(event);
     }
@@ -112,6 +122,8 @@ struct Driver {
     dialing: HashMap<ConnectionId, usize>,
     /// Peers' requests waiting for the engine's answer.
     responses: HashMap<InboundRequestId, ResponseChannel<Bytes>>,
+    /// Banned peers and when their ban ends.
+    bans: HashMap<PeerId, Instant>,
 }
 
 impl Driver {
@@ -131,7 +143,10 @@ impl Driver {
                     }
                     None => break None,
                 },
-                _ = redial.tick() => self.redial(),
+                _ = redial.tick() => {
+                    self.lift_bans(Instant::now());
+                    self.redial();
+                }
                 _ = report.tick() => {
                     self.swarm.behaviour_mut().gate.report_unlogged(Instant::now());
                 }
@@ -171,6 +186,7 @@ impl Driver {
                 self.set_allowed(allowed);
                 let _ = reply.send(());
             }
+            Command::Ban(peer) => self.ban(peer, Instant::now()),
             Command::Peers(reply) => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
@@ -234,8 +250,7 @@ impl Driver {
                 let Some(channel) = ConsensusChannel::of_topic(&message.topic) else { return };
                 // A status is its author's own head: only the author's own copy says which
                 // peer to ask for blocks.
-                if channel == ConsensusChannel::Status && message.source != Some(propagation_source)
-                {
+                if channel.authored() && message.source != Some(propagation_source) {
                     return;
                 }
                 self.emit(ConsensusEvent::Message {
@@ -282,8 +297,9 @@ impl Driver {
     fn redial(&mut self) {
         for (index, peer) in self.configured.iter().enumerate() {
             let known = peer.named.or(peer.answered_by);
-            if known.is_some_and(|known| self.swarm.is_connected(&known))
-                || self.dialing.values().any(|dialling| *dialling == index)
+            if known.is_some_and(|known| {
+                self.swarm.is_connected(&known) || self.bans.contains_key(&known)
+            }) || self.dialing.values().any(|dialling| *dialling == index)
             {
                 continue;
             }
@@ -315,6 +331,31 @@ impl Driver {
         }
     }
 
+    /// Disconnects `peer` and refuses its connections for [`BAN_DURATION`].
+    fn ban(&mut self, peer: PeerId, now: Instant) {
+        if self.bans.len() >= MAX_BANS {
+            let soonest = self.bans.iter().min_by_key(|(_, until)| **until).map(|(peer, _)| *peer);
+            if let Some(soonest) = soonest {
+                self.bans.remove(&soonest);
+                self.swarm.behaviour_mut().blocked.unblock_peer(soonest);
+            }
+        }
+        warn!(%peer, "banning consensus peer");
+        self.bans.insert(peer, now + BAN_DURATION);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+    }
+
+    fn lift_bans(&mut self, now: Instant) {
+        let blocked = &mut self.swarm.behaviour_mut().blocked;
+        self.bans.retain(|peer, until| {
+            let active = *until > now;
+            if !active {
+                blocked.unblock_peer(*peer);
+            }
+            active
+        });
+    }
+
     /// Applies a new allowed set: the gate closes the connections of peers outside it; an
     /// address whose last answerer is refused is tried again once, in case another peer
     /// answers there now.
@@ -341,6 +382,7 @@ mod tests {
             keypair: Keypair::generate_ed25519(),
             max_message_bytes,
             allowed: None,
+            channels: ConsensusChannel::BFT,
         }
     }
 

@@ -26,6 +26,9 @@ pub struct ConsensusConfig {
     pub max_message_bytes: usize,
     /// The only peers that may connect, or be dialled; `None` lets everyone connect.
     pub allowed: Option<HashSet<PeerId>>,
+    /// The channels this engine speaks ([`ConsensusChannel::BFT`] or [`ConsensusChannel::POW`]);
+    /// messages on any other topic are never accepted.
+    pub channels: &'static [ConsensusChannel],
 }
 
 /// What consensus gossips, one gossipsub topic each.
@@ -40,11 +43,33 @@ pub enum ConsensusChannel {
     /// Each node's sync status (its head height); only a status its author delivered itself
     /// reaches the engine, so the peer it names is the peer to ask.
     Status,
+    /// Proof of work: newly mined blocks.
+    Blocks,
+    /// Proof of work: each node's head and its total work; like a status, only its author's
+    /// own copy reaches the engine.
+    Tips,
 }
 
 impl ConsensusChannel {
-    /// Every channel, in the order the swarm subscribes to them.
-    pub const ALL: [Self; 4] = [Self::Consensus, Self::Liveness, Self::ProposalParts, Self::Status];
+    /// Every channel.
+    pub const ALL: [Self; 6] = [
+        Self::Consensus,
+        Self::Liveness,
+        Self::ProposalParts,
+        Self::Status,
+        Self::Blocks,
+        Self::Tips,
+    ];
+    /// The channels of a BFT (or proof-of-stake) network.
+    pub const BFT: &'static [Self] =
+        &[Self::Consensus, Self::Liveness, Self::ProposalParts, Self::Status];
+    /// The channels of a proof-of-work network.
+    pub const POW: &'static [Self] = &[Self::Blocks, Self::Tips];
+
+    /// Whether only the author's own copy of a message counts: it names the peer to ask.
+    pub(crate) fn authored(self) -> bool {
+        matches!(self, Self::Status | Self::Tips)
+    }
 
     pub(crate) fn topic(self) -> IdentTopic {
         IdentTopic::new(match self {
@@ -52,6 +77,8 @@ impl ConsensusChannel {
             Self::Liveness => "/cairn/consensus/liveness/1",
             Self::ProposalParts => "/cairn/consensus/parts/1",
             Self::Status => "/cairn/consensus/status/1",
+            Self::Blocks => "/cairn/pow/blocks/1",
+            Self::Tips => "/cairn/pow/tips/1",
         })
     }
 
@@ -141,6 +168,7 @@ pub(crate) enum Command {
     Request { peer: PeerId, data: Bytes, reply: oneshot::Sender<OutboundRequestId> },
     Respond { id: InboundRequestId, data: Option<Bytes> },
     SetAllowed { allowed: Option<HashSet<PeerId>>, reply: oneshot::Sender<()> },
+    Ban(PeerId),
     Peers(oneshot::Sender<Vec<PeerId>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Shutdown(oneshot::Sender<()>),
@@ -198,6 +226,12 @@ impl ConsensusHandle {
         allowed: Option<HashSet<PeerId>>,
     ) -> Result<(), NetworkError> {
         self.ask(|reply| Command::SetAllowed { allowed, reply }).await
+    }
+
+    /// Disconnects `peer` and refuses its connections for an hour: it sent invalid blocks or
+    /// more than its share.
+    pub async fn ban(&self, peer: PeerId) -> Result<(), NetworkError> {
+        self.send(Command::Ban(peer)).await
     }
 
     /// The peers connected now.
