@@ -143,6 +143,9 @@ fn add_node(args: &AddNodeArgs) -> anyhow::Result<Added> {
         );
     }
     let spec = ChainSpec::from_file(&genesis)?;
+    if args.validator_key && spec.consensus == cairn_primitives::ConsensusKind::Pow {
+        bail!("--validator-key: a proof-of-work network has no validators (anyone may mine)");
+    }
     let existing = existing_nodes(&args.dir)?;
     let Some(first) = existing.first() else {
         bail!("{} holds no node folders (nodeI/config.toml)", args.dir.display());
@@ -208,6 +211,9 @@ fn add_node(args: &AddNodeArgs) -> anyhow::Result<Added> {
         api_tls_key: None,
         webhook_allow_private: false,
         extra_data: None,
+        mine: false,
+        miner_threads: None,
+        coinbase: None,
     };
     let path = dir.join("config.toml");
     config.save(&path)?;

@@ -86,14 +86,15 @@ pub(crate) struct DevArgs {
     #[arg(long, default_value_t = 26656, requires = "validators")]
     p2p_port: u16,
     /// How blocks are agreed: the validators of a --validators network are a fixed set
-    /// (bft) or chosen by stake every epoch (pos); pow mines the blocks of a single node
-    /// (data in ./.cairn/dev/pow) at the block time's difficulty.
+    /// (bft) or chosen by stake every epoch (pos); pow mines at the block time's difficulty,
+    /// on a single node (data in ./.cairn/dev/pow) or on N mining nodes with --validators N
+    /// (their coinbases dev accounts 0 to N−1).
     #[arg(long, value_enum, default_value_t = DevEngine::Bft)]
     consensus: DevEngine,
-    /// Search threads of the --consensus pow miner (1 to 256).
+    /// Search threads of the single --consensus pow miner (1 to 256).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     miner_threads: u16,
-    /// Who the blocks of the --consensus pow miner pay their reward and fees to.
+    /// Who the blocks of the single --consensus pow miner pay their reward and fees to.
     #[arg(long, default_value_t = Address::ZERO)]
     coinbase: Address,
     /// Blocks per epoch: of a --consensus pos network (default 20), or of a private or
@@ -142,10 +143,14 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let consensus = match args.consensus {
         DevEngine::Bft => Engine::Bft,
         DevEngine::Pos => Engine::Pos,
-        DevEngine::Pow => return run_pow(args),
+        DevEngine::Pow if args.validators.is_none() => return run_pow(args),
+        DevEngine::Pow => Engine::Pow,
     };
     if args.network.is_some() && consensus == Engine::Pos {
         anyhow::bail!(POS_REFUSAL);
+    }
+    if args.network.is_some() && consensus == Engine::Pow {
+        anyhow::bail!("--network private|consortium runs governed BFT, not proof of work");
     }
     if args.network == Some(GovernedNetwork::Consortium) && args.validators.is_none() {
         anyhow::bail!(
@@ -158,6 +163,9 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     let epoch_length = match (consensus, network, args.epoch_length) {
         (Engine::Pos, _, length) => length.unwrap_or(PosArgs::default().epoch_length),
         (_, Network::Private | Network::Consortium, length) => length.unwrap_or(DEV_EPOCH_LENGTH),
+        (Engine::Pow, _, Some(_)) => {
+            anyhow::bail!("--epoch-length does not apply to --consensus pow")
+        }
         (_, Network::Public, None) => 0,
         (_, Network::Public, Some(_)) => anyhow::bail!(
             "--epoch-length applies to --consensus pos and --network private|consortium only"
@@ -168,6 +176,7 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
     if let Some(validators) = args.validators {
         let folder = match (consensus, network) {
             (Engine::Pos, _) => format!("pos-{validators}"),
+            (Engine::Pow, _) => format!("pow-{validators}"),
             (Engine::Bft, Network::Public) => format!("bft-{validators}"),
             (Engine::Bft, Network::Private) => format!("private-{validators}"),
             (Engine::Bft, Network::Consortium) => format!(
@@ -244,12 +253,6 @@ pub(crate) fn run(args: DevArgs) -> anyhow::Result<()> {
 /// chain, at the difficulty that gives the block time (it starts at the spec's floor and
 /// rises within about a hundred fast blocks to what this machine's hash rate needs).
 fn run_pow(args: DevArgs) -> anyhow::Result<()> {
-    if args.validators.is_some() {
-        anyhow::bail!(
-            "--validators with --consensus pow: blocks do not travel between proof-of-work \
-             nodes yet; run one miner without --validators"
-        );
-    }
     if args.network.is_some() {
         anyhow::bail!("--network private|consortium runs governed BFT, not proof of work");
     }
@@ -295,6 +298,7 @@ fn run_pow(args: DevArgs) -> anyhow::Result<()> {
     start_single(&args, &root, given, |_| EngineSetup::Pow {
         coinbase: args.coinbase,
         miner_threads: args.miner_threads.into(),
+        network: None,
     })
 }
 

@@ -1,5 +1,6 @@
-//! `cairn dev --validators N [--consensus pos | --network private|consortium]`: a local BFT,
-//! proof-of-stake or governed network of N validator processes on loopback, one
+//! `cairn dev --validators N [--consensus pos|pow | --network private|consortium]`: a local
+//! BFT, proof-of-stake, proof-of-work or governed network of N validator (or miner) processes
+//! on loopback, one
 //! command to start and one Ctrl-C to stop. Each node is a `cairn node` child with its own
 //! folder and ports; its output is prefixed with its name. A node that exits is reported and
 //! the others keep running; the nodes stop with the supervisor, even when it is killed.
@@ -81,6 +82,7 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
     } else {
         testnet::init(&InitArgs {
             validators: network.validators,
+            miners: (network.consensus == Engine::Pow).then_some(network.validators),
             full_nodes: 0,
             out: network.root.clone(),
             hosts: vec![network.rpc_addr.ip()],
@@ -135,6 +137,13 @@ pub(crate) fn run(network: DevNetwork) -> anyhow::Result<()> {
             "Cairn BFT dev network: {} validators in {}, dev accounts funded as in `cairn dev`",
             network.validators,
             network.root.display()
+        ),
+        (Engine::Pow, _) => println!(
+            "Cairn proof-of-work dev network: {} miners in {}, dev accounts funded as in `cairn \
+             dev`; the miners' blocks pay dev accounts 0 to {}",
+            network.validators,
+            network.root.display(),
+            network.validators - 1,
         ),
         (Engine::Pos, _) => println!(
             "Cairn proof-of-stake dev network: {} validators in {}, {}-block epochs, dev \

@@ -1,6 +1,7 @@
-//! `cairn testnet init`: everything a BFT or proof-of-stake network of N validators needs, one
-//! folder per node: a shared chain spec, each validator's encrypted consensus key, a network
-//! key, and a node config that `cairn node --config` runs. A proof-of-stake network also gets
+//! `cairn testnet init`: everything a BFT or proof-of-stake network of N validators, or a
+//! proof-of-work network of N miners, needs, one folder per node: a shared chain spec, each
+//! validator's encrypted consensus key (each miner's encrypted coinbase key), a network key,
+//! and a node config that `cairn node --config` runs. A proof-of-stake network also gets
 //! an operator key per genesis validator, a consensus key for every full node (so it can stake
 //! and sign later without a restart), and the staking contract's genesis state in the spec. A
 //! private or consortium network gets an encrypted admin key per organisation and the
@@ -15,8 +16,8 @@ use anyhow::{Context, bail};
 use cairn_bft::{ConsensusPublicKey, Keypair};
 use cairn_keys::KeystoreDir;
 use cairn_primitives::{
-    ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind, STAKING_ADDRESS,
-    StakingParams,
+    ChainSpec, ConsensusKind, GenesisAccount, GenesisValidator, NetworkKind, PowParams,
+    STAKING_ADDRESS, StakingParams,
 };
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -28,8 +29,11 @@ use crate::governed::{
     TESTNET_VOTING_PERIOD_BLOCKS, governed_spec, organisation_count,
 };
 
-/// Most validators a testnet folder is written for.
+/// Most validators (or miners) a testnet folder is written for.
 const MAX_VALIDATORS: usize = 64;
+
+/// Miners of a proof-of-work testnet when `--miners` is not given.
+const DEFAULT_MINERS: usize = 3;
 
 /// Commission of the genesis validators of a proof-of-stake testnet (5%).
 const GENESIS_COMMISSION_BPS: u16 = 500;
@@ -47,6 +51,8 @@ pub(crate) enum Engine {
     Bft,
     /// Validators chosen by stake every epoch, from the staking contract.
     Pos,
+    /// No validators: miners compete with proof of work, the heaviest chain wins.
+    Pow,
 }
 
 /// The proof-of-stake choices of a testnet.
@@ -86,7 +92,8 @@ pub(crate) struct TestnetArgs {
 
 #[derive(Debug, Subcommand)]
 enum TestnetCommand {
-    /// Write the chain spec, keys and node configs of a BFT or proof-of-stake network.
+    /// Write the chain spec, keys and node configs of a BFT, proof-of-stake or proof-of-work
+    /// network.
     Init(InitArgs),
     /// Write one more node's folder (network key, config) for a network written earlier,
     /// without touching its genesis.
@@ -95,12 +102,16 @@ enum TestnetCommand {
 
 #[derive(Debug, Args, Clone)]
 pub(crate) struct InitArgs {
-    /// How validators are chosen: a fixed set (bft) or by stake every epoch (pos).
+    /// How blocks are made: a fixed set of validators (bft), validators chosen by stake every
+    /// epoch (pos), or miners (pow).
     #[arg(long, value_enum, default_value_t = Engine::Bft)]
     pub(crate) consensus: Engine,
     /// How many validators (pos: the genesis validators).
     #[arg(long, default_value_t = 4)]
     pub(crate) validators: usize,
+    /// How many mining nodes of a --consensus pow network (default 3).
+    #[arg(long, conflicts_with = "validators")]
+    pub(crate) miners: Option<usize>,
     /// How many non-validator full nodes to add after them.
     #[arg(long, default_value_t = 0)]
     pub(crate) full_nodes: usize,
@@ -140,7 +151,7 @@ pub(crate) struct InitArgs {
     #[arg(long)]
     pub(crate) orgs: Option<usize>,
     /// Pos: the genesis validators' operators are the dev accounts (`cairn dev`), not new
-    /// operator keys.
+    /// operator keys; pow: so are the miners' coinbases.
     #[arg(skip)]
     pub(crate) dev_operators: bool,
     /// Private or consortium: the organisations' admins are dev accounts 0…K−1 (`cairn dev`),
@@ -174,6 +185,7 @@ pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
         TestnetCommand::Init(args) => {
             let written = init(&args)?;
             let kind = match (args.consensus, args.network) {
+                (Engine::Pow, _) => "proof-of-work".to_string(),
                 (Engine::Pos, _) => "proof-of-stake".to_string(),
                 (Engine::Bft, Network::Public) => "BFT".to_string(),
                 (Engine::Bft, Network::Private) => "private BFT".to_string(),
@@ -181,11 +193,11 @@ pub(crate) fn run(args: TestnetArgs) -> anyhow::Result<()> {
                     format!("consortium ({} organisations, BFT)", written.admins.len())
                 }
             };
-            println!(
-                "wrote a {}-validator {kind} network to {}",
-                args.validators,
-                args.out.display()
-            );
+            let (count, role) = match args.consensus {
+                Engine::Pow => (args.miners.unwrap_or(DEFAULT_MINERS), "miner"),
+                Engine::Bft | Engine::Pos => (args.validators, "validator"),
+            };
+            println!("wrote a {count}-{role} {kind} network to {}", args.out.display());
             for path in written.configs {
                 println!("  cairn node --config {}", path.display());
             }
@@ -217,19 +229,35 @@ fn port(base: u16, index: usize) -> anyhow::Result<u16> {
 /// Writes the network: its spec, each node's folder and, on a private or consortium network,
 /// each organisation's admin key.
 pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
-    if args.validators == 0 || args.validators > MAX_VALIDATORS {
-        bail!("--validators must be between 1 and {MAX_VALIDATORS}");
-    }
+    let pow = args.consensus == Engine::Pow;
     let governed = args.network != Network::Public;
+    // The nodes that make blocks: validators, or miners.
+    let makers = match (pow, args.miners) {
+        (true, miners) => miners.unwrap_or(DEFAULT_MINERS),
+        (false, None) => args.validators,
+        (false, Some(_)) => {
+            bail!("--miners is for --consensus pow; other networks have --validators")
+        }
+    };
+    if makers == 0 || makers > MAX_VALIDATORS {
+        let flag = if pow { "--miners" } else { "--validators" };
+        bail!("{flag} must be between 1 and {MAX_VALIDATORS}");
+    }
     if governed && args.consensus == Engine::Pos {
         bail!(POS_REFUSAL);
+    }
+    if governed && pow {
+        bail!(
+            "a proof-of-work network is public (anyone may mine); --network private and \
+               consortium run BFT validators"
+        );
     }
     let max_orgs = match args.dev_admins {
         true => DEV_TRANSACTORS,
         false => cairn_primitives::MAX_ORGANISATIONS,
     };
     let orgs = organisation_count(args.network, args.orgs, max_orgs)?;
-    let nodes = args.validators + args.full_nodes;
+    let nodes = makers + args.full_nodes;
     if args.hosts.len() != 1 && args.hosts.len() != nodes {
         bail!("--hosts needs one address, or one per node ({nodes})");
     }
@@ -243,6 +271,9 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
     let spec = match args.consensus {
         Engine::Bft => spec,
         Engine::Pos => pos_spec(spec, &args.pos),
+        Engine::Pow => {
+            ChainSpec { consensus: ConsensusKind::Pow, pow: Some(PowParams::default()), ..spec }
+        }
     };
     // The block, staking and governance rules are checked before any key is written, so bad
     // arguments leave nothing.
@@ -257,7 +288,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
     let mut validators = Vec::new();
     let mut operators = Vec::new();
     let dev_operators = match args.dev_operators {
-        true => cairn_primitives::dev_accounts(u32::try_from(args.validators)?)?,
+        true => cairn_primitives::dev_accounts(u32::try_from(makers)?)?,
         false => Vec::new(),
     };
     let admins = match governed && !args.dev_admins {
@@ -276,7 +307,14 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
         let encoded = keypair.to_protobuf_encoding().context("encoding a network key")?;
         write_secret(&network_key, alloy_primitives::hex::encode(encoded).as_bytes())?;
         let pos = args.consensus == Engine::Pos;
-        let validator = if i < args.validators || pos {
+        let coinbase = match (pow && i < makers, args.dev_operators) {
+            (false, _) => None,
+            (true, true) => {
+                Some(dev_operators.get(i).context("more miners than dev accounts")?.address)
+            }
+            (true, false) => Some(coinbase_key(&keys)?),
+        };
+        let validator = if (i < args.validators && !pow) || pos {
             let password = alloy_primitives::hex::encode(rand::random::<[u8; 16]>());
             let password_file = keys.join("password");
             write_secret(&password_file, password.as_bytes())?;
@@ -301,11 +339,12 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
         } else {
             None
         };
-        layouts.push((name, dir, network_key, peer_id, validator));
+        layouts.push((name, dir, network_key, peer_id, validator, coinbase));
     }
     let spec = match args.consensus {
         Engine::Bft => ChainSpec { consensus: ConsensusKind::Bft, validators, ..spec },
         Engine::Pos => with_staking(ChainSpec { validators, ..spec }, &operators)?,
+        Engine::Pow => spec,
     };
     let spec = match governed {
         true => {
@@ -336,7 +375,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
         Ok(format!("{}/p2p/{}", address(i, args.gossip_port)?, peer_ids[i]))
     };
     let mut paths = Vec::new();
-    for (i, (name, dir, network_key, _, validator)) in layouts.into_iter().enumerate() {
+    for (i, (name, dir, network_key, _, validator, coinbase)) in layouts.into_iter().enumerate() {
         let loopback: IpAddr = std::net::Ipv4Addr::LOCALHOST.into();
         let peers = (0..nodes).filter(|&j| j != i).map(p2p).collect::<anyhow::Result<_>>()?;
         let config = NodeConfig {
@@ -359,7 +398,7 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
             // On a proof-of-stake chain fees go to the stakers, never to a recipient.
             fee_recipient: match args.consensus {
                 Engine::Bft => validator.as_ref().map(|(_, _, address)| *address),
-                Engine::Pos => None,
+                Engine::Pos | Engine::Pow => None,
             },
             rpc_tls_cert: None,
             rpc_tls_key: None,
@@ -367,12 +406,23 @@ pub(crate) fn init(args: &InitArgs) -> anyhow::Result<Written> {
             api_tls_key: None,
             webhook_allow_private: false,
             extra_data: None,
+            mine: coinbase.is_some(),
+            miner_threads: None,
+            coinbase,
         };
         let path = dir.join("config.toml");
         config.save(&path)?;
         paths.push(path);
     }
     Ok(Written { configs: paths, admins })
+}
+
+/// Writes a miner's coinbase key, a V3 keystore in `keys/coinbase/` with its random password
+/// in `keys/password` (mode 0600), and returns its address: the account its blocks pay.
+fn coinbase_key(keys: &Path) -> anyhow::Result<Address> {
+    let password = alloy_primitives::hex::encode(rand::random::<[u8; 16]>());
+    write_secret(&keys.join("password"), password.as_bytes())?;
+    Ok(KeystoreDir::new(keys.join("coinbase")).create(&password)?.address)
 }
 
 /// Writes organisation `index`'s admin key: a V3 keystore in `out/org<index>/admin/` and its
@@ -457,7 +507,7 @@ fn pos_spec(spec: ChainSpec, pos: &PosArgs) -> ChainSpec {
 /// arguments before any key exists.
 fn draft(spec: &ChainSpec, args: &InitArgs, orgs: usize) -> anyhow::Result<ChainSpec> {
     let governed = args.network != Network::Public;
-    if args.consensus == Engine::Bft && !governed {
+    if args.consensus == Engine::Pow || (args.consensus == Engine::Bft && !governed) {
         return Ok(spec.clone());
     }
     let mut validators = Vec::new();

@@ -12,6 +12,7 @@ use cairn_bft::{
 use cairn_consensus::{ConsensusRoles, DevConsensus, PowConsensus, TransactionRules};
 use cairn_network::NetworkConfig;
 use cairn_node::{BlockProducer, Miner, Node};
+use cairn_pow::{PowNetwork, PowNetworkConfig};
 use cairn_primitives::{ChainSpec, Clock, ConsensusKind, STAKING_ADDRESS, SystemClock};
 use cairn_rpc::RpcConfig;
 use cairn_storage::{KvStore, RecordStore};
@@ -37,13 +38,15 @@ pub enum EngineSetup {
     /// A node of a BFT network (a validator, or a full node that follows and verifies): a
     /// fixed set on a `bft` chain, sets chosen by stake every epoch on a `pos` chain.
     Bft(BftSetup),
-    /// A node of a proof-of-work chain. So far one node alone: blocks do not travel between
-    /// proof-of-work nodes yet.
+    /// A node of a proof-of-work chain: alone, or on a network of nodes that exchange
+    /// blocks over libp2p.
     Pow {
         /// Who the blocks this node mines pay their reward and priority fees to.
         coinbase: Address,
         /// Search threads of its miner; 0 does not mine.
         miner_threads: usize,
+        /// The block network it joins; `None` runs alone.
+        network: Option<PowNetworkConfig>,
     },
 }
 
@@ -196,9 +199,17 @@ impl<K: KvStore> NodeBuilder<K> {
             EngineSetup::Dev { block_time, .. } => {
                 (Engine::Dev(BlockProducer::start(node.clone(), block_time)), None, None)
             }
-            EngineSetup::Pow { miner_threads, .. } => {
+            EngineSetup::Pow { miner_threads, network, .. } => {
+                // The network first: a block mined before it runs would never be announced.
+                let network = match network {
+                    Some(config) => {
+                        listening.push(format!("block network listening on {}", config.listen));
+                        Some(PowNetwork::start(node.clone(), config).await?)
+                    }
+                    None => None,
+                };
                 let miner = (miner_threads > 0).then(|| Miner::start(node.clone(), miner_threads));
-                (Engine::Pow(miner), None, None)
+                (Engine::Pow { miner, network }, None, None)
             }
             EngineSetup::Bft(setup) => {
                 if let Transport::Libp2p { listen, .. } = &setup.transport {

@@ -72,7 +72,21 @@ pub struct NodeConfig {
     /// at most 32 bytes); empty when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_data: Option<alloy_primitives::Bytes>,
+    /// Proof of work: search for blocks (needs `coinbase`); a node without it follows the
+    /// heaviest chain and serves it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
+    /// Proof of work: the miner's search threads (1 to 256; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miner_threads: Option<usize>,
+    /// Proof of work: the account the blocks this node mines pay their reward and priority
+    /// fees to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coinbase: Option<alloy_primitives::Address>,
 }
+
+/// Most search threads a miner runs.
+pub const MAX_MINER_THREADS: usize = 256;
 
 impl NodeConfig {
     /// Reads a config and makes its paths absolute.
@@ -141,6 +155,26 @@ network_key = "keys/network.key"
             NodeConfig::load(&path).expect("load").gossip_max_txs_per_peer_per_sec,
             Some(50_000)
         );
+    }
+
+    #[test]
+    fn mining_is_off_unless_asked_for() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, MINIMAL).expect("write");
+        let config = NodeConfig::load(&path).expect("load");
+        assert_eq!((config.mine, config.miner_threads, config.coinbase), (false, None, None));
+
+        let extra = "mine = true\nminer_threads = 2\n\
+                     coinbase = \"0x00000000000000000000000000000000000000c0\"\n";
+        std::fs::write(&path, format!("{MINIMAL}{extra}")).expect("write");
+        let config = NodeConfig::load(&path).expect("load");
+        assert!(config.mine);
+        assert_eq!(config.miner_threads, Some(2));
+        assert_eq!(config.coinbase, Some(alloy_primitives::Address::with_last_byte(0xc0)));
+        let saved = dir.path().join("saved.toml");
+        config.save(&saved).expect("save");
+        assert_eq!(NodeConfig::load(&saved).expect("load"), config);
     }
 
     #[test]

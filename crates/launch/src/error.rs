@@ -76,17 +76,35 @@ pub enum LaunchError {
     #[error(transparent)]
     Governance(#[from] cairn_governance::GovernanceError),
     /// `cairn node` was given a chain another engine decides.
-    #[error(
-        "cairn node runs bft and pos chains; use cairn dev for a dev chain, and cairn dev \
-         --consensus pow for one proof-of-work miner (blocks do not travel between \
-         proof-of-work nodes yet)"
-    )]
-    NotBft,
+    #[error("cairn node runs bft, pos and pow chains; use cairn dev for a dev chain")]
+    DevChain,
+    /// A config asks to mine without saying whom the blocks pay.
+    #[error("mine = true needs coinbase = \"0x…\": the account the mined blocks pay")]
+    NoCoinbase,
+    /// A config sets what only another engine's nodes use.
+    #[error("{field} does not apply to a {consensus:?} chain")]
+    NotForEngine {
+        /// The config field.
+        field: &'static str,
+        /// The spec's consensus.
+        consensus: cairn_primitives::ConsensusKind,
+    },
+    /// A miner thread count out of range.
+    #[error("miner_threads = {threads}: a miner runs 1 to {max} search threads")]
+    MinerThreads {
+        /// The configured count.
+        threads: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// The proof-of-work network failed to start.
+    #[error(transparent)]
+    PowNetwork(#[from] cairn_pow::PowNetError),
     /// A miner asked to run a chain without work, or another engine a proof-of-work chain:
     /// its blocks would never pass the chain's header rules.
     #[error(
         "this chain's consensus is {consensus:?}: only a pow chain is mined, and a pow chain \
-         only by a miner (cairn dev --consensus pow)"
+         only by miners (cairn dev --consensus pow, or cairn node with a pow spec)"
     )]
     EngineMismatch {
         /// The spec's consensus.

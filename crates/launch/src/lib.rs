@@ -25,7 +25,7 @@ mod running;
 mod secret;
 
 pub use builder::{BftSetup, EngineSetup, NodeBuilder};
-pub use config::NodeConfig;
+pub use config::{MAX_MINER_THREADS, NodeConfig};
 pub use datadir::DataDir;
 pub use error::LaunchError;
 pub use listeners::tls;

@@ -15,6 +15,7 @@ use alloy_primitives::Address;
 use cairn_api::ApiServer;
 use cairn_bft::BftEngine;
 use cairn_node::{BlockProducer, Miner, Node};
+use cairn_pow::PowNetwork;
 use cairn_reads::ServedNode;
 use cairn_storage::{KvStore, StoreError};
 use jsonrpsee::server::ServerHandle;
@@ -38,8 +39,11 @@ const POLL: Duration = Duration::from_millis(100);
 pub(crate) enum Engine {
     Dev(BlockProducer),
     Bft(BftEngine),
-    /// A proof-of-work node, mining or not.
-    Pow(Option<Miner>),
+    /// A proof-of-work node, mining or not, on a network of miners or alone.
+    Pow {
+        miner: Option<Miner>,
+        network: Option<PowNetwork>,
+    },
 }
 
 impl Engine {
@@ -47,8 +51,14 @@ impl Engine {
         match self {
             Self::Dev(producer) => producer.stop().await,
             Self::Bft(engine) => engine.stop(),
-            Self::Pow(Some(miner)) => miner.stop().await,
-            Self::Pow(None) => {}
+            Self::Pow { miner, network } => {
+                if let Some(miner) = miner {
+                    miner.stop().await;
+                }
+                if let Some(network) = network {
+                    network.stop().await;
+                }
+            }
         }
     }
 }
@@ -229,8 +239,15 @@ impl<K: KvStore> RunningNode<K> {
         match self.engine.take() {
             Some(Engine::Bft(engine)) => engine.kill().await,
             Some(Engine::Dev(producer)) => producer.abort(),
-            Some(Engine::Pow(Some(miner))) => miner.abort(),
-            Some(Engine::Pow(None)) | None => {}
+            Some(Engine::Pow { miner, network }) => {
+                if let Some(miner) = miner {
+                    miner.abort();
+                }
+                if let Some(network) = network {
+                    network.abort();
+                }
+            }
+            None => {}
         }
         if let Some(gossip) = self.gossip.take() {
             gossip.stop().await;

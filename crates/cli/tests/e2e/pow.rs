@@ -2,14 +2,22 @@
 //! logs, filters and subscriptions) on mined blocks; cast's transfer, and each header's work
 //! checked from outside (keccak256 of the block hash and the nonce under the difficulty's
 //! target); `finalized` twelve blocks behind; and after a `kill -9`, `cairn verify` accepts
-//! every seal and difficulty.
+//! every seal and difficulty. Then three miners of a `cairn testnet init --consensus pow`
+//! network as `cairn node` processes: one chain whatever miner a client talks to, a miner
+//! killed with `kill -9` that catches up when it restarts, and stores that all verify.
 
 use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use alloy_primitives::{B256, U256, keccak256};
 use serde_json::Value;
 
+use crate::bft::Network;
 use crate::harness::{KEY0, Node, cast_bin, node_script, run_flow, run_ok};
+
+/// How long the miners get to agree on a block on a loaded 2-core machine.
+const AGREE_TIMEOUT: Duration = Duration::from_secs(120);
 
 const RECIPIENT: &str = "0x000000000000000000000000000000000000bEEF";
 
@@ -65,4 +73,81 @@ fn a_mining_node_serves_ethers_and_cast_and_its_chain_verifies() {
             .arg(dir.path().join("pow")),
     );
     assert!(report.starts_with("verified"), "{report}");
+}
+
+/// Waits until every node in `nodes` holds the same block at `number` (a branch near the head
+/// may still be replaced, so they are given time to settle on the heaviest one); returns it.
+fn agreed_block(net: &Network, nodes: &[usize], number: u64) -> Value {
+    let deadline = Instant::now() + AGREE_TIMEOUT;
+    for &i in nodes {
+        net.wait_height(i, number);
+    }
+    loop {
+        let blocks: Vec<Value> = nodes.iter().map(|&i| net.block(i, number)).collect();
+        if blocks.iter().all(|block| block["hash"] == blocks[0]["hash"]) {
+            return blocks[0].clone();
+        }
+        assert!(Instant::now() < deadline, "the miners disagree at {number}\n{}", net.logs());
+        thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn three_miners_share_one_chain_and_a_killed_miner_catches_up() {
+    let mut net = Network::init_pow(3);
+    for i in 0..3 {
+        net.start(i);
+    }
+    agreed_block(&net, &[0, 1, 2], 3);
+
+    // ethers' whole flow against one miner while the others mine too.
+    let ws = net.rpc[1].replacen("http://", "ws://", 1);
+    run_flow(
+        node_script("ethers_flow.mjs").args([&net.rpc[1], &ws]),
+        "ethers flow: all checks passed",
+    );
+
+    // A transfer sent to one miner is mined (by whichever wins) and every miner holds it.
+    let hash = run_ok(net.cast(2).args([
+        "send",
+        "--async",
+        "--private-key",
+        KEY0,
+        RECIPIENT,
+        "--value",
+        "9",
+    ]));
+    let receipt = net.wait_receipt(0, &hash);
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let included = quantity(&receipt, "blockNumber").to::<u64>();
+    agreed_block(&net, &[0, 1, 2], included + 2);
+    for i in 0..3 {
+        let balance = run_ok(net.cast(i).args(["balance", RECIPIENT]));
+        assert_eq!(balance, "9", "node{i}");
+    }
+
+    // A miner killed mid-run: the other two go on; restarted from its disk, it catches up.
+    net.kill9(2);
+    let at_kill = net.height(0).expect("node0 answers");
+    agreed_block(&net, &[0, 1], at_kill + 3);
+    net.start(2);
+    let target = net.height(0).expect("node0 answers") + 2;
+    agreed_block(&net, &[0, 1, 2], target);
+
+    // Blocks of more than one miner made the chain.
+    let miners: std::collections::HashSet<String> = (1..=target)
+        .map(|number| net.block(0, number)["miner"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(miners.len() >= 2, "one miner made every block: {miners:?}");
+
+    // Every store holds work and difficulties that check out.
+    for i in 0..3 {
+        net.kill9(i);
+        let report = run_ok(
+            Command::new(env!("CARGO_BIN_EXE_cairn"))
+                .args(["verify", "--datadir"])
+                .arg(net.node_dir(i).join("data")),
+        );
+        assert!(report.starts_with("verified"), "node{i}: {report}");
+    }
 }

@@ -25,7 +25,7 @@ fn pow_spec() -> ChainSpec {
 }
 
 fn miner() -> EngineSetup {
-    EngineSetup::Pow { coinbase: Address::repeat_byte(0xc0), miner_threads: 1 }
+    EngineSetup::Pow { coinbase: Address::repeat_byte(0xc0), miner_threads: 1, network: None }
 }
 
 async fn block_number(http: &reqwest::Client, url: &str, tag: &str) -> u64 {
