@@ -32,24 +32,12 @@ impl Network {
 
     /// `cairn testnet init` with `args` added.
     pub(crate) fn init_with(validators: usize, full_nodes: usize, args: &[&str]) -> Network {
-        Self::write("--validators", validators, full_nodes, args)
-    }
-
-    /// `cairn testnet init --consensus pow --miners N`.
-    pub(crate) fn init_pow(miners: usize) -> Network {
-        Self::write("--miners", miners, 0, &["--consensus", "pow", "--block-time", "1s"])
-    }
-
-    /// `cairn testnet init` of `makers` block makers (validators or miners, by `flag`).
-    fn write(flag: &str, makers: usize, full_nodes: usize, args: &[&str]) -> Network {
         let dir = tempfile::tempdir().expect("temp dir");
-        let nodes = (makers + full_nodes) as u16;
+        let nodes = (validators + full_nodes) as u16;
         let base = free_ports(nodes);
-        let block_time: &[&str] =
-            if args.contains(&"--block-time") { &[] } else { &["--block-time", "500ms"] };
         run_ok(
             Command::new(env!("CARGO_BIN_EXE_cairn"))
-                .args(["testnet", "init", flag, &makers.to_string()])
+                .args(["testnet", "init", "--validators", &validators.to_string()])
                 .args(["--full-nodes", &full_nodes.to_string()])
                 .arg("--out")
                 .arg(dir.path())
@@ -57,7 +45,7 @@ impl Network {
                 .args(["--api-port", &(base + nodes).to_string()])
                 .args(["--p2p-port", &(base + 2 * nodes).to_string()])
                 .args(["--gossip-port", &(base + 3 * nodes).to_string()])
-                .args(block_time)
+                .args(["--block-time", "500ms"])
                 .args(args),
         );
         let rpc = (0..nodes).map(|i| format!("http://127.0.0.1:{}", base + i)).collect();
@@ -119,7 +107,7 @@ impl Network {
         }
     }
 
-    pub(crate) fn cast(&self, i: usize) -> Command {
+    fn cast(&self, i: usize) -> Command {
         let mut command = Command::new(cast_bin());
         command.env("ETH_RPC_URL", &self.rpc[i]);
         command
@@ -133,7 +121,7 @@ impl Network {
         output.stdout.trim().parse().ok()
     }
 
-    pub(crate) fn block(&self, i: usize, number: u64) -> Value {
+    fn block(&self, i: usize, number: u64) -> Value {
         let json = run_ok(self.cast(i).args(["block", &number.to_string(), "--json"]));
         serde_json::from_str(&json).expect("block JSON")
     }
@@ -191,7 +179,7 @@ impl Network {
         (!value.is_null()).then_some(value)
     }
 
-    pub(crate) fn wait_receipt(&self, i: usize, hash: &str) -> Value {
+    fn wait_receipt(&self, i: usize, hash: &str) -> Value {
         let deadline = Instant::now() + PROGRESS_TIMEOUT;
         loop {
             if let Some(receipt) = self.receipt(i, hash) {

@@ -16,7 +16,7 @@ const PROGRESS_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The supervisor and everything it printed so far.
 pub(crate) struct Supervisor {
-    child: Child,
+    pub(crate) child: Child,
     output: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
     /// Each node's REST API (and explorer) URL.
@@ -81,8 +81,13 @@ impl Supervisor {
         }
     }
 
+    /// The data folder given with `--datadir`.
+    pub(crate) fn datadir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// The pid of node `i`, from the supervisor's banner.
-    fn node_pid(&self, i: usize) -> u32 {
+    pub(crate) fn node_pid(&self, i: usize) -> u32 {
         let line = self.wait_line(&format!("node{i}: pid "));
         let pid = line.split("pid ").nth(1).and_then(|rest| rest.split_whitespace().next());
         pid.and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no pid in {line:?}"))
@@ -135,7 +140,7 @@ fn collect(source: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
 }
 
 /// Whether process `pid` still runs (a zombie waiting to be reaped has ended).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name in parentheses, which may itself hold spaces.
         Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
@@ -143,7 +148,7 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-fn kill9(pid: u32) {
+pub(crate) fn kill9(pid: u32) {
     let status = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
     assert!(status.success(), "kill -9 {pid} failed");
 }
