@@ -9,10 +9,7 @@ use std::time::Duration;
 use alloy_primitives::{B256, U256};
 use bytes::Bytes;
 use cairn_consensus::ConsensusError;
-use cairn_network::consensus::{
-    self as net, ConsensusChannel, ConsensusConfig, ConsensusEvent, ConsensusHandle,
-    InboundRequestId, OutboundRequestId,
-};
+use cairn_network::consensus::{self as net, ConsensusChannel, ConsensusConfig, ConsensusHandle};
 use cairn_network::{Keypair, Multiaddr, PeerId};
 use cairn_node::{ChainEvent, Imported, Node, NodeError};
 use cairn_primitives::{Block, Header, MAX_BLOCK_TX_BYTES};
@@ -26,6 +23,7 @@ use crate::PowNetError;
 use crate::orphans::Orphans;
 use crate::peers::{Offence, PeerBook};
 use crate::serve;
+use crate::transport::{self, NetEvent, Topic, Transport};
 use crate::wire::{self, BlockId, MAX_BLOCKS, MAX_HEADERS, MAX_LOCATOR, Request, Response, Tip};
 
 /// Largest message or response: a block with the most transaction bytes, and room for its
@@ -36,6 +34,8 @@ pub const MAX_MESSAGE_BYTES: usize = MAX_BLOCK_TX_BYTES + 2 * 1024 * 1024;
 const HEARTBEAT: Duration = Duration::from_secs(2);
 /// Block hashes remembered as having come from peers (not mined here, so not announced).
 const RECENT_FROM_PEERS: usize = 4096;
+/// Network events waiting for the task; the network waits for room beyond this.
+const EVENT_QUEUE: usize = 1024;
 
 /// How to run a proof-of-work node's network.
 #[derive(Debug, Clone)]
@@ -49,20 +49,19 @@ pub struct PowNetworkConfig {
 }
 
 /// A running proof-of-work network task; stop it with [`PowNetwork::stop`].
-pub struct PowNetwork {
-    handle: ConsensusHandle,
+pub struct PowNetwork<T: Transport = ConsensusHandle> {
+    transport: T,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
-impl PowNetwork {
-    /// Starts the swarm and the task that runs it for `node`; returns once it listens.
+impl PowNetwork<ConsensusHandle> {
+    /// Starts the libp2p swarm and the task that runs it for `node`; returns once it listens.
     pub async fn start<K: KvStore + 'static>(
         node: Arc<Node<K>>,
         config: PowNetworkConfig,
     ) -> Result<Self, PowNetError> {
-        let genesis = node.block(0)?.map(|block| block.hash()).ok_or(NodeError::UnknownBlock(0))?;
-        let (handle, events) = net::start(ConsensusConfig {
+        let (handle, swarm_events) = net::start(ConsensusConfig {
             listen: config.listen,
             peers: config.peers,
             keypair: config.keypair,
@@ -71,11 +70,25 @@ impl PowNetwork {
             channels: ConsensusChannel::POW,
         })
         .await?;
+        let (events, receiver) = mpsc::channel(EVENT_QUEUE);
+        tokio::spawn(transport::forward(swarm_events, events));
+        Self::start_with(node, handle, receiver)
+    }
+}
+
+impl<T: Transport> PowNetwork<T> {
+    /// Runs the task for `node` over `transport`, whose events come on `events`.
+    pub fn start_with<K: KvStore + 'static>(
+        node: Arc<Node<K>>,
+        transport: T,
+        events: mpsc::Receiver<NetEvent<T>>,
+    ) -> Result<Self, PowNetError> {
+        let genesis = node.block(0)?.map(|block| block.hash()).ok_or(NodeError::UnknownBlock(0))?;
         let (stop, stopped) = watch::channel(false);
         let chain = node.subscribe_chain();
         let driver = Driver {
             node,
-            net: handle.clone(),
+            net: transport.clone(),
             genesis,
             peers: PeerBook::default(),
             orphans: Orphans::default(),
@@ -83,12 +96,12 @@ impl PowNetwork {
             from_peers: Recent::default(),
         };
         let task = tokio::spawn(driver.run(events, chain, stopped));
-        Ok(Self { handle, stop, task })
+        Ok(Self { transport, stop, task })
     }
 
-    /// The swarm's handle: its peers and listening addresses.
-    pub fn handle(&self) -> &ConsensusHandle {
-        &self.handle
+    /// The network under the task: for libp2p, the swarm's peers and listening addresses.
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     /// Stops the task after the block it is importing, and closes the swarm.
@@ -106,9 +119,9 @@ impl PowNetwork {
 }
 
 /// A sync in progress with one peer: the request waited for and what it is for.
-struct Sync {
+struct Sync<O> {
     peer: PeerId,
-    request: OutboundRequestId,
+    request: O,
     stage: Stage,
 }
 
@@ -140,20 +153,20 @@ impl Recent {
     }
 }
 
-struct Driver<K: KvStore> {
+struct Driver<K: KvStore, T: Transport> {
     node: Arc<Node<K>>,
-    net: ConsensusHandle,
+    net: T,
     genesis: B256,
     peers: PeerBook,
     orphans: Orphans,
-    sync: Option<Sync>,
+    sync: Option<Sync<T::Outbound>>,
     from_peers: Recent,
 }
 
-impl<K: KvStore + 'static> Driver<K> {
+impl<K: KvStore + 'static, T: Transport> Driver<K, T> {
     async fn run(
         mut self,
-        mut events: mpsc::Receiver<ConsensusEvent>,
+        mut events: mpsc::Receiver<NetEvent<T>>,
         mut chain: broadcast::Receiver<ChainEvent>,
         mut stop: watch::Receiver<bool>,
     ) {
@@ -180,33 +193,30 @@ impl<K: KvStore + 'static> Driver<K> {
         info!("proof-of-work network stopped");
     }
 
-    async fn on_event(&mut self, event: ConsensusEvent) {
+    async fn on_event(&mut self, event: NetEvent<T>) {
         match event {
-            ConsensusEvent::PeerConnected(peer) => {
+            NetEvent::Connected(peer) => {
                 self.peers.connected(peer);
                 self.publish_tip().await;
             }
-            ConsensusEvent::PeerDisconnected(peer) => {
+            NetEvent::Disconnected(peer) => {
                 self.peers.disconnected(&peer);
                 if self.sync.as_ref().is_some_and(|sync| sync.peer == peer) {
                     self.sync = None;
                 }
             }
-            ConsensusEvent::Message { channel: ConsensusChannel::Tips, from, data } => {
-                self.on_tip(from, &data).await;
-            }
-            ConsensusEvent::Message { channel: ConsensusChannel::Blocks, from, data } => {
+            NetEvent::Message { topic: Topic::Tips, from, data } => self.on_tip(from, &data).await,
+            NetEvent::Message { topic: Topic::Blocks, from, data } => {
                 self.on_block(from, &data).await;
             }
-            ConsensusEvent::Request { id, peer, data } => self.on_request(id, peer, &data).await,
-            ConsensusEvent::Response { id, peer, data } => self.on_response(id, peer, &data).await,
-            ConsensusEvent::RequestFailed { id, peer, failure }
-                if self.sync.take_if(|sync| sync.request == id).is_some() =>
-            {
-                debug!(%peer, %failure, "a sync request failed");
-                self.punish(peer, Offence::Unanswered).await;
+            NetEvent::Request { id, from, data } => self.on_request(id, from, &data).await,
+            NetEvent::Response { id, from, data } => self.on_response(id, from, &data).await,
+            NetEvent::Failed { id, peer } => {
+                if self.sync.take_if(|sync| sync.request == id).is_some() {
+                    debug!(%peer, "a sync request failed");
+                    self.punish(peer, Offence::Unanswered).await;
+                }
             }
-            _ => {}
         }
     }
 
@@ -216,7 +226,7 @@ impl<K: KvStore + 'static> Driver<K> {
         if !self.from_peers.set.contains(&hash) {
             match self.node.block(header.number) {
                 Ok(Some(block)) if block.hash() == hash => {
-                    self.publish(ConsensusChannel::Blocks, wire::encode_block(&block)).await;
+                    self.net.publish(Topic::Blocks, wire::encode_block(&block).into()).await;
                 }
                 Ok(_) => {}
                 Err(e) => warn!(error = %e, "cannot read a mined block to announce it"),
@@ -235,7 +245,7 @@ impl<K: KvStore + 'static> Driver<K> {
 
     async fn publish_tip(&self) {
         match self.tip() {
-            Ok(tip) => self.publish(ConsensusChannel::Tips, tip.encode_to_vec()).await,
+            Ok(tip) => self.net.publish(Topic::Tips, tip.encode_to_vec().into()).await,
             Err(e) => warn!(error = %e, "cannot read the head to publish it"),
         }
     }
@@ -254,12 +264,6 @@ impl<K: KvStore + 'static> Driver<K> {
 
     fn our_work(&self) -> U256 {
         self.tip().map(|tip| tip.total_difficulty).unwrap_or(U256::MAX)
-    }
-
-    async fn publish(&self, channel: ConsensusChannel, data: Vec<u8>) {
-        if let Err(e) = self.net.publish(channel, Bytes::from(data)).await {
-            debug!(error = %e, "not published: the network stopped");
-        }
     }
 
     async fn on_tip(&mut self, from: PeerId, data: &[u8]) {
@@ -378,17 +382,11 @@ impl<K: KvStore + 'static> Driver<K> {
         }
     }
 
-    async fn request(&self, peer: PeerId, request: &Request) -> Option<OutboundRequestId> {
-        match self.net.request(peer, Bytes::from(request.encode())).await {
-            Ok(id) => Some(id),
-            Err(e) => {
-                debug!(error = %e, "no request sent: the network stopped");
-                None
-            }
-        }
+    async fn request(&self, peer: PeerId, request: &Request) -> Option<T::Outbound> {
+        self.net.request(peer, Bytes::from(request.encode())).await
     }
 
-    async fn on_response(&mut self, id: OutboundRequestId, peer: PeerId, data: &[u8]) {
+    async fn on_response(&mut self, id: T::Outbound, peer: PeerId, data: &[u8]) {
         let Some(sync) = self.sync.take_if(|sync| sync.request == id && sync.peer == peer) else {
             return;
         };
@@ -532,7 +530,7 @@ impl<K: KvStore + 'static> Driver<K> {
         }
     }
 
-    async fn on_request(&mut self, id: InboundRequestId, peer: PeerId, data: &[u8]) {
+    async fn on_request(&mut self, id: T::Inbound, peer: PeerId, data: &[u8]) {
         if !self.peers.allow_request(&peer) {
             self.respond(id, None).await;
             return self.punish(peer, Offence::Flooding).await;
@@ -558,10 +556,8 @@ impl<K: KvStore + 'static> Driver<K> {
         }
     }
 
-    async fn respond(&self, id: InboundRequestId, data: Option<Bytes>) {
-        if let Err(e) = self.net.respond(id, data).await {
-            debug!(error = %e, "no response sent: the network stopped");
-        }
+    async fn respond(&self, id: T::Inbound, data: Option<Bytes>) {
+        self.net.respond(id, data).await;
     }
 
     /// Takes points from `peer` for `offence`, and bans it when they run out: it is
@@ -576,9 +572,7 @@ impl<K: KvStore + 'static> Driver<K> {
         if self.sync.as_ref().is_some_and(|sync| sync.peer == peer) {
             self.sync = None;
         }
-        if let Err(e) = self.net.ban(peer).await {
-            debug!(error = %e, "no ban: the network stopped");
-        }
+        self.net.ban(peer).await;
     }
 }
 

@@ -1,6 +1,6 @@
 //! The network of a proof-of-work node: how blocks spread, and how a node that is behind
 //! catches up, over the libp2p swarm of `cairn_network::consensus` on its proof-of-work
-//! channels.
+//! channels, or over any other [`Transport`] (the in-process test network's hub).
 //!
 //! ```text
 //!  miner commits a block ──▶ head event ──▶ /cairn/pow/blocks/1 (the block)
@@ -24,7 +24,9 @@ mod error;
 mod orphans;
 mod peers;
 mod serve;
+mod transport;
 pub mod wire;
 
 pub use driver::{MAX_MESSAGE_BYTES, PowNetwork, PowNetworkConfig};
 pub use error::PowNetError;
+pub use transport::{NetEvent, Topic, Transport};

@@ -60,7 +60,7 @@ async fn connect(node: Arc<Node<MemoryKv>>, peers: Vec<Multiaddr>) -> Peer {
         keypair,
     };
     let network = PowNetwork::start(node.clone(), config).await.expect("starts");
-    let address = network.handle().listen_addrs().await.expect("running").remove(0);
+    let address = network.transport().listen_addrs().await.expect("running").remove(0);
     let address = address.with_p2p(id).expect("no peer id yet");
     Peer { node, network: Some(network), address }
 }
@@ -140,7 +140,7 @@ async fn a_peer_that_sends_invalid_work_is_banned_and_nothing_changes() {
     .expect("hostile swarm");
     let hostile_id = hostile.local_peer_id();
     let deadline = Instant::now() + PATIENCE;
-    let network = a.network.as_ref().expect("running").handle().clone();
+    let network = a.network.as_ref().expect("running").transport().clone();
     let mut nonce = 0u64;
     loop {
         assert!(Instant::now() < deadline, "the hostile peer was never banned");

@@ -15,6 +15,7 @@ mod governance;
 mod load;
 mod partitions;
 mod pos;
+mod pow;
 mod sync;
 
 use cairn_simnet::TestNet;
