@@ -21,6 +21,7 @@ use tokio::{
 };
 use tracing::{debug, info, warn};
 
+use crate::bans::Bans;
 use crate::{
     InboundTx, NetworkConfig, NetworkError, NetworkHandle, PeerInfo, Verdict,
     behaviour::{BAN_THRESHOLD, Behaviour, BehaviourEvent, tx_topic},
@@ -37,10 +38,6 @@ const INBOUND_QUEUE: usize = 4096;
 const REDIAL_INTERVAL: Duration = Duration::from_secs(5);
 /// How often peer scores are checked against the ban threshold.
 const SCORE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
-/// How long a banned peer stays blocked.
-const BAN_DURATION: Duration = Duration::from_secs(3600);
-/// Most peers banned at once; beyond it the ban closest to expiry is lifted early.
-const MAX_BANS: usize = 4096;
 /// Discovered peers are dialled only while fewer peers than this are connected.
 const TARGET_PEERS: usize = 24;
 /// Listen addresses taken from one peer's identify message into Kademlia.
@@ -68,7 +65,7 @@ pub async fn start(
         max_tx_bytes: config.max_tx_bytes,
         bootstrap: checked.bootstrap,
         peers: HashMap::new(),
-        bans: HashMap::new(),
+        bans: Bans::default(),
     };
     for event in early {
         driver.on_swarm_event(event);
@@ -98,7 +95,7 @@ struct Driver {
     bootstrap: Vec<(PeerId, Multiaddr)>,
     peers: HashMap<PeerId, Connected>,
     /// Banned peers and when their ban ends.
-    bans: HashMap<PeerId, Instant>,
+    bans: Bans,
 }
 
 impl Driver {
@@ -283,7 +280,7 @@ impl Driver {
     fn dial_discovered(&mut self, peer: PeerId, address: Option<Multiaddr>) {
         if peer == *self.swarm.local_peer_id()
             || self.swarm.is_connected(&peer)
-            || self.bans.contains_key(&peer)
+            || self.bans.contains(&peer)
             || !self.swarm.behaviour().gate.allows(&peer)
             || self.peers.len() >= TARGET_PEERS
         {
@@ -310,7 +307,7 @@ impl Driver {
     /// (a refused one is logged once, like any refused peer, and not dialled).
     fn redial_bootstrap(&mut self) {
         for (peer, address) in &self.bootstrap {
-            if self.swarm.is_connected(peer) || self.bans.contains_key(peer) {
+            if self.swarm.is_connected(peer) || self.bans.contains(peer) {
                 continue;
             }
             if !self.swarm.behaviour().gate.allows(peer) {
@@ -356,13 +353,9 @@ impl Driver {
     fn enforce_scores(&mut self) {
         let now = Instant::now();
         let blocked = &mut self.swarm.behaviour_mut().blocked;
-        self.bans.retain(|peer, until| {
-            let active = *until > now;
-            if !active {
-                blocked.unblock_peer(*peer);
-            }
-            active
-        });
+        for peer in self.bans.lift_ended(now) {
+            blocked.unblock_peer(peer);
+        }
         let gossipsub = &self.swarm.behaviour().gossipsub;
         let offenders: Vec<PeerId> = self
             .peers
@@ -376,17 +369,12 @@ impl Driver {
         self.limiter.forget_idle();
     }
 
-    /// Disconnects a peer and refuses its connections for [`BAN_DURATION`].
+    /// Disconnects a peer and refuses its connections for [`crate::bans::BAN_DURATION`].
     fn ban(&mut self, peer: PeerId, now: Instant) {
-        if self.bans.len() >= MAX_BANS {
-            let soonest = self.bans.iter().min_by_key(|(_, until)| **until).map(|(peer, _)| *peer);
-            if let Some(soonest) = soonest {
-                self.bans.remove(&soonest);
-                self.swarm.behaviour_mut().blocked.unblock_peer(soonest);
-            }
-        }
         warn!(%peer, "banning peer that sent invalid transactions");
-        self.bans.insert(peer, now + BAN_DURATION);
+        if let Some(lifted) = self.bans.ban(peer, now) {
+            self.swarm.behaviour_mut().blocked.unblock_peer(lifted);
+        }
         let behaviour = self.swarm.behaviour_mut();
         behaviour.blocked.block_peer(peer);
         if let Some(kademlia) = behaviour.kademlia.as_mut() {

@@ -35,6 +35,7 @@
 //! protocol runs) and logs each refused peer once, with a budget per minute for a crowd of new
 //! identities.
 
+mod bans;
 mod behaviour;
 mod config;
 pub mod consensus;

@@ -26,6 +26,7 @@ use super::{
     behaviour::{Behaviour, BehaviourEvent},
     handle::Command,
 };
+use crate::bans::Bans;
 use crate::{NetworkError, swarm};
 
 /// Commands queued from handles; callers wait for room beyond this.
@@ -41,10 +42,6 @@ const REPORT_INTERVAL: Duration = Duration::from_secs(10);
 pub const MAX_CONSENSUS_PEERS: usize = 64;
 /// Smallest message limit accepted: a vote must fit.
 const MIN_MESSAGE_BYTES: usize = 64 * 1024;
-/// How long a banned peer stays refused.
-const BAN_DURATION: Duration = Duration::from_secs(3600);
-/// Most peers banned at once; beyond it the ban closest to its end is lifted early.
-const MAX_BANS: usize = 4096;
 
 /// Starts the consensus network in its own tokio task and returns once it listens. The
 /// receiver yields what the network reports; the task ends on [`ConsensusHandle::shutdown`]
@@ -85,7 +82,7 @@ pub async fn start(
         configured,
         dialing: HashMap::new(),
         responses: HashMap::new(),
-        bans: HashMap::new(),
+        bans: Bans::default(),
     };
     for event in early {
         driver.on_swarm_event(event);
@@ -123,7 +120,7 @@ struct Driver {
     /// Peers' requests waiting for the engine's answer.
     responses: HashMap<InboundRequestId, ResponseChannel<Bytes>>,
     /// Banned peers and when their ban ends.
-    bans: HashMap<PeerId, Instant>,
+    bans: Bans,
 }
 
 impl Driver {
@@ -297,9 +294,9 @@ impl Driver {
     fn redial(&mut self) {
         for (index, peer) in self.configured.iter().enumerate() {
             let known = peer.named.or(peer.answered_by);
-            if known.is_some_and(|known| {
-                self.swarm.is_connected(&known) || self.bans.contains_key(&known)
-            }) || self.dialing.values().any(|dialling| *dialling == index)
+            if known
+                .is_some_and(|known| self.swarm.is_connected(&known) || self.bans.contains(&known))
+                || self.dialing.values().any(|dialling| *dialling == index)
             {
                 continue;
             }
@@ -331,29 +328,21 @@ impl Driver {
         }
     }
 
-    /// Disconnects `peer` and refuses its connections for [`BAN_DURATION`].
+    /// Disconnects `peer` and refuses its connections for [`crate::bans::BAN_DURATION`].
     fn ban(&mut self, peer: PeerId, now: Instant) {
-        if self.bans.len() >= MAX_BANS {
-            let soonest = self.bans.iter().min_by_key(|(_, until)| **until).map(|(peer, _)| *peer);
-            if let Some(soonest) = soonest {
-                self.bans.remove(&soonest);
-                self.swarm.behaviour_mut().blocked.unblock_peer(soonest);
-            }
-        }
         warn!(%peer, "banning consensus peer");
-        self.bans.insert(peer, now + BAN_DURATION);
-        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        let blocked = &mut self.swarm.behaviour_mut().blocked;
+        if let Some(lifted) = self.bans.ban(peer, now) {
+            blocked.unblock_peer(lifted);
+        }
+        blocked.block_peer(peer);
     }
 
     fn lift_bans(&mut self, now: Instant) {
         let blocked = &mut self.swarm.behaviour_mut().blocked;
-        self.bans.retain(|peer, until| {
-            let active = *until > now;
-            if !active {
-                blocked.unblock_peer(*peer);
-            }
-            active
-        });
+        for peer in self.bans.lift_ended(now) {
+            blocked.unblock_peer(peer);
+        }
     }
 
     /// Applies a new allowed set: the gate closes the connections of peers outside it; an
