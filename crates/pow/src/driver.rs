@@ -220,19 +220,22 @@ impl<K: KvStore + 'static, T: Transport> Driver<K, T> {
         }
     }
 
-    /// A new head: announced with its block when this node mined it, and as the new tip.
+    /// A new head: announced with its block and as the new tip when this node mined it.
+    /// A head that came from a peer is not announced again: gossip relays its block, and the
+    /// heartbeat the tip (a tip per synced block would cost more than the sync).
     async fn on_head(&mut self, header: &Header) {
         let hash = header.hash();
-        if !self.from_peers.set.contains(&hash) {
-            match self.node.block(header.number) {
-                Ok(Some(block)) if block.hash() == hash => {
-                    self.net.publish(Topic::Blocks, wire::encode_block(&block).into()).await;
-                }
-                Ok(_) => {}
-                Err(e) => warn!(error = %e, "cannot read a mined block to announce it"),
-            }
+        if self.from_peers.set.contains(&hash) {
+            return;
         }
-        self.publish_tip().await;
+        match self.node.block(header.number) {
+            Ok(Some(block)) if block.hash() == hash => {
+                self.net.publish(Topic::Blocks, wire::encode_block(&block).into()).await;
+                self.publish_tip().await;
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot read a mined block to announce it"),
+        }
     }
 
     async fn heartbeat(&mut self) {

@@ -12,7 +12,7 @@ use crate::PowNetError;
 /// Most headers one response carries.
 pub const MAX_HEADERS: usize = 192;
 /// Most blocks one request asks for.
-pub const MAX_BLOCKS: usize = 32;
+pub const MAX_BLOCKS: usize = 128;
 /// Most hashes in a locator: the head, then back in doubling steps to genesis.
 pub const MAX_LOCATOR: usize = 64;
 
