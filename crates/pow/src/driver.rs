@@ -412,8 +412,8 @@ impl<K: KvStore + 'static, T: Transport> Driver<K, T> {
     /// Headers from the sync peer: the known ones skipped, the rest checked (link,
     /// difficulty, work, time) before any body is asked for.
     async fn on_headers(&mut self, peer: PeerId, headers: Vec<Header>) {
-        let more = (headers.len() == MAX_HEADERS).then(|| headers.last().map(Header::hash));
-        let more = more.flatten();
+        // A full batch may have more after its last header.
+        let more = headers.last().map(Header::hash).filter(|_| headers.len() == MAX_HEADERS);
         let fresh = match self.unknown(headers) {
             Ok(fresh) => fresh,
             Err(e) => return warn!(error = %e, "cannot read the chain to sync"),
