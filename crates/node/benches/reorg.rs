@@ -1,7 +1,8 @@
 //! What a proof-of-work reorg costs: a node whose chain is 64 blocks of 1,000 transfers each
-//! switches to a heavier branch of 65 such blocks (kept as side blocks until its last block
-//! arrives): unwinding 64 blocks, executing 65 on their parents' state and writing the whole
-//! switch at once, all inside one `import_block`.
+//! switches to a heavier branch of 65 such blocks (kept as side blocks, their senders
+//! recovered, until its last block arrives): unwinding 64 blocks, executing 65 on their
+//! parents' state and writing the whole switch at once, all inside one `import_block`. On the
+//! in-memory store (the computation alone) and on redb (what a node writes to disk).
 //!
 //! `cargo bench -p cairn-node --bench reorg`
 
@@ -17,7 +18,7 @@ use cairn_consensus::{ConsensusRoles, PowConsensus};
 use cairn_node::{Imported, Node, Origin};
 use cairn_primitives::test_utils::{ManualClock, pow_dev_spec, signed_transfer};
 use cairn_primitives::{Block, ChainSpec, GenesisAccount};
-use cairn_storage::MemoryKv;
+use cairn_storage::{KvStore, MemoryKv, RedbKv};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 /// Blocks the node's branch holds above the common ancestor (genesis).
@@ -62,14 +63,14 @@ fn fixture() -> Fixture {
 
 /// A node on the lighter branch holding the heavier one's first blocks as side blocks, and the
 /// heavier branch's last block, whose import makes the switch.
-fn prepared(fixture: &Fixture) -> (Node<MemoryKv>, Block) {
+fn prepared<K: KvStore>(fixture: &Fixture, store: impl Fn() -> K) -> (Node<K>, Block) {
     let clock = Arc::new(ManualClock::at(fixture.spec.timestamp * 1000 + 1000));
     let open = || {
         let roles = ConsensusRoles::of(Arc::new(PowConsensus::new(&fixture.spec, Address::ZERO)));
-        let node = Node::open(MemoryKv::new(), fixture.spec.clone(), roles).expect("open");
+        let node = Node::open(store(), fixture.spec.clone(), roles).expect("open");
         node.with_clock(clock.clone())
     };
-    let mine = |node: &Node<MemoryKv>, raws: &[Vec<u8>]| {
+    let mine = |node: &Node<K>, raws: &[Vec<u8>]| {
         let admitted = node.submit_raw_batch(raws, Origin::Local).expect("submit");
         assert!(admitted.iter().all(Result::is_ok));
         clock.advance(1000);
@@ -96,18 +97,31 @@ fn reorg(c: &mut Criterion) {
     let fixture = fixture();
     let mut group = c.benchmark_group("reorg");
     group.sample_size(10).measurement_time(Duration::from_secs(60));
-    group.bench_function("64_blocks_of_1000_transfers", |b| {
-        b.iter_batched(
-            || prepared(&fixture),
-            |(node, last)| {
-                let imported = node.import_block(last).expect("import");
-                assert!(matches!(imported, Imported::Reorged(_)));
-                node
-            },
-            BatchSize::PerIteration,
-        );
+    group.bench_function("64_blocks_of_1000_transfers/memory", |b| {
+        b.iter_batched(|| prepared(&fixture, MemoryKv::new), switch, BatchSize::PerIteration);
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let files = std::sync::atomic::AtomicU32::new(0);
+    let redb = || {
+        let n = files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.path().join(format!("chain-{n}.redb"));
+        let store = RedbKv::create(&path).expect("create a store");
+        // Unlinked at once: the open file lives until the node that holds it is dropped.
+        std::fs::remove_file(&path).expect("unlink the store");
+        store
+    };
+    group.bench_function("64_blocks_of_1000_transfers/redb", |b| {
+        b.iter_batched(|| prepared(&fixture, redb), switch, BatchSize::PerIteration);
     });
     group.finish();
+}
+
+/// Imports the heavier branch's last block: the switch. Returns the node, so dropping it is
+/// not measured.
+fn switch<K: KvStore>((node, last): (Node<K>, Block)) -> Node<K> {
+    let imported = node.import_block(last).expect("import");
+    assert!(matches!(imported, Imported::Reorged(_)));
+    node
 }
 
 criterion_group!(benches, reorg);

@@ -86,7 +86,9 @@ impl<K: KvStore> Node<K> {
         }
         let head_work = snapshot.total_difficulty(head.hash())?.unwrap_or_default();
         drop(snapshot);
-        let work = self.store.add_side_block(&block)?;
+        // Recovered now, as the block arrives, so a switch to its branch only executes it.
+        let senders = self.senders(&block).inspect_err(|_| self.mark_invalid(hash))?;
+        let work = self.store.add_side_block(&block, &senders)?;
         if work <= head_work {
             return Ok(Imported::Side(work));
         }
@@ -197,7 +199,15 @@ impl<K: KvStore> Node<K> {
             let checked = {
                 let staged = switch.snapshot();
                 let parent = staged.head()?;
-                self.check_on(&staged, &parent, block)
+                let kept = staged
+                    .side_senders(block.header.number, hash)?
+                    .filter(|senders| senders.len() == block.transactions.len());
+                match kept {
+                    Some(senders) => self.check_on(&staged, &parent, block, senders),
+                    None => self
+                        .senders(&block)
+                        .and_then(|senders| self.check_on(&staged, &parent, block, senders)),
+                }
             };
             match checked {
                 Ok(candidate) => {

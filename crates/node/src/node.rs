@@ -569,18 +569,21 @@ impl<K: KvStore> Node<K> {
             self.now_ms(),
             self.spec.max_clock_drift_ms,
         )?;
-        let mut candidate = self.check_on(&snapshot, &parent, block)?;
+        let senders = self.senders(&block)?;
+        let mut candidate = self.check_on(&snapshot, &parent, block, senders)?;
         candidate.work = started.elapsed();
         Ok(candidate)
     }
 
     /// [`Node::check_candidate`]'s checks of `block` as the child of `parent`, whose state
-    /// `snapshot` holds (the head's, or a branch switch's staged view), without the clock.
+    /// `snapshot` holds (the head's, or a branch switch's staged view), without the clock;
+    /// `senders` are its transactions' signers, recovered already.
     pub(crate) fn check_on<R: KvRead + 'static>(
         &self,
         snapshot: &Snapshot<R>,
         parent: &Header,
         block: Block,
+        senders: Vec<Address>,
     ) -> Result<Candidate, NodeError> {
         let started = Instant::now();
         let sets = self.sets(snapshot);
@@ -590,7 +593,6 @@ impl<K: KvStore> Node<K> {
             sets.gas_limit_after(parent)?,
         )?;
         let end = self.consensus.block_end.import(&sets, snapshot, parent, &block)?;
-        let senders = self.senders(&block)?;
         let executed = cairn_consensus::check_transactions_beside(
             self.consensus.transactions.as_ref(),
             snapshot,
@@ -611,7 +613,7 @@ impl<K: KvStore> Node<K> {
 
     /// The senders of a block's transactions: taken from the pool for those it holds (recovered
     /// at admission), recovered in parallel for the others.
-    fn senders(&self, block: &Block) -> Result<Vec<Address>, NodeError> {
+    pub(crate) fn senders(&self, block: &Block) -> Result<Vec<Address>, NodeError> {
         let pooled: Vec<Option<Address>> = {
             let pool = self.pool();
             block.transactions.iter().map(|tx| pool.get(tx.tx_hash()).map(|p| p.sender)).collect()

@@ -153,19 +153,25 @@ impl<K: KvStore> ChainStore<K> {
         let guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let mut view = Staged::new(self.kv.read()?);
         let unwind = unwind_batch(&Snapshot::new(view.clone()), ancestor)?;
-        view.stage(&unwind);
-        Ok(BranchSwitch { store: self, _guard: guard, view, batch: unwind })
+        view.stage(unwind);
+        Ok(BranchSwitch { store: self, _guard: guard, view })
     }
 
     /// Keeps a valid block that does not extend the canonical chain (a competing branch), with
-    /// the total difficulty of the chain ending in it, unexecuted until its branch becomes the
-    /// heaviest. At most [`SIDE_BLOCKS_PER_HEIGHT`] are kept per height, so a flood of cheap
+    /// the total difficulty of the chain ending in it and its transactions' senders, unexecuted
+    /// until its branch becomes the heaviest. At most [`SIDE_BLOCKS_PER_HEIGHT`] are kept per height, so a flood of cheap
     /// forks has a bound; the side blocks of a height are dropped once the head is
     /// [`CHANGESET_RETENTION`] blocks past it (no reorg can reach them then).
-    pub fn add_side_block(&self, block: &Block) -> Result<U256, StoreError> {
+    pub fn add_side_block(&self, block: &Block, senders: &[Address]) -> Result<U256, StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let snapshot = self.snapshot()?;
         let number = block.header.number;
+        if senders.len() != block.transactions.len() {
+            return Err(StoreError::Inconsistent {
+                number,
+                reason: "senders and transactions differ in count".into(),
+            });
+        }
         if snapshot.side_block_hashes(number)?.len() >= SIDE_BLOCKS_PER_HEIGHT {
             return Err(StoreError::SideBlocksFull { number });
         }
@@ -174,11 +180,9 @@ impl<K: KvStore> ChainStore<K> {
             reason: "a side block must carry work".into(),
         })?;
         let mut batch = WriteBatch::default();
-        batch.put(
-            Table::SideBlocks,
-            side_block_key(number, block.hash()),
-            alloy_rlp::encode(block),
-        );
+        let key = side_block_key(number, block.hash());
+        batch.put(Table::SideBlocks, key, alloy_rlp::encode(block));
+        batch.put(Table::SideSenders, key, encode_senders(senders));
         batch.put(Table::TotalWork, block.hash().as_slice(), total.to_be_bytes::<32>());
         self.kv.write(batch)?;
         Ok(total)
@@ -195,7 +199,6 @@ pub struct BranchSwitch<'a, K: KvStore> {
     store: &'a ChainStore<K>,
     _guard: MutexGuard<'a, ()>,
     view: Staged<K::Read>,
-    batch: WriteBatch,
 }
 
 impl<K: KvStore> BranchSwitch<'_, K> {
@@ -216,20 +219,20 @@ impl<K: KvStore> BranchSwitch<'_, K> {
         extras: &BlockExtras,
     ) -> Result<(), StoreError> {
         let batch = commit_batch(&self.snapshot(), block, senders, receipts, state, extras)?;
-        self.view.stage(&batch);
-        self.batch.extend(batch);
+        self.view.stage(batch);
         Ok(())
     }
 
-    /// Writes the whole switch in one atomic, durable write.
+    /// Writes the whole switch in one atomic, durable write: each key's last staged write
+    /// once, so a key the branch's blocks wrote over and over is written one time.
     pub fn finish(self) -> Result<(), StoreError> {
-        self.store.kv.write(self.batch)
+        self.store.kv.write(self.view.into_batch())
     }
 }
 
 impl<K: KvStore> std::fmt::Debug for BranchSwitch<'_, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BranchSwitch").field("ops", &self.batch.ops.len()).finish()
+        f.debug_struct("BranchSwitch").finish_non_exhaustive()
     }
 }
 
@@ -293,10 +296,12 @@ fn commit_batch<R: KvRead>(
         batch.put(Table::TotalWork, block.hash().as_slice(), total.to_be_bytes::<32>());
     }
     batch.delete(Table::SideBlocks, side_block_key(number, block.hash()));
+    batch.delete(Table::SideSenders, side_block_key(number, block.hash()));
     if let Some(old) = number.checked_sub(CHANGESET_RETENTION) {
         batch.delete(Table::ChangeSets, number_key(old));
         for hash in snapshot.side_block_hashes(old)? {
             batch.delete(Table::SideBlocks, side_block_key(old, hash));
+            batch.delete(Table::SideSenders, side_block_key(old, hash));
             batch.delete(Table::TotalWork, hash.as_slice());
         }
     }
@@ -351,11 +356,9 @@ fn unwind_batch<R: KvRead>(snapshot: &Snapshot<R>, target: u64) -> Result<WriteB
         }
         batch.delete(Table::ValidatorSets, validator_set_key(number + 1));
         batch.delete(Table::BlockNumbers, block.hash().as_slice());
-        batch.put(
-            Table::SideBlocks,
-            side_block_key(number, block.hash()),
-            alloy_rlp::encode(&block),
-        );
+        let side_key = side_block_key(number, block.hash());
+        batch.put(Table::SideBlocks, side_key, alloy_rlp::encode(&block));
+        batch.put(Table::SideSenders, side_key, encode_senders(&senders));
     }
     if head > target {
         batch.put(Table::Meta, HEAD_KEY, number_key(target));
@@ -377,7 +380,7 @@ fn block_batch(block: &Block, senders: &[Address], receipts: &[Receipt]) -> Writ
         batch.put(Table::TxIndex, tx.tx_hash().as_slice(), tx_location(number, index as u32));
     }
     batch.put(Table::Receipts, key, Receipt::encode_list(receipts));
-    batch.put(Table::Senders, key, senders.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
+    batch.put(Table::Senders, key, encode_senders(senders));
     for (key, role) in address_entries(block, senders, receipts) {
         batch.put(Table::AddressTxs, key, [role]);
     }
@@ -460,4 +463,9 @@ fn genesis(spec: &ChainSpec) -> Result<(Block, StateUpdate), StoreError> {
         seal: Bytes::new(),
     };
     Ok((Block { consensus: None, header, transactions: vec![] }, update))
+}
+
+/// Senders as stored: 20 bytes each, in transaction order.
+fn encode_senders(senders: &[Address]) -> Vec<u8> {
+    senders.iter().flat_map(|s| s.0).collect()
 }

@@ -42,6 +42,10 @@ pub enum Table {
     /// chain (competing branches of proof of work, blocks a reorg abandoned), kept unexecuted
     /// until their branch becomes the heaviest.
     SideBlocks,
+    /// Block number and hash (40 bytes) to the senders (20 bytes each, in order) of a side
+    /// block's transactions, recovered when it arrived, so switching to its branch does not
+    /// recover them again.
+    SideSenders,
     /// Block hash to the total difficulty (32 bytes, big endian) of the chain ending in it,
     /// for every block of a chain with work, canonical or not: what fork choice compares.
     TotalWork,
@@ -54,7 +58,7 @@ impl Table {
     /// Every table of the chain itself, so backends can create them all up front (record
     /// tables are created by the first write to them). A store written before a table existed
     /// lacks it; reads find it empty, and the next write creates it.
-    pub const CHAIN: [Table; 18] = [
+    pub const CHAIN: [Table; 19] = [
         Table::Meta,
         Table::Headers,
         Table::Bodies,
@@ -72,6 +76,7 @@ impl Table {
         Table::BlockConsensus,
         Table::SystemLogs,
         Table::SideBlocks,
+        Table::SideSenders,
         Table::TotalWork,
     ];
 
@@ -95,6 +100,7 @@ impl Table {
             Table::BlockConsensus => "block_consensus",
             Table::SystemLogs => "system_logs",
             Table::SideBlocks => "side_blocks",
+            Table::SideSenders => "side_senders",
             Table::TotalWork => "total_work",
             Table::Record(table) => table.name(),
         }

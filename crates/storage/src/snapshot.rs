@@ -192,13 +192,20 @@ impl<R: KvRead> Snapshot<R> {
 
     /// The recovered senders of block `number`, in transaction order.
     pub fn senders(&self, number: u64) -> Result<Option<Vec<Address>>, StoreError> {
-        let Some(bytes) = self.kv.get(Table::Senders, &number_key(number))? else {
-            return Ok(None);
-        };
-        if bytes.len() % 20 != 0 {
-            return Err(StoreError::corrupt("senders", "length not a multiple of 20"));
-        }
-        Ok(Some(bytes.chunks_exact(20).map(Address::from_slice).collect()))
+        self.kv.get(Table::Senders, &number_key(number))?.map(|b| decode_senders(&b)).transpose()
+    }
+
+    /// The senders of side block `hash` at `number`, as recovered when it arrived (`None` for a
+    /// side block kept before the store recorded them).
+    pub fn side_senders(
+        &self,
+        number: u64,
+        hash: B256,
+    ) -> Result<Option<Vec<Address>>, StoreError> {
+        self.kv
+            .get(Table::SideSenders, &side_block_key(number, hash))?
+            .map(|b| decode_senders(&b))
+            .transpose()
     }
 
     /// Where a transaction was included.
@@ -473,4 +480,12 @@ impl<R: KvRead> StateView for HistoricalState<'_, R> {
     fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
         self.snapshot.block_hash(number)
     }
+}
+
+/// A list of senders as stored: 20 bytes each, in transaction order.
+fn decode_senders(bytes: &[u8]) -> Result<Vec<Address>, StoreError> {
+    if !bytes.len().is_multiple_of(20) {
+        return Err(StoreError::corrupt("senders", "length not a multiple of 20"));
+    }
+    Ok(bytes.chunks_exact(20).map(Address::from_slice).collect())
 }

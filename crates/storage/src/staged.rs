@@ -3,14 +3,14 @@
 //! switch is written at once.
 
 use std::collections::BTreeMap;
-use std::ops::ControlFlow;
+use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 
 use crate::kv::{Scanner, Visitor};
 use crate::{KvRead, StoreError, Table, WriteBatch};
 
-/// The staged writes, each key's last one (`None`: deleted).
-type Changes = BTreeMap<(Table, Vec<u8>), Option<Vec<u8>>>;
+/// The staged writes by table, each key's last one (`None`: deleted).
+type Changes = BTreeMap<Table, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 
 /// A backend's view as it will read once the staged writes are applied.
 #[derive(Debug)]
@@ -33,17 +33,29 @@ impl<R: KvRead> Staged<R> {
 
     /// Lays `batch`'s writes over the view, in order. Clones the staged map only while
     /// another copy of this view is alive.
-    pub(crate) fn stage(&mut self, batch: &WriteBatch) {
+    pub(crate) fn stage(&mut self, batch: WriteBatch) {
         let changes = Arc::make_mut(&mut self.changes);
-        for (table, key, value) in &batch.ops {
-            changes.insert((*table, key.clone()), value.clone());
+        for (table, key, value) in batch.ops {
+            changes.entry(table).or_default().insert(key, value);
         }
+    }
+
+    /// The staged writes as one batch, each key's last write once: applied to the backend, it
+    /// leaves what the view reads. The view's hold on the backend ends here, before the batch
+    /// is written.
+    pub(crate) fn into_batch(self) -> WriteBatch {
+        let changes = Arc::unwrap_or_clone(self.changes);
+        let ops = changes
+            .into_iter()
+            .flat_map(|(table, keys)| keys.into_iter().map(move |(key, value)| (table, key, value)))
+            .collect();
+        WriteBatch { ops }
     }
 }
 
 impl<R: KvRead> KvRead for Staged<R> {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.changes.get(&(table, key.to_vec())) {
+        match self.changes.get(&table).and_then(|keys| keys.get(key)) {
             Some(staged) => Ok(staged.clone()),
             None => self.base.get(table, key),
         }
@@ -71,9 +83,11 @@ impl<R: KvRead> KvRead for Staged<R> {
         let from = if start > prefix { start } else { prefix };
         let mut staged = self
             .changes
-            .range((table, from.to_vec())..)
-            .take_while(|((t, key), _)| *t == table && key.starts_with(prefix))
-            .map(|((_, key), value)| (key.as_slice(), value.as_deref()))
+            .get(&table)
+            .into_iter()
+            .flat_map(|keys| keys.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.as_slice(), value.as_deref()))
             .peekable();
         let mut stopped = false;
         self.base.scan_prefix_from(table, prefix, start, &mut |key, value| {
@@ -123,30 +137,43 @@ mod tests {
         Ok(out)
     }
 
-    #[test]
-    fn reads_and_scans_as_the_backend_would_after_the_batch() -> Result<(), StoreError> {
-        let kv = MemoryKv::new();
+    fn base() -> WriteBatch {
         let mut base = WriteBatch::default();
         for key in [b"a1", b"a3", b"a5", b"b1"] {
             base.put(Table::Meta, key.to_vec(), key.to_vec());
         }
-        kv.write(base)?;
+        base
+    }
+
+    fn changes() -> WriteBatch {
         let mut batch = WriteBatch::default();
         batch.put(Table::Meta, b"a0".to_vec(), b"new".to_vec());
         batch.put(Table::Meta, b"a3".to_vec(), b"changed".to_vec());
         batch.delete(Table::Meta, b"a5".to_vec());
         batch.put(Table::Meta, b"a6".to_vec(), b"new".to_vec());
+        batch.put(Table::Meta, b"a6".to_vec(), b"newer".to_vec());
         batch.put(Table::Headers, b"a2".to_vec(), b"other table".to_vec());
+        batch
+    }
 
+    #[test]
+    fn reads_and_scans_as_the_backend_would_after_the_batch() -> Result<(), StoreError> {
+        let (kv, again) = (MemoryKv::new(), MemoryKv::new());
+        kv.write(base())?;
+        again.write(base())?;
         let mut staged = Staged::new(kv.read()?);
-        staged.stage(&batch);
-        kv.write(batch)?;
+        staged.stage(changes());
+        kv.write(changes())?;
         let applied = kv.read()?;
+        // The staged writes, written as one batch, leave what the batch itself left.
+        again.write(staged.clone().into_batch())?;
+        let again = again.read()?;
 
         for (prefix, start) in [(&b"a"[..], &b""[..]), (b"a", b"a2"), (b"a", b"a5"), (b"", b"")] {
             assert_eq!(entries(&staged, prefix, start)?, entries(&applied, prefix, start)?);
+            assert_eq!(entries(&again, prefix, start)?, entries(&applied, prefix, start)?);
         }
-        for key in [&b"a0"[..], b"a3", b"a5", b"b1", b"zz"] {
+        for key in [&b"a0"[..], b"a3", b"a5", b"a6", b"b1", b"zz"] {
             assert_eq!(staged.get(Table::Meta, key)?, applied.get(Table::Meta, key)?);
         }
         Ok(())
@@ -158,7 +185,7 @@ mod tests {
         let mut batch = WriteBatch::default();
         batch.put(Table::Meta, b"k1".to_vec(), b"1".to_vec());
         batch.put(Table::Meta, b"k2".to_vec(), b"2".to_vec());
-        staged.stage(&batch);
+        staged.stage(batch);
         let mut seen = 0;
         staged.scan_prefix_from(Table::Meta, b"k", b"", &mut |_, _| {
             seen += 1;

@@ -253,6 +253,8 @@ pub(crate) fn branch_switch_writes_the_other_branch_at_once<B: Backend>() {
         let header = &old.block.header;
         let kept = snapshot.side_block(header.number, header.hash()).expect("read side block");
         assert_eq!(kept.as_ref(), Some(&old.block));
+        let senders = snapshot.side_senders(header.number, header.hash()).expect("read senders");
+        assert_eq!(senders.as_ref(), Some(&old.payload.senders));
     }
 }
 
@@ -279,19 +281,24 @@ pub(crate) fn side_blocks_are_kept_with_their_work_and_capped<B: Backend>() {
         },
         transactions: Vec::new(),
     };
-    match store.add_side_block(&child(0, None)) {
+    match store.add_side_block(&child(0, None), &[]) {
         Err(StoreError::Inconsistent { number: 1, .. }) => {}
         other => panic!("a side block without work was kept: {other:?}"),
     }
+    match store.add_side_block(&child(0, Some(U256::from(5))), &[Address::ZERO]) {
+        Err(StoreError::Inconsistent { number: 1, .. }) => {}
+        other => panic!("a side block with more senders than transactions was kept: {other:?}"),
+    }
     for tag in 0..cairn_storage::SIDE_BLOCKS_PER_HEIGHT as u8 {
         let block = child(tag, Some(U256::from(5)));
-        let total = store.add_side_block(&block).expect("keep a side block");
+        let total = store.add_side_block(&block, &[]).expect("keep a side block");
         assert_eq!(total, floor + U256::from(5));
         let snapshot = store.snapshot().expect("snapshot");
         assert_eq!(snapshot.side_block(1, block.hash()).expect("read"), Some(block.clone()));
         assert_eq!(snapshot.total_difficulty(block.hash()).expect("read"), Some(total));
+        assert_eq!(snapshot.side_senders(1, block.hash()).expect("read"), Some(Vec::new()));
     }
-    match store.add_side_block(&child(0xff, Some(U256::from(5)))) {
+    match store.add_side_block(&child(0xff, Some(U256::from(5))), &[]) {
         Err(StoreError::SideBlocksFull { number: 1 }) => {}
         other => panic!("a side block over the cap was kept: {other:?}"),
     }
