@@ -8,7 +8,9 @@ use std::num::NonZeroU32;
 
 use alloy_primitives::U256;
 use cairn_network::PeerId;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use crate::wire::Tip;
 
@@ -56,8 +58,30 @@ impl Offence {
 /// The connected peers, their tips and scores, and their rate limits.
 pub(crate) struct PeerBook {
     peers: HashMap<PeerId, Peer>,
-    blocks: DefaultKeyedRateLimiter<PeerId>,
-    requests: DefaultKeyedRateLimiter<PeerId>,
+    blocks: PeerLimiter,
+    requests: PeerLimiter,
+}
+
+/// A rate limit per peer, on the runtime's clock.
+type PeerLimiter = RateLimiter<
+    PeerId,
+    DefaultKeyedStateStore<PeerId>,
+    RuntimeClock,
+    NoOpMiddleware<std::time::Instant>,
+>;
+
+/// The limiters' clock: the async runtime's, so a peer's share is counted in the time the
+/// node runs on (real time, or a paused test runtime's simulated time, where a share counted
+/// in real time would see a simulated minute of blocks arrive in a millisecond).
+#[derive(Debug, Clone, Copy, Default)]
+struct RuntimeClock;
+
+impl governor::clock::Clock for RuntimeClock {
+    type Instant = std::time::Instant;
+
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
 }
 
 #[derive(Default)]
@@ -70,15 +94,16 @@ impl Default for PeerBook {
     fn default() -> Self {
         Self {
             peers: HashMap::new(),
-            blocks: RateLimiter::keyed(quota(BLOCKS_PER_SEC, BLOCKS_BURST)),
-            requests: RateLimiter::keyed(quota(REQUESTS_PER_SEC, REQUESTS_BURST)),
+            blocks: limiter(BLOCKS_PER_SEC, BLOCKS_BURST),
+            requests: limiter(REQUESTS_PER_SEC, REQUESTS_BURST),
         }
     }
 }
 
-fn quota(per_second: u32, burst: u32) -> Quota {
+fn limiter(per_second: u32, burst: u32) -> PeerLimiter {
     let nonzero = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst))
+    let quota = Quota::per_second(nonzero(per_second)).allow_burst(nonzero(burst));
+    RateLimiter::new(quota, DefaultKeyedStateStore::default(), RuntimeClock)
 }
 
 impl PeerBook {
