@@ -1,8 +1,8 @@
 //! A proof-of-work test network: N nodes (Cairn's node, pool, execution and store, and the
 //! `cairn-pow` network task) on one [`PowHub`], on the paused runtime's simulated clock. The
 //! test mines: each block goes to a miner drawn from the seed in proportion to its hash rate,
-//! a block time of simulated time after the last, and its work is found for real at the
-//! difficulty the chain asks (low, as the spec's floor is).
+//! a block time of simulated time after the last (or after a wait the hash lottery draws), and
+//! its work is found for real at the difficulty the chain asks (low, as the spec's floor is).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,9 @@ const MIN_DIFFICULTY: u64 = 16;
 const BLOCK_TIME: Duration = Duration::from_secs(1);
 /// How long a wait may take in simulated time before the test fails.
 const SIM_DEADLINE: Duration = Duration::from_secs(600);
+/// Hashes a second a node of rate 1 tries in [`PowNet::mine_by_work`]: two such nodes keep a
+/// difficulty of 2,048 on time.
+const HASHES_PER_SECOND: f64 = 1024.0;
 
 /// A running proof-of-work test network.
 pub struct PowNet {
@@ -41,12 +44,23 @@ pub struct PowNet {
 impl PowNet {
     /// `miners` nodes of equal hash rate, all linked; must run on the simulated runtime.
     pub async fn start(seed: Seed, miners: usize) -> Self {
-        let spec = ChainSpec {
+        Self::start_with(seed, miners, |_| {}).await
+    }
+
+    /// As [`PowNet::start`], on a chain `adjust` changed (contracts a test calls, a higher
+    /// floor difficulty).
+    pub async fn start_with(
+        seed: Seed,
+        miners: usize,
+        adjust: impl FnOnce(&mut ChainSpec),
+    ) -> Self {
+        let mut spec = ChainSpec {
             consensus: ConsensusKind::Pow,
             block_time_ms: BLOCK_TIME.as_millis() as u64,
             pow: Some(PowParams { min_difficulty: MIN_DIFFICULTY, ..PowParams::default() }),
             ..ChainSpec::dev().expect("the dev spec")
         };
+        adjust(&mut spec);
         let mut net = Self {
             hub: PowHub::default(),
             spec,
@@ -95,28 +109,53 @@ impl PowNet {
     /// Mines `count` blocks among the nodes in `miners`, a block time apart, each by a node
     /// drawn in proportion to its rate, on its own head; returns them.
     pub async fn mine_among(&mut self, miners: &[usize], count: usize) -> Vec<Block> {
-        let total: u32 = miners.iter().map(|i| self.rates[*i]).sum();
-        assert!(total > 0, "nobody mines among {miners:?}");
         let mut mined = Vec::with_capacity(count);
         for _ in 0..count {
             tokio::time::sleep(BLOCK_TIME).await;
-            let mut draw = self.rng.random_range(0..total);
-            let winner = miners
-                .iter()
-                .copied()
-                .find(|i| {
-                    let rate = self.rates[*i];
-                    if draw < rate {
-                        true
-                    } else {
-                        draw -= rate;
-                        false
-                    }
-                })
-                .expect("a winner");
+            let winner = self.draw_winner(miners);
             mined.push(self.mine(winner).await);
         }
         mined
+    }
+
+    /// Mines `count` blocks among the nodes in `miners` as the hash lottery would: the wait
+    /// for each is drawn from the exponential distribution whose mean is the winner's head
+    /// difficulty over the miners' summed hash rate ([`HASHES_PER_SECOND`] per unit of
+    /// rate). Blocks come early or late until the difficulty follows the hash rate.
+    pub async fn mine_by_work(&mut self, miners: &[usize], count: usize) -> Vec<Block> {
+        let mut mined = Vec::with_capacity(count);
+        for _ in 0..count {
+            let winner = self.draw_winner(miners);
+            let rate: u32 = miners.iter().map(|i| self.rates[*i]).sum();
+            let difficulty = self.nodes[winner].head().expect("head").difficulty;
+            let difficulty = difficulty.expect("a chain with work").saturating_to::<u64>() as f64;
+            let mean_secs = difficulty / (f64::from(rate) * HASHES_PER_SECOND);
+            let draw: f64 = self.rng.random_range(f64::EPSILON..1.0);
+            let wait = Duration::from_secs_f64(-draw.ln() * mean_secs);
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+            mined.push(self.mine(winner).await);
+        }
+        mined
+    }
+
+    /// One of `miners`, drawn in proportion to its hash rate.
+    fn draw_winner(&mut self, miners: &[usize]) -> usize {
+        let total: u32 = miners.iter().map(|i| self.rates[*i]).sum();
+        assert!(total > 0, "nobody mines among {miners:?}");
+        let mut draw = self.rng.random_range(0..total);
+        miners
+            .iter()
+            .copied()
+            .find(|i| {
+                let rate = self.rates[*i];
+                if draw < rate {
+                    true
+                } else {
+                    draw -= rate;
+                    false
+                }
+            })
+            .expect("a winner")
     }
 
     /// A node of the chain on no network: a hostile peer's workshop, where it builds the

@@ -1,19 +1,29 @@
 //! Proof-of-work nodes on the in-process network: miners drawn from the seed agree on one
-//! chain; a partition grows two branches and healing leaves every node on the heavier one
-//! with the minority's transaction mined again once; a peer feeding invalid work is banned;
-//! a flood of low-work forks stays within the side-block and orphan bounds.
+//! chain; a partition grows two branches and healing leaves every node on the heavier one,
+//! tells the minority's readers which blocks and logs were taken back, and mines the
+//! minority's transaction again once; the difficulty follows the hash rate when
+//! it doubles or halves; a peer feeding invalid work is banned; a flood of low-work forks stays
+//! within the side-block and orphan bounds.
 
 use std::time::Duration;
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, TxKind};
+use alloy_rpc_types_eth::Filter;
 use bytes::Bytes as RawBytes;
 use cairn_node::Imported;
 use cairn_pow::{Topic, Transport, wire};
-use cairn_primitives::test_utils::signed_transfer;
-use cairn_primitives::{Block, dev_accounts};
+use cairn_primitives::test_utils::signed_call;
+use cairn_primitives::{Block, GenesisAccount, Header, dev_accounts};
+use cairn_reads::ChainEvent;
 use cairn_simnet::{PowNet, run};
 
 use crate::SEEDS;
+
+/// Where the logging contract lives.
+const LOGGER_AT: Address = Address::repeat_byte(0x10);
+/// A contract that emits one log (topic 1, no data) on any call:
+/// `PUSH1 1, PUSH1 0, PUSH1 0, LOG1, STOP`.
+const LOGGER: [u8; 8] = [0x60, 0x01, 0x60, 0x00, 0x60, 0x00, 0xa1, 0x00];
 
 #[test]
 fn three_miners_agree_on_one_chain() {
@@ -34,30 +44,56 @@ fn three_miners_agree_on_one_chain() {
 fn a_healed_partition_adopts_the_heavier_branch_and_loses_no_transaction() {
     let name = "a_healed_partition_adopts_the_heavier_branch_and_loses_no_transaction";
     run(name, &SEEDS, |seed| async move {
-        let mut net = PowNet::start(seed, 3).await;
+        let logger = GenesisAccount { code: Bytes::from_static(&LOGGER), ..Default::default() };
+        let mut net = PowNet::start_with(seed, 3, |spec| {
+            spec.alloc.insert(LOGGER_AT, logger);
+        })
+        .await;
         net.mine_among(&[0, 1, 2], 3).await;
-        net.agree(&[0, 1, 2]).await;
+        let ancestor = net.agree(&[0, 1, 2]).await;
 
-        // Cut off, node 2 mines a transfer only it saw into a branch of two blocks while
-        // nodes 0 and 1 mine four.
+        // Cut off, node 2 mines a call only it saw (its log read by node 2's subscribers) into
+        // a branch of two blocks while nodes 0 and 1 mine four.
         net.hub().partition(&[&[0, 1], &[2]]);
         let sender = &dev_accounts(1).unwrap()[0];
         let spec = net.node(2).spec().clone();
-        let raw =
-            signed_transfer(&sender.signer, spec.chain_id, 0, Address::repeat_byte(7), 5).unwrap();
-        let hash = net.node(2).submit_raw(&raw).unwrap();
+        let call = TxKind::Call(LOGGER_AT);
+        let raw = signed_call(&sender.signer, spec.chain_id, 0, call, Bytes::new(), 50_000);
+        let hash = net.node(2).submit_raw(&raw.unwrap()).unwrap();
         let minority = net.mine_among(&[2], 2).await;
         assert_eq!(minority[0].transactions.len(), 1);
         net.mine_among(&[0, 1], 4).await;
         let majority = net.agree(&[0, 1]).await;
         assert_ne!(net.heads()[2], majority);
 
-        // Healed: node 2 switches to the heavier branch; its transfer goes back to its pool
+        // Healed: node 2 switches to the heavier branch and tells its readers (what its
+        // `logs` subscriptions, filters and REST streams are made of): the two blocks taken
+        // back, the call's log removed, the new branch's heads. The call goes back to its pool
         // and is mined once more, on the one chain everyone holds.
+        let mut events = net.node(2).subscribe_chain();
         net.hub().heal();
         net.until("node 2 takes the heavier branch", |net| net.heads()[2] == majority).await;
         assert_eq!(net.node(2).reorg_counts().0, 1);
-        assert!(net.node(2).pooled(hash).is_some(), "the abandoned transfer is pooled again");
+        let Ok(ChainEvent::Reorg(reorg)) = events.try_recv() else {
+            panic!("the switch is announced first");
+        };
+        assert_eq!(reorg.ancestor.hash(), ancestor);
+        let abandoned: Vec<_> = reorg.abandoned.iter().map(|(block, _)| block.hash()).collect();
+        assert_eq!(abandoned, minority.iter().map(Block::hash).collect::<Vec<_>>());
+        let removed = reorg.removed_logs(&Filter::new().address(LOGGER_AT));
+        assert_eq!(removed.len(), 1);
+        assert_eq!((removed[0].tx_hash, removed[0].block_hash), (hash, minority[0].hash()));
+        let heads: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|event| match event {
+                ChainEvent::Head(header) => header.hash(),
+                other => panic!("after the switch only heads: {other:?}"),
+            })
+            .collect();
+        // The switch's own heads, then those of blocks that extended the branch after it.
+        let adopted: Vec<_> = reorg.adopted.iter().map(Header::hash).collect();
+        assert_eq!(heads[..adopted.len()], adopted);
+        assert_eq!(heads.last(), Some(&majority));
+        assert!(net.node(2).pooled(hash).is_some(), "the abandoned call is pooled again");
         net.mine(2).await;
         net.agree(&[0, 1, 2]).await;
         for i in 0..3 {
@@ -67,6 +103,52 @@ fn a_healed_partition_adopts_the_heavier_branch_and_loses_no_transaction() {
         }
         net.stop().await;
     });
+}
+
+#[test]
+fn block_times_return_within_20_percent_of_the_target_within_100_blocks() {
+    let name = "block_times_return_within_20_percent_of_the_target_within_100_blocks";
+    run(name, &SEEDS, |seed| async move {
+        // A floor of 1,024 keeps the difficulty where rounding to whole numbers is no bias
+        // (two miners sustain 2,048), and the first blocks within a peer's share of gossip.
+        let mut net = PowNet::start_with(seed, 2, |spec| {
+            spec.pow.as_mut().expect("proof of work").min_difficulty = 1024;
+        })
+        .await;
+        // From the floor, the difficulty climbs to what the two miners' hash rate sustains.
+        net.mine_by_work(&[0, 1], 150).await;
+        for (rates, change) in [([3, 1], "doubled"), ([1, 1], "halved")] {
+            net.set_rate(0, rates[0]);
+            net.set_rate(1, rates[1]);
+            net.mine_by_work(&[0, 1], 100).await;
+            let from = settle(&mut net).await;
+            net.mine_by_work(&[0, 1], 100).await;
+            settle(&mut net).await;
+            // The canonical chain's lottery blocks, up to the block before the settling one.
+            let snapshot = net.node(0).head_snapshot().unwrap();
+            let to = snapshot.header(snapshot.head().unwrap().number - 1).unwrap().unwrap();
+            let mean = (to.timestamp_ms - from.timestamp_ms) / (to.number - from.number);
+            let target = net.node(0).spec().block_time_ms;
+            assert!(
+                mean.abs_diff(target) * 5 < target,
+                "seed {}: the hash rate {change}, then blocks 100 to {} after took {mean} ms \
+                 each on average, not within 20% of {target} ms",
+                seed.0,
+                to.number - from.number + 100,
+            );
+        }
+        net.node(0).verify(&mut |_| {}).unwrap();
+        net.stop().await;
+    });
+}
+
+/// Blocks a moment apart can fork two miners onto branches of equal work, where each keeps
+/// its own (ties go to the branch seen first): one more block, a block time later, settles
+/// them on one chain. Returns its head.
+async fn settle(net: &mut PowNet) -> Header {
+    net.mine_among(&[0], 1).await;
+    net.agree(&[0, 1]).await;
+    net.node(0).head().unwrap()
 }
 
 #[test]
