@@ -151,8 +151,9 @@ impl<K: KvStore> ChainStore<K> {
     /// one branch or the other, never a mix. Other writers wait until the switch ends.
     pub fn switch_branch(&self, ancestor: u64) -> Result<BranchSwitch<'_, K>, StoreError> {
         let guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // The write lock keeps both reads on the same state.
+        let unwind = unwind_batch(&self.snapshot()?, ancestor)?;
         let mut view = Staged::new(self.kv.read()?);
-        let unwind = unwind_batch(&Snapshot::new(view.clone()), ancestor)?;
         view.stage(unwind);
         Ok(BranchSwitch { store: self, _guard: guard, view })
     }

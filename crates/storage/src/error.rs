@@ -123,6 +123,13 @@ pub enum StoreError {
         /// The height.
         number: u64,
     },
+    /// A branch switch's staged view was asked for a table it writes but does not answer for
+    /// (bodies, receipts, indexes) until the switch is written.
+    #[error("table {table} is written, not read, while a branch switch is staged")]
+    NotStaged {
+        /// The table's name.
+        table: &'static str,
+    },
     /// A record table was named like a chain table, whose data it would alias.
     #[error("record table name {name:?} is taken by a chain table")]
     RecordTableName {
