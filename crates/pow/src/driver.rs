@@ -198,6 +198,11 @@ impl<K: KvStore + 'static, T: Transport> Driver<K, T> {
             NetEvent::Connected(peer) => {
                 self.peers.connected(peer);
                 self.publish_tip().await;
+                // Gossip reaches a new peer only once its subscriptions are known, so a node
+                // that joins would wait for a heartbeat's tip: it asks for headers at once.
+                if self.sync.is_none() {
+                    self.start_sync(peer).await;
+                }
             }
             NetEvent::Disconnected(peer) => {
                 self.peers.disconnected(&peer);
@@ -386,6 +391,9 @@ impl<K: KvStore + 'static, T: Transport> Driver<K, T> {
     }
 
     async fn request(&self, peer: PeerId, request: &Request) -> Option<T::Outbound> {
+        while let Some(wait) = self.peers.wait_to_request(&peer) {
+            tokio::time::sleep(wait).await;
+        }
         self.net.request(peer, Bytes::from(request.encode())).await
     }
 
