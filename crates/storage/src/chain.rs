@@ -160,9 +160,9 @@ impl<K: KvStore> ChainStore<K> {
 
     /// Keeps a valid block that does not extend the canonical chain (a competing branch), with
     /// the total difficulty of the chain ending in it and its transactions' senders, unexecuted
-    /// until its branch becomes the heaviest. At most [`SIDE_BLOCKS_PER_HEIGHT`] are kept per height, so a flood of cheap
-    /// forks has a bound; the side blocks of a height are dropped once the head is
-    /// [`CHANGESET_RETENTION`] blocks past it (no reorg can reach them then).
+    /// until its branch becomes the heaviest. At most [`SIDE_BLOCKS_PER_HEIGHT`] are kept per
+    /// height, so a flood of cheap forks has a bound; the side blocks of a height are dropped
+    /// once the head is [`CHANGESET_RETENTION`] blocks past it (no reorg can reach them then).
     pub fn add_side_block(&self, block: &Block, senders: &[Address]) -> Result<U256, StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         let snapshot = self.snapshot()?;
@@ -224,8 +224,8 @@ impl<K: KvStore> BranchSwitch<'_, K> {
         Ok(())
     }
 
-    /// Writes the whole switch in one atomic, durable write: each key's last staged write
-    /// once, so a key the branch's blocks wrote over and over is written one time.
+    /// Writes the whole switch in one atomic, durable write (as [`Staged`] gathers it: a key
+    /// the branch's blocks wrote over and over is written once).
     pub fn finish(self) -> Result<(), StoreError> {
         self.store.kv.write(self.view.into_batch())
     }
