@@ -174,22 +174,14 @@ impl<K: KvStore> Node<K> {
             warn!(depth, limit = CHANGESET_RETENTION, %tip, "refusing a reorg deeper than the store can unwind");
             return Err(NodeError::ReorgTooDeep { depth, limit: CHANGESET_RETENTION, tip });
         }
-        let mut abandoned = Vec::with_capacity(depth as usize);
-        let mut abandoned_senders = Vec::with_capacity(depth as usize);
-        for height in ancestor.number + 1..=head.number {
-            let block = snapshot.block(height)?.ok_or(StoreError::Inconsistent {
-                number: height,
-                reason: "a canonical block is missing".into(),
-            })?;
-            let receipts = snapshot.receipts(height)?.unwrap_or_default();
-            let senders = snapshot.senders(height)?.unwrap_or_default();
-            abandoned.push((block, receipts));
-            abandoned_senders.push(senders);
-        }
         let head_work = snapshot.total_difficulty(head.hash())?.unwrap_or_default();
         drop(snapshot);
 
-        let mut switch = self.store.switch_branch(ancestor.number)?;
+        let (mut switch, unwound) = self.store.switch_branch(ancestor.number)?;
+        let (abandoned, abandoned_senders): (Vec<_>, Vec<_>) = unwound
+            .into_iter()
+            .map(|unwound| ((unwound.block, unwound.receipts), unwound.senders))
+            .unzip();
         let mut adopted: Vec<Block> = Vec::with_capacity(branch.len());
         let mut failure = None;
         for block in branch {

@@ -141,7 +141,7 @@ impl<K: KvStore> ChainStore<K> {
     /// known as side blocks.
     pub fn unwind_to(&self, target: u64) -> Result<(), StoreError> {
         let _guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.kv.write(unwind_batch(&self.snapshot()?, target)?)
+        self.kv.write(unwind_batch(&self.snapshot()?, target)?.0)
     }
 
     /// Starts switching the canonical chain to another branch: unwinds to `ancestor`, then
@@ -149,13 +149,18 @@ impl<K: KvStore> ChainStore<K> {
     /// executed on the state the previous one left, and writes nothing until
     /// [`BranchSwitch::finish`] writes the whole switch at once: a crash at any point leaves
     /// one branch or the other, never a mix. Other writers wait until the switch ends.
-    pub fn switch_branch(&self, ancestor: u64) -> Result<BranchSwitch<'_, K>, StoreError> {
+    /// Returns the switch and the blocks it takes off the chain, oldest first.
+    pub fn switch_branch(
+        &self,
+        ancestor: u64,
+    ) -> Result<(BranchSwitch<'_, K>, Vec<Unwound>), StoreError> {
         let guard = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
         // The write lock keeps both reads on the same state.
-        let unwind = unwind_batch(&self.snapshot()?, ancestor)?;
+        let (unwind, mut unwound) = unwind_batch(&self.snapshot()?, ancestor)?;
+        unwound.reverse();
         let mut view = Staged::new(self.kv.read()?);
         view.stage(unwind);
-        Ok(BranchSwitch { store: self, _guard: guard, view })
+        Ok((BranchSwitch { store: self, _guard: guard, view }, unwound))
     }
 
     /// Keeps a valid block that does not extend the canonical chain (a competing branch), with
@@ -188,6 +193,17 @@ impl<K: KvStore> ChainStore<K> {
         self.kv.write(batch)?;
         Ok(total)
     }
+}
+
+/// A block an unwind takes off the canonical chain, with what it had as a canonical block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unwound {
+    /// The block.
+    pub block: Block,
+    /// Its receipts, in transaction order.
+    pub receipts: Vec<Receipt>,
+    /// Its transactions' senders, in order.
+    pub senders: Vec<Address>,
 }
 
 /// How many blocks off the canonical chain the store keeps per height.
@@ -310,10 +326,15 @@ fn commit_batch<R: KvRead>(
     Ok(batch)
 }
 
-/// The writes that roll `snapshot`'s chain back to `target` (see [`ChainStore::unwind_to`]).
-fn unwind_batch<R: KvRead>(snapshot: &Snapshot<R>, target: u64) -> Result<WriteBatch, StoreError> {
+/// The writes that roll `snapshot`'s chain back to `target` (see [`ChainStore::unwind_to`]),
+/// and the blocks they take off, newest first.
+fn unwind_batch<R: KvRead>(
+    snapshot: &Snapshot<R>,
+    target: u64,
+) -> Result<(WriteBatch, Vec<Unwound>), StoreError> {
     let head = snapshot.head()?.number;
     let mut batch = WriteBatch::default();
+    let mut unwound = Vec::with_capacity(head.saturating_sub(target) as usize);
     for number in (target + 1..=head).rev() {
         let unwind_err = |reason: &str| StoreError::Unwind { number, reason: reason.into() };
         let block = snapshot.block(number)?.ok_or_else(|| unwind_err("block missing"))?;
@@ -360,11 +381,12 @@ fn unwind_batch<R: KvRead>(snapshot: &Snapshot<R>, target: u64) -> Result<WriteB
         let side_key = side_block_key(number, block.hash());
         batch.put(Table::SideBlocks, side_key, alloy_rlp::encode(&block));
         batch.put(Table::SideSenders, side_key, encode_senders(&senders));
+        unwound.push(Unwound { block, receipts, senders });
     }
     if head > target {
         batch.put(Table::Meta, HEAD_KEY, number_key(target));
     }
-    Ok(batch)
+    Ok((batch, unwound))
 }
 
 /// The writes that record a block and its indexes (not its state).

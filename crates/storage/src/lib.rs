@@ -34,7 +34,7 @@ mod state;
 
 pub use alloy_trie::TrieAccount as Account;
 pub use chain::{
-    BlockExtras, BranchSwitch, CHANGESET_RETENTION, ChainStore, SIDE_BLOCKS_PER_HEIGHT,
+    BlockExtras, BranchSwitch, CHANGESET_RETENTION, ChainStore, SIDE_BLOCKS_PER_HEIGHT, Unwound,
 };
 pub use error::StoreError;
 pub use kv::{KvRead, KvStore, Scanner, Table, Visitor, WriteBatch};

@@ -221,7 +221,13 @@ pub(crate) fn branch_switch_writes_the_other_branch_at_once<B: Backend>() {
     let before = harness.with_store_closed(Backend::dump);
 
     let switch_to_branch = |harness: &Harness<B>, finish: bool| {
-        let mut switch = harness.store().switch_branch(2).expect("start the switch");
+        let (mut switch, unwound) = harness.store().switch_branch(2).expect("start the switch");
+        let taken_off: Vec<_> = abandoned
+            .iter()
+            .map(|old| (&old.block, &old.payload.receipts, &old.payload.senders))
+            .collect();
+        let unwound: Vec<_> = unwound.iter().map(|u| (&u.block, &u.receipts, &u.senders)).collect();
+        assert_eq!(unwound, taken_off, "the blocks taken off, as served, oldest first");
         for (committed, changes) in branch.iter().zip(branch_script()) {
             let parent = switch.snapshot().head().expect("staged head");
             let update = switch
