@@ -9,7 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 use alloy_primitives::{B256, U256};
-use cairn_consensus::pow;
+use cairn_consensus::{ConsensusError, pow};
 use cairn_storage::KvStore;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -109,6 +109,11 @@ async fn run<K: KvStore>(node: Arc<Node<K>>, threads: usize, mut stop: watch::Re
                     .await
                 {
                     Ok(Ok(header)) => debug!(number = header.number, %difficulty, "block mined"),
+                    // A peer's block took the head while this one was sealed: the race every
+                    // miner loses now and then, not a fault.
+                    Ok(Err(crate::NodeError::Consensus(ConsensusError::ParentHash { .. }))) => {
+                        info!("a mined block went stale: a peer's block took the head first");
+                    }
                     Ok(Err(e)) => warn!(error = %e, "a mined block was not committed"),
                     Err(e) => error!(error = %e, "committing a mined block panicked"),
                 }
